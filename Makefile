@@ -1,0 +1,28 @@
+# Every command a user or CI runs. `make help` lists them.
+#
+#   make up STACK=isolated     deploy one option (works with no Pulumi Cloud account)
+#   make test                  every offline test, real-broker tests included
+#
+STACK ?=
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: help up preview destroy test build smoke plan diagrams lint
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet).
+	@scripts/pulumi.sh up "$(STACK)"
+
+preview: ## Show what `make up` would change for STACK.
+	@scripts/pulumi.sh preview "$(STACK)"
+
+destroy: ## Tear down STACK (waits out the ESM's network interfaces).
+	@scripts/pulumi.sh destroy "$(STACK)"
+
+test: ## Run every offline test; starts a local RabbitMQ for the real-broker tests.
+	@eval "$$(scripts/test-broker.sh)"; go test -count=1 ./...
+
+build: ## Build the Lambda binaries and archives into .build/ exactly as the program deploys them.
+	@go run ./cmd/buildlambdas
