@@ -1,0 +1,229 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/mq"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Ports the broker serves. Amazon MQ for RabbitMQ accepts AMQP only over TLS.
+const (
+	AMQPSPort = 5671
+	HTTPSPort = 443
+)
+
+// BrokerArgs configure the Broker component.
+type BrokerArgs struct {
+	// Option is the networking option's table row: public or private, placement, and which
+	// route the ESM's interfaces (which carry the broker's security group) need egress for.
+	Option Option
+	// Config supplies name, engine version, instance type, deployment mode and admin username.
+	Config Config
+	// Network is the broker's VPC; nil for a public broker.
+	Network *Network
+	// DefaultSecurityGroupID is the default VPC's default security group (VPCDefault only),
+	// which Amazon MQ attaches when the broker is given no security group.
+	DefaultSecurityGroupID string
+	// Tags for every taggable child. Default: none.
+	Tags pulumi.StringMap
+}
+
+// Broker is the Amazon MQ for RabbitMQ broker and its admin credentials. It is the broker as
+// deployed; Endpoint is the broker as reached, which is all a client needs besides the ARN.
+type Broker struct {
+	pulumi.ResourceState
+
+	// ID is the broker id (b-…).
+	ID pulumi.StringOutput `pulumi:"brokerId"`
+	// Arn is the broker ARN, the ESM's event source.
+	Arn pulumi.StringOutput `pulumi:"brokerArn"`
+	// Endpoint is the AMQPS endpoint, amqps://b-….mq.<region>.amazonaws.com:5671.
+	Endpoint pulumi.StringOutput `pulumi:"amqpsEndpoint"`
+	// ConsoleURL is the RabbitMQ management console.
+	ConsoleURL pulumi.StringOutput `pulumi:"consoleUrl"`
+	// SecretArn is the Secrets Manager secret holding {"username","password"} of the admin
+	// user, the ESM's BASIC_AUTH.
+	SecretArn pulumi.StringOutput `pulumi:"credentialsSecretArn"`
+	// SecurityGroupID is the group the broker's endpoints and the ESM's interfaces carry: the
+	// dedicated group in a new VPC, the default group in the default VPC, empty when public.
+	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+}
+
+// NewBroker creates the credentials, the security group a private broker needs and the broker.
+func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulumi.ResourceOption) (*Broker, error) {
+	b := &Broker{}
+	if err := ctx.RegisterComponentResource(typeToken("Broker"), name, b, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(b)
+	cfg, opt := args.Config, args.Option
+
+	// Amazon MQ's rules: at least 12 characters and 4 distinct ones, none of , : =. The
+	// minimums guarantee 4 distinct characters; the special set leaves out those three.
+	password, err := random.NewRandomPassword(ctx, name+"-admin-password", &random.RandomPasswordArgs{
+		Length:          pulumi.Int(32),
+		Special:         pulumi.Bool(true),
+		OverrideSpecial: pulumi.String("!#%*+-._~^"),
+		MinLower:        pulumi.Int(1),
+		MinUpper:        pulumi.Int(1),
+		MinNumeric:      pulumi.Int(1),
+		MinSpecial:      pulumi.Int(1),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
+		Description: pulumi.Sprintf("Admin credentials of the Amazon MQ broker %s, read by the Lambda event source mapping (BASIC_AUTH)", cfg.BrokerName),
+		Tags:        args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	secretVersion, err := secretsmanager.NewSecretVersion(ctx, name+"-credentials", &secretsmanager.SecretVersionArgs{
+		SecretId: secret.ID(),
+		SecretString: pulumi.JSONMarshal(pulumi.Map{
+			"username": pulumi.String(cfg.AdminUsername),
+			"password": password.Result,
+		}),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	brokerArgs := &mq.BrokerArgs{
+		BrokerName:              pulumi.String(cfg.BrokerName),
+		EngineType:              pulumi.String("RabbitMQ"),
+		EngineVersion:           pulumi.String(cfg.EngineVersion),
+		HostInstanceType:        pulumi.String(cfg.InstanceType),
+		DeploymentMode:          pulumi.String(string(cfg.DeploymentMode)),
+		PubliclyAccessible:      pulumi.Bool(opt.PublicBroker),
+		AutoMinorVersionUpgrade: pulumi.Bool(true), // required for RabbitMQ 3.13 and later
+		Logs:                    &mq.BrokerLogsArgs{General: pulumi.Bool(true)},
+		Users: mq.BrokerUserArray{&mq.BrokerUserArgs{
+			Username: pulumi.String(cfg.AdminUsername),
+			Password: password.Result,
+		}},
+		Tags: args.Tags,
+	}
+	b.SecurityGroupID = pulumi.String("").ToStringOutput()
+	switch opt.VPC {
+	case VPCNew:
+		sg, err := newBrokerSecurityGroup(ctx, name, args, parent)
+		if err != nil {
+			return nil, err
+		}
+		b.SecurityGroupID = sg.ID().ToStringOutput()
+		brokerArgs.SecurityGroups = pulumi.StringArray{sg.ID()}
+		brokerArgs.SubnetIds = brokerSubnets(args.Network.TierSubnetIDs, cfg.DeploymentMode)
+	case VPCDefault:
+		// Given no subnets and no security groups, Amazon MQ places a private broker in the
+		// default VPC with its default security group, which admits all traffic from itself.
+		b.SecurityGroupID = pulumi.String(args.DefaultSecurityGroupID).ToStringOutput()
+	}
+
+	// The secret version is a dependency so that the broker never exists with credentials the
+	// ESM cannot read yet.
+	broker, err := mq.NewBroker(ctx, name, brokerArgs, parent, pulumi.DependsOn([]pulumi.Resource{secretVersion}))
+	if err != nil {
+		return nil, err
+	}
+	b.ID = broker.ID().ToStringOutput()
+	b.Arn = broker.Arn
+	b.SecretArn = secret.Arn
+	instance := broker.Instances.Index(pulumi.Int(0))
+	b.Endpoint = instance.Endpoints().Index(pulumi.Int(0))
+	b.ConsoleURL = instance.ConsoleUrl().Elem()
+
+	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
+		"brokerId":             b.ID,
+		"brokerArn":            b.Arn,
+		"amqpsEndpoint":        b.Endpoint,
+		"consoleUrl":           b.ConsoleURL,
+		"credentialsSecretArn": b.SecretArn,
+		"securityGroupId":      b.SecurityGroupID,
+	})
+}
+
+// brokerSubnets gives Amazon MQ the subnets its deployment mode takes: exactly one for a
+// single instance, one per zone for a cluster.
+func brokerSubnets(tier pulumi.StringArrayOutput, mode DeploymentMode) pulumi.StringArrayInput {
+	if mode == SingleInstance {
+		return pulumi.StringArray{tier.Index(pulumi.Int(0))}
+	}
+	return tier
+}
+
+// newBrokerSecurityGroup creates the group of a broker in a new VPC. The ESM attaches the same
+// group to its interfaces, so the group must both admit AMQPS from itself and let its members
+// out: to the broker on 5671 and to STS, Secrets Manager and Lambda on 443. A group declared
+// without egress rules has none, and the mapping would stall.
+func newBrokerSecurityGroup(ctx *pulumi.Context, name string, args *BrokerArgs, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
+	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+		VpcId:       args.Network.VpcID,
+		Description: pulumi.String("Amazon MQ broker endpoints and the Lambda ESM's network interfaces"),
+		Tags:        args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	rules := []rule{
+		{name: name + "-amqps-from-self", group: sg.ID(), ingress: true, port: AMQPSPort, peerGroup: sg.ID(),
+			description: "AMQPS from the ESM's interfaces (they carry this group)"},
+		{name: name + "-amqps-to-self", group: sg.ID(), port: AMQPSPort, peerGroup: sg.ID(),
+			description: "AMQPS from the ESM's interfaces to the broker endpoints"},
+	}
+	if args.Option.ServiceRoute == RouteNATGateway {
+		// Through NAT, STS, Secrets Manager and Lambda are reached at their public addresses.
+		// With interface endpoints, the Endpoints component adds a narrower egress instead.
+		rules = append(rules, rule{name: name + "-https-to-aws", group: sg.ID(), port: HTTPSPort, peerCIDR: "0.0.0.0/0",
+			description: "HTTPS from the ESM's interfaces to STS, Secrets Manager and Lambda through the NAT gateway"})
+	}
+	for _, r := range rules {
+		if err := r.create(ctx, args.Tags, parent); err != nil {
+			return nil, err
+		}
+	}
+	return sg, nil
+}
+
+// rule is one TCP security group rule, created as its own resource so that two groups can
+// reference each other without a cycle.
+type rule struct {
+	name        string
+	group       pulumi.StringInput // the group the rule belongs to
+	ingress     bool
+	port        int
+	peerGroup   pulumi.StringInput
+	peerCIDR    string
+	description string
+}
+
+func (r rule) create(ctx *pulumi.Context, tags pulumi.StringMap, opts ...pulumi.ResourceOption) error {
+	var peerGroup pulumi.StringPtrInput
+	if r.peerGroup != nil {
+		peerGroup = r.peerGroup.ToStringOutput().ToStringPtrOutput()
+	}
+	var peerCIDR pulumi.StringPtrInput
+	if r.peerCIDR != "" {
+		peerCIDR = pulumi.String(r.peerCIDR)
+	}
+	if r.ingress {
+		_, err := vpc.NewSecurityGroupIngressRule(ctx, r.name, &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId: r.group, IpProtocol: pulumi.String("tcp"),
+			FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
+			ReferencedSecurityGroupId: peerGroup, CidrIpv4: peerCIDR,
+			Description: pulumi.String(r.description), Tags: tags,
+		}, opts...)
+		return err
+	}
+	_, err := vpc.NewSecurityGroupEgressRule(ctx, r.name, &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: r.group, IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
+		ReferencedSecurityGroupId: peerGroup, CidrIpv4: peerCIDR,
+		Description: pulumi.String(r.description), Tags: tags,
+	}, opts...)
+	return err
+}

@@ -1,0 +1,509 @@
+package infra
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ProjectName is the Pulumi project name; it namespaces every setting ("rabbitmq-esm:batchSize").
+const ProjectName = "rabbitmq-esm"
+
+// DeploymentMode is Amazon MQ's deployment mode.
+type DeploymentMode string
+
+const (
+	SingleInstance DeploymentMode = "SINGLE_INSTANCE"
+	ClusterMultiAZ DeploymentMode = "CLUSTER_MULTI_AZ"
+)
+
+// NATStrategy says how many NAT gateways the nat option builds (awsx's NatGatewayStrategy).
+type NATStrategy string
+
+const (
+	// NATSingle: one NAT gateway for the whole VPC; cheapest, but a zone outage cuts every
+	// subnet's path to AWS services.
+	NATSingle NATStrategy = "Single"
+	// NATOnePerAZ: one NAT gateway per availability zone; zone-independent, billed per gateway.
+	NATOnePerAZ NATStrategy = "OnePerAz"
+)
+
+// EndpointPolicy says whether the defaultvpc option creates its interface endpoints.
+type EndpointPolicy string
+
+const (
+	// EndpointsCreate: the program creates the sts, secretsmanager and lambda endpoints.
+	EndpointsCreate EndpointPolicy = "create"
+	// EndpointsExisting: the default VPC already has them (an interface endpoint with private
+	// DNS is one per service per VPC, so a second one would fail); the program looks them up
+	// and fails if one is missing, instead of creating them.
+	EndpointsExisting EndpointPolicy = "existing"
+)
+
+// Config is the validated configuration of one stack. Zero values never reach components:
+// ParseConfig fills every default.
+type Config struct {
+	Stack                    string
+	NetworkMode              NetworkMode
+	DeploymentMode           DeploymentMode
+	InstanceType             string
+	EngineVersion            string
+	BrokerName               string
+	AdminUsername            string
+	QueueName                string
+	VirtualHost              string
+	BatchSize                int
+	MaxBatchingWindowSeconds *int // nil: the AWS default (500 ms for Amazon MQ)
+	VPCCidr                  string
+	AvailabilityZones        int
+	NATGateways              NATStrategy
+	DefaultVPCEndpoints      EndpointPolicy
+	LogRetentionDays         int
+	LogMessageBodies         bool
+	Tags                     map[string]string
+
+	// explicit holds the settings the stack set itself, with their raw values; a setting that
+	// does not apply to the chosen option is an error only when it was set.
+	explicit map[string]string
+}
+
+// Option is the table row of the configured network mode.
+func (c Config) Option() Option { return Options[c.NetworkMode] }
+
+// setting is one configuration key: how to parse it, its default, and which options it applies
+// to. The table is the single source for parsing, defaults, applicability and the consistency
+// test against Pulumi.yaml.
+type setting struct {
+	key string
+	// schemaType is the Pulumi.yaml type: string, integer, boolean or object.
+	schemaType string
+	// schemaDefault is the default Pulumi.yaml declares; empty when the default depends on the
+	// option or on other settings (then the program applies it and the description states it).
+	schemaDefault string
+	// appliesTo is nil for settings of every option.
+	appliesTo func(Option) bool
+	// appliesText names the options a restricted setting is for, for error messages.
+	appliesText string
+	parse       func(c *Config, raw string) error
+}
+
+var (
+	newVPCOnly     = func(o Option) bool { return o.VPC == VPCNew }
+	natOnly        = func(o Option) bool { return o.NATGateways }
+	defaultVPCOnly = func(o Option) bool { return o.VPC == VPCDefault }
+)
+
+func settings() []setting {
+	return []setting{
+		{key: "networkMode", schemaType: "string", parse: func(c *Config, raw string) error {
+			c.NetworkMode = NetworkMode(raw)
+			return nil
+		}},
+		{key: "deploymentMode", schemaType: "string", schemaDefault: string(SingleInstance), parse: func(c *Config, raw string) error {
+			c.DeploymentMode = DeploymentMode(raw)
+			return nil
+		}},
+		{key: "instanceType", schemaType: "string", parse: func(c *Config, raw string) error {
+			c.InstanceType = raw
+			return nil
+		}},
+		{key: "engineVersion", schemaType: "string", schemaDefault: "3.13", parse: func(c *Config, raw string) error {
+			c.EngineVersion = raw
+			return nil
+		}},
+		{key: "brokerName", schemaType: "string", parse: func(c *Config, raw string) error {
+			c.BrokerName = raw
+			return nil
+		}},
+		{key: "adminUsername", schemaType: "string", schemaDefault: "esmadmin", parse: func(c *Config, raw string) error {
+			c.AdminUsername = raw
+			return nil
+		}},
+		{key: "queueName", schemaType: "string", schemaDefault: "events", parse: func(c *Config, raw string) error {
+			c.QueueName = raw
+			return nil
+		}},
+		{key: "virtualHost", schemaType: "string", schemaDefault: "/", parse: func(c *Config, raw string) error {
+			c.VirtualHost = raw
+			return nil
+		}},
+		{key: "batchSize", schemaType: "integer", schemaDefault: "100", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.BatchSize)
+		}},
+		{key: "maxBatchingWindowSeconds", schemaType: "integer", parse: func(c *Config, raw string) error {
+			var v int
+			if err := parseInt(raw, &v); err != nil {
+				return err
+			}
+			c.MaxBatchingWindowSeconds = &v
+			return nil
+		}},
+		{key: "vpcCidr", schemaType: "string", appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
+			c.VPCCidr = raw
+			return nil
+		}},
+		{key: "availabilityZones", schemaType: "integer", appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.AvailabilityZones)
+		}},
+		{key: "natGateways", schemaType: "string", appliesTo: natOnly, appliesText: "nat", parse: func(c *Config, raw string) error {
+			c.NATGateways = NATStrategy(raw)
+			return nil
+		}},
+		{key: "defaultVpcEndpoints", schemaType: "string", appliesTo: defaultVPCOnly, appliesText: "defaultvpc", parse: func(c *Config, raw string) error {
+			c.DefaultVPCEndpoints = EndpointPolicy(raw)
+			return nil
+		}},
+		{key: "logRetentionDays", schemaType: "integer", schemaDefault: "14", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.LogRetentionDays)
+		}},
+		{key: "logMessageBodies", schemaType: "boolean", schemaDefault: "false", parse: func(c *Config, raw string) error {
+			v, err := strconv.ParseBool(raw)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.LogMessageBodies = v
+			return nil
+		}},
+		{key: "tags", schemaType: "object", parse: func(c *Config, raw string) error {
+			var tags map[string]string
+			if err := json.Unmarshal([]byte(raw), &tags); err != nil {
+				return errors.New(`must be an object of string keys and string values, e.g. {"team": "payments"}`)
+			}
+			c.Tags = tags
+			return nil
+		}},
+	}
+}
+
+// SettingError is one invalid setting: the key as the user writes it, the value given, and
+// what is allowed.
+type SettingError struct {
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (e *SettingError) Error() string {
+	return fmt.Sprintf("%s:%s = %q: %s", ProjectName, e.Key, e.Value, e.Allowed)
+}
+
+// ConfigError lists every invalid setting of a stack at once, so a user fixes them in one go.
+type ConfigError struct {
+	Stack    string
+	Problems []*SettingError
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration for stack %q (nothing was created or changed):", e.Stack)
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	b.WriteString("\nFix the stack's Pulumi.<stack>.yaml or run `pulumi config set <key> <value>`; every key is described in README.md.")
+	return b.String()
+}
+
+// ParseConfig turns a stack's raw configuration — fully qualified keys ("rabbitmq-esm:batchSize",
+// "aws:region") to the string values Pulumi passes a program, objects as JSON — into a Config
+// with every default applied, and validates it. Keys of other namespaces are left to their
+// owners; unknown keys of this project are errors, since a typo would otherwise be ignored.
+func ParseConfig(stack string, raw map[string]string) (Config, error) {
+	c := Config{Stack: stack, explicit: map[string]string{}}
+	var problems []*SettingError
+	known := map[string]setting{}
+	for _, s := range settings() {
+		known[s.key] = s
+	}
+
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, full := range keys {
+		key, ok := strings.CutPrefix(full, ProjectName+":")
+		if !ok {
+			continue
+		}
+		s, ok := known[key]
+		if !ok {
+			problems = append(problems, &SettingError{Key: key, Value: raw[full], Allowed: unknownKeyHint(key, known)})
+			continue
+		}
+		c.explicit[key] = raw[full]
+		if err := s.parse(&c, raw[full]); err != nil {
+			problems = append(problems, &SettingError{Key: key, Value: raw[full], Allowed: err.Error()})
+		}
+	}
+	c.applyDefaults()
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		return Config{}, &ConfigError{Stack: stack, Problems: problems}
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	for _, s := range settings() {
+		if _, set := c.explicit[s.key]; s.schemaDefault != "" && !set {
+			_ = s.parse(c, s.schemaDefault)
+		}
+	}
+	if c.InstanceType == "" {
+		// mq.t3.micro is the cheapest broker but runs SINGLE_INSTANCE only.
+		c.InstanceType = "mq.t3.micro"
+		if c.DeploymentMode == ClusterMultiAZ {
+			c.InstanceType = "mq.m5.large"
+		}
+	}
+	if c.BrokerName == "" {
+		c.BrokerName = truncate(ProjectName+"-"+c.Stack, maxBrokerName)
+	}
+	if c.VPCCidr == "" {
+		c.VPCCidr = "10.0.0.0/16"
+	}
+	if c.AvailabilityZones == 0 {
+		c.AvailabilityZones = 2
+	}
+	if c.NATGateways == "" {
+		c.NATGateways = NATSingle
+	}
+	if c.DefaultVPCEndpoints == "" {
+		c.DefaultVPCEndpoints = EndpointsCreate
+	}
+	if c.Tags == nil {
+		c.Tags = map[string]string{}
+	}
+}
+
+const (
+	maxBrokerName = 50
+	maxUserTags   = 40 // AWS allows 50 per resource; the program adds its own and awsx adds Name
+)
+
+var (
+	brokerNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,50}$`)
+	usernamePattern     = regexp.MustCompile(`^[A-Za-z0-9._-]{2,100}$`)
+	instanceTypePattern = regexp.MustCompile(`^mq\.[a-z0-9]+\.[a-z0-9]+$`)
+	engineVersionRE     = regexp.MustCompile(`^(\d+)\.(\d+)$`)
+	// CloudWatch Logs accepts only these retention periods.
+	logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+// validate checks a parsed Config against AWS's and RabbitMQ's rules. It is pure: no I/O.
+func (c Config) validate() []*SettingError {
+	var p []*SettingError
+	bad := func(key, value, allowed string) {
+		p = append(p, &SettingError{Key: key, Value: value, Allowed: allowed})
+	}
+
+	opt, known := Options[c.NetworkMode]
+	switch {
+	case c.NetworkMode == "":
+		bad("networkMode", "", "is required: one of "+modeList()+" (each stack file sets it to the stack's name)")
+	case !known:
+		bad("networkMode", string(c.NetworkMode), "must be one of "+modeList())
+	}
+	if known {
+		for _, s := range settings() {
+			if value, set := c.explicit[s.key]; set && s.appliesTo != nil && !s.appliesTo(opt) {
+				bad(s.key, value, fmt.Sprintf("applies only to networkMode %s, not to %s; remove it from this stack", s.appliesText, c.NetworkMode))
+			}
+		}
+	}
+
+	if c.DeploymentMode != SingleInstance && c.DeploymentMode != ClusterMultiAZ {
+		bad("deploymentMode", string(c.DeploymentMode), "must be SINGLE_INSTANCE or CLUSTER_MULTI_AZ")
+	}
+	switch {
+	case !instanceTypePattern.MatchString(c.InstanceType):
+		bad("instanceType", c.InstanceType, "must be an Amazon MQ instance type such as mq.t3.micro, mq.m5.large or mq.m7g.large")
+	case c.InstanceType == "mq.t3.micro" && c.DeploymentMode == ClusterMultiAZ:
+		bad("instanceType", c.InstanceType, "supports SINGLE_INSTANCE only; use mq.m5.large or larger for CLUSTER_MULTI_AZ (or set deploymentMode to SINGLE_INSTANCE)")
+	}
+	if m := engineVersionRE.FindStringSubmatch(c.EngineVersion); m == nil || !atLeast(m[1], m[2], 3, 13) {
+		bad("engineVersion", c.EngineVersion, "must be a RabbitMQ major.minor version of 3.13 or later, such as 3.13 or 4.2: "+
+			"Amazon MQ upgrades the patch version itself (autoMinorVersionUpgrade is always on)")
+	}
+	if !brokerNamePattern.MatchString(c.BrokerName) {
+		bad("brokerName", c.BrokerName, "must be 1-50 letters, digits, '-' or '_'")
+	}
+	switch {
+	case !usernamePattern.MatchString(c.AdminUsername):
+		bad("adminUsername", c.AdminUsername, "must be 2-100 letters, digits, '-', '.' or '_'")
+	case strings.EqualFold(c.AdminUsername, "guest"):
+		bad("adminUsername", c.AdminUsername, "is reserved by RabbitMQ; choose another name")
+	}
+	if msg := queueNameProblem(c.QueueName); msg != "" {
+		bad("queueName", c.QueueName, msg)
+	}
+	if len(c.VirtualHost) == 0 || len(c.VirtualHost) > 255 || strings.ContainsFunc(c.VirtualHost, isControl) {
+		bad("virtualHost", c.VirtualHost, "must be 1-255 bytes without control characters (the default is /)")
+	}
+	if c.BatchSize < 1 || c.BatchSize > 10000 {
+		bad("batchSize", strconv.Itoa(c.BatchSize), "must be a whole number from 1 to 10000 (the ESM's limit for Amazon MQ)")
+	}
+	if w := c.MaxBatchingWindowSeconds; w != nil && (*w < 0 || *w > 300) {
+		bad("maxBatchingWindowSeconds", strconv.Itoa(*w), "must be a whole number of seconds from 0 to 300")
+	}
+	if msg := vpcCidrProblem(c.VPCCidr); msg != "" {
+		bad("vpcCidr", c.VPCCidr, msg)
+	}
+	if c.AvailabilityZones < 1 || c.AvailabilityZones > 6 {
+		bad("availabilityZones", strconv.Itoa(c.AvailabilityZones), "must be a whole number from 1 to 6")
+	}
+	if c.NATGateways != NATSingle && c.NATGateways != NATOnePerAZ {
+		bad("natGateways", string(c.NATGateways), "must be Single (one NAT gateway) or OnePerAz (one per availability zone)")
+	}
+	if c.DefaultVPCEndpoints != EndpointsCreate && c.DefaultVPCEndpoints != EndpointsExisting {
+		bad("defaultVpcEndpoints", string(c.DefaultVPCEndpoints), "must be create (the program creates the sts, secretsmanager and lambda "+
+			"interface endpoints) or existing (the default VPC already has them; the program checks they exist)")
+	}
+	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
+		bad("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "must be a retention CloudWatch Logs accepts: "+intList(logRetentionValues))
+	}
+	p = append(p, tagProblems(c.Tags)...)
+	return p
+}
+
+func queueNameProblem(name string) string {
+	switch {
+	case name == "" || len(name) > 255:
+		return "must be 1-255 bytes"
+	case strings.HasPrefix(name, "amq."):
+		return "must not start with amq. (RabbitMQ reserves that prefix)"
+	case strings.ContainsFunc(name, isControl):
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+}
+
+func vpcCidrProblem(cidr string) string {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil || !prefix.Addr().Is4() {
+		return "must be an IPv4 CIDR block such as 10.0.0.0/16"
+	}
+	if prefix.Masked() != prefix {
+		return fmt.Sprintf("has host bits set; did you mean %s?", prefix.Masked())
+	}
+	if prefix.Bits() < 16 || prefix.Bits() > 24 {
+		return "must have a prefix length from /16 (AWS's largest VPC) to /24 (room for a subnet per tier and zone)"
+	}
+	for _, r := range privateRanges {
+		if r.Contains(prefix.Addr()) && prefix.Bits() >= r.Bits() {
+			return ""
+		}
+	}
+	return "must lie in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)"
+}
+
+func tagProblems(tags map[string]string) []*SettingError {
+	var p []*SettingError
+	if len(tags) > maxUserTags {
+		p = append(p, &SettingError{Key: "tags", Value: fmt.Sprintf("%d tags", len(tags)), Allowed: fmt.Sprintf("at most %d tags (AWS allows 50 per resource and the program adds its own)", maxUserTags)})
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case k == "" || len(k) > 128:
+			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag keys must be 1-128 characters"})
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag keys must not start with aws: (reserved by AWS)"})
+		case len(tags[k]) > 256:
+			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag values must be at most 256 characters"})
+		}
+	}
+	return p
+}
+
+func unknownKeyHint(key string, known map[string]setting) string {
+	best, bestDistance := "", 4
+	for k := range known {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("is not a setting of this project; did you mean %s?", best)
+	}
+	return "is not a setting of this project; the settings are listed in README.md"
+}
+
+// editDistance is the Levenshtein distance, for "did you mean" hints on mistyped keys.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func parseInt(raw string, into *int) error {
+	v, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil {
+		return errors.New("must be a whole number")
+	}
+	*into = v
+	return nil
+}
+
+func atLeast(major, minor string, wantMajor, wantMinor int) bool {
+	ma, _ := strconv.Atoi(major)
+	mi, _ := strconv.Atoi(minor)
+	return ma > wantMajor || (ma == wantMajor && mi >= wantMinor)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func modeList() string {
+	names := make([]string, 0, len(Options))
+	for _, m := range ModeNames() {
+		names = append(names, string(m))
+	}
+	return strings.Join(names, ", ")
+}
+
+func intList(values []int) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,86 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// EndpointsArgs configure the Endpoints component.
+type EndpointsArgs struct {
+	// Region of the endpoint services (com.amazonaws.<region>.<service>).
+	Region string
+	// VpcID is the VPC the endpoints go in.
+	VpcID pulumi.StringInput
+	// SubnetIDs hold the endpoints' interfaces: at most one per zone (an interface endpoint
+	// takes no more), the zones of the broker's tier.
+	SubnetIDs pulumi.StringArrayInput
+	// ClientSecurityGroupID is the group the ESM's interfaces carry (the broker's group).
+	ClientSecurityGroupID pulumi.StringInput
+	// ManageClientEgress adds the client group's HTTPS egress to the endpoints. False for the
+	// default VPC's default group, which already allows all egress and is not ours to change.
+	ManageClientEgress bool
+	// Tags for every taggable child. Default: none.
+	Tags pulumi.StringMap
+}
+
+// Endpoints are the sts, secretsmanager and lambda interface endpoints, with private DNS, that
+// carry the ESM's AWS calls where its interfaces have no NAT route.
+type Endpoints struct {
+	pulumi.ResourceState
+
+	// SecurityGroupID is the endpoints' group.
+	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// EndpointIDs maps each service (sts, secretsmanager, lambda) to its endpoint id.
+	EndpointIDs pulumi.StringMapOutput `pulumi:"endpointIds"`
+}
+
+// NewEndpoints creates the endpoints and the security group rules that let the ESM use them.
+func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ...pulumi.ResourceOption) (*Endpoints, error) {
+	e := &Endpoints{}
+	if err := ctx.RegisterComponentResource(typeToken("Endpoints"), name, e, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(e)
+	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+		VpcId:       args.VpcID,
+		Description: pulumi.String("Interface endpoints for STS, Secrets Manager and Lambda, used by the Lambda ESM"),
+		Tags:        args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	rules := []rule{{name: name + "-https-from-clients", group: sg.ID(), ingress: true, port: HTTPSPort, peerGroup: args.ClientSecurityGroupID,
+		description: "HTTPS from the ESM's interfaces (they carry the broker's group)"}}
+	if args.ManageClientEgress {
+		rules = append(rules, rule{name: name + "-https-to-endpoints", group: args.ClientSecurityGroupID, port: HTTPSPort, peerGroup: sg.ID(),
+			description: "HTTPS from the ESM's interfaces to the STS, Secrets Manager and Lambda endpoints"})
+	}
+	for _, r := range rules {
+		if err := r.create(ctx, args.Tags, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	ids := pulumi.StringMap{}
+	for _, svc := range EndpointServices {
+		ep, err := ec2.NewVpcEndpoint(ctx, name+"-"+svc, &ec2.VpcEndpointArgs{
+			VpcId:             args.VpcID,
+			ServiceName:       pulumi.String(endpointServiceName(args.Region, svc)),
+			VpcEndpointType:   pulumi.String("Interface"),
+			PrivateDnsEnabled: pulumi.Bool(true),
+			SubnetIds:         args.SubnetIDs,
+			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
+			Tags:              args.Tags,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		ids[svc] = ep.ID().ToStringOutput()
+	}
+	e.SecurityGroupID = sg.ID().ToStringOutput()
+	e.EndpointIDs = ids.ToStringMapOutput()
+	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
+		"securityGroupId": e.SecurityGroupID,
+		"endpointIds":     e.EndpointIDs,
+	})
+}

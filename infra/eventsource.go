@@ -1,0 +1,116 @@
+package infra
+
+import (
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/internal/lambdabuild"
+)
+
+// EventSourceArgs configure the EventSource component.
+type EventSourceArgs struct {
+	// Option is the networking option's table row (whether the ESM makes interfaces in a VPC).
+	Option Option
+	// Config supplies queue, virtual host, batching, log retention and body logging.
+	Config Config
+	// Broker is the event source.
+	Broker *Broker
+	// ListenerArchive is the built listener (lambdabuild, arm64).
+	ListenerArchive lambdabuild.Artifact
+	// NetworkPath are the resources that carry the ESM's calls to STS, Secrets Manager and
+	// Lambda (the Endpoints, or the Network with its NAT routes). The mapping is created after
+	// them: created earlier it would poll, fail and sit in PROBLEM. Default: none (public).
+	NetworkPath []pulumi.Resource
+	// Tags for every taggable child. Default: none.
+	Tags pulumi.StringMap
+}
+
+// EventSource is the listener function, its role and logs, and the event source mapping that
+// polls the broker's queue and invokes it.
+type EventSource struct {
+	pulumi.ResourceState
+
+	// FunctionName of the listener.
+	FunctionName pulumi.StringOutput `pulumi:"functionName"`
+	// FunctionArn of the listener.
+	FunctionArn pulumi.StringOutput `pulumi:"functionArn"`
+	// LogGroupName of the listener's logs.
+	LogGroupName pulumi.StringOutput `pulumi:"logGroupName"`
+	// RoleArn is the listener's role, which the ESM also uses.
+	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+	// MappingID is the ESM's UUID.
+	MappingID pulumi.StringOutput `pulumi:"mappingId"`
+}
+
+// NewEventSource creates the listener and its mapping.
+func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opts ...pulumi.ResourceOption) (*EventSource, error) {
+	es := &EventSource{}
+	if err := ctx.RegisterComponentResource(typeToken("EventSource"), name, es, opts...); err != nil {
+		return nil, err
+	}
+	cfg := args.Config
+
+	// The ESM acts with the listener's role: it reads the credentials and describes the
+	// broker, and for a private broker creates its interfaces in the broker's subnets.
+	statements := []statement{
+		{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{args.Broker.SecretArn}},
+		{sid: "DescribeBroker", actions: []string{"mq:DescribeBroker"}, resources: pulumi.StringArray{args.Broker.Arn}},
+	}
+	if args.Option.ESMHasENIs() {
+		statements = append(statements, statement{sid: "ManageEsmNetworkInterfaces", actions: eniManagementActions,
+			resources: pulumi.StringArray{pulumi.String("*")}})
+	}
+	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
+		description: "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
+		archive:     args.ListenerArchive,
+		statements:  statements,
+		environment: pulumi.StringMap{
+			"LISTENER_LOG_BODIES": pulumi.String(strconv.FormatBool(cfg.LogMessageBodies)),
+		},
+		timeoutSeconds:   60,
+		memoryMB:         256,
+		logRetentionDays: cfg.LogRetentionDays,
+		tags:             args.Tags,
+	}, es)
+	if err != nil {
+		return nil, err
+	}
+
+	mappingArgs := &lambda.EventSourceMappingArgs{
+		EventSourceArn: args.Broker.Arn,
+		FunctionName:   fn.function.Arn,
+		Queues:         pulumi.String(cfg.QueueName),
+		BatchSize:      pulumi.Int(cfg.BatchSize),
+		SourceAccessConfigurations: lambda.EventSourceMappingSourceAccessConfigurationArray{
+			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.SecretArn},
+			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("VIRTUAL_HOST"), Uri: pulumi.String(cfg.VirtualHost)},
+		},
+		Tags: args.Tags,
+	}
+	if cfg.MaxBatchingWindowSeconds != nil {
+		mappingArgs.MaximumBatchingWindowInSeconds = pulumi.Int(*cfg.MaxBatchingWindowSeconds)
+	}
+	// The role's policy is a separate resource: without this edge the mapping could be created
+	// before its permissions exist and fail its first polls with EVENT_SOURCE_AUTHN_ERROR.
+	dependsOn := append([]pulumi.Resource{fn.policy, args.Broker}, args.NetworkPath...)
+	mapping, err := lambda.NewEventSourceMapping(ctx, name+"-mapping", mappingArgs,
+		pulumi.Parent(es), pulumi.DependsOn(dependsOn))
+	if err != nil {
+		return nil, err
+	}
+
+	es.FunctionName = fn.function.Name
+	es.FunctionArn = fn.function.Arn
+	es.LogGroupName = fn.logGroup.Name
+	es.RoleArn = fn.role.Arn
+	es.MappingID = mapping.Uuid
+	return es, ctx.RegisterResourceOutputs(es, pulumi.Map{
+		"functionName": es.FunctionName,
+		"functionArn":  es.FunctionArn,
+		"logGroupName": es.LogGroupName,
+		"roleArn":      es.RoleArn,
+		"mappingId":    es.MappingID,
+	})
+}

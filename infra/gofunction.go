@@ -1,0 +1,125 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/internal/lambdabuild"
+)
+
+// goFunctionArgs describe one Go Lambda function of this project: its code, the permissions
+// it needs beyond writing its own logs, and where it runs.
+type goFunctionArgs struct {
+	description string
+	archive     lambdabuild.Artifact
+	// statements are the role's permissions besides its log stream.
+	statements  []statement
+	environment pulumi.StringMap
+	// vpcConfig attaches the function to a VPC; nil runs it outside any VPC.
+	vpcConfig        *lambda.FunctionVpcConfigArgs
+	timeoutSeconds   int
+	memoryMB         int
+	logRetentionDays int
+	tags             pulumi.StringMap
+}
+
+// statement is one Allow statement of an IAM policy.
+type statement struct {
+	sid       string
+	actions   []string
+	resources pulumi.StringArrayInput
+}
+
+// goFunction is what newGoFunction created; the caller's component is the parent of all of it.
+type goFunction struct {
+	role     *iam.Role
+	policy   *iam.RolePolicy
+	logGroup *cloudwatch.LogGroup
+	function *lambda.Function
+}
+
+// newGoFunction creates a provided.al2023 arm64 function with its own role, an inline policy of
+// exactly the given statements plus its log stream, and a log group with a retention (Lambda's
+// implicit group would keep logs forever).
+func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent pulumi.Resource) (*goFunction, error) {
+	opt := pulumi.Parent(parent)
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/aws/lambda/" + ProjectName + "-" + ctx.Stack() + "-" + name + "-"),
+		RetentionInDays: pulumi.Int(args.logRetentionDays),
+		Tags:            args.tags,
+	}, opt)
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		Description: pulumi.String("Execution role of " + args.description),
+		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+			`"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		Tags: args.tags,
+	}, opt)
+	if err != nil {
+		return nil, err
+	}
+	statements := append([]statement{{
+		sid:       "WriteOwnLogs",
+		actions:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		resources: pulumi.StringArray{pulumi.Sprintf("%s:*", logGroup.Arn)},
+	}}, args.statements...)
+	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: policyDocument(statements),
+	}, opt)
+	if err != nil {
+		return nil, err
+	}
+	function, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
+		Description:    pulumi.String(args.description),
+		Runtime:        pulumi.String("provided.al2023"),
+		Handler:        pulumi.String("bootstrap"),
+		Architectures:  pulumi.StringArray{pulumi.String("arm64")},
+		Code:           pulumi.NewFileArchive(args.archive.ZipPath),
+		SourceCodeHash: pulumi.String(args.archive.SHA256),
+		Role:           role.Arn,
+		MemorySize:     pulumi.Int(args.memoryMB),
+		Timeout:        pulumi.Int(args.timeoutSeconds),
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: args.environment},
+		VpcConfig:      args.vpcConfig,
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
+			LogFormat: pulumi.String("Text"),
+			LogGroup:  logGroup.Name,
+		},
+		Tags: args.tags,
+	}, opt, pulumi.DependsOn([]pulumi.Resource{policy}))
+	if err != nil {
+		return nil, err
+	}
+	return &goFunction{role: role, policy: policy, logGroup: logGroup, function: function}, nil
+}
+
+// policyDocument renders statements as an IAM policy document.
+func policyDocument(statements []statement) pulumi.StringOutput {
+	list := pulumi.Array{}
+	for _, s := range statements {
+		list = append(list, pulumi.Map{
+			"Sid":      pulumi.String(s.sid),
+			"Effect":   pulumi.String("Allow"),
+			"Action":   pulumi.ToStringArray(s.actions),
+			"Resource": s.resources,
+		})
+	}
+	return pulumi.JSONMarshal(pulumi.Map{"Version": pulumi.String("2012-10-17"), "Statement": list})
+}
+
+// eniManagementActions are what Lambda needs, through a function's role, to create and remove
+// network interfaces in the customer's VPC: the ESM's for a private broker, and a VPC-attached
+// function's own. EC2 does not support resource-level permissions for these, hence "*".
+var eniManagementActions = []string{
+	"ec2:CreateNetworkInterface",
+	"ec2:DeleteNetworkInterface",
+	"ec2:DescribeNetworkInterfaces",
+	"ec2:DescribeSecurityGroups",
+	"ec2:DescribeSubnets",
+	"ec2:DescribeVpcs",
+}

@@ -1,0 +1,103 @@
+package infra
+
+import (
+	"fmt"
+
+	awsxec2 "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// typeToken names a component of this project, e.g. "rabbitmq-esm:infra:Broker".
+func typeToken(component string) string { return ProjectName + ":infra:" + component }
+
+// NetworkArgs configure the Network component.
+type NetworkArgs struct {
+	// Option is the networking option's table row; it decides the VPC, its tiers and NAT.
+	Option Option
+	// CidrBlock of a new VPC. Default: none (required for VPCNew).
+	CidrBlock string
+	// Zones a new VPC spans, one subnet per tier in each. Default: none (required for VPCNew).
+	Zones []string
+	// NATStrategy of a new VPC with NAT gateways. Default: Single.
+	NATStrategy NATStrategy
+	// DefaultVPC is the looked-up default VPC (VPCDefault only).
+	DefaultVPC *DefaultVPC
+	// Tags for every taggable child. Default: none.
+	Tags pulumi.StringMap
+}
+
+// Network is the VPC the broker and the ESM's interfaces live in: a new awsx VPC, or the
+// account's default VPC as looked up (then the component only records it).
+type Network struct {
+	pulumi.ResourceState
+
+	// VpcID is the VPC's id.
+	VpcID pulumi.StringOutput `pulumi:"vpcId"`
+	// TierSubnetIDs are the subnets of the option's broker tier, one per zone: where the
+	// broker's endpoints, the ESM's interfaces and the interface endpoints go.
+	TierSubnetIDs pulumi.StringArrayOutput `pulumi:"tierSubnetIds"`
+}
+
+// NewNetwork builds or records the option's VPC.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	n := &Network{}
+	if err := ctx.RegisterComponentResource(typeToken("Network"), name, n, opts...); err != nil {
+		return nil, err
+	}
+	switch args.Option.VPC {
+	case VPCNew:
+		if err := n.buildVPC(ctx, name, args); err != nil {
+			return nil, err
+		}
+	case VPCDefault:
+		n.VpcID = pulumi.String(args.DefaultVPC.ID).ToStringOutput()
+		n.TierSubnetIDs = pulumi.ToStringArray(args.DefaultVPC.SubnetIDs).ToStringArrayOutput()
+	default:
+		return nil, fmt.Errorf("network %s: option %s has no VPC", name, args.Option.Mode)
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":         n.VpcID,
+		"tierSubnetIds": n.TierSubnetIDs,
+	})
+}
+
+func (n *Network) buildVPC(ctx *pulumi.Context, name string, args *NetworkArgs) error {
+	specs := make([]awsxec2.SubnetSpecArgs, 0, len(args.Option.SubnetTiers))
+	for _, tier := range args.Option.SubnetTiers {
+		specs = append(specs, awsxec2.SubnetSpecArgs{Type: awsxec2.SubnetType(tier), Tags: args.Tags})
+	}
+	nat := awsxec2.NatGatewayStrategyNone
+	if args.Option.NATGateways {
+		nat = awsxec2.NatGatewayStrategy(args.NATStrategy)
+	}
+	// Auto sizes the subnets from the CIDR block; Legacy (awsx's default) is kept only for
+	// compatibility with old awsx programs.
+	subnetStrategy := awsxec2.SubnetAllocationStrategyAuto
+	vpc, err := awsxec2.NewVpc(ctx, name, &awsxec2.VpcArgs{
+		CidrBlock:             pulumi.StringRef(args.CidrBlock),
+		AvailabilityZoneNames: args.Zones,
+		SubnetStrategy:        &subnetStrategy,
+		SubnetSpecs:           specs,
+		NatGateways:           &awsxec2.NatGatewayConfigurationArgs{Strategy: nat},
+		// Private DNS of interface endpoints works only with both on; the ESM resolves the
+		// services' public names to the endpoints' private addresses through it.
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               args.Tags,
+	}, pulumi.Parent(n))
+	if err != nil {
+		return err
+	}
+	n.VpcID = vpc.VpcId
+	switch args.Option.BrokerTier {
+	case TierPublic:
+		n.TierSubnetIDs = vpc.PublicSubnetIds
+	case TierPrivate:
+		n.TierSubnetIDs = vpc.PrivateSubnetIds
+	case TierIsolated:
+		n.TierSubnetIDs = vpc.IsolatedSubnetIds
+	default:
+		return fmt.Errorf("network %s: tier %q is not a tier of a new VPC", name, args.Option.BrokerTier)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package infra
+
+import (
+	"fmt"
+	"strings"
+)
+
+// NetworkMode names one of the five networking options; it is the stack's `networkMode`
+// setting and, by convention, the stack's name.
+type NetworkMode string
+
+// The five networking options. Their meaning is the Options table below.
+const (
+	ModePublic       NetworkMode = "public"
+	ModeDefaultVPC   NetworkMode = "defaultvpc"
+	ModeNAT          NetworkMode = "nat"
+	ModeIsolated     NetworkMode = "isolated"
+	ModePublicSubnet NetworkMode = "publicsubnet"
+)
+
+// VPCSource says where an option's VPC comes from.
+type VPCSource string
+
+const (
+	// VPCNone: the broker is public and Amazon MQ keeps all its networking in the service's
+	// own account; nothing is created in a customer VPC.
+	VPCNone VPCSource = "none"
+	// VPCDefault: the account's default VPC, looked up, never created or changed.
+	VPCDefault VPCSource = "default"
+	// VPCNew: a new VPC built with awsx.ec2.Vpc.
+	VPCNew VPCSource = "new"
+)
+
+// SubnetTier is a kind of subnet, named as awsx names them. A tier decides the subnet's
+// routes: Public routes to an internet gateway, Private to a NAT gateway, Isolated nowhere.
+type SubnetTier string
+
+const (
+	TierPublic   SubnetTier = "Public"
+	TierPrivate  SubnetTier = "Private"
+	TierIsolated SubnetTier = "Isolated"
+	// TierDefault is the default VPC's default subnets: public, one per availability zone.
+	TierDefault SubnetTier = "Default"
+)
+
+// ServiceRoute is how the ESM's network interfaces reach STS, Secrets Manager and Lambda.
+// Those interfaces have private addresses only, so an internet gateway alone never suffices.
+type ServiceRoute string
+
+const (
+	// RouteAWSSide: a public broker's mapping polls from AWS's side, over public endpoints.
+	RouteAWSSide ServiceRoute = "aws-side"
+	// RouteNATGateway: a NAT gateway route in the broker's subnets.
+	RouteNATGateway ServiceRoute = "nat-gateway"
+	// RouteInterfaceEndpoints: interface VPC endpoints with private DNS in the broker's VPC.
+	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
+)
+
+// Option is one row of the networking table in DESIGN.md. Every component reads its
+// behaviour from here; nothing else in the program branches on the mode's name.
+type Option struct {
+	Mode NetworkMode
+	// Summary is one line for humans (errors, docs, plan output).
+	Summary string
+	VPC     VPCSource
+	// SubnetTiers are the tiers a new VPC is built with (VPCNew only), one subnet per tier per AZ.
+	SubnetTiers []SubnetTier
+	// NATGateways: the new VPC has NAT gateways in its public subnets.
+	NATGateways bool
+	// PublicBroker: the broker is publicly accessible (then it takes no subnets or security groups).
+	PublicBroker bool
+	// BrokerTier holds the broker's endpoints and, with them, the ESM's network interfaces.
+	// Empty for a public broker.
+	BrokerTier SubnetTier
+	// ServiceRoute carries the ESM's calls to STS, Secrets Manager and Lambda.
+	ServiceRoute ServiceRoute
+}
+
+// Options is the table of the five networking options.
+var Options = map[NetworkMode]Option{
+	ModePublic: {
+		Mode:         ModePublic,
+		Summary:      "public broker; nothing in a VPC; the mapping polls from AWS's side",
+		VPC:          VPCNone,
+		PublicBroker: true,
+		ServiceRoute: RouteAWSSide,
+	},
+	ModeDefaultVPC: {
+		Mode:         ModeDefaultVPC,
+		Summary:      "private broker in the account's default VPC, default subnets and default security group; interface endpoints",
+		VPC:          VPCDefault,
+		BrokerTier:   TierDefault,
+		ServiceRoute: RouteInterfaceEndpoints,
+	},
+	ModeNAT: {
+		Mode:         ModeNAT,
+		Summary:      "private broker in the private subnets of a new VPC; NAT gateways carry the mapping's AWS calls",
+		VPC:          VPCNew,
+		SubnetTiers:  []SubnetTier{TierPublic, TierPrivate},
+		NATGateways:  true,
+		BrokerTier:   TierPrivate,
+		ServiceRoute: RouteNATGateway,
+	},
+	ModeIsolated: {
+		Mode:         ModeIsolated,
+		Summary:      "private broker in a new VPC of isolated subnets (no internet gateway, no NAT); interface endpoints",
+		VPC:          VPCNew,
+		SubnetTiers:  []SubnetTier{TierIsolated},
+		BrokerTier:   TierIsolated,
+		ServiceRoute: RouteInterfaceEndpoints,
+	},
+	ModePublicSubnet: {
+		Mode:         ModePublicSubnet,
+		Summary:      "private broker in the public subnets of a new VPC; interface endpoints (the internet gateway does not help the mapping)",
+		VPC:          VPCNew,
+		SubnetTiers:  []SubnetTier{TierPublic},
+		BrokerTier:   TierPublic,
+		ServiceRoute: RouteInterfaceEndpoints,
+	},
+}
+
+// ModeNames lists the networking options in the order the docs present them.
+func ModeNames() []NetworkMode {
+	return []NetworkMode{ModePublic, ModeDefaultVPC, ModeNAT, ModeIsolated, ModePublicSubnet}
+}
+
+// LookupOption returns the table row of a mode.
+func LookupOption(mode NetworkMode) (Option, error) {
+	opt, ok := Options[mode]
+	if !ok {
+		names := make([]string, 0, len(Options))
+		for _, m := range ModeNames() {
+			names = append(names, string(m))
+		}
+		return Option{}, fmt.Errorf("unknown network mode %q: allowed are %s", mode, strings.Join(names, ", "))
+	}
+	return opt, nil
+}
+
+// ESMHasENIs says whether the mapping places network interfaces in the customer's VPC: it
+// does for every private broker, in the broker's subnets and with the broker's security groups.
+func (o Option) ESMHasENIs() bool { return !o.PublicBroker }
+
+// NeedsInterfaceEndpoints says whether the ESM reaches AWS services through interface endpoints.
+func (o Option) NeedsInterfaceEndpoints() bool { return o.ServiceRoute == RouteInterfaceEndpoints }

@@ -1,0 +1,183 @@
+// Package infra is the Pulumi program: it reads and validates the stack's configuration,
+// looks up what it needs from the account, and builds the networking option the stack's
+// networkMode names from four components — Network, Broker, Endpoints and EventSource.
+package infra
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/internal/lambdabuild"
+)
+
+// Env is where the program runs from.
+type Env struct {
+	// ProjectDir is the directory of Pulumi.yaml and go.mod; the Lambda sources are built
+	// from there. Pulumi runs the program in it, so "." in production.
+	ProjectDir string
+}
+
+// Stack is everything Deploy built, for tests and tools that inspect the program.
+type Stack struct {
+	Config      Config
+	Facts       Facts
+	Network     *Network // nil for the public option
+	Broker      *Broker
+	Endpoints   *Endpoints // nil unless the option routes through interface endpoints it creates
+	EventSource *EventSource
+}
+
+// Run is the program's entry point: configuration from the stack, project files from the
+// working directory.
+func Run(ctx *pulumi.Context) error {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = Deploy(ctx, cfg, Env{ProjectDir: "."})
+	return err
+}
+
+// LoadConfig reads the stack's whole configuration. The Go SDK answers only for keys asked by
+// name, but unknown keys of this project (typos) must be reported, so it reads the map the
+// Pulumi CLI hands every Go program in PULUMI_CONFIG.
+func LoadConfig(ctx *pulumi.Context) (Config, error) {
+	raw := map[string]string{}
+	if env := os.Getenv(pulumi.EnvConfig); env != "" {
+		if err := json.Unmarshal([]byte(env), &raw); err != nil {
+			return Config{}, fmt.Errorf("reading the stack configuration from %s: %w", pulumi.EnvConfig, err)
+		}
+	}
+	return ParseConfig(ctx.Stack(), raw)
+}
+
+// Deploy registers the stack's resources. Everything that can fail without creating anything —
+// the account look-ups and the Lambda builds — happens before the first registration.
+func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
+	opt := cfg.Option()
+	facts, err := lookupFacts(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	listener, err := buildLambda(env, "./listener")
+	if err != nil {
+		return nil, err
+	}
+
+	st := &Stack{Config: cfg, Facts: facts}
+	tags := resourceTags(ctx, cfg)
+	prefix := ProjectName
+
+	if opt.VPC != VPCNone {
+		st.Network, err = NewNetwork(ctx, prefix+"-network", &NetworkArgs{
+			Option:      opt,
+			CidrBlock:   cfg.VPCCidr,
+			Zones:       facts.Zones,
+			NATStrategy: cfg.NATGateways,
+			DefaultVPC:  facts.DefaultVPC,
+			Tags:        tags,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, Tags: tags}
+	if facts.DefaultVPC != nil {
+		brokerArgs.DefaultSecurityGroupID = facts.DefaultVPC.SecurityGroupID
+	}
+	if st.Broker, err = NewBroker(ctx, prefix+"-broker", brokerArgs); err != nil {
+		return nil, err
+	}
+
+	var networkPath []pulumi.Resource
+	switch {
+	case opt.ServiceRoute == RouteNATGateway:
+		networkPath = append(networkPath, st.Network)
+	case opt.NeedsInterfaceEndpoints() && createsEndpoints(cfg):
+		st.Endpoints, err = NewEndpoints(ctx, prefix+"-endpoints", &EndpointsArgs{
+			Region:                facts.Region,
+			VpcID:                 st.Network.VpcID,
+			SubnetIDs:             st.Network.TierSubnetIDs,
+			ClientSecurityGroupID: st.Broker.SecurityGroupID,
+			ManageClientEgress:    opt.VPC == VPCNew,
+			Tags:                  tags,
+		})
+		if err != nil {
+			return nil, err
+		}
+		networkPath = append(networkPath, st.Endpoints)
+	}
+
+	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
+		Option:          opt,
+		Config:          cfg,
+		Broker:          st.Broker,
+		ListenerArchive: listener,
+		NetworkPath:     networkPath,
+		Tags:            tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	exportOutputs(ctx, st)
+	return st, nil
+}
+
+// createsEndpoints is false only where the user stated, and the look-up proved, that the
+// default VPC already has the endpoints.
+func createsEndpoints(cfg Config) bool {
+	return cfg.Option().VPC != VPCDefault || cfg.DefaultVPCEndpoints == EndpointsCreate
+}
+
+func exportOutputs(ctx *pulumi.Context, st *Stack) {
+	ctx.Export("networkMode", pulumi.String(string(st.Config.NetworkMode)))
+	ctx.Export("awsRegion", pulumi.String(st.Facts.Region))
+	ctx.Export("brokerId", st.Broker.ID)
+	ctx.Export("brokerArn", st.Broker.Arn)
+	ctx.Export("amqpsEndpoint", st.Broker.Endpoint)
+	ctx.Export("consoleUrl", st.Broker.ConsoleURL)
+	ctx.Export("credentialsSecretArn", st.Broker.SecretArn)
+	ctx.Export("queueName", pulumi.String(st.Config.QueueName))
+	ctx.Export("virtualHost", pulumi.String(st.Config.VirtualHost))
+	ctx.Export("listenerFunctionName", st.EventSource.FunctionName)
+	ctx.Export("listenerLogGroupName", st.EventSource.LogGroupName)
+	ctx.Export("eventSourceMappingId", st.EventSource.MappingID)
+	if st.Network != nil {
+		ctx.Export("vpcId", st.Network.VpcID)
+		ctx.Export("subnetIds", st.Network.TierSubnetIDs)
+		ctx.Export("securityGroupId", st.Broker.SecurityGroupID)
+	}
+	if st.Endpoints != nil {
+		ctx.Export("endpointSecurityGroupId", st.Endpoints.SecurityGroupID)
+		ctx.Export("vpcEndpointIds", st.Endpoints.EndpointIDs)
+	} else if dv := st.Facts.DefaultVPC; dv != nil && dv.ExistingEndpoints != nil {
+		ctx.Export("vpcEndpointIds", pulumi.ToStringMap(dv.ExistingEndpoints))
+	}
+}
+
+// resourceTags are applied to every taggable resource: the project's own, then the user's.
+func resourceTags(ctx *pulumi.Context, cfg Config) pulumi.StringMap {
+	tags := map[string]string{
+		"project":     ProjectName,
+		"stack":       ctx.Stack(),
+		"networkMode": string(cfg.NetworkMode),
+	}
+	maps.Copy(tags, cfg.Tags)
+	return pulumi.ToStringMap(tags)
+}
+
+// buildLambda builds a function of this module for Lambda's arm64 runtime.
+func buildLambda(env Env, pkg string) (lambdabuild.Artifact, error) {
+	art, err := lambdabuild.Build(context.Background(), lambdabuild.Spec{ModuleDir: env.ProjectDir, Package: pkg, GOARCH: "arm64"})
+	if err != nil {
+		return lambdabuild.Artifact{}, fmt.Errorf("building %s for Lambda (the program builds its functions itself: "+
+			"the go command must be on the PATH of the machine that runs pulumi): %w", pkg, err)
+	}
+	return art, nil
+}
