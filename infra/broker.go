@@ -50,6 +50,9 @@ type Broker struct {
 	// SecurityGroupID is the group the broker's endpoints and the ESM's interfaces carry: the
 	// dedicated group in a new VPC, the default group in the default VPC, empty when public.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+
+	// members: the broker, its credentials and the rules its security group needs.
+	members
 }
 
 // NewBroker creates the credentials, the security group a private broker needs and the broker.
@@ -111,7 +114,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	b.SecurityGroupID = pulumi.String("").ToStringOutput()
 	switch opt.VPC {
 	case VPCNew:
-		sg, err := newBrokerSecurityGroup(ctx, name, args, parent)
+		sg, err := b.newSecurityGroup(ctx, name, args, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -130,6 +133,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
+	b.track(broker, secretVersion)
 	b.ID = broker.ID().ToStringOutput()
 	b.Arn = broker.Arn
 	b.SecretArn = secret.Arn
@@ -156,11 +160,11 @@ func brokerSubnets(tier pulumi.StringArrayOutput, mode DeploymentMode) pulumi.St
 	return tier
 }
 
-// newBrokerSecurityGroup creates the group of a broker in a new VPC. The ESM attaches the same
+// newSecurityGroup creates the group of a broker in a new VPC. The ESM attaches the same
 // group to its interfaces, so the group must both admit AMQPS from itself and let its members
 // out: to the broker on 5671 and to STS, Secrets Manager and Lambda on 443. A group declared
 // without egress rules has none, and the mapping would stall.
-func newBrokerSecurityGroup(ctx *pulumi.Context, name string, args *BrokerArgs, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
+func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *BrokerArgs, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		VpcId:       args.Network.VpcID,
 		Description: pulumi.String("Amazon MQ broker endpoints and the Lambda ESM's network interfaces"),
@@ -182,9 +186,11 @@ func newBrokerSecurityGroup(ctx *pulumi.Context, name string, args *BrokerArgs, 
 			description: "HTTPS from the ESM's interfaces to STS, Secrets Manager and Lambda through the NAT gateway"})
 	}
 	for _, r := range rules {
-		if err := r.create(ctx, args.Tags, parent); err != nil {
+		created, err := r.create(ctx, args.Tags, parent)
+		if err != nil {
 			return nil, err
 		}
+		b.track(created)
 	}
 	return sg, nil
 }
@@ -201,7 +207,7 @@ type rule struct {
 	description string
 }
 
-func (r rule) create(ctx *pulumi.Context, tags pulumi.StringMap, opts ...pulumi.ResourceOption) error {
+func (r rule) create(ctx *pulumi.Context, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
 	var peerGroup pulumi.StringPtrInput
 	if r.peerGroup != nil {
 		peerGroup = r.peerGroup.ToStringOutput().ToStringPtrOutput()
@@ -211,19 +217,17 @@ func (r rule) create(ctx *pulumi.Context, tags pulumi.StringMap, opts ...pulumi.
 		peerCIDR = pulumi.String(r.peerCIDR)
 	}
 	if r.ingress {
-		_, err := vpc.NewSecurityGroupIngressRule(ctx, r.name, &vpc.SecurityGroupIngressRuleArgs{
+		return vpc.NewSecurityGroupIngressRule(ctx, r.name, &vpc.SecurityGroupIngressRuleArgs{
 			SecurityGroupId: r.group, IpProtocol: pulumi.String("tcp"),
 			FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
 			ReferencedSecurityGroupId: peerGroup, CidrIpv4: peerCIDR,
 			Description: pulumi.String(r.description), Tags: tags,
 		}, opts...)
-		return err
 	}
-	_, err := vpc.NewSecurityGroupEgressRule(ctx, r.name, &vpc.SecurityGroupEgressRuleArgs{
+	return vpc.NewSecurityGroupEgressRule(ctx, r.name, &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId: r.group, IpProtocol: pulumi.String("tcp"),
 		FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
 		ReferencedSecurityGroupId: peerGroup, CidrIpv4: peerCIDR,
 		Description: pulumi.String(r.description), Tags: tags,
 	}, opts...)
-	return err
 }

@@ -83,9 +83,14 @@ type setting struct {
 	key string
 	// schemaType is the Pulumi.yaml type: string, integer, boolean or object.
 	schemaType string
-	// schemaDefault is the default Pulumi.yaml declares; empty when the default depends on the
-	// option or on other settings (then the program applies it and the description states it).
-	schemaDefault string
+	// defaultValue is the raw value applied when the stack does not set the key; nil when the
+	// key has no default (it is required, or unset means "AWS's default").
+	defaultValue func(c *Config) string
+	// inSchema says Pulumi.yaml declares the default too. Defaults that depend on other
+	// settings, and settings of some options only, are stated in the description instead:
+	// Pulumi sets a schema default on every stack, and the program refuses a setting that does
+	// not apply to the stack's option.
+	inSchema bool
 	// appliesTo is nil for settings of every option.
 	appliesTo func(Option) bool
 	// appliesText names the options a restricted setting is for, for error messages.
@@ -105,35 +110,35 @@ func settings() []setting {
 			c.NetworkMode = NetworkMode(raw)
 			return nil
 		}},
-		{key: "deploymentMode", schemaType: "string", schemaDefault: string(SingleInstance), parse: func(c *Config, raw string) error {
+		{key: "deploymentMode", schemaType: "string", defaultValue: constant(string(SingleInstance)), inSchema: true, parse: func(c *Config, raw string) error {
 			c.DeploymentMode = DeploymentMode(raw)
 			return nil
 		}},
-		{key: "instanceType", schemaType: "string", parse: func(c *Config, raw string) error {
+		{key: "instanceType", schemaType: "string", defaultValue: defaultInstanceType, parse: func(c *Config, raw string) error {
 			c.InstanceType = raw
 			return nil
 		}},
-		{key: "engineVersion", schemaType: "string", schemaDefault: "3.13", parse: func(c *Config, raw string) error {
+		{key: "engineVersion", schemaType: "string", defaultValue: constant("3.13"), inSchema: true, parse: func(c *Config, raw string) error {
 			c.EngineVersion = raw
 			return nil
 		}},
-		{key: "brokerName", schemaType: "string", parse: func(c *Config, raw string) error {
+		{key: "brokerName", schemaType: "string", defaultValue: defaultBrokerName, parse: func(c *Config, raw string) error {
 			c.BrokerName = raw
 			return nil
 		}},
-		{key: "adminUsername", schemaType: "string", schemaDefault: "esmadmin", parse: func(c *Config, raw string) error {
+		{key: "adminUsername", schemaType: "string", defaultValue: constant("esmadmin"), inSchema: true, parse: func(c *Config, raw string) error {
 			c.AdminUsername = raw
 			return nil
 		}},
-		{key: "queueName", schemaType: "string", schemaDefault: "events", parse: func(c *Config, raw string) error {
+		{key: "queueName", schemaType: "string", defaultValue: constant("events"), inSchema: true, parse: func(c *Config, raw string) error {
 			c.QueueName = raw
 			return nil
 		}},
-		{key: "virtualHost", schemaType: "string", schemaDefault: "/", parse: func(c *Config, raw string) error {
+		{key: "virtualHost", schemaType: "string", defaultValue: constant("/"), inSchema: true, parse: func(c *Config, raw string) error {
 			c.VirtualHost = raw
 			return nil
 		}},
-		{key: "batchSize", schemaType: "integer", schemaDefault: "100", parse: func(c *Config, raw string) error {
+		{key: "batchSize", schemaType: "integer", defaultValue: constant("100"), inSchema: true, parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.BatchSize)
 		}},
 		{key: "maxBatchingWindowSeconds", schemaType: "integer", parse: func(c *Config, raw string) error {
@@ -144,25 +149,25 @@ func settings() []setting {
 			c.MaxBatchingWindowSeconds = &v
 			return nil
 		}},
-		{key: "vpcCidr", schemaType: "string", appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
+		{key: "vpcCidr", schemaType: "string", defaultValue: constant("10.0.0.0/16"), appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
 			c.VPCCidr = raw
 			return nil
 		}},
-		{key: "availabilityZones", schemaType: "integer", appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
+		{key: "availabilityZones", schemaType: "integer", defaultValue: constant("2"), appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.AvailabilityZones)
 		}},
-		{key: "natGateways", schemaType: "string", appliesTo: natOnly, appliesText: "nat", parse: func(c *Config, raw string) error {
+		{key: "natGateways", schemaType: "string", defaultValue: constant(string(NATSingle)), appliesTo: natOnly, appliesText: "nat", parse: func(c *Config, raw string) error {
 			c.NATGateways = NATStrategy(raw)
 			return nil
 		}},
-		{key: "defaultVpcEndpoints", schemaType: "string", appliesTo: defaultVPCOnly, appliesText: "defaultvpc", parse: func(c *Config, raw string) error {
+		{key: "defaultVpcEndpoints", schemaType: "string", defaultValue: constant(string(EndpointsCreate)), appliesTo: defaultVPCOnly, appliesText: "defaultvpc", parse: func(c *Config, raw string) error {
 			c.DefaultVPCEndpoints = EndpointPolicy(raw)
 			return nil
 		}},
-		{key: "logRetentionDays", schemaType: "integer", schemaDefault: "14", parse: func(c *Config, raw string) error {
+		{key: "logRetentionDays", schemaType: "integer", defaultValue: constant("14"), inSchema: true, parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.LogRetentionDays)
 		}},
-		{key: "logMessageBodies", schemaType: "boolean", schemaDefault: "false", parse: func(c *Config, raw string) error {
+		{key: "logMessageBodies", schemaType: "boolean", defaultValue: constant("false"), inSchema: true, parse: func(c *Config, raw string) error {
 			v, err := strconv.ParseBool(raw)
 			if err != nil {
 				return errors.New("must be true or false")
@@ -170,7 +175,7 @@ func settings() []setting {
 			c.LogMessageBodies = v
 			return nil
 		}},
-		{key: "tags", schemaType: "object", parse: func(c *Config, raw string) error {
+		{key: "tags", schemaType: "object", defaultValue: constant("{}"), parse: func(c *Config, raw string) error {
 			var tags map[string]string
 			if err := json.Unmarshal([]byte(raw), &tags); err != nil {
 				return errors.New(`must be an object of string keys and string values, e.g. {"team": "payments"}`)
@@ -250,37 +255,31 @@ func ParseConfig(stack string, raw map[string]string) (Config, error) {
 	return c, nil
 }
 
+// applyDefaults sets every key the stack left unset, in the table's order, so a default can
+// depend on a setting above it.
 func (c *Config) applyDefaults() {
 	for _, s := range settings() {
-		if _, set := c.explicit[s.key]; s.schemaDefault != "" && !set {
-			_ = s.parse(c, s.schemaDefault)
+		if _, set := c.explicit[s.key]; !set && s.defaultValue != nil {
+			_ = s.parse(c, s.defaultValue(c))
 		}
 	}
-	if c.InstanceType == "" {
-		// mq.t3.micro is the cheapest broker but runs SINGLE_INSTANCE only.
-		c.InstanceType = "mq.t3.micro"
-		if c.DeploymentMode == ClusterMultiAZ {
-			c.InstanceType = "mq.m5.large"
-		}
+}
+
+func constant(value string) func(*Config) string {
+	return func(*Config) string { return value }
+}
+
+// defaultInstanceType is the cheapest type for the deployment mode: mq.t3.micro runs
+// SINGLE_INSTANCE only.
+func defaultInstanceType(c *Config) string {
+	if c.DeploymentMode == ClusterMultiAZ {
+		return "mq.m5.large"
 	}
-	if c.BrokerName == "" {
-		c.BrokerName = truncate(ProjectName+"-"+c.Stack, maxBrokerName)
-	}
-	if c.VPCCidr == "" {
-		c.VPCCidr = "10.0.0.0/16"
-	}
-	if c.AvailabilityZones == 0 {
-		c.AvailabilityZones = 2
-	}
-	if c.NATGateways == "" {
-		c.NATGateways = NATSingle
-	}
-	if c.DefaultVPCEndpoints == "" {
-		c.DefaultVPCEndpoints = EndpointsCreate
-	}
-	if c.Tags == nil {
-		c.Tags = map[string]string{}
-	}
+	return "mq.t3.micro"
+}
+
+func defaultBrokerName(c *Config) string {
+	return truncate(ProjectName+"-"+c.Stack, maxBrokerName)
 }
 
 const (

@@ -32,6 +32,9 @@ type Endpoints struct {
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// EndpointIDs maps each service (sts, secretsmanager, lambda) to its endpoint id.
 	EndpointIDs pulumi.StringMapOutput `pulumi:"endpointIds"`
+
+	// members: the endpoints and the rules that admit the ESM to them.
+	members
 }
 
 // NewEndpoints creates the endpoints and the security group rules that let the ESM use them.
@@ -56,9 +59,11 @@ func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ..
 			description: "HTTPS from the ESM's interfaces to the STS, Secrets Manager and Lambda endpoints"})
 	}
 	for _, r := range rules {
-		if err := r.create(ctx, args.Tags, parent); err != nil {
+		created, err := r.create(ctx, args.Tags, parent)
+		if err != nil {
 			return nil, err
 		}
+		e.track(created)
 	}
 
 	ids := pulumi.StringMap{}
@@ -76,6 +81,7 @@ func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ..
 			return nil, err
 		}
 		ids[svc] = ep.ID().ToStringOutput()
+		e.track(ep)
 	}
 	e.SecurityGroupID = sg.ID().ToStringOutput()
 	e.EndpointIDs = ids.ToStringMapOutput()

@@ -19,8 +19,8 @@ type EventSourceArgs struct {
 	Broker *Broker
 	// ListenerArchive is the built listener (lambdabuild, arm64).
 	ListenerArchive lambdabuild.Artifact
-	// NetworkPath are the resources that carry the ESM's calls to STS, Secrets Manager and
-	// Lambda (the Endpoints, or the Network with its NAT routes). The mapping is created after
+	// NetworkPath are the resources that carry the ESM's traffic: the VPC with its routes
+	// (NAT included) and the interface endpoints with their rules. The mapping is created after
 	// them: created earlier it would poll, fail and sit in PROBLEM. Default: none (public).
 	NetworkPath []pulumi.Resource
 	// Tags for every taggable child. Default: none.
@@ -94,7 +94,8 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	}
 	// The role's policy is a separate resource: without this edge the mapping could be created
 	// before its permissions exist and fail its first polls with EVENT_SOURCE_AUTHN_ERROR.
-	dependsOn := append([]pulumi.Resource{fn.policy, args.Broker}, args.NetworkPath...)
+	dependsOn := append([]pulumi.Resource{fn.policy}, args.Broker.Members()...)
+	dependsOn = append(dependsOn, args.NetworkPath...)
 	mapping, err := lambda.NewEventSourceMapping(ctx, name+"-mapping", mappingArgs,
 		pulumi.Parent(es), pulumi.DependsOn(dependsOn))
 	if err != nil {

@@ -7,6 +7,18 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// members lists the resources a dependent of a component must wait for. Components list them
+// explicitly because the Go SDK learns a component's children asynchronously: depending on
+// the component itself can miss the children registered last.
+type members struct{ resources []pulumi.Resource }
+
+// Members are the resources to depend on to depend on the component.
+func (m *members) Members() []pulumi.Resource { return m.resources }
+
+func (m *members) track(resources ...pulumi.Resource) {
+	m.resources = append(m.resources, resources...)
+}
+
 // typeToken names a component of this project, e.g. "rabbitmq-esm:infra:Broker".
 func typeToken(component string) string { return ProjectName + ":infra:" + component }
 
@@ -36,6 +48,9 @@ type Network struct {
 	// TierSubnetIDs are the subnets of the option's broker tier, one per zone: where the
 	// broker's endpoints, the ESM's interfaces and the interface endpoints go.
 	TierSubnetIDs pulumi.StringArrayOutput `pulumi:"tierSubnetIds"`
+
+	// members: the awsx VPC, whose registration completes after its NAT gateways and routes.
+	members
 }
 
 // NewNetwork builds or records the option's VPC.
@@ -89,6 +104,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, name string, args *NetworkArgs) 
 		return err
 	}
 	n.VpcID = vpc.VpcId
+	n.track(vpc)
 	switch args.Option.BrokerTier {
 	case TierPublic:
 		n.TierSubnetIDs = vpc.PublicSubnetIds

@@ -96,10 +96,10 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 
 	var networkPath []pulumi.Resource
-	switch {
-	case opt.ServiceRoute == RouteNATGateway:
-		networkPath = append(networkPath, st.Network)
-	case opt.NeedsInterfaceEndpoints() && createsEndpoints(cfg):
+	if st.Network != nil {
+		networkPath = append(networkPath, st.Network.Members()...)
+	}
+	if opt.NeedsInterfaceEndpoints() && createsEndpoints(cfg) {
 		st.Endpoints, err = NewEndpoints(ctx, prefix+"-endpoints", &EndpointsArgs{
 			Region:                facts.Region,
 			VpcID:                 st.Network.VpcID,
@@ -111,7 +111,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		networkPath = append(networkPath, st.Endpoints)
+		networkPath = append(networkPath, st.Endpoints.Members()...)
 	}
 
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
@@ -136,29 +136,40 @@ func createsEndpoints(cfg Config) bool {
 }
 
 func exportOutputs(ctx *pulumi.Context, st *Stack) {
-	ctx.Export("networkMode", pulumi.String(string(st.Config.NetworkMode)))
-	ctx.Export("awsRegion", pulumi.String(st.Facts.Region))
-	ctx.Export("brokerId", st.Broker.ID)
-	ctx.Export("brokerArn", st.Broker.Arn)
-	ctx.Export("amqpsEndpoint", st.Broker.Endpoint)
-	ctx.Export("consoleUrl", st.Broker.ConsoleURL)
-	ctx.Export("credentialsSecretArn", st.Broker.SecretArn)
-	ctx.Export("queueName", pulumi.String(st.Config.QueueName))
-	ctx.Export("virtualHost", pulumi.String(st.Config.VirtualHost))
-	ctx.Export("listenerFunctionName", st.EventSource.FunctionName)
-	ctx.Export("listenerLogGroupName", st.EventSource.LogGroupName)
-	ctx.Export("eventSourceMappingId", st.EventSource.MappingID)
+	for key, value := range stackOutputs(st) {
+		ctx.Export(key, value)
+	}
+}
+
+// stackOutputs are the stack's outputs; the ones of a VPC exist only where the option has one.
+// None of them holds the admin password: it stays in Secrets Manager and in the state, encrypted.
+func stackOutputs(st *Stack) pulumi.Map {
+	out := pulumi.Map{
+		"networkMode":          pulumi.String(string(st.Config.NetworkMode)),
+		"awsRegion":            pulumi.String(st.Facts.Region),
+		"brokerId":             st.Broker.ID,
+		"brokerArn":            st.Broker.Arn,
+		"amqpsEndpoint":        st.Broker.Endpoint,
+		"consoleUrl":           st.Broker.ConsoleURL,
+		"credentialsSecretArn": st.Broker.SecretArn,
+		"queueName":            pulumi.String(st.Config.QueueName),
+		"virtualHost":          pulumi.String(st.Config.VirtualHost),
+		"listenerFunctionName": st.EventSource.FunctionName,
+		"listenerLogGroupName": st.EventSource.LogGroupName,
+		"eventSourceMappingId": st.EventSource.MappingID,
+	}
 	if st.Network != nil {
-		ctx.Export("vpcId", st.Network.VpcID)
-		ctx.Export("subnetIds", st.Network.TierSubnetIDs)
-		ctx.Export("securityGroupId", st.Broker.SecurityGroupID)
+		out["vpcId"] = st.Network.VpcID
+		out["subnetIds"] = st.Network.TierSubnetIDs
+		out["securityGroupId"] = st.Broker.SecurityGroupID
 	}
 	if st.Endpoints != nil {
-		ctx.Export("endpointSecurityGroupId", st.Endpoints.SecurityGroupID)
-		ctx.Export("vpcEndpointIds", st.Endpoints.EndpointIDs)
+		out["endpointSecurityGroupId"] = st.Endpoints.SecurityGroupID
+		out["vpcEndpointIds"] = st.Endpoints.EndpointIDs
 	} else if dv := st.Facts.DefaultVPC; dv != nil && dv.ExistingEndpoints != nil {
-		ctx.Export("vpcEndpointIds", pulumi.ToStringMap(dv.ExistingEndpoints))
+		out["vpcEndpointIds"] = pulumi.ToStringMap(dv.ExistingEndpoints)
 	}
+	return out
 }
 
 // resourceTags are applied to every taggable resource: the project's own, then the user's.

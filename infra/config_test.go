@@ -1,0 +1,156 @@
+package infra
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// invalidConfigs are configurations a user could write that the program must refuse before it
+// registers anything, each with the key and the value the message must name.
+var invalidConfigs = []struct {
+	name  string
+	stack string
+	set   map[string]string // keys without the project prefix; networkMode defaults to stack
+	key   string
+	value string
+}{
+	{"missing networkMode", "nat", map[string]string{"networkMode": ""}, "networkMode", `""`},
+	{"unknown networkMode", "nat", map[string]string{"networkMode": "private"}, "networkMode", "private"},
+	{"networkMode in wrong case", "nat", map[string]string{"networkMode": "NAT"}, "networkMode", "NAT"},
+	{"unknown deploymentMode", "nat", map[string]string{"deploymentMode": "ACTIVE_STANDBY_MULTI_AZ"}, "deploymentMode", "ACTIVE_STANDBY_MULTI_AZ"},
+	{"t3.micro cluster", "nat", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "instanceType": "mq.t3.micro"}, "instanceType", "mq.t3.micro"},
+	{"instance type without mq prefix", "public", map[string]string{"instanceType": "t3.micro"}, "instanceType", "t3.micro"},
+	{"engine version too old", "public", map[string]string{"engineVersion": "3.12"}, "engineVersion", "3.12"},
+	{"engine version with patch", "public", map[string]string{"engineVersion": "3.13.7"}, "engineVersion", "3.13.7"},
+	{"engine version not a number", "public", map[string]string{"engineVersion": "latest"}, "engineVersion", "latest"},
+	{"broker name too long", "public", map[string]string{"brokerName": strings.Repeat("b", 51)}, "brokerName", strings.Repeat("b", 51)},
+	{"broker name with a dot", "public", map[string]string{"brokerName": "my.broker"}, "brokerName", "my.broker"},
+	{"username guest", "public", map[string]string{"adminUsername": "guest"}, "adminUsername", "guest"},
+	{"username too short", "public", map[string]string{"adminUsername": "a"}, "adminUsername", `"a"`},
+	{"username with a colon", "public", map[string]string{"adminUsername": "ad:min"}, "adminUsername", "ad:min"},
+	{"queue name reserved", "public", map[string]string{"queueName": "amq.events"}, "queueName", "amq.events"},
+	{"queue name empty", "public", map[string]string{"queueName": ""}, "queueName", `""`},
+	{"virtual host empty", "public", map[string]string{"virtualHost": ""}, "virtualHost", `""`},
+	{"batch size zero", "public", map[string]string{"batchSize": "0"}, "batchSize", `"0"`},
+	{"batch size too large", "public", map[string]string{"batchSize": "10001"}, "batchSize", "10001"},
+	{"batch size not a number", "public", map[string]string{"batchSize": "many"}, "batchSize", "many"},
+	{"batching window too long", "public", map[string]string{"maxBatchingWindowSeconds": "301"}, "maxBatchingWindowSeconds", "301"},
+	{"batching window negative", "public", map[string]string{"maxBatchingWindowSeconds": "-1"}, "maxBatchingWindowSeconds", "-1"},
+	{"vpcCidr on public", "public", map[string]string{"vpcCidr": "10.0.0.0/16"}, "vpcCidr", "10.0.0.0/16"},
+	{"vpcCidr on defaultvpc", "defaultvpc", map[string]string{"vpcCidr": "10.0.0.0/16"}, "vpcCidr", "10.0.0.0/16"},
+	{"vpcCidr not a CIDR", "isolated", map[string]string{"vpcCidr": "10.0.0.0"}, "vpcCidr", "10.0.0.0"},
+	{"vpcCidr with host bits", "isolated", map[string]string{"vpcCidr": "10.0.1.0/16"}, "vpcCidr", "10.0.1.0/16"},
+	{"vpcCidr too small", "isolated", map[string]string{"vpcCidr": "10.0.0.0/26"}, "vpcCidr", "10.0.0.0/26"},
+	{"vpcCidr public range", "nat", map[string]string{"vpcCidr": "8.8.0.0/16"}, "vpcCidr", "8.8.0.0/16"},
+	{"availabilityZones on public", "public", map[string]string{"availabilityZones": "2"}, "availabilityZones", `"2"`},
+	{"availabilityZones zero", "isolated", map[string]string{"availabilityZones": "0"}, "availabilityZones", `"0"`},
+	{"availabilityZones more than the region offers", "isolated", map[string]string{"availabilityZones": "6"}, "availabilityZones", `"6"`},
+	{"natGateways on isolated", "isolated", map[string]string{"natGateways": "Single"}, "natGateways", "Single"},
+	{"natGateways unknown", "nat", map[string]string{"natGateways": "Two"}, "natGateways", "Two"},
+	{"defaultVpcEndpoints on nat", "nat", map[string]string{"defaultVpcEndpoints": "create"}, "defaultVpcEndpoints", "create"},
+	{"defaultVpcEndpoints unknown", "defaultvpc", map[string]string{"defaultVpcEndpoints": "false"}, "defaultVpcEndpoints", "false"},
+	{"log retention not offered", "public", map[string]string{"logRetentionDays": "10"}, "logRetentionDays", `"10"`},
+	{"logMessageBodies not a bool", "public", map[string]string{"logMessageBodies": "sometimes"}, "logMessageBodies", "sometimes"},
+	{"tags not an object", "public", map[string]string{"tags": `["a"]`}, "tags", `[\"a\"]`},
+	{"tag key reserved", "public", map[string]string{"tags": `{"aws:owner": "me"}`}, "tags", "aws:owner"},
+	{"misspelt key", "public", map[string]string{"batchsize": "10"}, "batchsize", "batchSize"},
+}
+
+func TestInvalidConfigRegistersNothing(t *testing.T) {
+	if len(invalidConfigs) < 25 {
+		t.Fatalf("only %d invalid-config cases", len(invalidConfigs))
+	}
+	for _, tc := range invalidConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := map[string]string{"aws:region": "us-east-1", ProjectName + ":networkMode": tc.stack}
+			for k, v := range tc.set {
+				raw[ProjectName+":"+k] = v
+			}
+			m := &mocks{}
+			_, err := run(t, tc.stack, raw, m)
+			if err == nil {
+				t.Fatal("the program accepted the configuration")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, ProjectName+":"+tc.key) || !strings.Contains(msg, tc.value) {
+				t.Errorf("the message does not name %s:%s and %s:\n%s", ProjectName, tc.key, tc.value, msg)
+			}
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Errorf("want a *ConfigError, got %T", err)
+			}
+			if n := len(m.all()); n != 0 {
+				t.Errorf("%d resources were registered before the error", n)
+			}
+		})
+	}
+}
+
+func TestAllProblemsReportedAtOnce(t *testing.T) {
+	_, err := ParseConfig("nat", map[string]string{
+		ProjectName + ":networkMode": "nat",
+		ProjectName + ":batchSize":   "0",
+		ProjectName + ":vpcCidr":     "nonsense",
+	})
+	var cfgErr *ConfigError
+	if !errors.As(err, &cfgErr) || len(cfgErr.Problems) != 2 {
+		t.Fatalf("want both problems in one error, got %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := ParseConfig("isolated", map[string]string{ProjectName + ":networkMode": "isolated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DeploymentMode != SingleInstance || cfg.InstanceType != "mq.t3.micro" || cfg.EngineVersion != "3.13" ||
+		cfg.BrokerName != "rabbitmq-esm-isolated" || cfg.AdminUsername != "esmadmin" || cfg.QueueName != "events" ||
+		cfg.VirtualHost != "/" || cfg.BatchSize != 100 || cfg.MaxBatchingWindowSeconds != nil || cfg.VPCCidr != "10.0.0.0/16" ||
+		cfg.AvailabilityZones != 2 || cfg.NATGateways != NATSingle || cfg.DefaultVPCEndpoints != EndpointsCreate ||
+		cfg.LogRetentionDays != 14 || cfg.LogMessageBodies || len(cfg.Tags) != 0 {
+		t.Errorf("unexpected defaults: %+v", cfg)
+	}
+	cluster, err := ParseConfig("nat", map[string]string{ProjectName + ":networkMode": "nat", ProjectName + ":deploymentMode": "CLUSTER_MULTI_AZ"})
+	if err != nil || cluster.InstanceType != "mq.m5.large" {
+		t.Errorf("a cluster's default instance type = %q (%v), want mq.m5.large", cluster.InstanceType, err)
+	}
+}
+
+func TestValidSettingsAccepted(t *testing.T) {
+	cfg, err := ParseConfig("nat", map[string]string{
+		ProjectName + ":networkMode":              "nat",
+		ProjectName + ":deploymentMode":           "CLUSTER_MULTI_AZ",
+		ProjectName + ":instanceType":             "mq.m7g.large",
+		ProjectName + ":engineVersion":            "4.2",
+		ProjectName + ":batchSize":                "10000",
+		ProjectName + ":maxBatchingWindowSeconds": "0",
+		ProjectName + ":vpcCidr":                  "172.20.0.0/20",
+		ProjectName + ":availabilityZones":        "3",
+		ProjectName + ":natGateways":              "OnePerAz",
+		ProjectName + ":tags":                     `{"team":"payments"}`,
+		"aws:region":                              "eu-west-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *cfg.MaxBatchingWindowSeconds != 0 || cfg.Tags["team"] != "payments" || cfg.NATGateways != NATOnePerAZ {
+		t.Errorf("settings not applied: %+v", cfg)
+	}
+}
+
+// TestRunReadsPulumiConfig goes through the entry point pulumi runs, with the configuration
+// in PULUMI_CONFIG as the Pulumi CLI passes it.
+func TestRunReadsPulumiConfig(t *testing.T) {
+	t.Setenv(pulumi.EnvConfig, `{"aws:region":"us-east-1","rabbitmq-esm:networkMode":"public","rabbitmq-esm:batchSize":"0"}`)
+	m := &mocks{}
+	err := pulumi.RunErr(Run, pulumi.WithMocks(ProjectName, "public", m))
+	if err == nil || !strings.Contains(err.Error(), "rabbitmq-esm:batchSize") {
+		t.Fatalf("want the batchSize error, got %v", err)
+	}
+	if len(m.all()) != 0 {
+		t.Error("resources registered despite the invalid configuration")
+	}
+}

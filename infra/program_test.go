@@ -1,0 +1,532 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/internal/stackconfig"
+)
+
+// run runs the program for a stack under the mocks with the given raw configuration and
+// returns the mocks (what was registered), the stack's resolved outputs and the run's error.
+func run(t *testing.T, stack string, raw map[string]string, m *mocks) (map[string]any, error) {
+	t.Helper()
+	var outputs map[string]any
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		cfg, err := ParseConfig(ctx.Stack(), raw)
+		if err != nil {
+			return err
+		}
+		st, err := Deploy(ctx, cfg, Env{ProjectDir: ".."})
+		if err != nil {
+			return err
+		}
+		stackOutputs(st).ToMapOutput().ApplyT(func(v map[string]any) error {
+			outputs = v
+			return nil
+		})
+		return nil
+	}, pulumi.WithMocks(ProjectName, stack, m))
+	return outputs, err
+}
+
+// shipped reads a stack's configuration from its Pulumi.<stack>.yaml, as shipped.
+func shipped(t *testing.T, stack string) map[string]string {
+	t.Helper()
+	raw, err := stackconfig.Read("..", stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// optionCase is what DESIGN.md's table and "What the ESM does for a private broker" say about
+// one option, written out independently of the program's Options table.
+type optionCase struct {
+	stack           string
+	publicBroker    bool
+	newVPCTiers     []string // awsx subnet types; nil when no VPC is built
+	nat             string   // awsx NAT strategy of a new VPC
+	lookedUpVPC     bool     // the default VPC is looked up
+	brokerSubnets   []string // subnetIds given to Amazon MQ; nil when none
+	dedicatedSG     bool     // the broker gets a security group of its own
+	endpointSubnets []string // subnets of the sts/secretsmanager/lambda endpoints; nil when none
+	endpointClient  string   // the group the endpoints admit 443 from
+	httpsEgress     string   // the broker group's 443 egress: "" none, a CIDR, or "endpoints"
+}
+
+var optionCases = []optionCase{
+	{stack: "public", publicBroker: true},
+	{
+		stack: "defaultvpc", lookedUpVPC: true,
+		endpointSubnets: []string{"subnet-default-us-east-1a", "subnet-default-us-east-1b", "subnet-default-us-east-1c", "subnet-default-us-east-1d", "subnet-default-us-east-1f"},
+		endpointClient:  mockDefaultSGID,
+	},
+	{
+		stack: "nat", newVPCTiers: []string{"Public", "Private"}, nat: "Single",
+		brokerSubnets: []string{"subnet-private-us-east-1a"}, dedicatedSG: true, httpsEgress: "0.0.0.0/0",
+	},
+	{
+		stack: "isolated", newVPCTiers: []string{"Isolated"}, nat: "None",
+		brokerSubnets: []string{"subnet-isolated-us-east-1a"}, dedicatedSG: true, httpsEgress: "endpoints",
+		endpointSubnets: []string{"subnet-isolated-us-east-1a", "subnet-isolated-us-east-1b"},
+		endpointClient:  "sg-rabbitmq-esm-broker-sg",
+	},
+	{
+		stack: "publicsubnet", newVPCTiers: []string{"Public"}, nat: "None",
+		brokerSubnets: []string{"subnet-public-us-east-1a"}, dedicatedSG: true, httpsEgress: "endpoints",
+		endpointSubnets: []string{"subnet-public-us-east-1a", "subnet-public-us-east-1b"},
+		endpointClient:  "sg-rabbitmq-esm-broker-sg",
+	},
+}
+
+func TestShippedStacks(t *testing.T) {
+	for _, tc := range optionCases {
+		t.Run(tc.stack, func(t *testing.T) {
+			m := &mocks{}
+			outputs, err := run(t, tc.stack, shipped(t, tc.stack), m)
+			if err != nil {
+				t.Fatalf("program failed: %v", err)
+			}
+			checkBroker(t, m, tc)
+			checkNetwork(t, m, tc)
+			checkSecurityGroups(t, m, tc)
+			checkEndpoints(t, m, tc)
+			checkListenerRole(t, m, tc)
+			checkMapping(t, m, tc)
+			checkComponents(t, m)
+			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
+			checkOutputs(t, outputs, tc)
+			t.Logf("%s: %d resources registered, outputs %v", tc.stack, len(m.all()), sortedKeys(outputs))
+		})
+	}
+}
+
+func checkBroker(t *testing.T, m *mocks, tc optionCase) {
+	t.Helper()
+	b, err := m.one("aws:mq/broker:Broker", "broker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := b.Inputs
+	want := map[string]any{
+		"engineType": "RabbitMQ", "engineVersion": "3.13", "deploymentMode": "SINGLE_INSTANCE",
+		"hostInstanceType": "mq.t3.micro", "autoMinorVersionUpgrade": true, "publiclyAccessible": tc.publicBroker,
+		"brokerName": "rabbitmq-esm-" + tc.stack,
+	}
+	for key, value := range want {
+		if got := in[resource.PropertyKey(key)].V; got != value {
+			t.Errorf("broker %s = %v, want %v", key, got, value)
+		}
+	}
+	if !in["logs"].ObjectValue()["general"].BoolValue() {
+		t.Error("broker general logs are off")
+	}
+	if got := strings2(in["subnetIds"]); !slices.Equal(got, tc.brokerSubnets) {
+		t.Errorf("broker subnetIds = %v, want %v", got, tc.brokerSubnets)
+	}
+	groups := strings2(in["securityGroups"])
+	switch {
+	case tc.dedicatedSG && !slices.Equal(groups, []string{"sg-rabbitmq-esm-broker-sg"}):
+		t.Errorf("broker securityGroups = %v, want its own group", groups)
+	case !tc.dedicatedSG && groups != nil:
+		t.Errorf("broker securityGroups = %v, want none (public brokers take none; defaultvpc relies on the default group)", groups)
+	}
+	user := in["users"].ArrayValue()[0].ObjectValue()
+	if user["username"].StringValue() != "esmadmin" || !user["password"].IsSecret() {
+		t.Errorf("broker user = %v, want esmadmin with a secret password", user)
+	}
+	version, err := m.one("aws:secretsmanager/secretVersion:SecretVersion", "credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretString := version.Inputs["secretString"]
+	if !secretString.IsSecret() {
+		t.Fatal("the credentials secret string is not marked secret")
+	}
+	var creds map[string]string
+	if err := json.Unmarshal([]byte(secretString.SecretValue().Element.StringValue()), &creds); err != nil {
+		t.Fatal(err)
+	}
+	if creds["username"] != "esmadmin" || creds["password"] != mockAdminPassword || len(creds) != 2 {
+		t.Errorf(`secret holds keys %v, want exactly {"username","password"} with the broker's admin user`, sortedKeys(creds))
+	}
+}
+
+func checkNetwork(t *testing.T, m *mocks, tc optionCase) {
+	t.Helper()
+	vpcs := m.byType("awsx:ec2:Vpc")
+	if tc.newVPCTiers == nil {
+		if len(vpcs) != 0 {
+			t.Fatalf("%s builds a VPC; it must not", tc.stack)
+		}
+	} else {
+		if len(vpcs) != 1 {
+			t.Fatalf("want one awsx VPC, got %d", len(vpcs))
+		}
+		in := vpcs[0].Inputs
+		var tiers []string
+		for _, spec := range in["subnetSpecs"].ArrayValue() {
+			tiers = append(tiers, spec.ObjectValue()["type"].StringValue())
+		}
+		if !slices.Equal(tiers, tc.newVPCTiers) {
+			t.Errorf("VPC subnet tiers = %v, want %v", tiers, tc.newVPCTiers)
+		}
+		if got := in["natGateways"].ObjectValue()["strategy"].StringValue(); got != tc.nat {
+			t.Errorf("NAT strategy = %s, want %s", got, tc.nat)
+		}
+		if !in["enableDnsSupport"].BoolValue() || !in["enableDnsHostnames"].BoolValue() {
+			t.Error("the VPC needs DNS support and DNS hostnames for private DNS of interface endpoints")
+		}
+		if got := strings2(in["availabilityZoneNames"]); !slices.Equal(got, []string{"us-east-1a", "us-east-1b"}) {
+			t.Errorf("zones = %v, want the first two that offer the endpoint services", got)
+		}
+		if in["cidrBlock"].StringValue() != "10.0.0.0/16" {
+			t.Errorf("cidr = %v", in["cidrBlock"])
+		}
+	}
+	if called := slices.Contains(m.calls, "aws:ec2/getVpc:getVpc"); called != tc.lookedUpVPC {
+		t.Errorf("default VPC looked up = %v, want %v", called, tc.lookedUpVPC)
+	}
+	if tc.publicBroker {
+		for _, r := range m.all() {
+			if strings.HasPrefix(r.Type, "aws:ec2/") || strings.HasPrefix(r.Type, "aws:vpc/") {
+				t.Errorf("public option created %s %s: nothing may be created in a VPC", r.Type, r.Name)
+			}
+		}
+	}
+}
+
+// rules returns the security group rules of a group id, as "ingress|egress port peer".
+func rules(m *mocks, groupID string) []string {
+	var out []string
+	for _, kind := range []string{"ingress", "egress"} {
+		typ := "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+		if kind == "egress" {
+			typ = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+		}
+		for _, r := range m.byType(typ) {
+			if r.Inputs["securityGroupId"].StringValue() != groupID {
+				continue
+			}
+			in := r.Inputs
+			peer := ""
+			if v, ok := in["referencedSecurityGroupId"]; ok && v.IsString() {
+				peer = v.StringValue()
+			}
+			if v, ok := in["cidrIpv4"]; ok && v.IsString() {
+				peer = v.StringValue()
+			}
+			from, to := in["fromPort"].NumberValue(), in["toPort"].NumberValue()
+			if from != to || in["ipProtocol"].StringValue() != "tcp" {
+				peer += fmt.Sprintf(" (ports %v-%v/%s)", from, to, in["ipProtocol"].StringValue())
+			}
+			out = append(out, fmt.Sprintf("%s %d %s", kind, int(from), peer))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func checkSecurityGroups(t *testing.T, m *mocks, tc optionCase) {
+	t.Helper()
+	const brokerSG, endpointSG = "sg-rabbitmq-esm-broker-sg", "sg-rabbitmq-esm-endpoints-sg"
+	var groups []string
+	for _, sg := range m.byType("aws:ec2/securityGroup:SecurityGroup") {
+		groups = append(groups, "sg-"+sg.Name)
+		if _, inline := sg.Inputs["egress"]; inline {
+			t.Errorf("%s declares inline egress; rules are separate resources", sg.Name)
+		}
+	}
+	var want []string
+	if tc.dedicatedSG {
+		want = append(want, brokerSG)
+	}
+	if tc.endpointSubnets != nil {
+		want = append(want, endpointSG)
+	}
+	sort.Strings(groups)
+	if !slices.Equal(groups, want) {
+		t.Fatalf("security groups = %v, want %v", groups, want)
+	}
+	if tc.dedicatedSG {
+		wantRules := []string{"egress 5671 " + brokerSG, "ingress 5671 " + brokerSG}
+		switch tc.httpsEgress {
+		case "endpoints":
+			wantRules = append(wantRules, "egress 443 "+endpointSG)
+		case "":
+		default:
+			wantRules = append(wantRules, "egress 443 "+tc.httpsEgress)
+		}
+		sort.Strings(wantRules)
+		if got := rules(m, brokerSG); !slices.Equal(got, wantRules) {
+			t.Errorf("broker group rules = %v, want %v (self-ingress on 5671, egress to 5671 and 443)", got, wantRules)
+		}
+	}
+	if tc.endpointSubnets != nil {
+		if got, want := rules(m, endpointSG), []string{"ingress 443 " + tc.endpointClient}; !slices.Equal(got, want) {
+			t.Errorf("endpoint group rules = %v, want %v", got, want)
+		}
+	}
+	if got := rules(m, mockDefaultSGID); got != nil {
+		t.Errorf("the default VPC's default group was changed: %v", got)
+	}
+}
+
+func checkEndpoints(t *testing.T, m *mocks, tc optionCase) {
+	t.Helper()
+	endpoints := m.byType("aws:ec2/vpcEndpoint:VpcEndpoint")
+	if tc.endpointSubnets == nil {
+		if len(endpoints) != 0 {
+			t.Fatalf("%s creates %d interface endpoints; it needs none", tc.stack, len(endpoints))
+		}
+		return
+	}
+	var services []string
+	for _, ep := range endpoints {
+		in := ep.Inputs
+		services = append(services, in["serviceName"].StringValue())
+		if in["vpcEndpointType"].StringValue() != "Interface" || !in["privateDnsEnabled"].BoolValue() {
+			t.Errorf("%s: want an Interface endpoint with private DNS", ep.Name)
+		}
+		if got := strings2(in["subnetIds"]); !slices.Equal(got, tc.endpointSubnets) {
+			t.Errorf("%s subnets = %v, want %v (one per zone of the broker's tier)", ep.Name, got, tc.endpointSubnets)
+		}
+		wantVPC := mockDefaultVPCID
+		if !tc.lookedUpVPC {
+			wantVPC = "rabbitmq-esm-network-vpc"
+		}
+		if in["vpcId"].StringValue() != wantVPC {
+			t.Errorf("%s vpc = %v, want %s", ep.Name, in["vpcId"], wantVPC)
+		}
+		if got := strings2(in["securityGroupIds"]); !slices.Equal(got, []string{"sg-rabbitmq-esm-endpoints-sg"}) {
+			t.Errorf("%s groups = %v", ep.Name, got)
+		}
+	}
+	sort.Strings(services)
+	want := []string{"com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.secretsmanager", "com.amazonaws.us-east-1.sts"}
+	if !slices.Equal(services, want) {
+		t.Errorf("endpoint services = %v, want %v", services, want)
+	}
+}
+
+type policyStatement struct {
+	Sid      string
+	Effect   string
+	Action   []string
+	Resource []string
+}
+
+func listenerPolicy(t *testing.T, m *mocks) map[string]policyStatement {
+	t.Helper()
+	p, err := m.one("aws:iam/rolePolicy:RolePolicy", "events-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Statement []policyStatement }
+	if err := json.Unmarshal([]byte(p.Inputs["policy"].StringValue()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]policyStatement{}
+	for _, s := range doc.Statement {
+		out[s.Sid] = s
+	}
+	return out
+}
+
+func checkListenerRole(t *testing.T, m *mocks, tc optionCase) {
+	t.Helper()
+	logGroup, err := m.one("aws:cloudwatch/logGroup:LogGroup", "events-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := m.one("aws:secretsmanager/secret:Secret", "credentials")
+	broker, _ := m.one("aws:mq/broker:Broker", "broker")
+	want := map[string]policyStatement{
+		"WriteOwnLogs": {Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{logGroup.Outputs["arn"].StringValue() + ":*"}},
+		"ReadBrokerCredentials": {Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secret.Outputs["arn"].StringValue()}},
+		"DescribeBroker":        {Action: []string{"mq:DescribeBroker"}, Resource: []string{broker.Outputs["arn"].StringValue()}},
+	}
+	if !tc.publicBroker {
+		want["ManageEsmNetworkInterfaces"] = policyStatement{Resource: []string{"*"}, Action: []string{
+			"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
+			"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}}
+	}
+	got := listenerPolicy(t, m)
+	if len(got) != len(want) {
+		t.Errorf("listener policy statements = %v, want %v", sortedKeys(got), sortedKeys(want))
+	}
+	for sid, w := range want {
+		g := got[sid]
+		if g.Effect != "Allow" || !slices.Equal(g.Action, w.Action) || !slices.Equal(g.Resource, w.Resource) {
+			t.Errorf("statement %s = %+v, want actions %v on %v", sid, g, w.Action, w.Resource)
+		}
+	}
+	fn, err := m.one("aws:lambda/function:Function", "events-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := fn.Inputs
+	if in["runtime"].StringValue() != "provided.al2023" || in["handler"].StringValue() != "bootstrap" ||
+		!slices.Equal(strings2(in["architectures"]), []string{"arm64"}) {
+		t.Errorf("listener runtime = %v %v %v, want provided.al2023, bootstrap, arm64", in["runtime"], in["handler"], in["architectures"])
+	}
+	if _, attached := in["vpcConfig"]; attached {
+		t.Error("the listener is attached to a VPC: it needs none (the ESM invokes it through the Lambda API)")
+	}
+	if logGroup.Inputs["retentionInDays"].NumberValue() != 14 {
+		t.Errorf("log retention = %v, want 14", logGroup.Inputs["retentionInDays"])
+	}
+}
+
+func checkMapping(t *testing.T, m *mocks, tc optionCase) {
+	t.Helper()
+	esm, err := m.one("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := esm.Inputs
+	secret, _ := m.one("aws:secretsmanager/secret:Secret", "credentials")
+	if in["queues"].StringValue() != "events" || in["batchSize"].NumberValue() != 100 {
+		t.Errorf("mapping queue/batch = %v/%v, want events/100", in["queues"], in["batchSize"])
+	}
+	if _, set := in["maximumBatchingWindowInSeconds"]; set {
+		t.Error("batching window set though the stack leaves it to AWS's default")
+	}
+	var access []string
+	for _, c := range in["sourceAccessConfigurations"].ArrayValue() {
+		access = append(access, c.ObjectValue()["type"].StringValue()+"="+c.ObjectValue()["uri"].StringValue())
+	}
+	wantAccess := []string{"BASIC_AUTH=" + secret.Outputs["arn"].StringValue(), "VIRTUAL_HOST=/"}
+	if !slices.Equal(access, wantAccess) {
+		t.Errorf("source access = %v, want %v", access, wantAccess)
+	}
+	deps := map[string]bool{}
+	for _, urn := range esm.DependsOn {
+		typ, name := urnName(urn)
+		deps[typ+" "+name] = true
+	}
+	if !deps["aws:iam/rolePolicy:RolePolicy rabbitmq-esm-events-listener"] {
+		t.Errorf("the mapping does not wait for its role's policy (depends on %v)", sortedKeys(deps))
+	}
+	// The mapping must wait for everything on its path that is in place only once created:
+	// the broker and its credentials, every security group rule, every endpoint, the VPC
+	// (with its NAT routes).
+	mustWait := []string{
+		"aws:mq/broker:Broker", "aws:secretsmanager/secretVersion:SecretVersion", "aws:ec2/vpcEndpoint:VpcEndpoint", "awsx:ec2:Vpc",
+		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+	}
+	waited := 0
+	for _, r := range m.all() {
+		if !slices.Contains(mustWait, r.Type) {
+			continue
+		}
+		waited++
+		if !deps[r.Type+" "+r.Name] {
+			t.Errorf("the mapping does not wait for %s %s", r.Type, r.Name)
+		}
+	}
+	if waited < 2 {
+		t.Errorf("only %d resources on the mapping's path", waited)
+	}
+}
+
+// checkComponents asserts that every resource has a component as parent (none hangs off the
+// stack) and that the four components exist where the option needs them.
+func checkComponents(t *testing.T, m *mocks) {
+	t.Helper()
+	for _, r := range m.all() {
+		parentType, _ := urnName(r.Parent)
+		isComponent := strings.HasPrefix(r.Type, ProjectName+":infra:")
+		switch {
+		case isComponent && parentType != "pulumi:pulumi:Stack":
+			t.Errorf("component %s is parented to %s", r.Name, r.Parent)
+		case !isComponent && !strings.HasPrefix(parentType, ProjectName+":infra:"):
+			t.Errorf("%s %s is not parented to a component (parent %q)", r.Type, r.Name, r.Parent)
+		}
+	}
+}
+
+// taggable lists the resource types of the program that take tags.
+var taggable = []string{
+	"awsx:ec2:Vpc", "aws:secretsmanager/secret:Secret", "aws:mq/broker:Broker", "aws:ec2/securityGroup:SecurityGroup",
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+	"aws:ec2/vpcEndpoint:VpcEndpoint", "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role",
+	"aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping",
+}
+
+func checkTags(t *testing.T, m *mocks, want map[string]string) {
+	t.Helper()
+	for _, r := range m.all() {
+		if !slices.Contains(taggable, r.Type) {
+			continue
+		}
+		tags := r.Inputs["tags"]
+		if !tags.IsObject() {
+			t.Errorf("%s %s has no tags", r.Type, r.Name)
+			continue
+		}
+		for k, v := range want {
+			if got := tags.ObjectValue()[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
+				t.Errorf("%s %s tag %s = %v, want %s", r.Type, r.Name, k, got, v)
+			}
+		}
+	}
+}
+
+func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
+	t.Helper()
+	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "consoleUrl", "credentialsSecretArn",
+		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost"}
+	if !tc.publicBroker {
+		want = append(want, "securityGroupId", "subnetIds", "vpcId")
+	}
+	if tc.endpointSubnets != nil {
+		want = append(want, "endpointSecurityGroupId", "vpcEndpointIds")
+	}
+	sort.Strings(want)
+	if got := sortedKeys(outputs); !slices.Equal(got, want) {
+		t.Errorf("outputs = %v, want %v", got, want)
+	}
+	if outputs["networkMode"] != tc.stack {
+		t.Errorf("networkMode output = %v", outputs["networkMode"])
+	}
+	if outputs["amqpsEndpoint"] != "amqps://"+mockBrokerID+".mq.us-east-1.amazonaws.com:5671" {
+		t.Errorf("amqpsEndpoint = %v", outputs["amqpsEndpoint"])
+	}
+	rendered, _ := json.Marshal(outputs)
+	if strings.Contains(string(rendered), mockAdminPassword) {
+		t.Error("the admin password appears in the stack outputs")
+	}
+}
+
+func strings2(v resource.PropertyValue) []string {
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, e.StringValue())
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

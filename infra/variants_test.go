@@ -1,0 +1,137 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func withSettings(t *testing.T, stack string, settings map[string]string) map[string]string {
+	t.Helper()
+	raw := shipped(t, stack)
+	for k, v := range settings {
+		raw[ProjectName+":"+k] = v
+	}
+	return raw
+}
+
+func TestClusterTakesOneSubnetPerZone(t *testing.T) {
+	m := &mocks{}
+	raw := withSettings(t, "isolated", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "availabilityZones": "3"})
+	if _, err := run(t, "isolated", raw, m); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := m.one("aws:mq/broker:Broker", "broker")
+	want := []string{"subnet-isolated-us-east-1a", "subnet-isolated-us-east-1b", "subnet-isolated-us-east-1c"}
+	if got := strings2(b.Inputs["subnetIds"]); !slices.Equal(got, want) {
+		t.Errorf("cluster subnets = %v, want %v", got, want)
+	}
+	if got := b.Inputs["hostInstanceType"].StringValue(); got != "mq.m5.large" {
+		t.Errorf("cluster instance type = %s", got)
+	}
+}
+
+func TestNATOnePerZone(t *testing.T) {
+	m := &mocks{}
+	if _, err := run(t, "nat", withSettings(t, "nat", map[string]string{"natGateways": "OnePerAz"}), m); err != nil {
+		t.Fatal(err)
+	}
+	vpc := m.byType("awsx:ec2:Vpc")[0]
+	if got := vpc.Inputs["natGateways"].ObjectValue()["strategy"].StringValue(); got != "OnePerAz" {
+		t.Errorf("NAT strategy = %s", got)
+	}
+}
+
+// TestZonesSkipThoseWithoutEndpointServices: us-east-1e offers none of the services in the
+// mocks (as in the real region); a five-zone VPC must skip it.
+func TestZonesSkipThoseWithoutEndpointServices(t *testing.T) {
+	m := &mocks{}
+	if _, err := run(t, "isolated", withSettings(t, "isolated", map[string]string{"availabilityZones": "5"}), m); err != nil {
+		t.Fatal(err)
+	}
+	zones := strings2(m.byType("awsx:ec2:Vpc")[0].Inputs["availabilityZoneNames"])
+	if slices.Contains(zones, "us-east-1e") || len(zones) != 5 {
+		t.Errorf("zones = %v", zones)
+	}
+}
+
+func TestUserTagsAndListenerSettings(t *testing.T) {
+	m := &mocks{}
+	raw := withSettings(t, "publicsubnet", map[string]string{
+		"tags": `{"team":"payments","cost-center":"42"}`, "logMessageBodies": "true", "maxBatchingWindowSeconds": "5",
+		"batchSize": "250", "queueName": "orders", "virtualHost": "shop",
+	})
+	if _, err := run(t, "publicsubnet", raw, m); err != nil {
+		t.Fatal(err)
+	}
+	checkTags(t, m, map[string]string{"team": "payments", "cost-center": "42", "project": ProjectName})
+	fn, _ := m.one("aws:lambda/function:Function", "events-listener")
+	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
+	if env["LISTENER_LOG_BODIES"].StringValue() != "true" {
+		t.Errorf("LISTENER_LOG_BODIES = %v", env["LISTENER_LOG_BODIES"])
+	}
+	esm, _ := m.one("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	in := esm.Inputs
+	if in["maximumBatchingWindowInSeconds"].NumberValue() != 5 || in["batchSize"].NumberValue() != 250 || in["queues"].StringValue() != "orders" {
+		t.Errorf("mapping settings = %v", in)
+	}
+	if uri := in["sourceAccessConfigurations"].ArrayValue()[1].ObjectValue()["uri"].StringValue(); uri != "shop" {
+		t.Errorf("virtual host = %s", uri)
+	}
+}
+
+func TestDefaultVPCWithExistingEndpoints(t *testing.T) {
+	m := &mocks{}
+	outputs, err := run(t, "defaultvpc", withSettings(t, "defaultvpc", map[string]string{"defaultVpcEndpoints": "existing"}), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.byType("aws:ec2/vpcEndpoint:VpcEndpoint")); n != 0 {
+		t.Errorf("%d endpoints created though the VPC has them", n)
+	}
+	ids := fmt.Sprint(outputs["vpcEndpointIds"])
+	if ids != "map[lambda:vpce-existing-lambda secretsmanager:vpce-existing-secretsmanager sts:vpce-existing-sts]" {
+		t.Errorf("vpcEndpointIds = %v", outputs["vpcEndpointIds"])
+	}
+	esm, _ := m.one("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	if len(esm.Inputs["sourceAccessConfigurations"].ArrayValue()) != 2 {
+		t.Error("mapping lost its access configurations")
+	}
+}
+
+func TestDefaultVPCLookupFailures(t *testing.T) {
+	cases := []struct {
+		name     string
+		settings map[string]string
+		m        *mocks
+		want     []string
+	}{
+		{"no default VPC", nil,
+			&mocks{failCalls: map[string]error{"aws:ec2/getVpc:getVpc": errors.New("no matching EC2 VPC found")}},
+			[]string{"needs the account's default VPC", "aws ec2 create-default-vpc --region us-east-1", "networkMode isolated"}},
+		{"existing endpoint missing", map[string]string{"defaultVpcEndpoints": "existing"},
+			&mocks{failCalls: map[string]error{"aws:ec2/getVpcEndpoint:getVpcEndpoint": errors.New("no matching VPC Endpoint found")}},
+			[]string{"defaultVpcEndpoints is existing", "no available sts interface endpoint"}},
+		{"existing endpoint without private DNS", map[string]string{"defaultVpcEndpoints": "existing"},
+			&mocks{noPrivateDNS: []string{"secretsmanager"}},
+			[]string{"secretsmanager endpoint vpce-existing-secretsmanager", "private DNS off"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := run(t, "defaultvpc", withSettings(t, "defaultvpc", tc.settings), tc.m)
+			if err == nil {
+				t.Fatal("the program succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if n := len(tc.m.all()); n != 0 {
+				t.Errorf("%d resources registered before the failure", n)
+			}
+		})
+	}
+}

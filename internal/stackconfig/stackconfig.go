@@ -1,0 +1,67 @@
+// Package stackconfig reads a stack's configuration from the project's files the way the
+// Pulumi CLI hands it to a program: Pulumi.yaml's schema defaults, overlaid by the stack's
+// Pulumi.<stack>.yaml, every value a string (objects as JSON). Tests and the offline plan use
+// it so that they exercise the stack files as shipped rather than a restatement of them.
+package stackconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+)
+
+// Read returns the configuration of stack, keyed "namespace:key" ("aws:region",
+// "rabbitmq-esm:networkMode"). Both files are validated against Pulumi's own schemas.
+func Read(projectDir, stack string) (map[string]string, error) {
+	project, err := workspace.LoadProject(filepath.Join(projectDir, "Pulumi.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
+	}
+	path := filepath.Join(projectDir, "Pulumi."+stack+".yaml")
+	ps, err := workspace.LoadProjectStack(nil, project, path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	// Shipped stack files hold no secrets; a secure value here would need the stack's
+	// secrets provider, which offline tools do not have.
+	values, err := ps.Config.Decrypt(config.NopDecrypter)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	raw := map[string]string{}
+	for key, schema := range project.Config {
+		if schema.Default == nil {
+			continue
+		}
+		value, err := stringify(schema.Default)
+		if err != nil {
+			return nil, fmt.Errorf("Pulumi.yaml default of %s: %w", key, err)
+		}
+		if !strings.Contains(key, ":") {
+			key = project.Name.String() + ":" + key
+		}
+		raw[key] = value
+	}
+	for key, value := range values {
+		raw[key.String()] = value
+	}
+	return raw, nil
+}
+
+// stringify renders a YAML value as Pulumi passes config to a program: scalars as text,
+// objects and arrays as JSON.
+func stringify(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case bool, int, int64, float64:
+		return fmt.Sprint(v), nil
+	default:
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+}
