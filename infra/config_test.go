@@ -2,6 +2,7 @@ package infra
 
 import (
 	"errors"
+	"rabbitmq-esm/internal/offline"
 	"strings"
 	"testing"
 
@@ -69,7 +70,7 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 			for k, v := range tc.set {
 				raw[ProjectName+":"+k] = v
 			}
-			m := &mocks{}
+			m := &offline.Account{}
 			_, err := run(t, tc.stack, raw, m)
 			if err == nil {
 				t.Fatal("the program accepted the configuration")
@@ -82,7 +83,7 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 			if !errors.As(err, &cfgErr) {
 				t.Errorf("want a *ConfigError, got %T", err)
 			}
-			if n := len(m.all()); n != 0 {
+			if n := len(m.All()); n != 0 {
 				t.Errorf("%d resources were registered before the error", n)
 			}
 		})
@@ -145,12 +146,12 @@ func TestValidSettingsAccepted(t *testing.T) {
 // in PULUMI_CONFIG as the Pulumi CLI passes it.
 func TestRunReadsPulumiConfig(t *testing.T) {
 	t.Setenv(pulumi.EnvConfig, `{"aws:region":"us-east-1","rabbitmq-esm:networkMode":"public","rabbitmq-esm:batchSize":"0"}`)
-	m := &mocks{}
+	m := &offline.Account{}
 	err := pulumi.RunErr(Run, pulumi.WithMocks(ProjectName, "public", m))
 	if err == nil || !strings.Contains(err.Error(), "rabbitmq-esm:batchSize") {
 		t.Fatalf("want the batchSize error, got %v", err)
 	}
-	if len(m.all()) != 0 {
+	if len(m.All()) != 0 {
 		t.Error("resources registered despite the invalid configuration")
 	}
 }

@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"rabbitmq-esm/internal/offline"
 	"slices"
 	"sort"
 	"strings"
@@ -15,8 +16,8 @@ import (
 )
 
 // run runs the program for a stack under the mocks with the given raw configuration and
-// returns the mocks (what was registered), the stack's resolved outputs and the run's error.
-func run(t *testing.T, stack string, raw map[string]string, m *mocks) (map[string]any, error) {
+// returns the mocks (what was offline.Resource), the stack's resolved outputs and the run's error.
+func run(t *testing.T, stack string, raw map[string]string, m *offline.Account) (map[string]any, error) {
 	t.Helper()
 	var outputs map[string]any
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
@@ -67,7 +68,7 @@ var optionCases = []optionCase{
 	{
 		stack: "defaultvpc", lookedUpVPC: true,
 		endpointSubnets: []string{"subnet-default-us-east-1a", "subnet-default-us-east-1b", "subnet-default-us-east-1c", "subnet-default-us-east-1d", "subnet-default-us-east-1f"},
-		endpointClient:  mockDefaultSGID,
+		endpointClient:  offline.DefaultSGID,
 	},
 	{
 		stack: "nat", newVPCTiers: []string{"Public", "Private"}, nat: "Single",
@@ -90,7 +91,7 @@ var optionCases = []optionCase{
 func TestShippedStacks(t *testing.T) {
 	for _, tc := range optionCases {
 		t.Run(tc.stack, func(t *testing.T) {
-			m := &mocks{}
+			m := &offline.Account{}
 			outputs, err := run(t, tc.stack, shipped(t, tc.stack), m)
 			if err != nil {
 				t.Fatalf("program failed: %v", err)
@@ -104,14 +105,14 @@ func TestShippedStacks(t *testing.T) {
 			checkComponents(t, m)
 			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
 			checkOutputs(t, outputs, tc)
-			t.Logf("%s: %d resources registered, outputs %v", tc.stack, len(m.all()), sortedKeys(outputs))
+			t.Logf("%s: %d resources registered, outputs %v", tc.stack, len(m.All()), sortedKeys(outputs))
 		})
 	}
 }
 
-func checkBroker(t *testing.T, m *mocks, tc optionCase) {
+func checkBroker(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
-	b, err := m.one("aws:mq/broker:Broker", "broker")
+	b, err := m.One("aws:mq/broker:Broker", "broker")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func checkBroker(t *testing.T, m *mocks, tc optionCase) {
 	if user["username"].StringValue() != "esmadmin" || !user["password"].IsSecret() {
 		t.Errorf("broker user = %v, want esmadmin with a secret password", user)
 	}
-	version, err := m.one("aws:secretsmanager/secretVersion:SecretVersion", "credentials")
+	version, err := m.One("aws:secretsmanager/secretVersion:SecretVersion", "credentials")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,14 +156,14 @@ func checkBroker(t *testing.T, m *mocks, tc optionCase) {
 	if err := json.Unmarshal([]byte(secretString.SecretValue().Element.StringValue()), &creds); err != nil {
 		t.Fatal(err)
 	}
-	if creds["username"] != "esmadmin" || creds["password"] != mockAdminPassword || len(creds) != 2 {
+	if creds["username"] != "esmadmin" || creds["password"] != offline.AdminPassword || len(creds) != 2 {
 		t.Errorf(`secret holds keys %v, want exactly {"username","password"} with the broker's admin user`, sortedKeys(creds))
 	}
 }
 
-func checkNetwork(t *testing.T, m *mocks, tc optionCase) {
+func checkNetwork(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
-	vpcs := m.byType("awsx:ec2:Vpc")
+	vpcs := m.ByType("awsx:ec2:Vpc")
 	if tc.newVPCTiers == nil {
 		if len(vpcs) != 0 {
 			t.Fatalf("%s builds a VPC; it must not", tc.stack)
@@ -192,11 +193,11 @@ func checkNetwork(t *testing.T, m *mocks, tc optionCase) {
 			t.Errorf("cidr = %v", in["cidrBlock"])
 		}
 	}
-	if called := slices.Contains(m.calls, "aws:ec2/getVpc:getVpc"); called != tc.lookedUpVPC {
+	if called := slices.Contains(m.Calls(), "aws:ec2/getVpc:getVpc"); called != tc.lookedUpVPC {
 		t.Errorf("default VPC looked up = %v, want %v", called, tc.lookedUpVPC)
 	}
 	if tc.publicBroker {
-		for _, r := range m.all() {
+		for _, r := range m.All() {
 			if strings.HasPrefix(r.Type, "aws:ec2/") || strings.HasPrefix(r.Type, "aws:vpc/") {
 				t.Errorf("public option created %s %s: nothing may be created in a VPC", r.Type, r.Name)
 			}
@@ -205,14 +206,14 @@ func checkNetwork(t *testing.T, m *mocks, tc optionCase) {
 }
 
 // rules returns the security group rules of a group id, as "ingress|egress port peer".
-func rules(m *mocks, groupID string) []string {
+func rules(m *offline.Account, groupID string) []string {
 	var out []string
 	for _, kind := range []string{"ingress", "egress"} {
 		typ := "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 		if kind == "egress" {
 			typ = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 		}
-		for _, r := range m.byType(typ) {
+		for _, r := range m.ByType(typ) {
 			if r.Inputs["securityGroupId"].StringValue() != groupID {
 				continue
 			}
@@ -235,11 +236,11 @@ func rules(m *mocks, groupID string) []string {
 	return out
 }
 
-func checkSecurityGroups(t *testing.T, m *mocks, tc optionCase) {
+func checkSecurityGroups(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
 	const brokerSG, endpointSG = "sg-rabbitmq-esm-broker-sg", "sg-rabbitmq-esm-endpoints-sg"
 	var groups []string
-	for _, sg := range m.byType("aws:ec2/securityGroup:SecurityGroup") {
+	for _, sg := range m.ByType("aws:ec2/securityGroup:SecurityGroup") {
 		groups = append(groups, "sg-"+sg.Name)
 		if _, inline := sg.Inputs["egress"]; inline {
 			t.Errorf("%s declares inline egress; rules are separate resources", sg.Name)
@@ -275,14 +276,14 @@ func checkSecurityGroups(t *testing.T, m *mocks, tc optionCase) {
 			t.Errorf("endpoint group rules = %v, want %v", got, want)
 		}
 	}
-	if got := rules(m, mockDefaultSGID); got != nil {
+	if got := rules(m, offline.DefaultSGID); got != nil {
 		t.Errorf("the default VPC's default group was changed: %v", got)
 	}
 }
 
-func checkEndpoints(t *testing.T, m *mocks, tc optionCase) {
+func checkEndpoints(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
-	endpoints := m.byType("aws:ec2/vpcEndpoint:VpcEndpoint")
+	endpoints := m.ByType("aws:ec2/vpcEndpoint:VpcEndpoint")
 	if tc.endpointSubnets == nil {
 		if len(endpoints) != 0 {
 			t.Fatalf("%s creates %d interface endpoints; it needs none", tc.stack, len(endpoints))
@@ -299,7 +300,7 @@ func checkEndpoints(t *testing.T, m *mocks, tc optionCase) {
 		if got := strings2(in["subnetIds"]); !slices.Equal(got, tc.endpointSubnets) {
 			t.Errorf("%s subnets = %v, want %v (one per zone of the broker's tier)", ep.Name, got, tc.endpointSubnets)
 		}
-		wantVPC := mockDefaultVPCID
+		wantVPC := offline.DefaultVPCID
 		if !tc.lookedUpVPC {
 			wantVPC = "rabbitmq-esm-network-vpc"
 		}
@@ -324,9 +325,9 @@ type policyStatement struct {
 	Resource []string
 }
 
-func listenerPolicy(t *testing.T, m *mocks) map[string]policyStatement {
+func listenerPolicy(t *testing.T, m *offline.Account) map[string]policyStatement {
 	t.Helper()
-	p, err := m.one("aws:iam/rolePolicy:RolePolicy", "events-listener")
+	p, err := m.One("aws:iam/rolePolicy:RolePolicy", "events-listener")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,14 +342,14 @@ func listenerPolicy(t *testing.T, m *mocks) map[string]policyStatement {
 	return out
 }
 
-func checkListenerRole(t *testing.T, m *mocks, tc optionCase) {
+func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
-	logGroup, err := m.one("aws:cloudwatch/logGroup:LogGroup", "events-listener")
+	logGroup, err := m.One("aws:cloudwatch/logGroup:LogGroup", "events-listener")
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := m.one("aws:secretsmanager/secret:Secret", "credentials")
-	broker, _ := m.one("aws:mq/broker:Broker", "broker")
+	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	broker, _ := m.One("aws:mq/broker:Broker", "broker")
 	want := map[string]policyStatement{
 		"WriteOwnLogs": {Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{logGroup.Outputs["arn"].StringValue() + ":*"}},
@@ -370,7 +371,7 @@ func checkListenerRole(t *testing.T, m *mocks, tc optionCase) {
 			t.Errorf("statement %s = %+v, want actions %v on %v", sid, g, w.Action, w.Resource)
 		}
 	}
-	fn, err := m.one("aws:lambda/function:Function", "events-listener")
+	fn, err := m.One("aws:lambda/function:Function", "events-listener")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,14 +388,14 @@ func checkListenerRole(t *testing.T, m *mocks, tc optionCase) {
 	}
 }
 
-func checkMapping(t *testing.T, m *mocks, tc optionCase) {
+func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
-	esm, err := m.one("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	esm, err := m.One("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := esm.Inputs
-	secret, _ := m.one("aws:secretsmanager/secret:Secret", "credentials")
+	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
 	if in["queues"].StringValue() != "events" || in["batchSize"].NumberValue() != 100 {
 		t.Errorf("mapping queue/batch = %v/%v, want events/100", in["queues"], in["batchSize"])
 	}
@@ -411,7 +412,7 @@ func checkMapping(t *testing.T, m *mocks, tc optionCase) {
 	}
 	deps := map[string]bool{}
 	for _, urn := range esm.DependsOn {
-		typ, name := urnName(urn)
+		typ, name := offline.URNName(urn)
 		deps[typ+" "+name] = true
 	}
 	if !deps["aws:iam/rolePolicy:RolePolicy rabbitmq-esm-events-listener"] {
@@ -425,7 +426,7 @@ func checkMapping(t *testing.T, m *mocks, tc optionCase) {
 		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
 	}
 	waited := 0
-	for _, r := range m.all() {
+	for _, r := range m.All() {
 		if !slices.Contains(mustWait, r.Type) {
 			continue
 		}
@@ -441,10 +442,10 @@ func checkMapping(t *testing.T, m *mocks, tc optionCase) {
 
 // checkComponents asserts that every resource has a component as parent (none hangs off the
 // stack) and that the four components exist where the option needs them.
-func checkComponents(t *testing.T, m *mocks) {
+func checkComponents(t *testing.T, m *offline.Account) {
 	t.Helper()
-	for _, r := range m.all() {
-		parentType, _ := urnName(r.Parent)
+	for _, r := range m.All() {
+		parentType, _ := offline.URNName(r.Parent)
 		isComponent := strings.HasPrefix(r.Type, ProjectName+":infra:")
 		switch {
 		case isComponent && parentType != "pulumi:pulumi:Stack":
@@ -463,9 +464,9 @@ var taggable = []string{
 	"aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping",
 }
 
-func checkTags(t *testing.T, m *mocks, want map[string]string) {
+func checkTags(t *testing.T, m *offline.Account, want map[string]string) {
 	t.Helper()
-	for _, r := range m.all() {
+	for _, r := range m.All() {
 		if !slices.Contains(taggable, r.Type) {
 			continue
 		}
@@ -499,11 +500,11 @@ func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	if outputs["networkMode"] != tc.stack {
 		t.Errorf("networkMode output = %v", outputs["networkMode"])
 	}
-	if outputs["amqpsEndpoint"] != "amqps://"+mockBrokerID+".mq.us-east-1.amazonaws.com:5671" {
+	if outputs["amqpsEndpoint"] != "amqps://"+offline.BrokerID+".mq.us-east-1.amazonaws.com:5671" {
 		t.Errorf("amqpsEndpoint = %v", outputs["amqpsEndpoint"])
 	}
 	rendered, _ := json.Marshal(outputs)
-	if strings.Contains(string(rendered), mockAdminPassword) {
+	if strings.Contains(string(rendered), offline.AdminPassword) {
 		t.Error("the admin password appears in the stack outputs")
 	}
 }

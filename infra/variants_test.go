@@ -3,6 +3,7 @@ package infra
 import (
 	"errors"
 	"fmt"
+	"rabbitmq-esm/internal/offline"
 	"slices"
 	"strings"
 	"testing"
@@ -18,12 +19,12 @@ func withSettings(t *testing.T, stack string, settings map[string]string) map[st
 }
 
 func TestClusterTakesOneSubnetPerZone(t *testing.T) {
-	m := &mocks{}
+	m := &offline.Account{}
 	raw := withSettings(t, "isolated", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "availabilityZones": "3"})
 	if _, err := run(t, "isolated", raw, m); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := m.one("aws:mq/broker:Broker", "broker")
+	b, _ := m.One("aws:mq/broker:Broker", "broker")
 	want := []string{"subnet-isolated-us-east-1a", "subnet-isolated-us-east-1b", "subnet-isolated-us-east-1c"}
 	if got := strings2(b.Inputs["subnetIds"]); !slices.Equal(got, want) {
 		t.Errorf("cluster subnets = %v, want %v", got, want)
@@ -34,11 +35,11 @@ func TestClusterTakesOneSubnetPerZone(t *testing.T) {
 }
 
 func TestNATOnePerZone(t *testing.T) {
-	m := &mocks{}
+	m := &offline.Account{}
 	if _, err := run(t, "nat", withSettings(t, "nat", map[string]string{"natGateways": "OnePerAz"}), m); err != nil {
 		t.Fatal(err)
 	}
-	vpc := m.byType("awsx:ec2:Vpc")[0]
+	vpc := m.ByType("awsx:ec2:Vpc")[0]
 	if got := vpc.Inputs["natGateways"].ObjectValue()["strategy"].StringValue(); got != "OnePerAz" {
 		t.Errorf("NAT strategy = %s", got)
 	}
@@ -47,18 +48,18 @@ func TestNATOnePerZone(t *testing.T) {
 // TestZonesSkipThoseWithoutEndpointServices: us-east-1e offers none of the services in the
 // mocks (as in the real region); a five-zone VPC must skip it.
 func TestZonesSkipThoseWithoutEndpointServices(t *testing.T) {
-	m := &mocks{}
+	m := &offline.Account{}
 	if _, err := run(t, "isolated", withSettings(t, "isolated", map[string]string{"availabilityZones": "5"}), m); err != nil {
 		t.Fatal(err)
 	}
-	zones := strings2(m.byType("awsx:ec2:Vpc")[0].Inputs["availabilityZoneNames"])
+	zones := strings2(m.ByType("awsx:ec2:Vpc")[0].Inputs["availabilityZoneNames"])
 	if slices.Contains(zones, "us-east-1e") || len(zones) != 5 {
 		t.Errorf("zones = %v", zones)
 	}
 }
 
 func TestUserTagsAndListenerSettings(t *testing.T) {
-	m := &mocks{}
+	m := &offline.Account{}
 	raw := withSettings(t, "publicsubnet", map[string]string{
 		"tags": `{"team":"payments","cost-center":"42"}`, "logMessageBodies": "true", "maxBatchingWindowSeconds": "5",
 		"batchSize": "250", "queueName": "orders", "virtualHost": "shop",
@@ -67,12 +68,12 @@ func TestUserTagsAndListenerSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkTags(t, m, map[string]string{"team": "payments", "cost-center": "42", "project": ProjectName})
-	fn, _ := m.one("aws:lambda/function:Function", "events-listener")
+	fn, _ := m.One("aws:lambda/function:Function", "events-listener")
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	if env["LISTENER_LOG_BODIES"].StringValue() != "true" {
 		t.Errorf("LISTENER_LOG_BODIES = %v", env["LISTENER_LOG_BODIES"])
 	}
-	esm, _ := m.one("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	esm, _ := m.One("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
 	in := esm.Inputs
 	if in["maximumBatchingWindowInSeconds"].NumberValue() != 5 || in["batchSize"].NumberValue() != 250 || in["queues"].StringValue() != "orders" {
 		t.Errorf("mapping settings = %v", in)
@@ -83,19 +84,19 @@ func TestUserTagsAndListenerSettings(t *testing.T) {
 }
 
 func TestDefaultVPCWithExistingEndpoints(t *testing.T) {
-	m := &mocks{}
+	m := &offline.Account{}
 	outputs, err := run(t, "defaultvpc", withSettings(t, "defaultvpc", map[string]string{"defaultVpcEndpoints": "existing"}), m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(m.byType("aws:ec2/vpcEndpoint:VpcEndpoint")); n != 0 {
+	if n := len(m.ByType("aws:ec2/vpcEndpoint:VpcEndpoint")); n != 0 {
 		t.Errorf("%d endpoints created though the VPC has them", n)
 	}
 	ids := fmt.Sprint(outputs["vpcEndpointIds"])
 	if ids != "map[lambda:vpce-existing-lambda secretsmanager:vpce-existing-secretsmanager sts:vpce-existing-sts]" {
 		t.Errorf("vpcEndpointIds = %v", outputs["vpcEndpointIds"])
 	}
-	esm, _ := m.one("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	esm, _ := m.One("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
 	if len(esm.Inputs["sourceAccessConfigurations"].ArrayValue()) != 2 {
 		t.Error("mapping lost its access configurations")
 	}
@@ -105,17 +106,17 @@ func TestDefaultVPCLookupFailures(t *testing.T) {
 	cases := []struct {
 		name     string
 		settings map[string]string
-		m        *mocks
+		m        *offline.Account
 		want     []string
 	}{
 		{"no default VPC", nil,
-			&mocks{failCalls: map[string]error{"aws:ec2/getVpc:getVpc": errors.New("no matching EC2 VPC found")}},
+			&offline.Account{FailCalls: map[string]error{"aws:ec2/getVpc:getVpc": errors.New("no matching EC2 VPC found")}},
 			[]string{"needs the account's default VPC", "aws ec2 create-default-vpc --region us-east-1", "networkMode isolated"}},
 		{"existing endpoint missing", map[string]string{"defaultVpcEndpoints": "existing"},
-			&mocks{failCalls: map[string]error{"aws:ec2/getVpcEndpoint:getVpcEndpoint": errors.New("no matching VPC Endpoint found")}},
+			&offline.Account{FailCalls: map[string]error{"aws:ec2/getVpcEndpoint:getVpcEndpoint": errors.New("no matching VPC Endpoint found")}},
 			[]string{"defaultVpcEndpoints is existing", "no available sts interface endpoint"}},
 		{"existing endpoint without private DNS", map[string]string{"defaultVpcEndpoints": "existing"},
-			&mocks{noPrivateDNS: []string{"secretsmanager"}},
+			&offline.Account{NoPrivateDNS: []string{"secretsmanager"}},
 			[]string{"secretsmanager endpoint vpce-existing-secretsmanager", "private DNS off"}},
 	}
 	for _, tc := range cases {
@@ -129,7 +130,7 @@ func TestDefaultVPCLookupFailures(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
-			if n := len(tc.m.all()); n != 0 {
+			if n := len(tc.m.All()); n != 0 {
 				t.Errorf("%d resources registered before the failure", n)
 			}
 		})

@@ -1,4 +1,8 @@
-package infra
+// Package offline is an AWS account simulated for the Pulumi Go SDK's mocks: it answers the
+// program's resource registrations and look-ups the way us-east-1 would, records everything,
+// and fails on any resource type or look-up it does not know, so that nothing the program adds
+// can slip past the tests and the offline plan unexamined.
+package offline
 
 import (
 	"fmt"
@@ -10,21 +14,21 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Fixed answers of the mocked account: us-east-1 with six zones, of which us-east-1e offers
-// none of the endpoint services (as in the real region), and a default VPC with a default
-// subnet per zone.
+// Fixed answers of the simulated account: us-east-1 with six zones, of which us-east-1e
+// offers none of the endpoint services (as in the real region), and a default VPC with a
+// default subnet per zone.
 var (
-	mockZones         = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
-	mockServiceZones  = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"}
-	mockDefaultVPCID  = "vpc-default"
-	mockDefaultSGID   = "sg-default"
-	mockAccountID     = "123456789012"
-	mockBrokerID      = "b-1234abcd-56ef-78ab-90cd-ef1234567890"
-	mockAdminPassword = "mock-generated-password-Aa1!"
+	Zones         = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
+	ServiceZones  = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"}
+	DefaultVPCID  = "vpc-default"
+	DefaultSGID   = "sg-default"
+	AccountID     = "123456789012"
+	BrokerID      = "b-1234abcd-56ef-78ab-90cd-ef1234567890"
+	AdminPassword = "offline-generated-password-Aa1!"
 )
 
-// registered is one resource the program registered, as the engine would see it.
-type registered struct {
+// Resource is one resource the program registered, as the engine would see it.
+type Resource struct {
 	Type      string
 	Name      string
 	Custom    bool
@@ -34,25 +38,25 @@ type registered struct {
 	DependsOn []string // URNs
 }
 
-// mocks answers the program's resource registrations and invokes like the AWS account above.
-// It fails on any type or function it does not know, so that a new resource or look-up
-// cannot slip past the tests unasserted.
-type mocks struct {
+// Account implements pulumi.MockResourceMonitor. The zero value is ready to use.
+type Account struct {
 	mu        sync.Mutex
-	resources []registered
+	resources []Resource
 	calls     []string
-	// failCalls makes an invoke fail, by token, to simulate an account without something.
-	failCalls map[string]error
-	// noPrivateDNS lists endpoint services whose existing endpoint has private DNS off.
-	noPrivateDNS []string
+	// FailCalls makes a look-up fail, by token, to simulate an account without something
+	// (for example "aws:ec2/getVpc:getVpc" for an account without a default VPC).
+	FailCalls map[string]error
+	// NoPrivateDNS lists endpoint services whose existing endpoint has private DNS off.
+	NoPrivateDNS []string
 }
 
-func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+// NewResource answers a registration with the outputs AWS would give.
+func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	out := args.Inputs.Copy()
 	id := args.Name + "-id"
 	set := func(key string, v any) { out[resource.PropertyKey(key)] = resource.NewPropertyValue(v) }
 	arn := func(service, suffix string) string {
-		return fmt.Sprintf("arn:aws:%s:us-east-1:%s:%s", service, mockAccountID, suffix)
+		return fmt.Sprintf("arn:aws:%s:us-east-1:%s:%s", service, AccountID, suffix)
 	}
 
 	switch args.TypeToken {
@@ -75,16 +79,16 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("privateSubnetIds", tiers["Private"])
 		set("isolatedSubnetIds", tiers["Isolated"])
 	case "random:index/randomPassword:RandomPassword":
-		out["result"] = resource.MakeSecret(resource.NewStringProperty(mockAdminPassword))
+		out["result"] = resource.MakeSecret(resource.NewStringProperty(AdminPassword))
 	case "aws:secretsmanager/secret:Secret":
 		set("arn", arn("secretsmanager", "secret:"+args.Name+"-AbCdEf"))
 	case "aws:secretsmanager/secretVersion:SecretVersion":
 	case "aws:mq/broker:Broker":
-		id = mockBrokerID
-		set("arn", arn("mq", "broker:"+args.Inputs["brokerName"].StringValue()+":"+mockBrokerID))
+		id = BrokerID
+		set("arn", arn("mq", "broker:"+args.Inputs["brokerName"].StringValue()+":"+BrokerID))
 		set("instances", []any{map[string]any{
-			"consoleUrl": "https://" + mockBrokerID + ".mq.us-east-1.amazonaws.com",
-			"endpoints":  []any{"amqps://" + mockBrokerID + ".mq.us-east-1.amazonaws.com:5671"},
+			"consoleUrl": "https://" + BrokerID + ".mq.us-east-1.amazonaws.com",
+			"endpoints":  []any{"amqps://" + BrokerID + ".mq.us-east-1.amazonaws.com:5671"},
 		}})
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
@@ -97,7 +101,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("name", name)
 		set("arn", arn("logs", "log-group:"+name))
 	case "aws:iam/role:Role":
-		set("arn", "arn:aws:iam::"+mockAccountID+":role/"+args.Name)
+		set("arn", "arn:aws:iam::"+AccountID+":role/"+args.Name)
 		set("name", args.Name)
 	case "aws:iam/rolePolicy:RolePolicy":
 	case "aws:lambda/function:Function":
@@ -109,10 +113,10 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:lambda/invocation:Invocation":
 		set("result", `{"ok":true}`)
 	default:
-		return "", nil, fmt.Errorf("mocks: unexpected resource type %s (%s): add it to the mocks and assert it", args.TypeToken, args.Name)
+		return "", nil, fmt.Errorf("offline account: unexpected resource type %s (%s): add it to the mocks and assert it", args.TypeToken, args.Name)
 	}
 
-	r := registered{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Outputs: out}
+	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Outputs: out}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
@@ -123,10 +127,11 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, out, nil
 }
 
-func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+// Call answers a look-up (invoke) the way the simulated account would.
+func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
 	m.calls = append(m.calls, args.Token)
-	failure := m.failCalls[args.Token]
+	failure := m.FailCalls[args.Token]
 	m.mu.Unlock()
 	if failure != nil {
 		return nil, failure
@@ -141,13 +146,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": "us-east-1", "id": "us-east-1"}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(mockZones), "id": "us-east-1"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(Zones), "id": "us-east-1"}), nil
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
-		return resource.NewPropertyMapFromMap(map[string]any{"serviceName": str("serviceName"), "availabilityZones": toAny(mockServiceZones)}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"serviceName": str("serviceName"), "availabilityZones": toAny(ServiceZones)}), nil
 	case "aws:ec2/getVpc:getVpc":
-		return resource.NewPropertyMapFromMap(map[string]any{"id": mockDefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16"}), nil
 	case "aws:ec2/getSubnets:getSubnets":
-		zones := mockZones
+		zones := Zones
 		for _, f := range args.Args["filters"].ArrayValue() {
 			if f.ObjectValue()["name"].StringValue() == "availability-zone" {
 				zones = nil
@@ -162,15 +167,15 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": "us-east-1"}), nil
 	case "aws:ec2/getSecurityGroup:getSecurityGroup":
-		return resource.NewPropertyMapFromMap(map[string]any{"id": mockDefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
 	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
 		svc := str("serviceName")[strings.LastIndex(str("serviceName"), ".")+1:]
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": "vpce-existing-" + svc, "serviceName": str("serviceName"), "vpcId": str("vpcId"),
-			"privateDnsEnabled": !slices.Contains(m.noPrivateDNS, svc),
+			"privateDnsEnabled": !slices.Contains(m.NoPrivateDNS, svc),
 		}), nil
 	}
-	return nil, fmt.Errorf("mocks: unexpected invoke %s: add it to the mocks and assert it", args.Token)
+	return nil, fmt.Errorf("offline account: unexpected invoke %s: add it to the mocks and assert it", args.Token)
 }
 
 func toAny(values []string) []any {
@@ -181,11 +186,18 @@ func toAny(values []string) []any {
 	return out
 }
 
-// byType returns the registered resources of a type, in registration order.
-func (m *mocks) byType(typ string) []registered {
+// Calls returns the tokens of the look-ups made, in order.
+func (m *Account) Calls() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []registered
+	return slices.Clone(m.calls)
+}
+
+// ByType returns the registered resources of a type, in registration order.
+func (m *Account) ByType(typ string) []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Resource
 	for _, r := range m.resources {
 		if r.Type == typ {
 			out = append(out, r)
@@ -194,29 +206,29 @@ func (m *mocks) byType(typ string) []registered {
 	return out
 }
 
-// one returns the single resource of a type and name suffix, or fails.
-func (m *mocks) one(typ, nameSuffix string) (registered, error) {
-	var found []registered
-	for _, r := range m.byType(typ) {
+// One returns the single resource of a type and name suffix, or fails.
+func (m *Account) One(typ, nameSuffix string) (Resource, error) {
+	var found []Resource
+	for _, r := range m.ByType(typ) {
 		if strings.HasSuffix(r.Name, nameSuffix) {
 			found = append(found, r)
 		}
 	}
 	if len(found) != 1 {
-		return registered{}, fmt.Errorf("want exactly one %s named *%s, found %d", typ, nameSuffix, len(found))
+		return Resource{}, fmt.Errorf("want exactly one %s named *%s, found %d", typ, nameSuffix, len(found))
 	}
 	return found[0], nil
 }
 
-// all returns every registered resource.
-func (m *mocks) all() []registered {
+// All returns every registered resource.
+func (m *Account) All() []Resource {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.resources)
 }
 
-// urnName splits a URN into its (last) type and name.
-func urnName(urn string) (typ, name string) {
+// URNName splits a URN into its (last) type and name.
+func URNName(urn string) (typ, name string) {
 	parts := strings.Split(urn, "::")
 	if len(parts) < 4 {
 		return "", urn
