@@ -4,6 +4,8 @@
 #   make test                  every offline test, real-broker tests included
 #
 STACK ?=
+# Extra pulumi flags, e.g. ARGS="--yes" or ARGS="--target ..."
+ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -13,13 +15,13 @@ help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet).
-	@scripts/pulumi.sh up "$(STACK)"
+	@scripts/pulumi.sh up "$(STACK)" $(ARGS)
 
 preview: ## Show what `make up` would change for STACK.
-	@scripts/pulumi.sh preview "$(STACK)"
+	@scripts/pulumi.sh preview "$(STACK)" $(ARGS)
 
 destroy: ## Tear down STACK (waits out the ESM's network interfaces).
-	@scripts/pulumi.sh destroy "$(STACK)"
+	@scripts/pulumi.sh destroy "$(STACK)" $(ARGS)
 
 test: ## Run every offline test; starts a local RabbitMQ for the real-broker tests.
 	@eval "$$(scripts/test-broker.sh)"; go test -count=1 ./...

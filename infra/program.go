@@ -64,7 +64,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	listener, err := buildLambda(env, "./listener")
+	listener, err := buildLambda(env, ListenerPackage)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +182,14 @@ func resourceTags(ctx *pulumi.Context, cfg Config) pulumi.StringMap {
 	maps.Copy(tags, cfg.Tags)
 	return pulumi.ToStringMap(tags)
 }
+
+// The Lambda functions of this module, as packages relative to the module root.
+const (
+	ListenerPackage = "./listener"
+)
+
+// LambdaPackages are every function the program deploys.
+var LambdaPackages = []string{ListenerPackage}
 
 // buildLambda builds a function of this module for Lambda's arm64 runtime.
 func buildLambda(env Env, pkg string) (lambdabuild.Artifact, error) {

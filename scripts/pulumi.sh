@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs `pulumi up|preview|destroy` for one stack of this project. Used by `make up/preview/destroy`.
+#
+# With no Pulumi backend logged in (no `pulumi login`, no PULUMI_BACKEND_URL), the state goes to a
+# local file backend in .pulumi-state/ and secrets are encrypted with a passphrase generated once
+# into .pulumi-passphrase (both git-ignored; keep them: they are the only record of what was
+# deployed). A newcomer needs no Pulumi Cloud account.
+set -euo pipefail
+
+usage() {
+  echo "usage: scripts/pulumi.sh up|preview|destroy <stack> [pulumi flags...]" >&2
+  echo "stacks: $(stacks)" >&2
+  exit 2
+}
+stacks() { (cd "$root" && ls Pulumi.*.yaml | sed 's/^Pulumi\.\(.*\)\.yaml$/\1/' | tr '\n' ' '); }
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+[ $# -ge 2 ] || usage
+command="$1" stack="$2"
+shift 2
+case "$command" in up|preview|destroy) ;; *) usage ;; esac
+if [ -z "$stack" ] || [ ! -f "$root/Pulumi.$stack.yaml" ]; then
+  echo "error: no stack \"$stack\": set STACK to one of: $(stacks)" >&2
+  exit 2
+fi
+for tool in pulumi go; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "error: $tool is not on PATH. See README.md, Prerequisites." >&2
+    exit 127
+  fi
+done
+
+cd "$root"
+create_flags=()
+if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
+  export PULUMI_BACKEND_URL="file://$root/.pulumi-state"
+  mkdir -p .pulumi-state
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    if [ ! -s .pulumi-passphrase ]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 > .pulumi-passphrase)
+      echo "Generated .pulumi-passphrase: it encrypts this stack's secrets; keep it with .pulumi-state/." >&2
+    fi
+    export PULUMI_CONFIG_PASSPHRASE_FILE="$root/.pulumi-passphrase"
+  fi
+  create_flags=(--secrets-provider passphrase)
+  echo "No Pulumi backend logged in: using the local state in .pulumi-state/." >&2
+fi
+
+pulumi stack select --create "${create_flags[@]}" "$stack" >/dev/null
+case "$command" in
+  up) exec pulumi up --stack "$stack" "$@" ;;
+  preview) exec pulumi preview --diff --stack "$stack" "$@" ;;
+  # The ESM's after-delete hook waits out its network interfaces; the engine runs hooks on
+  # destroy only with --run-program.
+  destroy) exec pulumi destroy --run-program --stack "$stack" "$@" ;;
+esac
