@@ -50,6 +50,9 @@ type Broker struct {
 	// SecurityGroupID is the group the broker's endpoints and the ESM's interfaces carry: the
 	// dedicated group in a new VPC, the default group in the default VPC, empty when public.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// SubnetIDs are the subnets of the broker's endpoints, where the ESM places its interfaces:
+	// the ones given, or the default subnet Amazon MQ chose in the default VPC.
+	SubnetIDs pulumi.StringArrayOutput `pulumi:"subnetIds"`
 
 	// members: the broker, its credentials and the rules its security group needs.
 	members
@@ -137,6 +140,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	b.ID = broker.ID().ToStringOutput()
 	b.Arn = broker.Arn
 	b.SecretArn = secret.Arn
+	b.SubnetIDs = broker.SubnetIds
 	instance := broker.Instances.Index(pulumi.Int(0))
 	b.Endpoint = instance.Endpoints().Index(pulumi.Int(0))
 	b.ConsoleURL = instance.ConsoleUrl().Elem()
@@ -148,6 +152,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		"consoleUrl":           b.ConsoleURL,
 		"credentialsSecretArn": b.SecretArn,
 		"securityGroupId":      b.SecurityGroupID,
+		"subnetIds":            b.SubnetIDs,
 	})
 }
 

@@ -64,6 +64,7 @@ type Config struct {
 	AvailabilityZones        int
 	NATGateways              NATStrategy
 	DefaultVPCEndpoints      EndpointPolicy
+	DeliveryLimit            int
 	LogRetentionDays         int
 	LogMessageBodies         bool
 	Tags                     map[string]string
@@ -163,6 +164,9 @@ func settings() []setting {
 		{key: "defaultVpcEndpoints", schemaType: "string", defaultValue: constant(string(EndpointsCreate)), appliesTo: defaultVPCOnly, appliesText: "defaultvpc", parse: func(c *Config, raw string) error {
 			c.DefaultVPCEndpoints = EndpointPolicy(raw)
 			return nil
+		}},
+		{key: "deliveryLimit", schemaType: "integer", defaultValue: constant("5"), inSchema: true, parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.DeliveryLimit)
 		}},
 		{key: "logRetentionDays", schemaType: "integer", defaultValue: constant("14"), inSchema: true, parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.LogRetentionDays)
@@ -364,6 +368,9 @@ func (c Config) validate() []*SettingError {
 	if c.DefaultVPCEndpoints != EndpointsCreate && c.DefaultVPCEndpoints != EndpointsExisting {
 		bad("defaultVpcEndpoints", string(c.DefaultVPCEndpoints), "must be create (the program creates the sts, secretsmanager and lambda "+
 			"interface endpoints) or existing (the default VPC already has them; the program checks they exist)")
+	}
+	if c.DeliveryLimit < 1 || c.DeliveryLimit > 100 {
+		bad("deliveryLimit", strconv.Itoa(c.DeliveryLimit), "must be a whole number of deliveries from 1 to 100 before a message is dead-lettered")
 	}
 	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
 		bad("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "must be a retention CloudWatch Logs accepts: "+intList(logRetentionValues))

@@ -19,10 +19,10 @@ type EventSourceArgs struct {
 	Broker *Broker
 	// ListenerArchive is the built listener (lambdabuild, arm64).
 	ListenerArchive lambdabuild.Artifact
-	// NetworkPath are the resources that carry the ESM's traffic: the VPC with its routes
-	// (NAT included) and the interface endpoints with their rules. The mapping is created after
-	// them: created earlier it would poll, fail and sit in PROBLEM. Default: none (public).
-	NetworkPath []pulumi.Resource
+	// Prerequisites must be in place before the mapping polls: the VPC with its routes (NAT
+	// included), the interface endpoints with their rules, and the declared queue. Created
+	// earlier, the mapping would poll, fail and sit in PROBLEM. Default: none.
+	Prerequisites []pulumi.Resource
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
@@ -95,7 +95,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	// The role's policy is a separate resource: without this edge the mapping could be created
 	// before its permissions exist and fail its first polls with EVENT_SOURCE_AUTHN_ERROR.
 	dependsOn := append([]pulumi.Resource{fn.policy}, args.Broker.Members()...)
-	dependsOn = append(dependsOn, args.NetworkPath...)
+	dependsOn = append(dependsOn, args.Prerequisites...)
 	mapping, err := lambda.NewEventSourceMapping(ctx, name+"-mapping", mappingArgs,
 		pulumi.Parent(es), pulumi.DependsOn(dependsOn))
 	if err != nil {

@@ -29,6 +29,7 @@ type Stack struct {
 	Network     *Network // nil for the public option
 	Broker      *Broker
 	Endpoints   *Endpoints // nil unless the option routes through interface endpoints it creates
+	Provisioner *Provisioner
 	EventSource *EventSource
 }
 
@@ -65,6 +66,10 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		return nil, err
 	}
 	listener, err := buildLambda(env, ListenerPackage)
+	if err != nil {
+		return nil, err
+	}
+	provisioner, err := buildLambda(env, ProvisionerPackage)
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +119,24 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		networkPath = append(networkPath, st.Endpoints.Members()...)
 	}
 
+	st.Provisioner, err = NewProvisioner(ctx, prefix+"-provisioner", &ProvisionerArgs{
+		Option:      opt,
+		Config:      cfg,
+		Broker:      st.Broker,
+		Archive:     provisioner,
+		NetworkPath: networkPath,
+		Tags:        tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
 		Option:          opt,
 		Config:          cfg,
 		Broker:          st.Broker,
 		ListenerArchive: listener,
-		NetworkPath:     networkPath,
+		Prerequisites:   append(networkPath, st.Provisioner.Members()...),
 		Tags:            tags,
 	})
 	if err != nil {
@@ -145,18 +162,20 @@ func exportOutputs(ctx *pulumi.Context, st *Stack) {
 // None of them holds the admin password: it stays in Secrets Manager and in the state, encrypted.
 func stackOutputs(st *Stack) pulumi.Map {
 	out := pulumi.Map{
-		"networkMode":          pulumi.String(string(st.Config.NetworkMode)),
-		"awsRegion":            pulumi.String(st.Facts.Region),
-		"brokerId":             st.Broker.ID,
-		"brokerArn":            st.Broker.Arn,
-		"amqpsEndpoint":        st.Broker.Endpoint,
-		"consoleUrl":           st.Broker.ConsoleURL,
-		"credentialsSecretArn": st.Broker.SecretArn,
-		"queueName":            pulumi.String(st.Config.QueueName),
-		"virtualHost":          pulumi.String(st.Config.VirtualHost),
-		"listenerFunctionName": st.EventSource.FunctionName,
-		"listenerLogGroupName": st.EventSource.LogGroupName,
-		"eventSourceMappingId": st.EventSource.MappingID,
+		"networkMode":             pulumi.String(string(st.Config.NetworkMode)),
+		"awsRegion":               pulumi.String(st.Facts.Region),
+		"brokerId":                st.Broker.ID,
+		"brokerArn":               st.Broker.Arn,
+		"amqpsEndpoint":           st.Broker.Endpoint,
+		"consoleUrl":              st.Broker.ConsoleURL,
+		"credentialsSecretArn":    st.Broker.SecretArn,
+		"queueName":               pulumi.String(st.Config.QueueName),
+		"virtualHost":             pulumi.String(st.Config.VirtualHost),
+		"listenerFunctionName":    st.EventSource.FunctionName,
+		"listenerLogGroupName":    st.EventSource.LogGroupName,
+		"eventSourceMappingId":    st.EventSource.MappingID,
+		"provisionerFunctionName": st.Provisioner.FunctionName,
+		"diagnosis":               st.Provisioner.Diagnosis,
 	}
 	if st.Network != nil {
 		out["vpcId"] = st.Network.VpcID
@@ -185,11 +204,12 @@ func resourceTags(ctx *pulumi.Context, cfg Config) pulumi.StringMap {
 
 // The Lambda functions of this module, as packages relative to the module root.
 const (
-	ListenerPackage = "./listener"
+	ListenerPackage    = "./listener"
+	ProvisionerPackage = "./provisioner"
 )
 
 // LambdaPackages are every function the program deploys.
-var LambdaPackages = []string{ListenerPackage}
+var LambdaPackages = []string{ListenerPackage, ProvisionerPackage}
 
 // buildLambda builds a function of this module for Lambda's arm64 runtime.
 func buildLambda(env Env, pkg string) (lambdabuild.Artifact, error) {

@@ -102,6 +102,7 @@ func TestShippedStacks(t *testing.T) {
 			checkEndpoints(t, m, tc)
 			checkListenerRole(t, m, tc)
 			checkMapping(t, m, tc)
+			checkProvisioner(t, m, tc)
 			checkComponents(t, m)
 			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
 			checkOutputs(t, outputs, tc)
@@ -325,9 +326,9 @@ type policyStatement struct {
 	Resource []string
 }
 
-func listenerPolicy(t *testing.T, m *offline.Account) map[string]policyStatement {
+func rolePolicy(t *testing.T, m *offline.Account, name string) map[string]policyStatement {
 	t.Helper()
-	p, err := m.One("aws:iam/rolePolicy:RolePolicy", "events-listener")
+	p, err := m.One("aws:iam/rolePolicy:RolePolicy", name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +362,7 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 			"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
 			"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}}
 	}
-	got := listenerPolicy(t, m)
+	got := rolePolicy(t, m, "events-listener")
 	if len(got) != len(want) {
 		t.Errorf("listener policy statements = %v, want %v", sortedKeys(got), sortedKeys(want))
 	}
@@ -422,7 +423,7 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	// the broker and its credentials, every security group rule, every endpoint, the VPC
 	// (with its NAT routes).
 	mustWait := []string{
-		"aws:mq/broker:Broker", "aws:secretsmanager/secretVersion:SecretVersion", "aws:ec2/vpcEndpoint:VpcEndpoint", "awsx:ec2:Vpc",
+		"aws:lambda/invocation:Invocation", "aws:mq/broker:Broker", "aws:secretsmanager/secretVersion:SecretVersion", "aws:ec2/vpcEndpoint:VpcEndpoint", "awsx:ec2:Vpc",
 		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
 	}
 	waited := 0
@@ -435,7 +436,7 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 			t.Errorf("the mapping does not wait for %s %s", r.Type, r.Name)
 		}
 	}
-	if waited < 2 {
+	if waited < 3 {
 		t.Errorf("only %d resources on the mapping's path", waited)
 	}
 }
@@ -486,7 +487,8 @@ func checkTags(t *testing.T, m *offline.Account, want map[string]string) {
 func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	t.Helper()
 	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "consoleUrl", "credentialsSecretArn",
-		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost"}
+		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost",
+		"provisionerFunctionName", "diagnosis"}
 	if !tc.publicBroker {
 		want = append(want, "securityGroupId", "subnetIds", "vpcId")
 	}
@@ -530,4 +532,90 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkProvisioner: the provisioner runs where the ESM's interfaces are, with only the
+// permissions it needs, and diagnoses before it declares.
+func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
+	t.Helper()
+	fn, err := m.One("aws:lambda/function:Function", "provisioner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker, _ := m.One("aws:mq/broker:Broker", "broker")
+	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	vpcConfig, attached := fn.Inputs["vpcConfig"]
+	if attached == tc.publicBroker {
+		t.Fatalf("provisioner VPC-attached = %v for %s", attached, tc.stack)
+	}
+	if attached {
+		subnets := strings2(vpcConfig.ObjectValue()["subnetIds"])
+		if want := strings2(broker.Outputs["subnetIds"]); len(want) == 0 || !slices.Equal(subnets, want) {
+			t.Errorf("provisioner subnets = %v, want the broker's %v", subnets, want)
+		}
+		wantSG := tc.endpointClient
+		if tc.dedicatedSG {
+			wantSG = "sg-rabbitmq-esm-broker-sg"
+		}
+		if got := strings2(vpcConfig.ObjectValue()["securityGroupIds"]); !slices.Equal(got, []string{wantSG}) {
+			t.Errorf("provisioner groups = %v, want [%s]", got, wantSG)
+		}
+	}
+	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
+	wantEnv := map[string]string{
+		"BROKER_SECRET_ARN": secret.Outputs["arn"].StringValue(),
+		"BROKER_ENDPOINT":   "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
+		"BROKER_VHOST":      "/", "QUEUE_NAME": "events", "DELIVERY_LIMIT": "5", "NETWORK_MODE": tc.stack,
+	}
+	for k, v := range wantEnv {
+		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
+			t.Errorf("provisioner %s = %v, want %s", k, got, v)
+		}
+	}
+	statements := rolePolicy(t, m, "provisioner")
+	wantSids := []string{"ReadBrokerCredentials", "WriteOwnLogs"}
+	if !tc.publicBroker {
+		wantSids = append(wantSids, "ManageOwnNetworkInterfaces")
+		sort.Strings(wantSids)
+	}
+	if got := sortedKeys(statements); !slices.Equal(got, wantSids) {
+		t.Errorf("provisioner statements = %v, want %v", got, wantSids)
+	}
+	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, []string{secret.Outputs["arn"].StringValue()}) {
+		t.Errorf("provisioner reads %v", s.Resource)
+	}
+
+	diagnose, err := m.One("aws:lambda/invocation:Invocation", "diagnose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declare, err := m.One("aws:lambda/invocation:Invocation", "declare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diagnose.Inputs["input"].StringValue() != `{"action":"diagnose"}` || declare.Inputs["input"].StringValue() != `{"action":"declare"}` {
+		t.Errorf("invocation inputs = %v, %v", diagnose.Inputs["input"], declare.Inputs["input"])
+	}
+	if !dependsOn(declare, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-diagnose") {
+		t.Error("the queue is declared without waiting for the diagnosis")
+	}
+	for _, want := range []string{"aws:mq/broker:Broker rabbitmq-esm-broker", "aws:lambda/function:Function rabbitmq-esm-provisioner"} {
+		if !dependsOn(diagnose, want) {
+			t.Errorf("the diagnosis does not wait for %s", want)
+		}
+	}
+	for _, ep := range m.ByType("aws:ec2/vpcEndpoint:VpcEndpoint") {
+		if !dependsOn(diagnose, ep.Type+" "+ep.Name) {
+			t.Errorf("the diagnosis does not wait for %s", ep.Name)
+		}
+	}
+}
+
+func dependsOn(r offline.Resource, typeAndName string) bool {
+	for _, urn := range r.DependsOn {
+		if typ, name := offline.URNName(urn); typ+" "+name == typeAndName {
+			return true
+		}
+	}
+	return false
 }

@@ -86,6 +86,10 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	case "aws:mq/broker:Broker":
 		id = BrokerID
 		set("arn", arn("mq", "broker:"+args.Inputs["brokerName"].StringValue()+":"+BrokerID))
+		if _, given := args.Inputs["subnetIds"]; !given && !args.Inputs["publiclyAccessible"].BoolValue() {
+			// Given no subnets, Amazon MQ places a private broker in a default subnet.
+			set("subnetIds", []any{"subnet-default-" + ServiceZones[0]})
+		}
 		set("instances", []any{map[string]any{
 			"consoleUrl": "https://" + BrokerID + ".mq.us-east-1.amazonaws.com",
 			"endpoints":  []any{"amqps://" + BrokerID + ".mq.us-east-1.amazonaws.com:5671"},

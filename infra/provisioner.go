@@ -1,0 +1,140 @@
+package infra
+
+import (
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/internal/lambdabuild"
+)
+
+// ProvisionerArgs configure the Provisioner component.
+type ProvisionerArgs struct {
+	// Option is the networking option's table row: where the provisioner runs and which
+	// route the diagnosis expects the ESM to use.
+	Option Option
+	// Config supplies the queue, virtual host, delivery limit and log retention.
+	Config Config
+	// Broker is the broker to provision and to diagnose.
+	Broker *Broker
+	// Archive is the built provisioner (lambdabuild, arm64).
+	Archive lambdabuild.Artifact
+	// NetworkPath are the resources the ESM's traffic depends on; the diagnosis runs after
+	// them, since it checks exactly that path. Default: none (public).
+	NetworkPath []pulumi.Resource
+	// Tags for every taggable child. Default: none.
+	Tags pulumi.StringMap
+}
+
+// Provisioner is a Lambda function placed exactly where the ESM's network interfaces are — in
+// the broker's subnets with the broker's security group, or outside any VPC for a public
+// broker — and two invocations of it at deployment: "diagnose" checks that STS, Secrets
+// Manager, Lambda and the broker are reachable from there, and "declare" creates the queue
+// with its dead-lettering. Nothing outside the VPC could reach a private broker to create the
+// queue, and without the diagnosis a broken path shows only as a mapping stuck in PROBLEM.
+type Provisioner struct {
+	pulumi.ResourceState
+
+	// FunctionName of the provisioner (the smoke test invokes its "publish" action).
+	FunctionName pulumi.StringOutput `pulumi:"functionName"`
+	// Diagnosis is the JSON report of the deploy-time diagnosis.
+	Diagnosis pulumi.StringOutput `pulumi:"diagnosis"`
+	// Declared is the JSON result of the queue declaration.
+	Declared pulumi.StringOutput `pulumi:"declared"`
+
+	// members: the diagnosis and the queue declaration, which the mapping must wait for.
+	members
+}
+
+// vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage
+// the function's own network interfaces (the actions of AWSLambdaVPCAccessExecutionRole).
+var vpcFunctionActions = []string{
+	"ec2:CreateNetworkInterface",
+	"ec2:DescribeNetworkInterfaces",
+	"ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface",
+	"ec2:AssignPrivateIpAddresses",
+	"ec2:UnassignPrivateIpAddresses",
+}
+
+// NewProvisioner creates the function and runs the diagnosis, then the declaration.
+func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opts ...pulumi.ResourceOption) (*Provisioner, error) {
+	p := &Provisioner{}
+	if err := ctx.RegisterComponentResource(typeToken("Provisioner"), name, p, opts...); err != nil {
+		return nil, err
+	}
+	cfg, opt := args.Config, args.Option
+
+	statements := []statement{
+		{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{args.Broker.SecretArn}},
+	}
+	var vpcConfig *lambda.FunctionVpcConfigArgs
+	if opt.ESMHasENIs() {
+		statements = append(statements, statement{sid: "ManageOwnNetworkInterfaces", actions: vpcFunctionActions,
+			resources: pulumi.StringArray{pulumi.String("*")}})
+		vpcConfig = &lambda.FunctionVpcConfigArgs{
+			SubnetIds:        args.Broker.SubnetIDs,
+			SecurityGroupIds: pulumi.StringArray{args.Broker.SecurityGroupID},
+		}
+	}
+	fn, err := newGoFunction(ctx, name, goFunctionArgs{
+		description: "Queue provisioner and connectivity diagnosis of " + ProjectName + "-" + ctx.Stack(),
+		archive:     args.Archive,
+		statements:  statements,
+		environment: pulumi.StringMap{
+			"BROKER_SECRET_ARN": args.Broker.SecretArn,
+			"BROKER_ENDPOINT":   args.Broker.Endpoint,
+			"BROKER_VHOST":      pulumi.String(cfg.VirtualHost),
+			"QUEUE_NAME":        pulumi.String(cfg.QueueName),
+			"DELIVERY_LIMIT":    pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),
+			"NETWORK_MODE":      pulumi.String(string(cfg.NetworkMode)),
+			"SERVICE_ROUTE":     pulumi.String(string(opt.ServiceRoute)),
+		},
+		vpcConfig:        vpcConfig,
+		timeoutSeconds:   60,
+		memoryMB:         256,
+		logRetentionDays: cfg.LogRetentionDays,
+		tags:             args.Tags,
+	}, p)
+	if err != nil {
+		return nil, err
+	}
+
+	// An invocation runs when it is created or its triggers change: on the first deployment,
+	// and again when the broker, the queue's settings or the provisioner's code change.
+	triggers := pulumi.StringMap{
+		"broker":        args.Broker.Arn,
+		"queue":         pulumi.String(cfg.QueueName),
+		"virtualHost":   pulumi.String(cfg.VirtualHost),
+		"deliveryLimit": pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),
+		"code":          pulumi.String(args.Archive.SHA256),
+	}
+	diagnoseAfter := append([]pulumi.Resource{fn.function}, args.Broker.Members()...)
+	diagnoseAfter = append(diagnoseAfter, args.NetworkPath...)
+	diagnosis, err := lambda.NewInvocation(ctx, name+"-diagnose", &lambda.InvocationArgs{
+		FunctionName: fn.function.Name,
+		Input:        pulumi.String(`{"action":"diagnose"}`),
+		Triggers:     triggers,
+	}, pulumi.Parent(p), pulumi.DependsOn(diagnoseAfter))
+	if err != nil {
+		return nil, err
+	}
+	declared, err := lambda.NewInvocation(ctx, name+"-declare", &lambda.InvocationArgs{
+		FunctionName: fn.function.Name,
+		Input:        pulumi.String(`{"action":"declare"}`),
+		Triggers:     triggers,
+	}, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{diagnosis}))
+	if err != nil {
+		return nil, err
+	}
+	p.track(diagnosis, declared)
+	p.FunctionName = fn.function.Name
+	p.Diagnosis = diagnosis.Result
+	p.Declared = declared.Result
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
+		"functionName": p.FunctionName,
+		"diagnosis":    p.Diagnosis,
+		"declared":     p.Declared,
+	})
+}
