@@ -96,8 +96,10 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	// before its permissions exist and fail its first polls with EVENT_SOURCE_AUTHN_ERROR.
 	dependsOn := append([]pulumi.Resource{fn.policy}, args.Broker.Members()...)
 	dependsOn = append(dependsOn, args.Prerequisites...)
+	// Replaced, the old mapping goes first, so that its network interfaces are gone before a
+	// new mapping, or a change to what it depended on, needs them gone.
 	mapping, err := lambda.NewEventSourceMapping(ctx, name+"-mapping", mappingArgs,
-		pulumi.Parent(es), pulumi.DependsOn(dependsOn))
+		pulumi.Parent(es), pulumi.DependsOn(dependsOn), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, err
 	}

@@ -411,6 +411,9 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	if !slices.Equal(access, wantAccess) {
 		t.Errorf("source access = %v, want %v", access, wantAccess)
 	}
+	if !esm.DeleteBeforeReplace {
+		t.Error("a replaced mapping must be deleted (and its interfaces waited out) before the new one is created")
+	}
 	deps := map[string]bool{}
 	for _, urn := range esm.DependsOn {
 		typ, name := offline.URNName(urn)

@@ -36,6 +36,10 @@ type Resource struct {
 	Outputs   resource.PropertyMap
 	Parent    string   // URN
 	DependsOn []string // URNs
+	// DeleteBeforeReplace is the resource option of that name.
+	DeleteBeforeReplace bool
+	// AfterDeleteHooks are the names of the resource hooks bound to run after its deletion.
+	AfterDeleteHooks []string
 }
 
 // Account implements pulumi.MockResourceMonitor. The zero value is ready to use.
@@ -124,6 +128,8 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.AfterDeleteHooks = rpc.GetHooks().GetAfterDelete()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
