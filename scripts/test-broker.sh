@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Starts (or reuses) the local RabbitMQ the real-broker tests use, and prints the shell lines
+# that point the tests at it:
+#
+#   eval "$(scripts/test-broker.sh)"    # what `make test` does
+#   scripts/test-broker.sh stop         # stop it
+#
+# The node is Debian's rabbitmq-server run as the current user, with every file under
+# .build/rabbitmq/ (git-ignored): TLS on 127.0.0.1:5671 with a throwaway CA made here by openssl
+# (as on Amazon MQ, which speaks AMQP only over TLS), plain AMQP on 127.0.0.1:5672, and a
+# non-guest user with a generated password. Without rabbitmq-server the tests that need a
+# broker skip loudly; in CI (CI=true) that is an error.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+base="$root/.build/rabbitmq"
+bin=/usr/lib/rabbitmq/bin
+node="esm-test@localhost"
+user="esm-test"
+
+# Everything the node and rabbitmqctl share: the node's files, and the Erlang cookie in HOME.
+export HOME="$base/home"
+export RABBITMQ_NODENAME="$node"
+export RABBITMQ_MNESIA_BASE="$base/mnesia"
+export RABBITMQ_LOG_BASE="$base/log"
+export RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
+export RABBITMQ_PID_FILE="$base/rabbitmq.pid"
+export RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config"
+
+ctl() { "$bin/rabbitmqctl" -n "$node" "$@"; }
+
+if [ "${1:-}" = "stop" ]; then
+  ctl stop >/dev/null 2>&1 && echo "stopped $node" >&2 || echo "$node was not running" >&2
+  exit 0
+fi
+
+if [ ! -x "$bin/rabbitmq-server" ] || ! command -v openssl >/dev/null 2>&1; then
+  msg="rabbitmq-server or openssl is not installed (apt-get install rabbitmq-server openssl): the real-broker tests cannot run"
+  if [ "${CI:-}" = "true" ]; then
+    echo "error: $msg" >&2
+    exit 1
+  fi
+  printf '\n!!!!! WARNING: %s; they will SKIP.\n\n' "$msg" >&2
+  exit 0
+fi
+
+mkdir -p "$HOME" "$base/tls" "$base/log"
+chmod 700 "$HOME"
+
+make_certificates() {
+  local d="$base/tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=rabbitmq-esm test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 30 \
+    -extfile "$d/server.ext" -out "$d/server.pem" >/dev/null 2>&1
+  chmod 600 "$d"/*.key
+}
+
+if ! ctl status >/dev/null 2>&1; then
+  [ -s "$base/tls/server.pem" ] || make_certificates
+  [ -s "$base/password" ] || (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$base/password")
+  cat > "$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.tcp.default = 127.0.0.1:5672
+listeners.ssl.default = 127.0.0.1:5671
+ssl_options.cacertfile = $base/tls/ca.pem
+ssl_options.certfile = $base/tls/server.pem
+ssl_options.keyfile = $base/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+log.file.level = warning
+CONF
+  echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+  echo "[]." > "$RABBITMQ_ADVANCED_CONFIG_FILE"
+  "$bin/rabbitmq-server" -detached >"$base/log/startup.log" 2>&1
+  # rabbitmqctl cannot reach the node until its Erlang distribution is up: retry until the
+  # node answers and has finished booting.
+  started=""
+  for _ in $(seq 90); do
+    if ctl await_startup --timeout 5 >/dev/null 2>&1; then started=yes; break; fi
+    sleep 1
+  done
+  if [ -z "$started" ]; then
+    echo "error: RabbitMQ did not start within 90 s; see $base/log/" >&2
+    tail -n 30 "$base/log/startup.log" "$base"/log/*.log >&2 2>/dev/null || true
+    exit 1
+  fi
+fi
+
+password="$(cat "$base/password")"
+if ! ctl list_users --silent 2>/dev/null | grep -q "^$user[[:space:]]"; then
+  ctl add_user "$user" "$password" >/dev/null
+fi
+ctl set_permissions -p / "$user" ".*" ".*" ".*" >/dev/null
+
+echo "export ESM_TEST_AMQP_URL='amqp://$user:$password@127.0.0.1:5672/'"
+echo "export ESM_TEST_AMQPS_URL='amqps://$user:$password@localhost:5671/'"
+echo "export ESM_TEST_CA_FILE='$base/tls/ca.pem'"
