@@ -1,0 +1,204 @@
+// Package app is the provisioner function: it reads the broker credentials as the ESM does,
+// then declares the queue, diagnoses the ESM's path, or publishes test messages.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/provisioner/diagnose"
+	"rabbitmq-esm/provisioner/protocol"
+)
+
+// Env is the function's configuration, from the environment the Pulumi program sets.
+type Env struct {
+	SecretArn     string // BROKER_SECRET_ARN
+	Endpoint      string // BROKER_ENDPOINT, amqps://b-….mq.<region>.amazonaws.com:5671
+	VHost         string // BROKER_VHOST
+	Queue         string // QUEUE_NAME
+	DeliveryLimit int    // DELIVERY_LIMIT
+	NetworkMode   string // NETWORK_MODE
+	Route         diagnose.Route
+	Region        string // AWS_REGION, set by Lambda
+}
+
+// LoadEnv reads and validates the environment; every problem names its variable.
+func LoadEnv(getenv func(string) string) (Env, error) {
+	e := Env{
+		SecretArn: getenv("BROKER_SECRET_ARN"), Endpoint: getenv("BROKER_ENDPOINT"), VHost: getenv("BROKER_VHOST"),
+		Queue: getenv("QUEUE_NAME"), NetworkMode: getenv("NETWORK_MODE"), Region: getenv("AWS_REGION"),
+	}
+	var problems []string
+	for name, value := range map[string]string{
+		"BROKER_SECRET_ARN": e.SecretArn, "BROKER_ENDPOINT": e.Endpoint, "BROKER_VHOST": e.VHost,
+		"QUEUE_NAME": e.Queue, "NETWORK_MODE": e.NetworkMode, "AWS_REGION": e.Region,
+	} {
+		if value == "" {
+			problems = append(problems, name+" is not set")
+		}
+	}
+	limit, err := strconv.Atoi(getenv("DELIVERY_LIMIT"))
+	if err != nil || limit < 1 {
+		problems = append(problems, fmt.Sprintf("DELIVERY_LIMIT=%q: must be a whole number of at least 1", getenv("DELIVERY_LIMIT")))
+	}
+	e.DeliveryLimit = limit
+	if e.Route, err = diagnose.ParseRoute(getenv("SERVICE_ROUTE")); err != nil {
+		problems = append(problems, "SERVICE_ROUTE="+err.Error())
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return Env{}, errors.New("provisioner configuration: " + strings.Join(problems, "; "))
+	}
+	return e, nil
+}
+
+// SecretReader is the one Secrets Manager call the provisioner makes.
+type SecretReader interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// Provisioner handles the function's requests.
+type Provisioner struct {
+	Env     Env
+	Secrets SecretReader
+	// CAFile verifies the broker's certificate; "" uses the system roots (Amazon MQ).
+	CAFile string
+	// Targets are the service endpoints diagnose checks. Default: the region's.
+	Targets []diagnose.Target
+	// TLSConfig verifies the service endpoints; nil uses the system roots.
+	TLSConfig *tls.Config
+	// CheckTimeout bounds each diagnose check. Default 3 s: long enough for a cold ENI, short
+	// enough that four failing checks stay well inside the function's timeout.
+	CheckTimeout time.Duration
+}
+
+func (p *Provisioner) topology() rabbitops.Topology {
+	return rabbitops.Topology{Queue: p.Env.Queue, VHost: p.Env.VHost, DeliveryLimit: p.Env.DeliveryLimit}
+}
+
+// Handle performs one request. A failed declaration or diagnosis is an error whose message
+// carries the report, so that the deployment that invoked it fails and shows why.
+func (p *Provisioner) Handle(ctx context.Context, req protocol.Request) (any, error) {
+	switch req.Action {
+	case protocol.ActionDeclare:
+		return p.declare(ctx)
+	case protocol.ActionDiagnose:
+		report := p.diagnose(ctx)
+		if !report.OK {
+			rendered, _ := json.MarshalIndent(report, "", "  ")
+			return nil, fmt.Errorf("the event source mapping's path is broken; diagnosis:\n%s", rendered)
+		}
+		return report, nil
+	case protocol.ActionPublish:
+		return p.publish(ctx, req)
+	}
+	return nil, fmt.Errorf("unknown action %q: want %s, %s or %s", req.Action, protocol.ActionDeclare, protocol.ActionDiagnose, protocol.ActionPublish)
+}
+
+func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, error) {
+	out, err := p.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &p.Env.SecretArn})
+	if err != nil {
+		return rabbitops.Credentials{}, fmt.Errorf("reading the broker credentials from %s: %w", p.Env.SecretArn, err)
+	}
+	var creds rabbitops.Credentials
+	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &creds) != nil || creds.Username == "" || creds.Password == "" {
+		return rabbitops.Credentials{}, fmt.Errorf(`secret %s does not hold {"username","password"} JSON, which the ESM's BASIC_AUTH needs`, p.Env.SecretArn)
+	}
+	return creds, nil
+}
+
+// channel connects with the secret's credentials and opens a channel; close the connection.
+func (p *Provisioner) channel(ctx context.Context) (*amqp.Connection, *amqp.Channel, error) {
+	creds, err := p.credentials(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := rabbitops.Dial(ctx, p.Env.Endpoint, creds, p.Env.VHost, p.CAFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
+	return conn, ch, nil
+}
+
+func (p *Provisioner) declare(ctx context.Context) (protocol.DeclareResponse, error) {
+	conn, ch, err := p.channel(ctx)
+	if err != nil {
+		return protocol.DeclareResponse{}, err
+	}
+	defer conn.Close()
+	t := p.topology()
+	if err := rabbitops.Declare(ch, t); err != nil {
+		return protocol.DeclareResponse{}, err
+	}
+	return protocol.DeclareResponse{Queue: t.Queue, VHost: t.VHost, DeadLetterQueue: t.DeadLetterQueue(), DeliveryLimit: t.DeliveryLimit}, nil
+}
+
+const maxPublish = 10000
+
+func (p *Provisioner) publish(ctx context.Context, req protocol.Request) (protocol.PublishResponse, error) {
+	if req.Count < 1 || req.Count > maxPublish || req.RunID == "" {
+		return protocol.PublishResponse{}, fmt.Errorf("publish needs a runId and a count from 1 to %d (got %q, %d)", maxPublish, req.RunID, req.Count)
+	}
+	conn, ch, err := p.channel(ctx)
+	if err != nil {
+		return protocol.PublishResponse{}, err
+	}
+	defer conn.Close()
+	published, err := rabbitops.Publish(ctx, ch, p.topology(), req.RunID, req.Count)
+	if err != nil {
+		return protocol.PublishResponse{}, err
+	}
+	return protocol.PublishResponse{RunID: req.RunID, Published: len(published), Messages: published}, nil
+}
+
+// diagnose checks the three services, then the credentials and the broker with them.
+func (p *Provisioner) diagnose(ctx context.Context) protocol.DiagnoseResponse {
+	timeout := p.CheckTimeout
+	if timeout == 0 {
+		timeout = 3 * time.Second
+	}
+	targets := p.Targets
+	if targets == nil {
+		targets = diagnose.ServiceTargets(p.Env.Region)
+	}
+	report := protocol.DiagnoseResponse{OK: true}
+	for _, t := range targets {
+		report.Checks = append(report.Checks, diagnose.CheckTarget(ctx, t, p.Env.Route, p.Env.NetworkMode, timeout, p.TLSConfig))
+	}
+
+	broker := protocol.Check{Name: "broker", Address: p.Env.Endpoint}
+	checkCtx, cancel := context.WithTimeout(ctx, 3*timeout)
+	defer cancel()
+	if creds, err := p.credentials(checkCtx); err != nil {
+		broker.Detail = "not checked: " + err.Error()
+		broker.Hint = "the secret could not be read; see the secretsmanager check"
+	} else if conn, err := rabbitops.Dial(checkCtx, p.Env.Endpoint, creds, p.Env.VHost, p.CAFile); err != nil {
+		broker.Detail = err.Error()
+		broker.Hint = diagnose.BrokerHint(p.Env.Route, p.Env.NetworkMode)
+	} else {
+		_ = conn.Close()
+		broker.OK = true
+		broker.Detail = fmt.Sprintf("AMQPS login as %q on vhost %q", creds.Username, p.Env.VHost)
+	}
+	report.Checks = append(report.Checks, broker)
+	for _, c := range report.Checks {
+		report.OK = report.OK && c.OK
+	}
+	return report
+}

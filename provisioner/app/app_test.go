@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"rabbitmq-esm/internal/brokertest"
+	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/provisioner/diagnose"
+	"rabbitmq-esm/provisioner/protocol"
+)
+
+// fakeSecrets serves the secret the ESM reads, or an error.
+type fakeSecrets struct {
+	value string
+	err   error
+	calls int
+}
+
+func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &secretsmanager.GetSecretValueOutput{ARN: in.SecretId, SecretString: &f.value}, nil
+}
+
+// localServices starts a TLS server on loopback per service, standing in for the regional
+// endpoints, and returns targets pointing at them plus a TLS config trusting them.
+func localServices(t *testing.T) ([]diagnose.Target, *tls.Config) {
+	t.Helper()
+	pool := x509.NewCertPool()
+	var targets []diagnose.Target
+	for _, name := range []string{"sts", "secretsmanager", "lambda"} {
+		srv := httptest.NewTLSServer(nil)
+		t.Cleanup(srv.Close)
+		pool.AddCert(srv.Certificate())
+		u, _ := url.Parse(srv.URL)
+		_, port, _ := net.SplitHostPort(u.Host)
+		// httptest's certificate is for example.com and 127.0.0.1; "localhost" resolves the
+		// way a service name does.
+		targets = append(targets, diagnose.Target{Name: name, Address: "127.0.0.1:" + port})
+	}
+	return targets, &tls.Config{RootCAs: pool}
+}
+
+func provisioner(t *testing.T, mode diagnose.Route) (*Provisioner, *fakeSecrets) {
+	t.Helper()
+	b := brokertest.Require(t)
+	u, err := url.Parse(b.AMQPSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, _ := u.User.Password()
+	secret, _ := json.Marshal(rabbitops.Credentials{Username: u.User.Username(), Password: password})
+	secrets := &fakeSecrets{value: string(secret)}
+	targets, tlsConfig := localServices(t)
+	queue := fmt.Sprintf("provisioner-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
+	p := &Provisioner{
+		Env: Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: "amqps://" + u.Host,
+			VHost: "/", Queue: queue, DeliveryLimit: 5, NetworkMode: "isolated", Route: mode, Region: "us-east-1"},
+		Secrets: secrets, CAFile: b.CAFile, Targets: targets, TLSConfig: tlsConfig, CheckTimeout: 2 * time.Second,
+	}
+	t.Cleanup(func() { deleteTopology(t, p) })
+	return p, secrets
+}
+
+func deleteTopology(t *testing.T, p *Provisioner) {
+	conn, ch, err := p.channel(context.Background())
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	top := p.topology()
+	_, _ = ch.QueueDelete(top.Queue, false, false, false)
+	_, _ = ch.QueueDelete(top.DeadLetterQueue(), false, false, false)
+	_ = ch.ExchangeDelete(top.DeadLetterExchange(), false, false)
+}
+
+func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
+	p, secrets := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	ctx := context.Background()
+	for range 2 {
+		out, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDeclare})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := out.(protocol.DeclareResponse); d.Queue != p.Env.Queue || d.DeadLetterQueue != p.Env.Queue+".dlq" || d.DeliveryLimit != 5 {
+			t.Errorf("declare response = %+v", d)
+		}
+	}
+	if secrets.calls != 2 {
+		t.Errorf("secret read %d times, want once per request", secrets.calls)
+	}
+	out, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionPublish, Count: 25, RunID: "smoke1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := out.(protocol.PublishResponse)
+	if resp.Published != 25 || resp.Messages[24].MessageID != "smoke1-000024" || resp.Messages[0].PublishedAt.IsZero() {
+		t.Errorf("publish response = %d messages, last %+v", resp.Published, resp.Messages[len(resp.Messages)-1])
+	}
+}
+
+func TestDeclareRefusesConflictingQueue(t *testing.T) {
+	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	conn, ch, err := p.channel(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := ch.QueueDeclare(p.Env.Queue, true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDeclare})
+	if !errors.Is(err, rabbitops.ErrQueueConflict) {
+		t.Fatalf("want a conflict, got %v", err)
+	}
+}
+
+func TestDiagnosePassesAgainstLocalBroker(t *testing.T) {
+	p, _ := provisioner(t, diagnose.RouteAWSSide)
+	out, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDiagnose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := out.(protocol.DiagnoseResponse)
+	var names []string
+	for _, c := range report.Checks {
+		names = append(names, c.Name)
+		if !c.OK {
+			t.Errorf("check %s failed: %s", c.Name, c.Detail)
+		}
+	}
+	if !report.OK || strings.Join(names, ",") != "sts,secretsmanager,lambda,broker" {
+		t.Errorf("report = %+v", report)
+	}
+}
+
+func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		route  diagnose.Route
+		break_ func(p *Provisioner, s *fakeSecrets)
+		failed string
+		hint   string
+	}{
+		{"secrets manager endpoint unreachable", diagnose.RouteInterfaceEndpoints,
+			func(p *Provisioner, _ *fakeSecrets) { p.Targets[1].Address = closedPort(t) },
+			"secretsmanager", "secretsmanager endpoint exists in this VPC with private DNS on"},
+		{"no NAT route to STS", diagnose.RouteNATGateway,
+			func(p *Provisioner, _ *fakeSecrets) { p.Targets[0].Address = closedPort(t) },
+			"sts", "route 0.0.0.0/0 to a NAT gateway"},
+		{"broker port closed", diagnose.RouteInterfaceEndpoints,
+			func(p *Provisioner, _ *fakeSecrets) { p.Env.Endpoint = "amqps://" + closedPort(t) },
+			"broker", "must admit 5671 from itself"},
+		{"wrong credentials", diagnose.RouteInterfaceEndpoints,
+			func(_ *Provisioner, s *fakeSecrets) {
+				s.value = `{"username":"esm-test","password":"wrong-password-123"}`
+			},
+			"broker", "credentials secret must match"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, secrets := provisioner(t, tc.route)
+			tc.break_(p, secrets)
+			_, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDiagnose})
+			if err == nil {
+				t.Fatal("the diagnosis passed")
+			}
+			report := p.diagnose(ctx)
+			for _, c := range report.Checks {
+				if (c.Name == tc.failed) == c.OK {
+					t.Errorf("check %s ok=%v; want only %s to fail (%s)", c.Name, c.OK, tc.failed, c.Detail)
+				}
+				if c.Name == tc.failed && !strings.Contains(c.Hint, tc.hint) {
+					t.Errorf("hint for %s = %q, want it to mention %q", c.Name, c.Hint, tc.hint)
+				}
+			}
+			if strings.Contains(err.Error(), "wrong-password-123") {
+				t.Error("the report leaks the password")
+			}
+		})
+	}
+}
+
+func TestLoadEnvNamesEveryProblem(t *testing.T) {
+	_, err := LoadEnv(func(name string) string {
+		return map[string]string{"DELIVERY_LIMIT": "zero", "SERVICE_ROUTE": "vpn"}[name]
+	})
+	if err == nil {
+		t.Fatal("accepted an empty environment")
+	}
+	for _, name := range []string{"BROKER_SECRET_ARN", "BROKER_ENDPOINT", "QUEUE_NAME", "DELIVERY_LIMIT", "SERVICE_ROUTE", "AWS_REGION"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestUnknownActionAndBadPublish(t *testing.T) {
+	p := &Provisioner{}
+	if _, err := p.Handle(context.Background(), protocol.Request{Action: "drop"}); err == nil || !strings.Contains(err.Error(), "unknown action") {
+		t.Errorf("unknown action: %v", err)
+	}
+	if _, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionPublish, Count: 0}); err == nil {
+		t.Error("publish without a count succeeded")
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
