@@ -24,7 +24,7 @@ destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 	@scripts/pulumi.sh destroy "$(STACK)" $(ARGS)
 
 test: ## Run every offline test; starts a local RabbitMQ for the real-broker tests.
-	@eval "$$(scripts/test-broker.sh)"; go test -count=1 ./...
+	@broker_env="$$(scripts/test-broker.sh)" && eval "$$broker_env" && go test -count=1 ./...
 
 build: ## Build the Lambda binaries and archives into .build/ exactly as the program deploys them.
 	@go run ./cmd/buildlambdas

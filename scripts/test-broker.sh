@@ -59,7 +59,16 @@ make_certificates() {
   chmod 600 "$d"/*.key
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 if ! ctl status >/dev/null 2>&1; then
+  for port in 5671 5672; do
+    if port_in_use "$port"; then
+      echo "error: 127.0.0.1:$port is taken by another process (a test broker of another checkout?" \
+        "Stop it with its scripts/test-broker.sh stop, or find it with: ss -ltnp 'sport = :$port')." >&2
+      exit 1
+    fi
+  done
   [ -s "$base/tls/server.pem" ] || make_certificates
   [ -s "$base/password" ] || (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$base/password")
   cat > "$RABBITMQ_CONFIG_FILE" <<CONF
