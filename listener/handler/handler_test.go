@@ -1,0 +1,323 @@
+package handler
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// logLine is one JSON line the handler wrote.
+type logLine map[string]any
+
+func run(t *testing.T, opts Options, ev events.RabbitMQEvent) ([]logLine, error) {
+	t.Helper()
+	var out bytes.Buffer
+	opts.Output = &out
+	err := New(opts).Handle(context.Background(), ev)
+	var lines []logLine
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var l logLine
+		if jerr := json.Unmarshal(sc.Bytes(), &l); jerr != nil {
+			t.Fatalf("log line is not JSON: %q", sc.Text())
+		}
+		lines = append(lines, l)
+	}
+	return lines, err
+}
+
+func messagesOf(lines []logLine) []logLine {
+	var out []logLine
+	for _, l := range lines {
+		if l["msg"] == "message" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func batchOf(t *testing.T, lines []logLine) logLine {
+	t.Helper()
+	if len(lines) == 0 || lines[len(lines)-1]["msg"] != "batch" {
+		t.Fatalf("the last line is not the batch summary: %v", lines)
+	}
+	return lines[len(lines)-1]
+}
+
+func message(body string, props events.RabbitMQBasicProperties) events.RabbitMQMessage {
+	return events.RabbitMQMessage{BasicProperties: props, Data: base64.StdEncoding.EncodeToString([]byte(body))}
+}
+
+func event(byQueue map[string][]events.RabbitMQMessage) events.RabbitMQEvent {
+	return events.RabbitMQEvent{EventSource: "aws:rmq", EventSourceARN: "arn:aws:mq:us-east-1:111122223333:broker:b:b-1", MessagesByQueue: byQueue}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestDocumentedEvent(t *testing.T) {
+	raw, err := os.ReadFile("testdata/documented-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.RabbitMQEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var seen []Message
+	lines, err := run(t, Options{Process: func(_ context.Context, m Message) (string, error) {
+		seen = append(seen, m)
+		return "ok", nil
+	}}, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 {
+		t.Fatalf("processed %d messages", len(seen))
+	}
+	m := seen[0]
+	if m.Queue != "pizzaQueue" || m.VHost != "/" || string(m.Body) != `{"timeout":0,"data":"CZrmf0Gw8Ov4bqLQxD4E"}` {
+		t.Errorf("message = %+v", m)
+	}
+	if h1, _ := m.Headers["header1"].([]byte); string(h1) != "value1" || m.Headers["numberInHeader"] != float64(10) {
+		t.Errorf("headers = %#v", m.Headers)
+	}
+	if !m.Timestamp.Equal(time.Date(1970, 1, 1, 0, 33, 41, 0, time.UTC)) || m.DeliveryMode != 1 || m.ContentType != "text/plain" {
+		t.Errorf("properties: timestamp %v, delivery mode %d, content type %q", m.Timestamp, m.DeliveryMode, m.ContentType)
+	}
+	if !strings.HasPrefix(m.ID, "sha256:") || m.MessageID != "" {
+		t.Errorf("id = %q (no message id: want the body's hash)", m.ID)
+	}
+	line := messagesOf(lines)[0]
+	for key, want := range map[string]any{"queue": "pizzaQueue", "vhost": "/", "index": float64(0), "redelivered": false,
+		"bodyBytes": float64(43), "outcome": "processed", "messageId": "", "correlationId": "", "id": m.ID} {
+		if line[key] != want {
+			t.Errorf("log %s = %v, want %v", key, line[key], want)
+		}
+	}
+	if _, logged := line["body"]; logged {
+		t.Error("the body was logged without LogBodies")
+	}
+	if b := batchOf(t, lines); b["messages"] != float64(1) || b["processed"] != float64(1) || b["outcome"] != "processed" {
+		t.Errorf("batch line = %v", b)
+	}
+}
+
+func TestSeveralQueuesAndVirtualHosts(t *testing.T) {
+	ev := event(map[string][]events.RabbitMQMessage{
+		"orders::shop":    {message(`{"n":1}`, events.RabbitMQBasicProperties{MessageID: ptr("o1")}), message(`{"n":2}`, events.RabbitMQBasicProperties{MessageID: ptr("o2")})},
+		"orders::/":       {message(`{"n":3}`, events.RabbitMQBasicProperties{MessageID: ptr("o3")})},
+		"a::b::c::vhost2": {message(`[1,2]`, events.RabbitMQBasicProperties{MessageID: ptr("x1")})},
+	})
+	lines, err := run(t, Options{}, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range messagesOf(lines) {
+		got = append(got, fmt.Sprintf("%s|%s|%v|%s", l["queue"], l["vhost"], l["index"], l["messageId"]))
+	}
+	want := []string{"a::b::c|vhost2|0|x1", "orders|/|0|o3", "orders|shop|0|o1", "orders|shop|1|o2"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("logged %v, want %v", got, want)
+	}
+}
+
+func TestEmptyAndSingleAndLargeBatches(t *testing.T) {
+	for _, n := range []int{0, 1, 10000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			list := make([]events.RabbitMQMessage, n)
+			for i := range list {
+				list[i] = message(fmt.Sprintf(`{"seq":%d}`, i), events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr(fmt.Sprint("m", i))})
+			}
+			lines, err := run(t, Options{}, event(map[string][]events.RabbitMQMessage{"q::/": list}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(messagesOf(lines)); got != n {
+				t.Errorf("%d message lines, want %d", got, n)
+			}
+			if b := batchOf(t, lines); b["messages"] != float64(n) || b["processed"] != float64(n) {
+				t.Errorf("batch = %v", b)
+			}
+		})
+	}
+}
+
+func TestBinaryBody(t *testing.T) {
+	body := string([]byte{0x00, 0xff, 0x10, 0x80, 0x7f})
+	lines, err := run(t, Options{}, event(map[string][]events.RabbitMQMessage{
+		"bin::/": {message(body, events.RabbitMQBasicProperties{ContentType: "application/octet-stream"})},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := messagesOf(lines)[0]; l["bodyBytes"] != float64(5) || l["summary"] != "5 bytes of application/octet-stream" {
+		t.Errorf("line = %v", l)
+	}
+}
+
+func TestEveryHeaderType(t *testing.T) {
+	raw := `{"eventSource":"aws:rmq","rmqMessagesByQueue":{"h::/":[{"basicProperties":{"headers":{
+		"string":"text","int":-7,"float":1.5,"bool":true,"null":null,
+		"bytes":{"bytes":[104,105]},"signedBytes":{"bytes":[-1,-128,127]},
+		"table":{"inner":{"bytes":[65]},"n":2},"array":[1,"two",{"bytes":[66]},[true]],
+		"notBytes":{"bytes":[1],"other":2}
+	}},"data":"e30="}]}}`
+	var ev events.RabbitMQEvent
+	if err := json.Unmarshal([]byte(raw), &ev); err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]any
+	if _, err := run(t, Options{Process: func(_ context.Context, m Message) (string, error) { h = m.Headers; return "", nil }}, ev); err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]any{
+		"string": "text", "int": float64(-7), "float": 1.5, "bool": true, "null": nil,
+		"bytes": []byte("hi"), "signedBytes": []byte{0xff, 0x80, 0x7f},
+		"table": map[string]any{"inner": []byte("A"), "n": float64(2)},
+		"array": []any{float64(1), "two", []byte("B"), []any{true}},
+		// An object with more than the bytes key is a table, not a byte array.
+		"notBytes": map[string]any{"bytes": []any{float64(1)}, "other": float64(2)},
+	}
+	for k, want := range checks {
+		if fmt.Sprintf("%#v", h[k]) != fmt.Sprintf("%#v", want) {
+			t.Errorf("header %s = %#v, want %#v", k, h[k], want)
+		}
+	}
+}
+
+func TestMalformedEventsNameQueueAndIndex(t *testing.T) {
+	good := message(`{}`, events.RabbitMQBasicProperties{})
+	cases := []struct {
+		name string
+		ev   events.RabbitMQEvent
+		want []string
+	}{
+		{"not RabbitMQ", events.RabbitMQEvent{EventSource: "aws:sqs"}, []string{"not a RabbitMQ event", `"aws:sqs"`}},
+		{"bad base64", event(map[string][]events.RabbitMQMessage{"q::/": {good, {Data: "not base64!"}}}), []string{"queue q (vhost /), message 1", "base64"}},
+		{"missing data", event(map[string][]events.RabbitMQMessage{"q::v": {{BasicProperties: events.RabbitMQBasicProperties{BodySize: 12}}}}), []string{"queue q (vhost v), message 0", "data is missing"}},
+		{"key without vhost", event(map[string][]events.RabbitMQMessage{"q": {good}}), []string{`"q"`, "<queue>::<vhost>"}},
+		{"invalid JSON body", event(map[string][]events.RabbitMQMessage{"q::/": {good, good, message(`{"a":`, events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr("bad-1")})}}),
+			[]string{"queue q (vhost /), message 2 (bad-1)", "not valid JSON"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			processed := 0
+			lines, err := run(t, Options{Process: func(ctx context.Context, m Message) (string, error) {
+				processed++
+				return Summarise(ctx, m)
+			}}, tc.ev)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if b := batchOf(t, lines); b["outcome"] == "processed" {
+				t.Errorf("batch logged as processed: %v", b)
+			}
+			if tc.name != "invalid JSON body" && processed != 0 {
+				t.Errorf("the business function ran %d times on a batch that does not decode", processed)
+			}
+		})
+	}
+}
+
+func TestPanicBecomesError(t *testing.T) {
+	calls := 0
+	ev := event(map[string][]events.RabbitMQMessage{"q::/": {
+		message(`{"ok":1}`, events.RabbitMQBasicProperties{MessageID: ptr("m0")}),
+		message(`{"boom":1}`, events.RabbitMQBasicProperties{MessageID: ptr("m1")}),
+		message(`{"never":1}`, events.RabbitMQBasicProperties{MessageID: ptr("m2")}),
+	}})
+	lines, err := run(t, Options{Process: func(_ context.Context, m Message) (string, error) {
+		calls++
+		if m.MessageID == "m1" {
+			panic("business bug")
+		}
+		return "fine", nil
+	}}, ev)
+	if err == nil || !strings.Contains(err.Error(), "panicked: business bug") || !strings.Contains(err.Error(), "message 1 (m1)") {
+		t.Fatalf("err = %v", err)
+	}
+	if calls != 2 {
+		t.Errorf("business function called %d times; it must stop at the failure (the batch is redelivered whole)", calls)
+	}
+	b := batchOf(t, lines)
+	if b["processed"] != float64(1) || b["notAttempted"] != float64(1) || b["outcome"] != "failed" {
+		t.Errorf("batch = %v", b)
+	}
+}
+
+func TestBodiesLoggedOnlyWhenAskedAndRequestID(t *testing.T) {
+	ev := event(map[string][]events.RabbitMQMessage{"q::/": {message(`{"card":"4111"}`, events.RabbitMQBasicProperties{})}})
+	var out bytes.Buffer
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	if err := New(Options{LogBodies: true, Output: &out}).Handle(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"body":"{\"card\":\"4111\"}"`) || !strings.Contains(out.String(), `"requestId":"req-1"`) {
+		t.Errorf("log = %s", out.String())
+	}
+	lines, _ := run(t, Options{}, ev)
+	if strings.Contains(fmt.Sprint(lines), "4111") {
+		t.Error("body logged by default")
+	}
+}
+
+func TestRedeliveredAndIDs(t *testing.T) {
+	m := message(`x`, events.RabbitMQBasicProperties{CorrelationID: ptr("c-9")})
+	m.Redelivered = true
+	lines, err := run(t, Options{}, event(map[string][]events.RabbitMQMessage{"q::/": {m}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := messagesOf(lines)[0]
+	if l["redelivered"] != true || l["correlationId"] != "c-9" || l["id"] != "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" {
+		t.Errorf("line = %v", l)
+	}
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	t.Setenv(EnvLogBodies, "true")
+	if o, err := OptionsFromEnv(); err != nil || !o.LogBodies {
+		t.Errorf("true: %+v %v", o, err)
+	}
+	t.Setenv(EnvLogBodies, "sometimes")
+	if _, err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), EnvLogBodies) {
+		t.Errorf("want an error naming %s, got %v", EnvLogBodies, err)
+	}
+}
+
+func TestTimestampForms(t *testing.T) {
+	want := time.Date(2026, 11, 24, 13, 5, 9, 0, time.UTC)
+	for _, s := range []string{"Nov 24, 2026, 1:05:09 PM", "Nov 24, 2026, 1:05:09\u202fPM", "2026-11-24T13:05:09Z"} {
+		if got := parseTimestamp(s); !got.Equal(want) {
+			t.Errorf("%q = %v", s, got)
+		}
+	}
+	if !parseTimestamp("").IsZero() || !parseTimestamp("yesterday").IsZero() {
+		t.Error("unparseable timestamps must be zero")
+	}
+}
+
+func TestNotRabbitMQIsSentinel(t *testing.T) {
+	_, err := run(t, Options{}, events.RabbitMQEvent{})
+	if !errors.Is(err, ErrNotRabbitMQ) {
+		t.Errorf("err = %v", err)
+	}
+}
