@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rabbitmq-esm/internal/lambdabuild"
+	"rabbitmq-esm/internal/runtimeapi"
+)
+
+// These tests run the bootstrap binary this project ships — built by the same function that
+// builds it for deployment, for this machine's architecture — against a Runtime API served on
+// loopback: they prove the artifact is a working custom runtime, not only that the handler
+// compiles.
+
+var (
+	buildOnce sync.Once
+	built     lambdabuild.Artifact
+	buildErr  error
+)
+
+func bootstrap(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "listener-bootstrap-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built, buildErr = lambdabuild.Build(context.Background(), lambdabuild.Spec{ModuleDir: "..", Package: "./listener", GOARCH: runtime.GOARCH, OutDir: dir})
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built.BinaryPath
+}
+
+// start runs the binary against a fresh Runtime API and stops both when the test ends.
+func start(t testing.TB, env ...string) (*runtimeapi.Server, *exec.Cmd, *strings.Builder) {
+	t.Helper()
+	api, err := runtimeapi.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bootstrap(t))
+	cmd.Env = append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
+		"AWS_LAMBDA_FUNCTION_NAME=listener", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/listener",
+		"AWS_LAMBDA_LOG_STREAM_NAME=local", "AWS_REGION=us-east-1", "_HANDLER=bootstrap",
+	}, env...)
+	var output strings.Builder
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = api.Close()
+	})
+	return api, cmd, &output
+}
+
+func TestBootstrapResponseAndErrorPaths(t *testing.T) {
+	api, _, output := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	event, err := os.ReadFile("handler/testdata/documented-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := api.Invoke(ctx, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Error != nil || string(res.Response) != "null" {
+		t.Fatalf("success path: response %q, error %+v", res.Response, res.Error)
+	}
+
+	bad := `{"eventSource":"aws:rmq","rmqMessagesByQueue":{"orders::/":[{"data":"e30="},{"data":"%%%"}]}}`
+	res, err = api.Invoke(ctx, []byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Error == nil || !strings.Contains(res.Error.ErrorMessage, "queue orders (vhost /), message 1") {
+		t.Fatalf("error path: %+v", res)
+	}
+
+	// The runtime survives a failed batch and serves the next invocation.
+	if res, err = api.Invoke(ctx, event); err != nil || res.Error != nil {
+		t.Fatalf("after an error: %+v, %v", res, err)
+	}
+	var lines int
+	for _, l := range strings.Split(strings.TrimSpace(output.String()), "\n") {
+		var v map[string]any
+		if json.Unmarshal([]byte(l), &v) == nil && v["msg"] == "batch" {
+			lines++
+		}
+	}
+	if lines != 3 {
+		t.Errorf("%d batch log lines, want 3:\n%s", lines, output.String())
+	}
+}
+
+func TestBootstrapReportsInitError(t *testing.T) {
+	api, cmd, _ := start(t, "LISTENER_LOG_BODIES=perhaps")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e, err := api.InitError(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.ErrorType != "Runtime.ConfigError" || !strings.Contains(e.ErrorMessage, "LISTENER_LOG_BODIES") {
+		t.Errorf("init error = %+v", e)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Error("the process exited 0 after an init error")
+	}
+}
+
+// TestArchiveSize: the deployed (arm64, stripped) archive's binary stays small, which keeps the
+// cold start short.
+func TestArchiveSize(t *testing.T) {
+	art, err := lambdabuild.Build(context.Background(), lambdabuild.Spec{ModuleDir: "..", Package: "./listener", OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(art.BinaryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 8 << 20
+	t.Logf("arm64 bootstrap: %.2f MB", float64(info.Size())/(1<<20))
+	if info.Size() > limit {
+		t.Errorf("bootstrap is %d bytes, over the %d-byte budget", info.Size(), limit)
+	}
+}
+
+// BenchmarkColdStart measures process start to the first request for work.
+func BenchmarkColdStart(b *testing.B) {
+	bootstrap(b)
+	for b.Loop() {
+		api, err := runtimeapi.Start()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(built.BinaryPath)
+		cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr, "_HANDLER=bootstrap"}
+		startedAt := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		first, err := api.FirstNext(ctx)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(first.Sub(startedAt).Microseconds())/1000, "ms-to-first-next")
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = api.Close()
+	}
+}
