@@ -1,0 +1,189 @@
+// Package eniwait waits until the network interfaces Lambda created for an event source
+// mapping (or a VPC-attached function) are gone.
+//
+// Lambda reports a mapping deleted while its interfaces still exist, and removes them
+// asynchronously with the function's role. If the role, its EC2 permissions, the security
+// group or the subnets go first, the interfaces are orphaned and the deletion of the group
+// and subnets fails with DependencyViolation. Waiting here, in an after-delete resource hook,
+// holds everything the mapping depended on until the interfaces are gone.
+package eniwait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// API is the one EC2 call the wait needs; *ec2.Client satisfies it.
+type API interface {
+	DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+}
+
+// ESMDescriptionPrefix is the description Lambda gives an Amazon MQ mapping's interfaces
+// ("AWS Lambda VPC ENI-armq-<account>-<mapping uuid>-<suffix>").
+func ESMDescriptionPrefix(accountID, esmUUID string) string {
+	return "AWS Lambda VPC ENI-armq-" + accountID + "-" + esmUUID
+}
+
+// FunctionDescriptionPrefix is the description of a VPC-attached function's interfaces
+// ("AWS Lambda VPC ENI-<function name>-<suffix>").
+func FunctionDescriptionPrefix(functionName string) string {
+	return "AWS Lambda VPC ENI-" + functionName + "-"
+}
+
+// Options tune Wait. Zero values take the defaults.
+type Options struct {
+	// Timeout is how long to wait in all. Default 20 minutes: Lambda usually needs a few.
+	Timeout time.Duration
+	// InitialDelay between polls, doubled up to MaxDelay. Defaults 5 s and 30 s.
+	InitialDelay, MaxDelay time.Duration
+	// SecurityGroupIDs narrow the search to interfaces carrying one of these groups.
+	SecurityGroupIDs []string
+	// Logf reports progress. Default: silent.
+	Logf func(format string, args ...any)
+	// Sleep waits between polls. Default: a timer that honours ctx (tests replace it).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Timeout == 0 {
+		o.Timeout = 20 * time.Minute
+	}
+	if o.InitialDelay == 0 {
+		o.InitialDelay = 5 * time.Second
+	}
+	if o.MaxDelay == 0 {
+		o.MaxDelay = 30 * time.Second
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// TimeoutError lists the interfaces left when the wait gave up, with the manual fix.
+type TimeoutError struct {
+	Prefix    string
+	Remaining []string
+	Waited    time.Duration
+	// LastErr is the last transient API error, if the final poll failed.
+	LastErr error
+}
+
+func (e *TimeoutError) Error() string {
+	var b strings.Builder
+	if len(e.Remaining) > 0 {
+		fmt.Fprintf(&b, "%d network interface(s) described %q still exist after %s: %s.", len(e.Remaining), e.Prefix+"*",
+			e.Waited.Round(time.Second), strings.Join(e.Remaining, ", "))
+	} else {
+		fmt.Fprintf(&b, "could not confirm within %s that the network interfaces described %q are gone", e.Waited.Round(time.Second), e.Prefix+"*")
+	}
+	if e.LastErr != nil {
+		fmt.Fprintf(&b, " (last error: %v)", e.LastErr)
+	}
+	fmt.Fprintf(&b, "\nThey keep the security group and subnets in use, so deleting those would fail with DependencyViolation. "+
+		"Lambda normally removes them within minutes. To remove them yourself:\n"+
+		"  aws ec2 describe-network-interfaces --filters 'Name=description,Values=%s*' "+
+		"--query 'NetworkInterfaces[].[NetworkInterfaceId,Status,Attachment.AttachmentId]' --output text\n"+
+		"  aws ec2 detach-network-interface --force --attachment-id <attachment id>   # only for those still in-use\n"+
+		"  aws ec2 delete-network-interface --network-interface-id <id>\n"+
+		"then run the destroy again: pulumi destroy --run-program", e.Prefix)
+	return b.String()
+}
+
+// Wait polls until no interface with the description prefix remains, with a capped
+// exponential backoff. Throttling and other transient API errors are retried; permanent ones
+// (no permission, bad request) end the wait at once.
+func Wait(ctx context.Context, api API, prefix string, opts Options) error {
+	opts.defaults()
+	start := opts.Now()
+	delay := opts.InitialDelay
+	var remaining []string
+	for {
+		ids, err := list(ctx, api, prefix, opts.SecurityGroupIDs)
+		switch {
+		case err != nil && !transient(err):
+			return fmt.Errorf("listing the network interfaces described %q: %w", prefix+"*", err)
+		case err != nil:
+			opts.Logf("listing network interfaces failed (will retry): %v", err)
+		case len(ids) == 0:
+			opts.Logf("no network interface described %q remains (after %s)", prefix+"*", opts.Now().Sub(start).Round(time.Second))
+			return nil
+		default:
+			remaining = ids
+			opts.Logf("waiting for %d network interface(s) to be deleted: %s (%s elapsed)", len(ids), strings.Join(ids, ", "),
+				opts.Now().Sub(start).Round(time.Second))
+		}
+		waited := opts.Now().Sub(start)
+		if waited+delay > opts.Timeout {
+			return &TimeoutError{Prefix: prefix, Remaining: remaining, Waited: waited, LastErr: err}
+		}
+		if err := opts.Sleep(ctx, delay); err != nil {
+			return fmt.Errorf("waiting for the network interfaces described %q: %w", prefix+"*", err)
+		}
+		delay = min(2*delay, opts.MaxDelay)
+	}
+}
+
+// list returns the ids of the interfaces whose description starts with prefix, all pages.
+func list(ctx context.Context, api API, prefix string, groups []string) ([]string, error) {
+	filters := []types.Filter{{Name: aws.String("description"), Values: []string{prefix + "*"}}}
+	if len(groups) > 0 {
+		filters = append(filters, types.Filter{Name: aws.String("group-id"), Values: groups})
+	}
+	in := &ec2.DescribeNetworkInterfacesInput{Filters: filters}
+	var ids []string
+	for {
+		out, err := api.DescribeNetworkInterfaces(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, eni := range out.NetworkInterfaces {
+			// The filter is a wildcard match; check the prefix exactly as well.
+			if strings.HasPrefix(aws.ToString(eni.Description), prefix) {
+				ids = append(ids, aws.ToString(eni.NetworkInterfaceId))
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// transient uses the AWS SDK's own classification of retryable and throttling errors.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary {
+		return true
+	}
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
+}

@@ -1,0 +1,244 @@
+package eniwait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// fakeEC2 answers DescribeNetworkInterfaces from a script: one entry per call, the last one
+// repeated. An entry is either an error or pages of descriptions ("id=description").
+type fakeEC2 struct {
+	script []step
+	calls  []*ec2.DescribeNetworkInterfacesInput
+	region string
+}
+
+type step struct {
+	err   error
+	pages [][]string
+}
+
+func (f *fakeEC2) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
+	copied := *in
+	f.calls = append(f.calls, &copied)
+	pollIndex := 0
+	for _, c := range f.calls {
+		if c.NextToken == nil {
+			pollIndex++
+		}
+	}
+	s := f.script[min(pollIndex, len(f.script))-1]
+	if s.err != nil {
+		return nil, s.err
+	}
+	page := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &page)
+	}
+	out := &ec2.DescribeNetworkInterfacesOutput{}
+	if len(s.pages) > 0 {
+		for _, e := range s.pages[page] {
+			id, desc, _ := strings.Cut(e, "=")
+			out.NetworkInterfaces = append(out.NetworkInterfaces, types.NetworkInterface{NetworkInterfaceId: aws.String(id), Description: aws.String(desc)})
+		}
+		if page+1 < len(s.pages) {
+			out.NextToken = aws.String(fmt.Sprint(page + 1))
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeEC2) polls() int {
+	n := 0
+	for _, c := range f.calls {
+		if c.NextToken == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// fakeClock advances only when the wait sleeps.
+type fakeClock struct {
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (c *fakeClock) options() Options {
+	return Options{
+		Now:   func() time.Time { return c.now },
+		Sleep: func(_ context.Context, d time.Duration) error { c.sleeps = append(c.sleeps, d); c.now = c.now.Add(d); return nil },
+	}
+}
+
+const prefix = "AWS Lambda VPC ENI-armq-123456789012-0f1e2d3c"
+
+func TestVanishAfterSomePolls(t *testing.T) {
+	api := &fakeEC2{script: []step{
+		{pages: [][]string{{"eni-1=" + prefix + "-a", "eni-2=" + prefix + "-b"}}},
+		{pages: [][]string{{"eni-2=" + prefix + "-b"}}},
+		{pages: [][]string{{"eni-2=" + prefix + "-b"}}},
+		{},
+	}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	var logs []string
+	opts := clock.options()
+	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	if err := Wait(context.Background(), api, prefix, opts); err != nil {
+		t.Fatal(err)
+	}
+	if api.polls() != 4 {
+		t.Errorf("%d polls, want 4", api.polls())
+	}
+	if got := fmt.Sprint(clock.sleeps); got != "[5s 10s 20s]" {
+		t.Errorf("backoff = %s, want doubling from 5s", got)
+	}
+	if !strings.Contains(logs[0], "2 network interface(s)") || !strings.Contains(logs[0], "eni-1, eni-2") || !strings.Contains(logs[len(logs)-1], "remains") {
+		t.Errorf("progress = %q", logs)
+	}
+	f := api.calls[0].Filters[0]
+	if aws.ToString(f.Name) != "description" || f.Values[0] != prefix+"*" {
+		t.Errorf("filter = %s %v", aws.ToString(f.Name), f.Values)
+	}
+}
+
+func TestNeverVanishTimesOutListingIDs(t *testing.T) {
+	api := &fakeEC2{script: []step{{pages: [][]string{{"eni-9=" + prefix + "-z", "eni-3=" + prefix + "-y"}}}}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	opts := clock.options()
+	opts.Timeout = 3 * time.Minute
+	err := Wait(context.Background(), api, prefix, opts)
+	var te *TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("want a TimeoutError, got %v", err)
+	}
+	if strings.Join(te.Remaining, ",") != "eni-3,eni-9" || te.Waited > 3*time.Minute {
+		t.Errorf("timeout error = %+v", te)
+	}
+	msg := err.Error()
+	for _, want := range []string{"eni-3, eni-9", "aws ec2 delete-network-interface", "detach-network-interface", "pulumi destroy --run-program", "DependencyViolation"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, d := range clock.sleeps {
+		if d > 30*time.Second {
+			t.Errorf("slept %s, over the 30s cap", d)
+		}
+	}
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	throttled := &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+	api := &fakeEC2{script: []step{{err: throttled}, {err: throttled}, {}}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	if err := Wait(context.Background(), api, prefix, clock.options()); err != nil {
+		t.Fatal(err)
+	}
+	if api.polls() != 3 {
+		t.Errorf("%d polls, want 3", api.polls())
+	}
+}
+
+func TestPermanentErrorsAreReported(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
+	api := &fakeEC2{script: []step{{err: denied}}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	err := Wait(context.Background(), api, prefix, clock.options())
+	if err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") || api.polls() != 1 {
+		t.Errorf("err = %v after %d polls; want the error at once", err, api.polls())
+	}
+}
+
+func TestPaginationAndExactPrefix(t *testing.T) {
+	api := &fakeEC2{script: []step{
+		{pages: [][]string{{"eni-1=" + prefix + "-a"}, {"eni-2=" + prefix + "-b", "eni-x=AWS Lambda VPC ENI-other"}}},
+		{},
+	}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	var logs []string
+	opts := clock.options()
+	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	if err := Wait(context.Background(), api, prefix, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs[0], "eni-1, eni-2") || strings.Contains(logs[0], "eni-x") {
+		t.Errorf("first poll saw %q; want both pages and only the prefix's interfaces", logs[0])
+	}
+}
+
+func TestHooksUnderMocks(t *testing.T) {
+	api := &fakeEC2{script: []step{{pages: [][]string{{"eni-1=x"}}}, {}}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	settings := HookSettings{
+		Timeout: time.Minute,
+		Options: clock.options(),
+		NewClient: func(_ context.Context, region string) (API, error) {
+			api.region = region
+			return api, nil
+		},
+	}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		esmHook, err := NewESMHook(ctx, "esm-eni-wait", settings)
+		if err != nil {
+			return err
+		}
+		if esmHook.Name != "esm-eni-wait" {
+			return fmt.Errorf("hook name %q", esmHook.Name)
+		}
+		old := resource.NewPropertyMapFromMap(map[string]any{
+			"uuid": "0f1e2d3c", "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:listener",
+		})
+		if err := esmHook.Callback(&pulumi.ResourceHookArgs{Name: "mapping", OldOutputs: old}); err != nil {
+			return err
+		}
+		if api.region != "eu-west-1" || api.calls[0].Filters[0].Values[0] != prefix+"*" {
+			return fmt.Errorf("waited in %s for %v", api.region, api.calls[0].Filters[0].Values)
+		}
+		if err := esmHook.Callback(&pulumi.ResourceHookArgs{Name: "mapping", OldOutputs: resource.PropertyMap{}}); err == nil {
+			return errors.New("a mapping without outputs was accepted")
+		}
+
+		fnHook, err := NewFunctionHook(ctx, "fn-eni-wait", HookSettings{Region: "us-east-2", NewClient: settings.NewClient, Options: clock.options()})
+		if err != nil {
+			return err
+		}
+		api.calls, api.script = nil, []step{{}}
+		oldFn := resource.NewPropertyMapFromMap(map[string]any{
+			"name": "provisioner-abc", "arn": "arn:aws:lambda:eu-west-1:123456789012:function:provisioner-abc",
+			"vpcConfig": map[string]any{"securityGroupIds": []any{"sg-1"}},
+		})
+		if err := fnHook.Callback(&pulumi.ResourceHookArgs{Name: "fn", OldOutputs: oldFn}); err != nil {
+			return err
+		}
+		filters := api.calls[0].Filters
+		if api.region != "us-east-2" || filters[0].Values[0] != "AWS Lambda VPC ENI-provisioner-abc-*" || filters[1].Values[0] != "sg-1" {
+			return fmt.Errorf("function wait: region %s, filters %v %v", api.region, filters[0].Values, filters[1].Values)
+		}
+		return nil
+	}, pulumi.WithMocks("project", "stack", noResources{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type noResources struct{}
+
+func (noResources) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	return "", nil, fmt.Errorf("unexpected resource %s", args.TypeToken)
+}
+
+func (noResources) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return nil, fmt.Errorf("unexpected call %s", args.Token)
+}

@@ -1,0 +1,132 @@
+package eniwait
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// HookSettings come from the stack's configuration: the aws provider's region and profile,
+// so the hook calls EC2 as the stack's resources were managed, and the wait's timeout.
+type HookSettings struct {
+	// Region of the stack (aws:region). Empty: the region in the deleted resource's ARN.
+	Region string
+	// Profile of the stack (aws:profile). Empty: the default credential chain.
+	Profile string
+	// Timeout of the wait. Default 20 minutes.
+	Timeout time.Duration
+	// NewClient makes the EC2 client for a region. Default: aws-sdk-go-v2 with Profile.
+	NewClient func(ctx context.Context, region string) (API, error)
+	// Options are passed to Wait (tests shorten the delays). Timeout above takes precedence.
+	Options Options
+}
+
+func (s HookSettings) client(ctx context.Context, region string) (API, error) {
+	if s.NewClient != nil {
+		return s.NewClient(ctx, region)
+	}
+	loaders := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if s.Profile != "" {
+		loaders = append(loaders, config.WithSharedConfigProfile(s.Profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS credentials for region %s: %w", region, err)
+	}
+	return ec2.NewFromConfig(cfg), nil
+}
+
+// target is what one deleted resource leaves behind.
+type target struct {
+	prefix string
+	region string
+	groups []string
+}
+
+// NewESMHook registers an after-delete hook for an Amazon MQ event source mapping: it reads
+// the mapping's uuid and function ARN from its last outputs and waits until the mapping's
+// interfaces are gone.
+func NewESMHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.ResourceHook, error) {
+	return newHook(ctx, name, s, func(old resource.PropertyMap) (target, error) {
+		uuid, fnArn := str(old, "uuid"), str(old, "functionArn")
+		arn, err := parseARN(fnArn)
+		if err != nil || uuid == "" {
+			return target{}, fmt.Errorf("the deleted mapping's outputs lack uuid or a function ARN (uuid %q, functionArn %q)", uuid, fnArn)
+		}
+		return target{prefix: ESMDescriptionPrefix(arn.account, uuid), region: arn.region}, nil
+	})
+}
+
+// NewFunctionHook registers an after-delete hook for a VPC-attached Lambda function: it waits
+// until the interfaces of the function, in its security groups, are gone.
+func NewFunctionHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.ResourceHook, error) {
+	return newHook(ctx, name, s, func(old resource.PropertyMap) (target, error) {
+		fnName, fnArn := str(old, "name"), str(old, "arn")
+		arn, err := parseARN(fnArn)
+		if err != nil || fnName == "" {
+			return target{}, fmt.Errorf("the deleted function's outputs lack its name or ARN (name %q, arn %q)", fnName, fnArn)
+		}
+		var groups []string
+		if vpc, ok := old["vpcConfig"]; ok && vpc.IsObject() {
+			if ids, ok := vpc.ObjectValue()["securityGroupIds"]; ok && ids.IsArray() {
+				for _, id := range ids.ArrayValue() {
+					if id.IsString() {
+						groups = append(groups, id.StringValue())
+					}
+				}
+			}
+		}
+		return target{prefix: FunctionDescriptionPrefix(fnName), region: arn.region, groups: groups}, nil
+	})
+}
+
+func newHook(ctx *pulumi.Context, name string, s HookSettings, find func(resource.PropertyMap) (target, error)) (*pulumi.ResourceHook, error) {
+	return ctx.RegisterResourceHook(name, func(args *pulumi.ResourceHookArgs) error {
+		t, err := find(args.OldOutputs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", args.Name, err)
+		}
+		region := s.Region
+		if region == "" {
+			region = t.region
+		}
+		background := context.Background()
+		api, err := s.client(background, region)
+		if err != nil {
+			return err
+		}
+		opts := s.Options
+		if s.Timeout != 0 {
+			opts.Timeout = s.Timeout
+		}
+		opts.SecurityGroupIDs = t.groups
+		opts.Logf = func(format string, a ...any) {
+			_ = ctx.Log.Info(args.Name+": "+fmt.Sprintf(format, a...), nil)
+		}
+		return Wait(background, api, t.prefix, opts)
+	}, nil)
+}
+
+func str(m resource.PropertyMap, key resource.PropertyKey) string {
+	if v, ok := m[key]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+type arnParts struct{ region, account string }
+
+// parseARN reads region and account from "arn:aws:lambda:<region>:<account>:function:<name>".
+func parseARN(arn string) (arnParts, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || parts[3] == "" || parts[4] == "" {
+		return arnParts{}, fmt.Errorf("%q is not an ARN with a region and an account", arn)
+	}
+	return arnParts{region: parts[3], account: parts[4]}, nil
+}
