@@ -77,8 +77,12 @@ type fakeClock struct {
 
 func (c *fakeClock) options() Options {
 	return Options{
-		Now:   func() time.Time { return c.now },
-		Sleep: func(_ context.Context, d time.Duration) error { c.sleeps = append(c.sleeps, d); c.now = c.now.Add(d); return nil },
+		Now: func() time.Time { return c.now },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			c.sleeps = append(c.sleeps, d)
+			c.now = c.now.Add(d)
+			return nil
+		},
 	}
 }
 
