@@ -68,6 +68,10 @@ type Config struct {
 	LogRetentionDays         int
 	LogMessageBodies         bool
 	Tags                     map[string]string
+	ENIWaitTimeoutMinutes    int
+	// AWSRegion and AWSProfile are the aws provider's settings (aws:region, aws:profile),
+	// which the deletion hooks use to call EC2 as the stack's resources were managed.
+	AWSRegion, AWSProfile string
 
 	// explicit holds the settings the stack set itself, with their raw values; a setting that
 	// does not apply to the chosen option is an error only when it was set.
@@ -179,6 +183,9 @@ func settings() []setting {
 			c.LogMessageBodies = v
 			return nil
 		}},
+		{key: "eniWaitTimeoutMinutes", schemaType: "integer", defaultValue: constant("20"), inSchema: true, parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.ENIWaitTimeoutMinutes)
+		}},
 		{key: "tags", schemaType: "object", defaultValue: constant("{}"), parse: func(c *Config, raw string) error {
 			var tags map[string]string
 			if err := json.Unmarshal([]byte(raw), &tags); err != nil {
@@ -251,6 +258,7 @@ func ParseConfig(stack string, raw map[string]string) (Config, error) {
 			problems = append(problems, &SettingError{Key: key, Value: raw[full], Allowed: err.Error()})
 		}
 	}
+	c.AWSRegion, c.AWSProfile = raw["aws:region"], raw["aws:profile"]
 	c.applyDefaults()
 	problems = append(problems, c.validate()...)
 	if len(problems) > 0 {
@@ -374,6 +382,9 @@ func (c Config) validate() []*SettingError {
 	}
 	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
 		bad("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "must be a retention CloudWatch Logs accepts: "+intList(logRetentionValues))
+	}
+	if c.ENIWaitTimeoutMinutes < 1 || c.ENIWaitTimeoutMinutes > 120 {
+		bad("eniWaitTimeoutMinutes", strconv.Itoa(c.ENIWaitTimeoutMinutes), "must be a whole number of minutes from 1 to 120")
 	}
 	p = append(p, tagProblems(c.Tags)...)
 	return p

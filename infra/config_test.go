@@ -54,6 +54,7 @@ var invalidConfigs = []struct {
 	{"defaultVpcEndpoints on nat", "nat", map[string]string{"defaultVpcEndpoints": "create"}, "defaultVpcEndpoints", "create"},
 	{"defaultVpcEndpoints unknown", "defaultvpc", map[string]string{"defaultVpcEndpoints": "false"}, "defaultVpcEndpoints", "false"},
 	{"delivery limit zero", "public", map[string]string{"deliveryLimit": "0"}, "deliveryLimit", `"0"`},
+	{"eni wait too long", "nat", map[string]string{"eniWaitTimeoutMinutes": "600"}, "eniWaitTimeoutMinutes", "600"},
 	{"log retention not offered", "public", map[string]string{"logRetentionDays": "10"}, "logRetentionDays", `"10"`},
 	{"logMessageBodies not a bool", "public", map[string]string{"logMessageBodies": "sometimes"}, "logMessageBodies", "sometimes"},
 	{"tags not an object", "public", map[string]string{"tags": `["a"]`}, "tags", `[\"a\"]`},

@@ -23,6 +23,9 @@ type EventSourceArgs struct {
 	// included), the interface endpoints with their rules, and the declared queue. Created
 	// earlier, the mapping would poll, fail and sit in PROBLEM. Default: none.
 	Prerequisites []pulumi.Resource
+	// DeleteHook runs after the mapping is deleted, until its network interfaces are gone;
+	// nil for a public broker's mapping, which makes none. Default: none.
+	DeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
@@ -94,12 +97,21 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	}
 	// The role's policy is a separate resource: without this edge the mapping could be created
 	// before its permissions exist and fail its first polls with EVENT_SOURCE_AUTHN_ERROR.
-	dependsOn := append([]pulumi.Resource{fn.policy}, args.Broker.Members()...)
+	// The same edges order the deletion: Pulumi deletes the mapping, runs its after-delete hook
+	// until the interfaces are gone, and only then the role (whose EC2 permissions Lambda needs
+	// to remove them), the security group rules and groups, the endpoints and the VPC.
+	dependsOn := append([]pulumi.Resource{fn.role, fn.policy}, args.Broker.Members()...)
 	dependsOn = append(dependsOn, args.Prerequisites...)
-	// Replaced, the old mapping goes first, so that its network interfaces are gone before a
-	// new mapping, or a change to what it depended on, needs them gone.
-	mapping, err := lambda.NewEventSourceMapping(ctx, name+"-mapping", mappingArgs,
-		pulumi.Parent(es), pulumi.DependsOn(dependsOn), pulumi.DeleteBeforeReplace(true))
+	mappingOpts := []pulumi.ResourceOption{
+		pulumi.Parent(es), pulumi.DependsOn(dependsOn),
+		// Replaced, the old mapping goes first (with the wait), so its interfaces are gone
+		// before anything it depended on is touched.
+		pulumi.DeleteBeforeReplace(true),
+	}
+	if args.DeleteHook != nil {
+		mappingOpts = append(mappingOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{AfterDelete: []*pulumi.ResourceHook{args.DeleteHook}}))
+	}
+	mapping, err := lambda.NewEventSourceMapping(ctx, name+"-mapping", mappingArgs, mappingOpts...)
 	if err != nil {
 		return nil, err
 	}

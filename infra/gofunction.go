@@ -18,7 +18,10 @@ type goFunctionArgs struct {
 	statements  []statement
 	environment pulumi.StringMap
 	// vpcConfig attaches the function to a VPC; nil runs it outside any VPC.
-	vpcConfig        *lambda.FunctionVpcConfigArgs
+	vpcConfig *lambda.FunctionVpcConfigArgs
+	// deleteHook runs after the function's deletion (a VPC-attached function's interfaces
+	// outlive it).
+	deleteHook       *pulumi.ResourceHook
 	timeoutSeconds   int
 	memoryMB         int
 	logRetentionDays int
@@ -74,6 +77,10 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 	if err != nil {
 		return nil, err
 	}
+	functionOpts := []pulumi.ResourceOption{opt, pulumi.DependsOn([]pulumi.Resource{policy})}
+	if args.deleteHook != nil {
+		functionOpts = append(functionOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{AfterDelete: []*pulumi.ResourceHook{args.deleteHook}}))
+	}
 	function, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Description:    pulumi.String(args.description),
 		Runtime:        pulumi.String("provided.al2023"),
@@ -91,7 +98,7 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 			LogGroup:  logGroup.Name,
 		},
 		Tags: args.tags,
-	}, opt, pulumi.DependsOn([]pulumi.Resource{policy}))
+	}, functionOpts...)
 	if err != nil {
 		return nil, err
 	}

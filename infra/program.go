@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"rabbitmq-esm/internal/eniwait"
 	"rabbitmq-esm/internal/lambdabuild"
 )
 
@@ -75,6 +77,10 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 
 	st := &Stack{Config: cfg, Facts: facts}
+	hooks, err := registerENIHooks(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	tags := resourceTags(ctx, cfg)
 	prefix := ProjectName
 
@@ -125,6 +131,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		Broker:      st.Broker,
 		Archive:     provisioner,
 		NetworkPath: networkPath,
+		DeleteHook:  hooks.function,
 		Tags:        tags,
 	})
 	if err != nil {
@@ -137,6 +144,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		Broker:          st.Broker,
 		ListenerArchive: listener,
 		Prerequisites:   append(networkPath, st.Provisioner.Members()...),
+		DeleteHook:      hooks.mapping,
 		Tags:            tags,
 	})
 	if err != nil {
@@ -144,6 +152,34 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 	exportOutputs(ctx, st)
 	return st, nil
+}
+
+// eniHooks wait, after deletion, for the network interfaces Lambda made in the VPC.
+type eniHooks struct {
+	mapping  *pulumi.ResourceHook // the ESM's interfaces
+	function *pulumi.ResourceHook // the VPC-attached provisioner's interfaces
+}
+
+// registerENIHooks registers the hooks where the option puts interfaces in a VPC; a public
+// broker's mapping and provisioner make none.
+func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
+	if !cfg.Option().ESMHasENIs() {
+		return eniHooks{}, nil
+	}
+	settings := eniwait.HookSettings{
+		Region:  cfg.AWSRegion,
+		Profile: cfg.AWSProfile,
+		Timeout: time.Duration(cfg.ENIWaitTimeoutMinutes) * time.Minute,
+	}
+	mapping, err := eniwait.NewESMHook(ctx, ProjectName+"-wait-esm-enis", settings)
+	if err != nil {
+		return eniHooks{}, err
+	}
+	function, err := eniwait.NewFunctionHook(ctx, ProjectName+"-wait-provisioner-enis", settings)
+	if err != nil {
+		return eniHooks{}, err
+	}
+	return eniHooks{mapping: mapping, function: function}, nil
 }
 
 // createsEndpoints is false only where the user stated, and the look-up proved, that the

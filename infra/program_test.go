@@ -411,6 +411,16 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	if !slices.Equal(access, wantAccess) {
 		t.Errorf("source access = %v, want %v", access, wantAccess)
 	}
+	wantHooks := []string{"rabbitmq-esm-wait-esm-enis"}
+	if tc.publicBroker {
+		wantHooks = nil
+	}
+	if !slices.Equal(esm.AfterDeleteHooks, wantHooks) {
+		t.Errorf("mapping after-delete hooks = %v, want %v", esm.AfterDeleteHooks, wantHooks)
+	}
+	if !dependsOn(esm, "aws:iam/role:Role rabbitmq-esm-events-listener") {
+		t.Error("the mapping does not depend on the listener's role: the role could be deleted before the interfaces are gone")
+	}
 	if !esm.DeleteBeforeReplace {
 		t.Error("a replaced mapping must be deleted (and its interfaces waited out) before the new one is created")
 	}
@@ -563,6 +573,13 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 		if got := strings2(vpcConfig.ObjectValue()["securityGroupIds"]); !slices.Equal(got, []string{wantSG}) {
 			t.Errorf("provisioner groups = %v, want [%s]", got, wantSG)
 		}
+	}
+	wantHooks := []string{"rabbitmq-esm-wait-provisioner-enis"}
+	if tc.publicBroker {
+		wantHooks = nil
+	}
+	if !slices.Equal(fn.AfterDeleteHooks, wantHooks) {
+		t.Errorf("provisioner after-delete hooks = %v, want %v", fn.AfterDeleteHooks, wantHooks)
 	}
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	wantEnv := map[string]string{

@@ -23,6 +23,9 @@ type ProvisionerArgs struct {
 	// NetworkPath are the resources the ESM's traffic depends on; the diagnosis runs after
 	// them, since it checks exactly that path. Default: none (public).
 	NetworkPath []pulumi.Resource
+	// DeleteHook runs after the VPC-attached function is deleted, until its network
+	// interfaces are gone; nil outside a VPC. Default: none.
+	DeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
@@ -92,6 +95,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 			"SERVICE_ROUTE":     pulumi.String(string(opt.ServiceRoute)),
 		},
 		vpcConfig:        vpcConfig,
+		deleteHook:       args.DeleteHook,
 		timeoutSeconds:   60,
 		memoryMB:         256,
 		logRetentionDays: cfg.LogRetentionDays,
