@@ -28,3 +28,9 @@ test: ## Run every offline test; starts a local RabbitMQ for the real-broker tes
 
 build: ## Build the Lambda binaries and archives into .build/ exactly as the program deploys them.
 	@go run ./cmd/buildlambdas
+
+plan: ## Show offline what STACK builds and how the ESM reaches AWS (no AWS account, no Pulumi CLI).
+	@go run ./cmd/plan --stack "$(STACK)"
+
+diagrams: ## Regenerate the README's per-option diagrams from the program.
+	@go run ./cmd/plan --write-readme README.md

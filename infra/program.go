@@ -67,6 +67,9 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkReachability(cfg, facts); err != nil {
+		return nil, err
+	}
 	listener, err := buildLambda(env, ListenerPackage)
 	if err != nil {
 		return nil, err

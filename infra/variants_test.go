@@ -136,3 +136,28 @@ func TestDefaultVPCLookupFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreachableTopologyIsRefusedBeforeAnythingIsRegistered bends the option table so that
+// isolated subnets would rely on a NAT gateway that does not exist: the program must refuse,
+// naming the missing piece, before it registers anything.
+func TestUnreachableTopologyIsRefusedBeforeAnythingIsRegistered(t *testing.T) {
+	original := Options[ModeIsolated]
+	t.Cleanup(func() { Options[ModeIsolated] = original })
+	broken := original
+	broken.ServiceRoute = RouteNATGateway
+	Options[ModeIsolated] = broken
+
+	m := &offline.Account{}
+	_, err := run(t, "isolated", shipped(t, "isolated"), m)
+	if err == nil {
+		t.Fatal("the program accepted a topology in which the ESM cannot reach STS")
+	}
+	for _, want := range []string{"unable to reach", "sts: missing an interface endpoint for sts or a NAT gateway route", "Nothing was created"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if n := len(m.All()); n != 0 {
+		t.Errorf("%d resources registered before the refusal", n)
+	}
+}

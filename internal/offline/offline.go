@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -31,6 +32,7 @@ var (
 type Resource struct {
 	Type      string
 	Name      string
+	ID        string
 	Custom    bool
 	Inputs    resource.PropertyMap
 	Outputs   resource.PropertyMap
@@ -124,7 +126,7 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		return "", nil, fmt.Errorf("offline account: unexpected resource type %s (%s): add it to the mocks and assert it", args.TypeToken, args.Name)
 	}
 
-	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Outputs: out}
+	r := Resource{Type: args.TypeToken, Name: args.Name, ID: id, Custom: args.Custom, Inputs: args.Inputs, Outputs: out}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
@@ -235,6 +237,16 @@ func (m *Account) All() []Resource {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.resources)
+}
+
+// URN is the resource's URN, derived from its parent's the way the engine derives it.
+func (r Resource) URN() string {
+	parent := resource.URN(r.Parent)
+	parentType := tokens.Type("")
+	if parent.QualifiedType() != resource.RootStackType {
+		parentType = parent.QualifiedType()
+	}
+	return string(resource.NewURN(parent.Stack(), parent.Project(), parentType, tokens.Type(r.Type), r.Name))
 }
 
 // URNName splits a URN into its (last) type and name.

@@ -7,6 +7,7 @@ package stackconfig
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -22,6 +23,9 @@ func Read(projectDir, stack string) (map[string]string, error) {
 		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
 	}
 	path := filepath.Join(projectDir, "Pulumi."+stack+".yaml")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("stack %q has no stack file (%w); the shipped stacks are public, defaultvpc, nat, isolated and publicsubnet", stack, err)
+	}
 	ps, err := workspace.LoadProjectStack(nil, project, path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
@@ -39,7 +43,7 @@ func Read(projectDir, stack string) (map[string]string, error) {
 		}
 		value, err := stringify(schema.Default)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.yaml default of %s: %w", key, err)
+			return nil, fmt.Errorf("the default of %s in Pulumi.yaml: %w", key, err)
 		}
 		if !strings.Contains(key, ":") {
 			key = project.Name.String() + ":" + key

@@ -1,0 +1,95 @@
+package infra
+
+import (
+	"fmt"
+	"strings"
+
+	"rabbitmq-esm/internal/reach"
+)
+
+// Names the planned model gives the groups the program creates; the ids are known only after
+// creation, and the verifier compares ids only with each other.
+const (
+	plannedBrokerGroup   = "broker-security-group"
+	plannedEndpointGroup = "endpoint-security-group"
+)
+
+// PlannedNetwork is the network the program will build for cfg, as the verifier sees it:
+// derived from the option table, the configuration and the account's facts, before anything
+// is registered. A test holds it equal to the model of what the program actually registers.
+func PlannedNetwork(cfg Config, facts Facts) reach.Model {
+	opt := cfg.Option()
+	if opt.PublicBroker {
+		return reach.Model{PublicBroker: true}
+	}
+	m := reach.Model{VPCDNS: true, Endpoints: map[string]reach.Endpoint{}}
+	switch opt.VPC {
+	case VPCDefault:
+		dv := facts.DefaultVPC
+		// The default group, as AWS creates it: all traffic from itself in, everything out.
+		m.Group = reach.Group{ID: dv.SecurityGroupID,
+			Ingress: []reach.Rule{{Port: reach.AllPorts, Peer: dv.SecurityGroupID}},
+			Egress:  []reach.Rule{{Port: reach.AllPorts, Peer: "0.0.0.0/0"}}}
+		for _, id := range dv.SubnetIDs {
+			m.Subnets = append(m.Subnets, reach.Subnet{ID: id, Route: reach.RouteInternetGateway})
+		}
+	case VPCNew:
+		m.Group = reach.Group{ID: plannedBrokerGroup,
+			Ingress: []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}},
+			Egress:  []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}}}
+		if opt.ServiceRoute == RouteNATGateway {
+			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: "0.0.0.0/0"})
+		}
+		for _, zone := range facts.Zones {
+			m.Subnets = append(m.Subnets, reach.Subnet{ID: string(opt.BrokerTier) + "-" + zone, Zone: zone, Route: tierRoute(opt.BrokerTier)})
+		}
+	}
+	if opt.NeedsInterfaceEndpoints() {
+		for _, svc := range EndpointServices {
+			m.Endpoints[svc] = plannedEndpoint(cfg, facts, svc, m.Group.ID)
+		}
+		if opt.VPC == VPCNew {
+			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: plannedEndpointGroup})
+		}
+	}
+	return m
+}
+
+func plannedEndpoint(cfg Config, facts Facts, service, clientGroup string) reach.Endpoint {
+	if dv := facts.DefaultVPC; dv != nil && cfg.DefaultVPCEndpoints == EndpointsExisting {
+		// The look-up proved it is available with private DNS; its group is the account's
+		// own, and the default group (which the ESM's interfaces carry) lets everything out.
+		return reach.Endpoint{Service: service, ID: dv.ExistingEndpoints[service], PrivateDNS: true,
+			Group: reach.Group{ID: "existing-" + service, Ingress: []reach.Rule{{Port: HTTPSPort, Peer: clientGroup}}}}
+	}
+	return reach.Endpoint{Service: service, ID: service + "-endpoint", PrivateDNS: true,
+		Group: reach.Group{ID: plannedEndpointGroup, Ingress: []reach.Rule{{Port: HTTPSPort, Peer: clientGroup}}}}
+}
+
+// tierRoute is where a subnet tier's default route goes (awsx's tiers).
+func tierRoute(t SubnetTier) reach.Route {
+	switch t {
+	case TierPublic:
+		return reach.RouteInternetGateway
+	case TierPrivate:
+		return reach.RouteNATGateway
+	default:
+		return reach.RouteNone
+	}
+}
+
+// checkReachability runs the verifier over the planned network and fails, before anything is
+// registered, when the ESM could not reach one of its dependencies.
+func checkReachability(cfg Config, facts Facts) error {
+	bad := reach.Unreachable(reach.Verify(PlannedNetwork(cfg, facts)))
+	if len(bad) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "networkMode %s as configured would leave the event source mapping unable to reach:", cfg.NetworkMode)
+	for _, v := range bad {
+		fmt.Fprintf(&b, "\n  - %s: missing %s (%s)", v.Dependency, strings.Join(v.Missing, "; "), v.Reason)
+	}
+	b.WriteString("\nNothing was created. See `make plan STACK=" + cfg.Stack + "` for the whole picture.")
+	return fmt.Errorf("%s", b.String())
+}

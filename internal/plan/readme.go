@@ -1,0 +1,36 @@
+package plan
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// The README holds each option's diagram between these markers, in a mermaid code block.
+func beginMarker(stack string) string { return "<!-- plan:diagram:" + stack + " -->" }
+func endMarker(stack string) string   { return "<!-- /plan:diagram:" + stack + " -->" }
+
+// DiagramBlock is the README text for one option's diagram, markers included.
+func DiagramBlock(stack, mermaid string) string {
+	return beginMarker(stack) + "\n```mermaid\n" + mermaid + "```\n" + endMarker(stack)
+}
+
+// ReplaceDiagram puts the diagram of stack into readme between its markers.
+func ReplaceDiagram(readme, stack, mermaid string) (string, error) {
+	re := regexp.MustCompile(`(?s)` + regexp.QuoteMeta(beginMarker(stack)) + `.*?` + regexp.QuoteMeta(endMarker(stack)))
+	if !re.MatchString(readme) {
+		return "", fmt.Errorf("README has no %s ... %s block", beginMarker(stack), endMarker(stack))
+	}
+	block := DiagramBlock(stack, mermaid)
+	return re.ReplaceAllLiteralString(readme, block), nil
+}
+
+// DiagramIn returns the diagram block of stack as it stands in readme.
+func DiagramIn(readme, stack string) string {
+	start := strings.Index(readme, beginMarker(stack))
+	end := strings.Index(readme, endMarker(stack))
+	if start < 0 || end < start {
+		return ""
+	}
+	return readme[start : end+len(endMarker(stack))]
+}
