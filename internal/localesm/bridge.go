@@ -1,0 +1,180 @@
+package localesm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// MaxPayloadBytes is Lambda's synchronous invocation payload limit, which bounds a batch.
+const MaxPayloadBytes = 6 * 1024 * 1024
+
+// Handler is a listener: the same signature the Lambda handler has.
+type Handler func(ctx context.Context, ev events.RabbitMQEvent) error
+
+// Config is one mapping.
+type Config struct {
+	Queue, VHost string
+	// BatchSize is the most messages per invocation, 1-10000 (the mapping's limit).
+	BatchSize int
+	// BatchingWindow is the longest a batch waits to fill after its first message, 0-300 s.
+	BatchingWindow time.Duration
+	// EventSourceARN goes into every event. Default: a local placeholder.
+	EventSourceARN string
+	// Logf reports each batch. Default: silent.
+	Logf func(format string, args ...any)
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Queue == "" || c.VHost == "":
+		return errors.New("queue and vhost are required")
+	case c.BatchSize < 1 || c.BatchSize > 10000:
+		return fmt.Errorf("batch size %d: must be 1-10000", c.BatchSize)
+	case c.BatchingWindow < 0 || c.BatchingWindow > 300*time.Second:
+		return fmt.Errorf("batching window %s: must be 0-300s", c.BatchingWindow)
+	}
+	if c.EventSourceARN == "" {
+		c.EventSourceARN = "arn:aws:mq:local:000000000000:broker:local:b-local"
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	return nil
+}
+
+// Run consumes cfg.Queue on ch until ctx ends or the channel closes, invoking handler once per
+// batch. Like the mapping, it is one poller: batches are handled one at a time, in order.
+func Run(ctx context.Context, ch *amqp.Channel, cfg Config, handler Handler) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	// The prefetch bounds unacknowledged messages to one batch, as the mapping does.
+	if err := ch.Qos(cfg.BatchSize, 0, false); err != nil {
+		return fmt.Errorf("setting the prefetch: %w", err)
+	}
+	// The consumer is cancelled here, synchronously, when Run ends: amqp091's
+	// ConsumeWithContext cancels from a goroutine of its own, which can race a Close of the
+	// channel by the caller and leave that Close waiting forever.
+	const tag = "rabbitmq-esm-localesm"
+	deliveries, err := ch.Consume(cfg.Queue, tag, false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("consuming %s on vhost %s: %w", cfg.Queue, cfg.VHost, err)
+	}
+	b := batcher{cfg: cfg, deliveries: deliveries}
+	for {
+		batch, err := b.next(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				// Unacknowledged deliveries go back to the queue with the consumer.
+				_ = ch.Cancel(tag, false)
+				return nil
+			}
+			return err
+		}
+		if err := deliver(ctx, cfg, handler, batch); err != nil {
+			return err
+		}
+	}
+}
+
+// deliver invokes the handler with one batch and settles it: all acked, or all returned to
+// the queue (where the quorum queue counts the delivery) — never a partial batch.
+func deliver(ctx context.Context, cfg Config, handler Handler, batch []amqp.Delivery) error {
+	list := make([]events.RabbitMQMessage, len(batch))
+	for i, d := range batch {
+		list[i] = Message(d)
+	}
+	ev := events.RabbitMQEvent{
+		EventSource:     "aws:rmq",
+		EventSourceARN:  cfg.EventSourceARN,
+		MessagesByQueue: map[string][]events.RabbitMQMessage{QueueKey(cfg.Queue, cfg.VHost): list},
+	}
+	last := batch[len(batch)-1]
+	if herr := handler(ctx, ev); herr != nil {
+		cfg.Logf("batch of %d failed, returned to the queue: %v", len(batch), herr)
+		if err := last.Nack(true, true); err != nil {
+			return fmt.Errorf("returning a failed batch: %w", err)
+		}
+		return nil
+	}
+	cfg.Logf("batch of %d processed", len(batch))
+	if err := last.Ack(true); err != nil {
+		return fmt.Errorf("acknowledging a batch: %w", err)
+	}
+	return nil
+}
+
+// batcher gathers deliveries into batches.
+type batcher struct {
+	cfg        Config
+	deliveries <-chan amqp.Delivery
+	// carry is a delivery that did not fit the previous batch's payload.
+	carry *amqp.Delivery
+}
+
+// errClosed means the broker closed the consumer.
+var errClosed = errors.New("the consumer's channel closed")
+
+// next returns the next batch: it waits for a first message, then fills the batch until it is
+// full, its payload would pass 6 MB, or the window since the first message has passed.
+func (b *batcher) next(ctx context.Context) ([]amqp.Delivery, error) {
+	var batch []amqp.Delivery
+	size := 0
+	add := func(d amqp.Delivery) bool {
+		n := payloadSize(d)
+		if len(batch) > 0 && size+n > MaxPayloadBytes {
+			b.carry = &d
+			return false
+		}
+		batch, size = append(batch, d), size+n
+		return len(batch) < b.cfg.BatchSize
+	}
+	if b.carry != nil {
+		d := *b.carry
+		b.carry = nil
+		if !add(d) {
+			return batch, nil
+		}
+	} else {
+		select {
+		case d, ok := <-b.deliveries:
+			if !ok {
+				return nil, errClosed
+			}
+			if !add(d) {
+				return batch, nil
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	window := time.NewTimer(b.cfg.BatchingWindow)
+	defer window.Stop()
+	for {
+		select {
+		case d, ok := <-b.deliveries:
+			if !ok {
+				return batch, nil
+			}
+			if !add(d) {
+				return batch, nil
+			}
+		case <-window.C:
+			return batch, nil
+		case <-ctx.Done():
+			// Unhandled deliveries return to the queue when the channel closes.
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// payloadSize estimates a message's share of the invocation payload: base64 grows the body
+// by a third, and the properties add a few hundred bytes.
+func payloadSize(d amqp.Delivery) int {
+	return (len(d.Body)+2)/3*4 + 512
+}
