@@ -26,6 +26,9 @@ destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 test: ## Run every offline test; starts a local RabbitMQ for the real-broker tests.
 	@broker_env="$$(scripts/test-broker.sh)" && eval "$$broker_env" && go test -count=1 ./...
 
+smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
+	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)
+
 build: ## Build the Lambda binaries and archives into .build/ exactly as the program deploys them.
 	@go run ./cmd/buildlambdas
 

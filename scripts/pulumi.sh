@@ -8,7 +8,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/pulumi.sh up|preview|destroy <stack> [pulumi flags...]" >&2
+  echo "usage: scripts/pulumi.sh up|preview|destroy|smoke <stack> [flags...]" >&2
   echo "stacks: $(stacks)" >&2
   exit 2
 }
@@ -18,7 +18,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 2 ] || usage
 command="$1" stack="$2"
 shift 2
-case "$command" in up|preview|destroy) ;; *) usage ;; esac
+case "$command" in up|preview|destroy|smoke) ;; *) usage ;; esac
 if [ -z "$stack" ] || [ ! -f "$root/Pulumi.$stack.yaml" ]; then
   echo "error: no stack \"$stack\": set STACK to one of: $(stacks)" >&2
   exit 2
@@ -53,4 +53,6 @@ case "$command" in
   # The ESM's after-delete hook waits out its network interfaces; the engine runs hooks on
   # destroy only with --run-program.
   destroy) exec pulumi destroy --run-program --stack "$stack" "$@" ;;
+  # The smoke test reads the stack's outputs through the same backend.
+  smoke) exec go run ./cmd/smoke --stack "$stack" "$@" ;;
 esac
