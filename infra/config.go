@@ -19,7 +19,9 @@ const ProjectName = "rabbitmq-esm"
 type DeploymentMode string
 
 const (
+	// SingleInstance is one broker node in one zone.
 	SingleInstance DeploymentMode = "SINGLE_INSTANCE"
+	// ClusterMultiAZ is a three-node cluster across zones.
 	ClusterMultiAZ DeploymentMode = "CLUSTER_MULTI_AZ"
 )
 
@@ -27,10 +29,10 @@ const (
 type NATStrategy string
 
 const (
-	// NATSingle: one NAT gateway for the whole VPC; cheapest, but a zone outage cuts every
+	// NATSingle means one NAT gateway for the whole VPC; cheapest, but a zone outage cuts every
 	// subnet's path to AWS services.
 	NATSingle NATStrategy = "Single"
-	// NATOnePerAZ: one NAT gateway per availability zone; zone-independent, billed per gateway.
+	// NATOnePerAZ means one NAT gateway per availability zone; zone-independent, billed per gateway.
 	NATOnePerAZ NATStrategy = "OnePerAz"
 )
 
@@ -38,9 +40,9 @@ const (
 type EndpointPolicy string
 
 const (
-	// EndpointsCreate: the program creates the sts, secretsmanager and lambda endpoints.
+	// EndpointsCreate means the program creates the sts, secretsmanager and lambda endpoints.
 	EndpointsCreate EndpointPolicy = "create"
-	// EndpointsExisting: the default VPC already has them (an interface endpoint with private
+	// EndpointsExisting means the default VPC already has them (an interface endpoint with private
 	// DNS is one per service per VPC, so a second one would fail); the program looks them up
 	// and fails if one is missing, instead of creating them.
 	EndpointsExisting EndpointPolicy = "existing"
@@ -339,7 +341,7 @@ func (c Config) validate() []*SettingError {
 	case c.InstanceType == "mq.t3.micro" && c.DeploymentMode == ClusterMultiAZ:
 		bad("instanceType", c.InstanceType, "supports SINGLE_INSTANCE only; use mq.m5.large or larger for CLUSTER_MULTI_AZ (or set deploymentMode to SINGLE_INSTANCE)")
 	}
-	if m := engineVersionRE.FindStringSubmatch(c.EngineVersion); m == nil || !atLeast(m[1], m[2], 3, 13) {
+	if m := engineVersionRE.FindStringSubmatch(c.EngineVersion); len(m) != 3 || !atLeast(m[1], m[2], 3, 13) {
 		bad("engineVersion", c.EngineVersion, "must be a RabbitMQ major.minor version of 3.13 or later, such as 3.13 or 4.2: "+
 			"Amazon MQ upgrades the patch version itself (autoMinorVersionUpgrade is always on)")
 	}

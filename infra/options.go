@@ -22,12 +22,12 @@ const (
 type VPCSource string
 
 const (
-	// VPCNone: the broker is public and Amazon MQ keeps all its networking in the service's
+	// VPCNone means the broker is public and Amazon MQ keeps all its networking in the service's
 	// own account; nothing is created in a customer VPC.
 	VPCNone VPCSource = "none"
-	// VPCDefault: the account's default VPC, looked up, never created or changed.
+	// VPCDefault means the account's default VPC, looked up, never created or changed.
 	VPCDefault VPCSource = "default"
-	// VPCNew: a new VPC built with awsx.ec2.Vpc.
+	// VPCNew means a new VPC built with awsx.ec2.Vpc.
 	VPCNew VPCSource = "new"
 )
 
@@ -36,8 +36,11 @@ const (
 type SubnetTier string
 
 const (
-	TierPublic   SubnetTier = "Public"
-	TierPrivate  SubnetTier = "Private"
+	// TierPublic subnets route to an internet gateway.
+	TierPublic SubnetTier = "Public"
+	// TierPrivate subnets route to a NAT gateway.
+	TierPrivate SubnetTier = "Private"
+	// TierIsolated subnets have no route out of the VPC.
 	TierIsolated SubnetTier = "Isolated"
 	// TierDefault is the default VPC's default subnets: public, one per availability zone.
 	TierDefault SubnetTier = "Default"
@@ -48,11 +51,11 @@ const (
 type ServiceRoute string
 
 const (
-	// RouteAWSSide: a public broker's mapping polls from AWS's side, over public endpoints.
+	// RouteAWSSide means a public broker's mapping polls from AWS's side, over public endpoints.
 	RouteAWSSide ServiceRoute = "aws-side"
-	// RouteNATGateway: a NAT gateway route in the broker's subnets.
+	// RouteNATGateway means a NAT gateway route in the broker's subnets.
 	RouteNATGateway ServiceRoute = "nat-gateway"
-	// RouteInterfaceEndpoints: interface VPC endpoints with private DNS in the broker's VPC.
+	// RouteInterfaceEndpoints means interface VPC endpoints with private DNS in the broker's VPC.
 	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
 )
 

@@ -49,7 +49,7 @@ func start(t testing.TB, env ...string) (*runtimeapi.Server, *exec.Cmd, *strings
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bootstrap(t))
+	cmd := exec.Command(bootstrap(t)) //nolint:gosec,noctx // G204: the binary this test built; killed in Cleanup
 	cmd.Env = append([]string{
 		"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
 		"AWS_LAMBDA_FUNCTION_NAME=listener", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
@@ -153,7 +153,7 @@ func BenchmarkColdStart(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command(built.BinaryPath)
+		cmd := exec.Command(built.BinaryPath) //nolint:gosec,noctx // G204: the binary this benchmark built; killed below
 		cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr, "_HANDLER=bootstrap"}
 		startedAt := time.Now()
 		if err := cmd.Start(); err != nil {

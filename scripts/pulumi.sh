@@ -12,7 +12,14 @@ usage() {
   echo "stacks: $(stacks)" >&2
   exit 2
 }
-stacks() { (cd "$root" && ls Pulumi.*.yaml | sed 's/^Pulumi\.\(.*\)\.yaml$/\1/' | tr '\n' ' '); }
+stacks() {
+  local f names=()
+  for f in "$root"/Pulumi.*.yaml; do
+    f="${f##*/Pulumi.}"
+    names+=("${f%.yaml}")
+  done
+  echo "${names[*]}"
+}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 2 ] || usage

@@ -99,7 +99,7 @@ CONF
 fi
 
 password="$(cat "$base/password")"
-if ! ctl list_users --silent 2>/dev/null | grep -q "^$user[[:space:]]"; then
+if ! ctl list_users --silent 2>/dev/null | grep -q "^${user}[[:space:]]"; then
   ctl add_user "$user" "$password" >/dev/null
 fi
 ctl set_permissions -p / "$user" ".*" ".*" ".*" >/dev/null

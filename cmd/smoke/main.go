@@ -41,7 +41,7 @@ func run(stack string, count int, timeout time.Duration, region string) (bool, e
 	if stack == "" || count < 1 || count > 10000 {
 		return false, fmt.Errorf("--stack is required and --count must be 1-10000")
 	}
-	outputs, err := stackOutputs(stack)
+	outputs, err := stackOutputs(context.Background(), stack)
 	if err != nil {
 		return false, err
 	}
@@ -69,9 +69,8 @@ func run(stack string, count int, timeout time.Duration, region string) (bool, e
 
 // stackOutputs reads the stack's outputs with the Pulumi CLI, through the same backend
 // selection as make up (scripts/pulumi.sh sets it; PULUMI_BACKEND_URL is honoured).
-func stackOutputs(stack string) (smoke.Outputs, error) {
-	// #nosec G204 -- the stack name is passed as one argument to pulumi, not to a shell.
-	out, err := exec.Command("pulumi", "stack", "output", "--json", "--stack", stack).Output()
+func stackOutputs(ctx context.Context, stack string) (smoke.Outputs, error) {
+	out, err := exec.CommandContext(ctx, "pulumi", "stack", "output", "--json", "--stack", stack).Output() //nolint:gosec // G204: the stack name is one argument to pulumi, no shell
 	if err != nil {
 		return smoke.Outputs{}, fmt.Errorf("reading the outputs of stack %s (pulumi stack output): %w", stack, err)
 	}

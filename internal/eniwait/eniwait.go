@@ -162,7 +162,8 @@ func list(ctx context.Context, api API, prefix string, groups []string) ([]strin
 		if err != nil {
 			return nil, err
 		}
-		for _, eni := range out.NetworkInterfaces {
+		for i := range out.NetworkInterfaces {
+			eni := &out.NetworkInterfaces[i]
 			// The filter is a wildcard match; check the prefix exactly as well.
 			if strings.HasPrefix(aws.ToString(eni.Description), prefix) {
 				ids = append(ids, aws.ToString(eni.NetworkInterfaceId))

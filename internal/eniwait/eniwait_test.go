@@ -44,7 +44,9 @@ func (f *fakeEC2) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeN
 	}
 	page := 0
 	if in.NextToken != nil {
-		fmt.Sscan(*in.NextToken, &page)
+		if _, err := fmt.Sscan(*in.NextToken, &page); err != nil {
+			return nil, err
+		}
 	}
 	out := &ec2.DescribeNetworkInterfacesOutput{}
 	if len(s.pages) > 0 {

@@ -73,7 +73,7 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 	if outDir == "" {
 		outDir = filepath.Join(spec.ModuleDir, ".build", filepath.Base(spec.Package)+"-"+goos+"-"+goarch)
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := os.MkdirAll(outDir, 0o750); err != nil {
 		return Artifact{}, fmt.Errorf("lambdabuild: %w", err)
 	}
 
@@ -87,7 +87,8 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 
 	args := append([]string{"build"}, BuildFlags()...)
 	args = append(args, "-o", tmpBinaryPath, spec.Package)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	// The go toolchain from PATH, with fixed flags and a package of this module.
+	cmd := exec.CommandContext(ctx, "go", args...) //nolint:gosec // G204: arguments are not from untrusted input
 	cmd.Dir = spec.ModuleDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOFLAGS=-mod=readonly")
 	var stderr bytes.Buffer
@@ -97,7 +98,7 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 			spec.Package, goos, goarch, err, strings.TrimSpace(stderr.String()))
 	}
 
-	binary, err := os.ReadFile(tmpBinaryPath)
+	binary, err := os.ReadFile(tmpBinaryPath) //nolint:gosec // G304: the temporary file this function created
 	if err != nil {
 		return Artifact{}, fmt.Errorf("lambdabuild: %w", err)
 	}

@@ -6,6 +6,7 @@ package lambdainit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,14 +27,15 @@ func Report(errorType string, cause error) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodPost, "http://"+api+"/2018-06-01/runtime/init/error", bytes.NewReader(body))
+	// The Runtime API's address is Lambda's own AWS_LAMBDA_RUNTIME_API.
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+api+"/2018-06-01/runtime/init/error", bytes.NewReader(body)) //nolint:gosec // G704: the address comes from the Lambda runtime
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Lambda-Runtime-Function-Error-Type", errorType)
 	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Do(req)
+	resp, err := client.Do(req) //nolint:gosec // G704: the Lambda Runtime API on the runtime's own address
 	if err != nil {
 		return err
 	}

@@ -86,8 +86,8 @@ func Run(ctx context.Context, ch *amqp.Channel, cfg Config, handler Handler) err
 // the queue (where the quorum queue counts the delivery) — never a partial batch.
 func deliver(ctx context.Context, cfg Config, handler Handler, batch []amqp.Delivery) error {
 	list := make([]events.RabbitMQMessage, len(batch))
-	for i, d := range batch {
-		list[i] = Message(d)
+	for i := range batch {
+		list[i] = Message(&batch[i])
 	}
 	ev := events.RabbitMQEvent{
 		EventSource:     "aws:rmq",

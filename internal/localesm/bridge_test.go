@@ -95,8 +95,8 @@ func runBridge(t *testing.T, conn *amqp.Connection, cfg Config, h Handler, stop 
 func ids(ev events.RabbitMQEvent) []string {
 	var out []string
 	for _, list := range ev.MessagesByQueue {
-		for _, m := range list {
-			out = append(out, *m.BasicProperties.MessageID)
+		for i := range list {
+			out = append(out, *list[i].BasicProperties.MessageID)
 		}
 	}
 	return out

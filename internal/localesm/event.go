@@ -21,7 +21,7 @@ const TimestampLayout = "Jan 2, 2006, 3:04:05 PM"
 func QueueKey(queue, vhost string) string { return queue + "::" + vhost }
 
 // Message converts a delivery the way the mapping does.
-func Message(d amqp.Delivery) events.RabbitMQMessage {
+func Message(d *amqp.Delivery) events.RabbitMQMessage {
 	p := events.RabbitMQBasicProperties{
 		ContentType:     d.ContentType,
 		ContentEncoding: optional(d.ContentEncoding),
@@ -90,7 +90,11 @@ func headerValue(v any) any {
 func byteArray(b []byte) map[string]any {
 	signed := make([]int, len(b))
 	for i, c := range b {
-		signed[i] = int(int8(c))
+		// Java's bytes are signed: 0x80..0xff are -128..-1.
+		signed[i] = int(c)
+		if signed[i] > 127 {
+			signed[i] -= 256
+		}
 	}
 	return map[string]any{"bytes": signed}
 }

@@ -15,12 +15,12 @@ import (
 type Route string
 
 const (
-	// RouteInternetGateway: 0.0.0.0/0 to an internet gateway — usable only by addresses with a
+	// RouteInternetGateway means 0.0.0.0/0 to an internet gateway — usable only by addresses with a
 	// public IP, which the ESM's interfaces never have.
 	RouteInternetGateway Route = "internet-gateway"
-	// RouteNATGateway: 0.0.0.0/0 to a NAT gateway.
+	// RouteNATGateway means 0.0.0.0/0 to a NAT gateway.
 	RouteNATGateway Route = "nat-gateway"
-	// RouteNone: no default route (isolated).
+	// RouteNone means no default route (isolated).
 	RouteNone Route = "none"
 )
 

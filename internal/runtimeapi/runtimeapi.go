@@ -54,7 +54,7 @@ type invocation struct {
 
 // Start serves the API on 127.0.0.1 at a free port until Close.
 func Start() (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

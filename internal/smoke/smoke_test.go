@@ -62,7 +62,9 @@ func (f *fakeLogs) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterL
 		f.current = min(f.calls, len(f.polls)-1)
 		f.calls++
 	} else {
-		fmt.Sscan(*in.NextToken, &page)
+		if _, err := fmt.Sscan(*in.NextToken, &page); err != nil {
+			return nil, err
+		}
 	}
 	out := &cloudwatchlogs.FilterLogEventsOutput{}
 	pages := f.polls[f.current]

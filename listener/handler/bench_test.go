@@ -53,8 +53,8 @@ func BenchmarkFloor(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, list := range ev.MessagesByQueue {
-					for _, m := range list {
-						body, err := base64.StdEncoding.DecodeString(m.Data)
+					for i := range list {
+						body, err := base64.StdEncoding.DecodeString(list[i].Data)
 						if err != nil || !json.Valid(body) {
 							b.Fatal("bad message")
 						}

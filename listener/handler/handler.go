@@ -152,7 +152,9 @@ func decodeBatch(ev events.RabbitMQEvent) ([]Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i, raw := range ev.MessagesByQueue[key] {
+		list := ev.MessagesByQueue[key]
+		for i := range list {
+			raw := &list[i]
 			body, err := base64.StdEncoding.DecodeString(raw.Data)
 			if err != nil {
 				return nil, fmt.Errorf("queue %s (vhost %s), message %d: data is not valid base64: %w", queue, vhost, i, err)

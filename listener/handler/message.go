@@ -117,7 +117,7 @@ func byteArray(m map[string]any) ([]byte, bool) {
 		if !ok || n < -128 || n > 255 || n != float64(int(n)) {
 			return nil, false
 		}
-		out[i] = byte(int(n)) // Java sends signed bytes (-128..127)
+		out[i] = byte(int(n) & 0xff) // Java sends signed bytes (-128..127)
 	}
 	return out, true
 }

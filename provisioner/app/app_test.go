@@ -64,20 +64,20 @@ func provisioner(t *testing.T, mode diagnose.Route) (*Provisioner, *fakeSecrets)
 		t.Fatal(err)
 	}
 	password, _ := u.User.Password()
-	secret, _ := json.Marshal(rabbitops.Credentials{Username: u.User.Username(), Password: password})
+	secret, _ := json.Marshal(rabbitops.Credentials{Username: u.User.Username(), Password: password}) //nolint:gosec // G117: the test broker's generated credentials
 	secrets := &fakeSecrets{value: string(secret)}
 	targets, tlsConfig := localServices(t)
 	queue := fmt.Sprintf("provisioner-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
 	p := &Provisioner{
-		Env: Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: "amqps://" + u.Host,
+		Env: Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: "amqps://" + u.Host, //nolint:gosec // G101: a fake ARN
 			VHost: "/", Queue: queue, DeliveryLimit: 5, NetworkMode: "isolated", Route: mode, Region: "us-east-1"},
 		Secrets: secrets, CAFile: b.CAFile, Targets: targets, TLSConfig: tlsConfig, CheckTimeout: 2 * time.Second,
 	}
-	t.Cleanup(func() { deleteTopology(t, p) })
+	t.Cleanup(func() { deleteTopology(p) })
 	return p, secrets
 }
 
-func deleteTopology(t *testing.T, p *Provisioner) {
+func deleteTopology(p *Provisioner) {
 	conn, ch, err := p.channel(context.Background())
 	if err != nil {
 		return
@@ -152,11 +152,11 @@ func TestDiagnosePassesAgainstLocalBroker(t *testing.T) {
 func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
-		name   string
-		route  diagnose.Route
-		break_ func(p *Provisioner, s *fakeSecrets)
-		failed string
-		hint   string
+		name    string
+		route   diagnose.Route
+		breakIt func(p *Provisioner, s *fakeSecrets)
+		failed  string
+		hint    string
 	}{
 		{"secrets manager endpoint unreachable", diagnose.RouteInterfaceEndpoints,
 			func(p *Provisioner, _ *fakeSecrets) { p.Targets[1].Address = closedPort(t) },
@@ -176,7 +176,7 @@ func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p, secrets := provisioner(t, tc.route)
-			tc.break_(p, secrets)
+			tc.breakIt(p, secrets)
 			_, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDiagnose})
 			if err == nil {
 				t.Fatal("the diagnosis passed")
@@ -224,7 +224,7 @@ func TestUnknownActionAndBadPublish(t *testing.T) {
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

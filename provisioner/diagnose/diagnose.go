@@ -17,8 +17,11 @@ import (
 type Route string
 
 const (
-	RouteAWSSide            Route = "aws-side"
-	RouteNATGateway         Route = "nat-gateway"
+	// RouteAWSSide is a public broker's: public endpoints, from AWS's network.
+	RouteAWSSide Route = "aws-side"
+	// RouteNATGateway is a NAT gateway in the broker's subnets.
+	RouteNATGateway Route = "nat-gateway"
+	// RouteInterfaceEndpoints is interface endpoints with private DNS.
 	RouteInterfaceEndpoints Route = "interface-endpoints"
 )
 
