@@ -42,8 +42,25 @@ func bootstrap(t testing.TB) string {
 	return built.BinaryPath
 }
 
+// process is a running bootstrap; its output is complete once stop has returned.
+type process struct {
+	cmd    *exec.Cmd
+	output strings.Builder
+	once   sync.Once
+	err    error
+}
+
+// stop ends the process and waits until its output has been copied.
+func (p *process) stop() error {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Kill()
+		p.err = p.cmd.Wait()
+	})
+	return p.err
+}
+
 // start runs the binary against a fresh Runtime API and stops both when the test ends.
-func start(t testing.TB, env ...string) (*runtimeapi.Server, *exec.Cmd, *strings.Builder) {
+func start(t testing.TB, env ...string) (*runtimeapi.Server, *process) {
 	t.Helper()
 	api, err := runtimeapi.Start()
 	if err != nil {
@@ -56,21 +73,20 @@ func start(t testing.TB, env ...string) (*runtimeapi.Server, *exec.Cmd, *strings
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/listener",
 		"AWS_LAMBDA_LOG_STREAM_NAME=local", "AWS_REGION=us-east-1", "_HANDLER=bootstrap",
 	}, env...)
-	var output strings.Builder
-	cmd.Stdout, cmd.Stderr = &output, &output
+	p := &process{cmd: cmd}
+	cmd.Stdout, cmd.Stderr = &p.output, &p.output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = p.stop()
 		_ = api.Close()
 	})
-	return api, cmd, &output
+	return api, p
 }
 
 func TestBootstrapResponseAndErrorPaths(t *testing.T) {
-	api, _, output := start(t)
+	api, proc := start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -99,20 +115,21 @@ func TestBootstrapResponseAndErrorPaths(t *testing.T) {
 	if res, err = api.Invoke(ctx, event); err != nil || res.Error != nil {
 		t.Fatalf("after an error: %+v, %v", res, err)
 	}
+	_ = proc.stop() // the log lines are complete only once the process is gone
 	var lines int
-	for _, l := range strings.Split(strings.TrimSpace(output.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(proc.output.String()), "\n") {
 		var v map[string]any
 		if json.Unmarshal([]byte(l), &v) == nil && v["msg"] == "batch" {
 			lines++
 		}
 	}
 	if lines != 3 {
-		t.Errorf("%d batch log lines, want 3:\n%s", lines, output.String())
+		t.Errorf("%d batch log lines, want 3:\n%s", lines, proc.output.String())
 	}
 }
 
 func TestBootstrapReportsInitError(t *testing.T) {
-	api, cmd, _ := start(t, "LISTENER_LOG_BODIES=perhaps")
+	api, proc := start(t, "LISTENER_LOG_BODIES=perhaps")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	e, err := api.InitError(ctx)
@@ -122,7 +139,7 @@ func TestBootstrapReportsInitError(t *testing.T) {
 	if e.ErrorType != "Runtime.ConfigError" || !strings.Contains(e.ErrorMessage, "LISTENER_LOG_BODIES") {
 		t.Errorf("init error = %+v", e)
 	}
-	if err := cmd.Wait(); err == nil {
+	if err := proc.cmd.Wait(); err == nil {
 		t.Error("the process exited 0 after an init error")
 	}
 }
