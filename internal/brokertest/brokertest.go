@@ -8,6 +8,7 @@ package brokertest
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -28,6 +29,9 @@ type Broker struct {
 	AMQPSURL string
 	// CAFile is the PEM CA bundle that verifies the broker's TLS certificate.
 	CAFile string
+	// TLSEndpoint is AMQPSURL without credentials, amqps://localhost:5671, the form Amazon MQ
+	// gives its endpoints; Username and Password are the credentials apart.
+	TLSEndpoint, Username, Password string
 }
 
 // Require returns the local broker or stops the test: a loud skip locally, a failure in CI.
@@ -45,6 +49,12 @@ func Require(t testing.TB) Broker {
 		}
 	}
 	if len(missing) == 0 {
+		u, err := url.Parse(b.AMQPSURL)
+		if err != nil || u.User == nil {
+			t.Fatalf("%s is not an amqps://user:password@host:port/ URL", EnvAMQPSURL)
+		}
+		b.TLSEndpoint, b.Username = "amqps://"+u.Host, u.User.Username()
+		b.Password, _ = u.User.Password()
 		return b
 	}
 	msg := fmt.Sprintf("REAL-BROKER TEST NOT RUN: %s unset. Run the tests with `make test`, which starts "+

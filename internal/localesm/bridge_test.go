@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -21,12 +20,7 @@ import (
 func connect(t *testing.T) *amqp.Connection {
 	t.Helper()
 	b := brokertest.Require(t)
-	u, err := url.Parse(b.AMQPSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	conn, err := rabbitops.Dial(context.Background(), "amqps://"+u.Host, rabbitops.Credentials{Username: u.User.Username(), Password: pw}, "/", b.CAFile)
+	conn, err := rabbitops.Dial(context.Background(), b.TLSEndpoint, rabbitops.Credentials{Username: b.Username, Password: b.Password}, "/", b.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,15 +46,16 @@ type BillingItem struct {
 	Note  string `json:"note"`
 }
 
-// Make runs the program for stack, with its configuration as shipped in projectDir.
-func Make(projectDir, stack string) (*Plan, error) {
+// Run runs the program for stack, with its configuration as shipped in projectDir, against the
+// simulated account, and returns what the program built and what it registered.
+func Run(projectDir, stack string) (*infra.Stack, []offline.Resource, error) {
 	raw, err := stackconfig.Read(projectDir, stack)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, err := infra.ParseConfig(stack, raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	account := &offline.Account{}
 	var st *infra.Stack
@@ -63,9 +64,18 @@ func Make(projectDir, stack string) (*Plan, error) {
 		return err
 	}, pulumi.WithMocks(infra.ProjectName, stack, account))
 	if err != nil {
+		return nil, nil, err
+	}
+	return st, account.All(), nil
+}
+
+// Make plans stack: Run, then the tree, the paths, the hourly bill and the diagram.
+func Make(projectDir, stack string) (*Plan, error) {
+	st, resources, err := Run(projectDir, stack)
+	if err != nil {
 		return nil, err
 	}
-	resources := account.All()
+	cfg := st.Config
 	opt := cfg.Option()
 	p := &Plan{
 		Stack: stack, NetworkMode: string(cfg.NetworkMode), Summary: opt.Summary, Region: st.Facts.Region,

@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"rabbitmq-esm/infra"
 	"rabbitmq-esm/internal/offline"
 	"rabbitmq-esm/internal/reach"
-	"rabbitmq-esm/internal/stackconfig"
 )
 
 const projectDir = "../.."
@@ -20,24 +17,11 @@ const projectDir = "../.."
 // run runs the program for a shipped stack and returns its config, facts and resources.
 func run(t *testing.T, stack string) (infra.Config, infra.Facts, []offline.Resource) {
 	t.Helper()
-	raw, err := stackconfig.Read(projectDir, stack)
+	st, resources, err := Run(projectDir, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := infra.ParseConfig(stack, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	account := &offline.Account{}
-	var st *infra.Stack
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		st, err = infra.Deploy(ctx, cfg, infra.Env{ProjectDir: projectDir})
-		return err
-	}, pulumi.WithMocks(infra.ProjectName, stack, account))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg, st.Facts, account.All()
+	return st.Config, st.Facts, resources
 }
 
 // summary reduces verdicts to what must agree between two models of the same network.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,13 +19,8 @@ import (
 func connect(t *testing.T) (*amqp.Connection, Credentials, string) {
 	t.Helper()
 	b := brokertest.Require(t)
-	u, err := url.Parse(b.AMQPSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	password, _ := u.User.Password()
-	creds := Credentials{Username: u.User.Username(), Password: password}
-	endpoint := "amqps://" + u.Host
+	creds := Credentials{Username: b.Username, Password: b.Password}
+	endpoint := b.TLSEndpoint
 	conn, err := Dial(context.Background(), endpoint, creds, "/", b.CAFile)
 	if err != nil {
 		t.Fatal(err)

@@ -59,17 +59,12 @@ func localServices(t *testing.T) ([]diagnose.Target, *tls.Config) {
 func provisioner(t *testing.T, mode diagnose.Route) (*Provisioner, *fakeSecrets) {
 	t.Helper()
 	b := brokertest.Require(t)
-	u, err := url.Parse(b.AMQPSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	password, _ := u.User.Password()
-	secret, _ := json.Marshal(rabbitops.Credentials{Username: u.User.Username(), Password: password}) //nolint:gosec // G117: the test broker's generated credentials
+	secret, _ := json.Marshal(rabbitops.Credentials{Username: b.Username, Password: b.Password}) //nolint:gosec // G117: the test broker's generated credentials
 	secrets := &fakeSecrets{value: string(secret)}
 	targets, tlsConfig := localServices(t)
 	queue := fmt.Sprintf("provisioner-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
 	p := &Provisioner{
-		Env: Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: "amqps://" + u.Host, //nolint:gosec // G101: a fake ARN
+		Env: Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: b.TLSEndpoint, //nolint:gosec // G101: a fake ARN
 			VHost: "/", Queue: queue, DeliveryLimit: 5, NetworkMode: "isolated", Route: mode, Region: "us-east-1"},
 		Secrets: secrets, CAFile: b.CAFile, Targets: targets, TLSConfig: tlsConfig, CheckTimeout: 2 * time.Second,
 	}
