@@ -16,7 +16,8 @@ import (
 )
 
 // Read returns the configuration of stack, keyed "namespace:key" ("aws:region",
-// "rabbitmq-esm:networkMode"). Both files are validated against Pulumi's own schemas.
+// "rabbitmq-esm:networkMode"). Both files are read with Pulumi's own loaders, which check
+// Pulumi.yaml against the project schema; the values are the program's to validate.
 func Read(projectDir, stack string) (map[string]string, error) {
 	project, err := workspace.LoadProject(filepath.Join(projectDir, "Pulumi.yaml"))
 	if err != nil {
