@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
@@ -100,8 +101,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	// The same edges order the deletion: Pulumi deletes the mapping, runs its after-delete hook
 	// until the interfaces are gone, and only then the role (whose EC2 permissions Lambda needs
 	// to remove them), the security group rules and groups, the endpoints and the VPC.
-	dependsOn := append([]pulumi.Resource{fn.role, fn.policy}, args.Broker.Members()...)
-	dependsOn = append(dependsOn, args.Prerequisites...)
+	dependsOn := slices.Concat([]pulumi.Resource{fn.role, fn.policy}, args.Broker.Members(), args.Prerequisites)
 	mappingOpts := []pulumi.ResourceOption{
 		pulumi.Parent(es), pulumi.DependsOn(dependsOn),
 		// Replaced, the old mapping goes first (with the wait), so its interfaces are gone

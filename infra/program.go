@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -146,7 +147,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		Config:          cfg,
 		Broker:          st.Broker,
 		ListenerArchive: listener,
-		Prerequisites:   append(networkPath, st.Provisioner.Members()...),
+		Prerequisites:   slices.Concat(networkPath, st.Provisioner.Members()),
 		DeleteHook:      hooks.mapping,
 		Tags:            tags,
 	})

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
@@ -114,8 +115,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 		"deliveryLimit": pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),
 		"code":          pulumi.String(args.Archive.SHA256),
 	}
-	diagnoseAfter := append([]pulumi.Resource{fn.function}, args.Broker.Members()...)
-	diagnoseAfter = append(diagnoseAfter, args.NetworkPath...)
+	diagnoseAfter := slices.Concat([]pulumi.Resource{fn.function}, args.Broker.Members(), args.NetworkPath)
 	diagnosis, err := lambda.NewInvocation(ctx, name+"-diagnose", &lambda.InvocationArgs{
 		FunctionName: fn.function.Name,
 		Input:        pulumi.String(`{"action":"diagnose"}`),
