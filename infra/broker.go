@@ -18,13 +18,15 @@ const (
 type BrokerArgs struct {
 	// Option is the networking option's table row: public or private, placement, and which
 	// route the ESM's interfaces (which carry the broker's security group) need egress for.
+	// Required.
 	Option Option
 	// Config supplies name, engine version, instance type, deployment mode and admin username.
+	// Required (as ParseConfig returns it).
 	Config Config
-	// Network is the broker's VPC; nil for a public broker.
+	// Network is the broker's VPC. Required for a private broker; default: none (public).
 	Network *Network
 	// DefaultSecurityGroupID is the default VPC's default security group (VPCDefault only),
-	// which Amazon MQ attaches when the broker is given no security group.
+	// which Amazon MQ attaches when the broker is given no security group. Default: none.
 	DefaultSecurityGroupID string
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap

@@ -7,17 +7,18 @@ import (
 
 // EndpointsArgs configure the Endpoints component.
 type EndpointsArgs struct {
-	// Region of the endpoint services (com.amazonaws.<region>.<service>).
+	// Region of the endpoint services (com.amazonaws.<region>.<service>). Required.
 	Region string
-	// VpcID is the VPC the endpoints go in.
+	// VpcID is the VPC the endpoints go in. Required.
 	VpcID pulumi.StringInput
 	// SubnetIDs hold the endpoints' interfaces: at most one per zone (an interface endpoint
-	// takes no more), the zones of the broker's tier.
+	// takes no more), the zones of the broker's tier. Required.
 	SubnetIDs pulumi.StringArrayInput
-	// ClientSecurityGroupID is the group the ESM's interfaces carry (the broker's group).
+	// ClientSecurityGroupID is the group the ESM's interfaces carry (the broker's group). Required.
 	ClientSecurityGroupID pulumi.StringInput
 	// ManageClientEgress adds the client group's HTTPS egress to the endpoints. False for the
 	// default VPC's default group, which already allows all egress and is not ours to change.
+	// Default: false.
 	ManageClientEgress bool
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap

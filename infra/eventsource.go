@@ -13,12 +13,13 @@ import (
 // EventSourceArgs configure the EventSource component.
 type EventSourceArgs struct {
 	// Option is the networking option's table row (whether the ESM makes interfaces in a VPC).
+	// Required.
 	Option Option
-	// Config supplies queue, virtual host, batching, log retention and body logging.
+	// Config supplies queue, virtual host, batching, log retention and body logging. Required.
 	Config Config
-	// Broker is the event source.
+	// Broker is the event source. Required.
 	Broker *Broker
-	// ListenerArchive is the built listener (lambdabuild, arm64).
+	// ListenerArchive is the built listener (lambdabuild, arm64). Required.
 	ListenerArchive lambdabuild.Artifact
 	// Prerequisites must be in place before the mapping polls: the VPC with its routes (NAT
 	// included), the interface endpoints with their rules, and the declared queue. Created

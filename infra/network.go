@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"cmp"
 	"fmt"
 
 	awsxec2 "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
@@ -24,7 +25,7 @@ func typeToken(component string) string { return ProjectName + ":infra:" + compo
 
 // NetworkArgs configure the Network component.
 type NetworkArgs struct {
-	// Option is the networking option's table row; it decides the VPC, its tiers and NAT.
+	// Option is the networking option's table row; it decides the VPC, its tiers and NAT. Required.
 	Option Option
 	// CidrBlock of a new VPC. Default: none (required for VPCNew).
 	CidrBlock string
@@ -32,7 +33,7 @@ type NetworkArgs struct {
 	Zones []string
 	// NATStrategy of a new VPC with NAT gateways. Default: Single.
 	NATStrategy NATStrategy
-	// DefaultVPC is the looked-up default VPC (VPCDefault only).
+	// DefaultVPC is the looked-up default VPC. Required for VPCDefault; default: none.
 	DefaultVPC *DefaultVPC
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
@@ -83,7 +84,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, name string, args *NetworkArgs) 
 	}
 	nat := awsxec2.NatGatewayStrategyNone
 	if args.Option.NATGateways {
-		nat = awsxec2.NatGatewayStrategy(args.NATStrategy)
+		nat = awsxec2.NatGatewayStrategy(cmp.Or(args.NATStrategy, NATSingle))
 	}
 	// Auto sizes the subnets from the CIDR block; Legacy (awsx's default) is kept only for
 	// compatibility with old awsx programs.

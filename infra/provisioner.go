@@ -13,13 +13,13 @@ import (
 // ProvisionerArgs configure the Provisioner component.
 type ProvisionerArgs struct {
 	// Option is the networking option's table row: where the provisioner runs and which
-	// route the diagnosis expects the ESM to use.
+	// route the diagnosis expects the ESM to use. Required.
 	Option Option
-	// Config supplies the queue, virtual host, delivery limit and log retention.
+	// Config supplies the queue, virtual host, delivery limit and log retention. Required.
 	Config Config
-	// Broker is the broker to provision and to diagnose.
+	// Broker is the broker to provision and to diagnose. Required.
 	Broker *Broker
-	// Archive is the built provisioner (lambdabuild, arm64).
+	// Archive is the built provisioner (lambdabuild, arm64). Required.
 	Archive lambdabuild.Artifact
 	// NetworkPath are the resources the ESM's traffic depends on; the diagnosis runs after
 	// them, since it checks exactly that path. Default: none (public).
