@@ -12,7 +12,7 @@ SHELL := /bin/bash
 .PHONY: help up preview destroy test build smoke plan diagrams lint
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-9s %s\n", $$1, $$2 }'
 
 up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet).
 	@scripts/pulumi.sh up "$(STACK)" $(ARGS)
@@ -37,3 +37,6 @@ plan: ## Show offline what STACK builds and how the ESM reaches AWS (no AWS acco
 
 diagrams: ## Regenerate the README's per-option diagrams from the program.
 	@go run ./cmd/plan --write-readme README.md
+
+lint: ## golangci-lint and actionlint at their pinned versions (installed into .build/bin).
+	@scripts/lint.sh
