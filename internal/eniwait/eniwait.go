@@ -33,10 +33,12 @@ func ESMDescriptionPrefix(accountID, esmUUID string) string {
 	return "AWS Lambda VPC ENI-armq-" + accountID + "-" + esmUUID
 }
 
-// FunctionDescriptionPrefix is the description of a VPC-attached function's interfaces
-// ("AWS Lambda VPC ENI-<function name>-<suffix>").
+// FunctionDescriptionPrefix is the description of a VPC-attached function's interfaces:
+// "AWS Lambda VPC ENI-<function name>", with or without a suffix (both forms are seen). No
+// separator is required after the name, so both match; the hook also filters on the function's
+// security groups, which keeps another function whose name extends ours out.
 func FunctionDescriptionPrefix(functionName string) string {
-	return "AWS Lambda VPC ENI-" + functionName + "-"
+	return "AWS Lambda VPC ENI-" + functionName
 }
 
 // Options tune Wait. Zero values take the defaults.

@@ -220,7 +220,12 @@ func TestHooksUnderMocks(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		api.calls, api.script = nil, []step{{}}
+		// Both forms of a function interface's description are seen: with and without a suffix.
+		api.calls, api.script = nil, []step{
+			{pages: [][]string{{"eni-5=AWS Lambda VPC ENI-provisioner-abc"}}},
+			{pages: [][]string{{"eni-6=AWS Lambda VPC ENI-provisioner-abc-0a1b2c3d"}}},
+			{},
+		}
 		oldFn := resource.NewPropertyMapFromMap(map[string]any{
 			"name": "provisioner-abc", "arn": "arn:aws:lambda:eu-west-1:123456789012:function:provisioner-abc",
 			"vpcConfig": map[string]any{"securityGroupIds": []any{"sg-1"}},
@@ -229,8 +234,11 @@ func TestHooksUnderMocks(t *testing.T) {
 			return err
 		}
 		filters := api.calls[0].Filters
-		if api.region != "us-east-2" || filters[0].Values[0] != "AWS Lambda VPC ENI-provisioner-abc-*" || filters[1].Values[0] != "sg-1" {
+		if api.region != "us-east-2" || filters[0].Values[0] != "AWS Lambda VPC ENI-provisioner-abc*" || filters[1].Values[0] != "sg-1" {
 			return fmt.Errorf("function wait: region %s, filters %v %v", api.region, filters[0].Values, filters[1].Values)
+		}
+		if api.polls() != 3 {
+			return fmt.Errorf("function wait ended after %d polls; want 3 (each form of description waited for, then none)", api.polls())
 		}
 		return nil
 	}, pulumi.WithMocks("project", "stack", noResources{}))
