@@ -9,7 +9,7 @@ ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy test build smoke plan diagrams lint
+.PHONY: help up preview destroy test bench build smoke plan diagrams lint
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-9s %s\n", $$1, $$2 }'
@@ -25,6 +25,9 @@ destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 
 test: ## Run every offline test; starts a local RabbitMQ for the real-broker tests.
 	@broker_env="$$(scripts/test-broker.sh)" && eval "$$broker_env" && go test -count=1 ./...
+
+bench: ## Measure the listener: per-message cost against its floor, and the binary's cold start.
+	@go test -run '^$$' -bench . -benchmem -count 5 ./listener/...
 
 smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
 	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)
