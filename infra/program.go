@@ -71,11 +71,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	if err := checkReachability(cfg, facts); err != nil {
 		return nil, err
 	}
-	listener, err := buildLambda(env, ListenerPackage)
-	if err != nil {
-		return nil, err
-	}
-	provisioner, err := buildLambda(env, ProvisionerPackage)
+	archives, err := buildLambdas(env)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +129,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		Option:      opt,
 		Config:      cfg,
 		Broker:      st.Broker,
-		Archive:     provisioner,
+		Archive:     archives.provisioner,
 		NetworkPath: networkPath,
 		DeleteHook:  hooks.function,
 		Tags:        tags,
@@ -146,7 +142,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		Option:          opt,
 		Config:          cfg,
 		Broker:          st.Broker,
-		ListenerArchive: listener,
+		ListenerArchive: archives.listener,
 		Prerequisites:   slices.Concat(networkPath, st.Provisioner.Members()),
 		DeleteHook:      hooks.mapping,
 		Tags:            tags,
@@ -251,12 +247,18 @@ const (
 // LambdaPackages are every function the program deploys.
 var LambdaPackages = []string{ListenerPackage, ProvisionerPackage}
 
-// buildLambda builds a function of this module for Lambda's arm64 runtime.
-func buildLambda(env Env, pkg string) (lambdabuild.Artifact, error) {
-	art, err := lambdabuild.Build(context.Background(), lambdabuild.Spec{ModuleDir: env.ProjectDir, Package: pkg, GOARCH: "arm64"})
-	if err != nil {
-		return lambdabuild.Artifact{}, fmt.Errorf("building %s for Lambda (the program builds its functions itself: "+
-			"the go command must be on the PATH of the machine that runs pulumi): %w", pkg, err)
+// lambdaArchives are the functions the program deploys, built.
+type lambdaArchives struct{ listener, provisioner lambdabuild.Artifact }
+
+// buildLambdas builds the functions of this module for Lambda's arm64 runtime, together.
+func buildLambdas(env Env) (lambdaArchives, error) {
+	spec := func(pkg string) lambdabuild.Spec {
+		return lambdabuild.Spec{ModuleDir: env.ProjectDir, Package: pkg, GOARCH: "arm64"}
 	}
-	return art, nil
+	arts, err := lambdabuild.BuildAll(context.Background(), spec(ListenerPackage), spec(ProvisionerPackage))
+	if err != nil {
+		return lambdaArchives{}, fmt.Errorf("building the Lambda functions (the program builds them itself: "+
+			"the go command must be on the PATH of the machine that runs pulumi): %w", err)
+	}
+	return lambdaArchives{listener: arts[0], provisioner: arts[1]}, nil
 }

@@ -16,17 +16,21 @@ import (
 func main() {
 	arch := flag.String("arch", "arm64", "target architecture (arm64 is what Lambda runs; amd64 to run the binaries on this machine)")
 	flag.Parse()
-	for _, pkg := range infra.LambdaPackages {
-		art, err := lambdabuild.Build(context.Background(), lambdabuild.Spec{ModuleDir: ".", Package: pkg, GOARCH: *arch})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+	specs := make([]lambdabuild.Spec, len(infra.LambdaPackages))
+	for i, pkg := range infra.LambdaPackages {
+		specs[i] = lambdabuild.Spec{ModuleDir: ".", Package: pkg, GOARCH: *arch}
+	}
+	arts, err := lambdabuild.BuildAll(context.Background(), specs...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for i, art := range arts {
 		info, err := os.Stat(art.ZipPath)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		fmt.Printf("%-14s %s  %7.1f KiB  sha256 %s\n", pkg, art.ZipPath, float64(info.Size())/1024, art.SHA256)
+		fmt.Printf("%-14s %s  %7.1f KiB  sha256 %s\n", specs[i].Package, art.ZipPath, float64(info.Size())/1024, art.SHA256)
 	}
 }

@@ -12,12 +12,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -102,14 +104,18 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, fmt.Errorf("lambdabuild: %w", err)
 	}
-	archive, err := Zip(binary)
-	if err != nil {
-		return Artifact{}, err
-	}
-
 	art := Artifact{
 		BinaryPath: filepath.Join(outDir, "bootstrap"),
 		ZipPath:    filepath.Join(outDir, "bootstrap.zip"),
+	}
+	// Deflating a binary of several MB is most of the time of a build the go command had
+	// cached, and every preview, plan and test builds: keep the archive in place when it
+	// already holds exactly this binary.
+	archive, ok := archiveOf(art.ZipPath, binary)
+	if !ok {
+		if archive, err = Zip(binary); err != nil {
+			return Artifact{}, err
+		}
 	}
 	sum := sha256.Sum256(archive)
 	art.SHA256 = base64.StdEncoding.EncodeToString(sum[:])
@@ -120,6 +126,22 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 		return Artifact{}, err
 	}
 	return art, nil
+}
+
+// BuildAll builds several functions at once (the go command and the archiving of one overlap
+// with those of the others) and returns their artifacts in the order of specs.
+func BuildAll(ctx context.Context, specs ...Spec) ([]Artifact, error) {
+	arts := make([]Artifact, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	for i, spec := range specs {
+		wg.Go(func() { arts[i], errs[i] = Build(ctx, spec) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return arts, nil
 }
 
 // Zip packs a bootstrap executable into an archive whose bytes depend only on the binary: a
@@ -141,6 +163,35 @@ func Zip(bootstrap []byte) ([]byte, error) {
 		return nil, fmt.Errorf("lambdabuild: zip: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// archiveOf returns the archive at path if it is one Zip wrote for exactly this binary: a
+// single bootstrap entry with Zip's header and the same bytes. Anything else — no file, another
+// binary, a foreign or damaged archive — is not reused.
+func archiveOf(path string, bootstrap []byte) ([]byte, bool) {
+	archive, err := os.ReadFile(path) //nolint:gosec // G304: the archive this package wrote earlier
+	if err != nil {
+		return nil, false
+	}
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil || len(zr.File) != 1 || zr.Comment != "" {
+		return nil, false
+	}
+	f := zr.File[0]
+	if f.Name != "bootstrap" || f.Method != zip.Deflate || !f.Modified.Equal(zipEpoch) || f.Mode() != 0o755 ||
+		f.Comment != "" || f.UncompressedSize64 != uint64(len(bootstrap)) {
+		return nil, false
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, false
+	}
+	defer rc.Close()
+	content, err := io.ReadAll(rc) // Open checks the CRC-32 once all is read
+	if err != nil || !bytes.Equal(content, bootstrap) {
+		return nil, false
+	}
+	return archive, true
 }
 
 func writeAtomic(path string, data []byte, mode os.FileMode) error {

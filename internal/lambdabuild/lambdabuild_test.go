@@ -6,16 +6,28 @@ import (
 	"context"
 	"debug/elf"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 // TestListenerArchiveIsReproducible builds the listener twice, into different directories,
 // and wants byte-identical archives: otherwise every `pulumi up` would redeploy the function.
+// The second directory starts with a stale archive, which the build must replace.
 func TestListenerArchiveIsReproducible(t *testing.T) {
 	var archives [2][]byte
 	var hashes [2]string
 	for i := range archives {
-		art, err := Build(context.Background(), Spec{ModuleDir: "../..", Package: "./listener", OutDir: t.TempDir()})
+		dir := t.TempDir()
+		if i == 1 {
+			stale, err := Zip([]byte("an older bootstrap"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "bootstrap.zip"), stale, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		art, err := Build(context.Background(), Spec{ModuleDir: "../..", Package: "./listener", OutDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,5 +77,60 @@ func TestBuildReportsCompileErrors(t *testing.T) {
 	_, err := Build(context.Background(), Spec{ModuleDir: "../..", Package: "./does-not-exist", OutDir: t.TempDir()})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("./does-not-exist")) {
 		t.Fatalf("want an error naming the package, got %v", err)
+	}
+}
+
+// TestArchiveReuse: a rebuild keeps the archive in place only when it holds exactly the new
+// binary, and what it keeps is byte for byte what Zip would write.
+func TestArchiveReuse(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bootstrap.zip")
+	binary := bytes.Repeat([]byte("bootstrap binary "), 4096)
+	fresh, err := Zip(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := archiveOf(path, binary); ok {
+		t.Fatal("reused an archive that does not exist")
+	}
+	if err := os.WriteFile(path, fresh, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := archiveOf(path, binary); !ok || !bytes.Equal(got, fresh) {
+		t.Fatalf("did not reuse the archive of the same binary (ok %v)", ok)
+	}
+
+	other := append(bytes.Clone(binary[:len(binary)-1]), '!')
+	if _, ok := archiveOf(path, other); ok {
+		t.Error("reused the archive of another binary of the same size")
+	}
+	if _, ok := archiveOf(path, binary[:len(binary)-1]); ok {
+		t.Error("reused the archive of a longer binary")
+	}
+	damaged := bytes.Clone(fresh)
+	damaged[len(damaged)/3] ^= 0xff
+	if err := os.WriteFile(path, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := archiveOf(path, binary); ok {
+		t.Error("reused a damaged archive")
+	}
+	var foreign bytes.Buffer
+	zw := zip.NewWriter(&foreign)
+	w, err := zw.Create("bootstrap") // not Zip's header: no fixed time, no mode
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(binary); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, foreign.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := archiveOf(path, binary); ok {
+		t.Error("reused an archive Zip did not write")
 	}
 }
