@@ -9,7 +9,7 @@ ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy test bench build smoke plan diagrams lint
+.PHONY: help up preview destroy test bench integration build smoke plan diagrams lint
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-9s %s\n", $$1, $$2 }'
@@ -28,6 +28,9 @@ test: ## Run every offline test; starts a local RabbitMQ for the real-broker tes
 
 bench: ## Measure the listener: per-message cost against its floor, and the binary's cold start.
 	@go test -run '^$$' -bench . -benchmem -count 5 ./listener/...
+
+integration: ## In a real AWS account (costs money): deploy, check and destroy every option, or STACK.
+	@go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions/$(STACK)' ./integration/
 
 smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
 	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)

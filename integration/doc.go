@@ -1,0 +1,13 @@
+// Package integration deploys every networking option to a real AWS account, proves the data
+// path end to end and tears it down again. Its tests build only with the integration tag and
+// cost money (a broker per option for about an hour; NAT gateways and interface endpoints
+// where the option has them):
+//
+//	go test -tags integration -timeout 4h -v ./integration/
+//	go test -tags integration -timeout 2h -v -run 'TestOptions/isolated' ./integration/
+//
+// They need the Pulumi CLI and AWS credentials (the standard AWS SDK chain, AWS_REGION
+// unneeded: each stack file sets aws:region). The state goes to PULUMI_BACKEND_URL, or else to
+// the project's local backend (.pulumi-state, the one `make up` uses without a Pulumi login),
+// so that a run cut short can be finished with `pulumi destroy --run-program`.
+package integration

@@ -1,0 +1,316 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"rabbitmq-esm/infra"
+	"rabbitmq-esm/internal/eniwait"
+	"rabbitmq-esm/internal/smoke"
+)
+
+// TestOptions runs every option at once; `-parallel 1` runs them one after another.
+func TestOptions(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := backendEnv(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range infra.ModeNames() {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			testOption(t, root, env, string(mode))
+		})
+	}
+}
+
+// testOption deploys the option's shipped stack file under a stack name of its own (so it
+// never touches a stack of the same option a user deployed), then checks what users rely on.
+func testOption(t *testing.T, root string, env map[string]string, mode string) {
+	ctx := context.Background()
+	stackName := "it-" + mode + "-" + randomHex(3)
+	workDir := copyProject(t, root)
+	shipped, err := os.ReadFile(filepath.Join(root, "Pulumi."+mode+".yaml")) //nolint:gosec // G304: a shipped stack file, named by the option table
+	if err != nil {
+		t.Fatal(err)
+	}
+	stackFile := filepath.Join(workDir, "Pulumi."+stackName+".yaml")
+	if err := os.WriteFile(stackFile, shipped, 0o600); err != nil { //nolint:gosec // G703: the test's own directory and a name it made
+		t.Fatal(err)
+	}
+	wsOpts := []auto.LocalWorkspaceOption{auto.EnvVars(env)}
+	if strings.HasPrefix(env["PULUMI_BACKEND_URL"], "file://") {
+		wsOpts = append(wsOpts, auto.SecretsProvider("passphrase"))
+	}
+	stack, err := auto.UpsertStackLocalSource(ctx, stackName, workDir, wsOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logWriter(t, stackName)
+	destroyed := false
+	t.Cleanup(func() {
+		if destroyed {
+			return
+		}
+		// A failed run still tears down what it built; if even that fails, say how to finish.
+		cleanupCtx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		if _, err := stack.Destroy(cleanupCtx, optdestroy.RunProgram(true), optdestroy.Remove(), optdestroy.ProgressStreams(log)); err != nil {
+			t.Errorf("tearing down %s failed; finish it with PULUMI_BACKEND_URL=%s pulumi destroy --run-program --stack %s "+
+				"(from a checkout holding Pulumi.%s.yaml, a copy of Pulumi.%s.yaml): %v",
+				stackName, env["PULUMI_BACKEND_URL"], stackName, stackName, mode, err)
+		}
+	})
+
+	up, err := stack.Up(ctx, optup.ProgressStreams(log))
+	if err != nil {
+		t.Fatalf("pulumi up: %v", err)
+	}
+	out := outputs(up.Outputs)
+	checkOutputs(t, mode, out)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(out["awsRegion"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lam := lambda.NewFromConfig(awsCfg)
+	checkMappingHealthy(ctx, t, lam, out["eventSourceMappingId"])
+
+	result, err := smoke.Run(ctx, smoke.Config{
+		Outputs: smoke.Outputs{
+			ProvisionerFunctionName: out["provisionerFunctionName"], ListenerLogGroupName: out["listenerLogGroupName"],
+			AWSRegion: out["awsRegion"], NetworkMode: mode,
+		},
+		RunID: "it-" + randomHex(6), Count: 100, Timeout: 5 * time.Minute,
+	}, lam, cloudwatchlogs.NewFromConfig(awsCfg))
+	if err != nil {
+		t.Fatalf("smoke test: %v", err)
+	}
+	var report bytes.Buffer
+	smoke.Report(&report, result)
+	t.Log(report.String())
+	if !result.Passed() {
+		t.Fatalf("smoke test failed: the listener logged %d of %d messages", result.Seen, result.Expected)
+	}
+
+	// The Lambda archives are deterministic and nothing drifts: a second deployment is a no-op.
+	if _, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Diff(), optpreview.ProgressStreams(log)); err != nil {
+		t.Errorf("a preview right after the deployment wants changes: %v", err)
+	}
+
+	if _, err := stack.Destroy(ctx, optdestroy.RunProgram(true), optdestroy.Remove(), optdestroy.ProgressStreams(log)); err != nil {
+		t.Fatalf("pulumi destroy --run-program did not finish on the first try: %v", err)
+	}
+	destroyed = true
+	if mode != string(infra.ModePublic) {
+		// The after-delete hook waited for the mapping's interfaces; none may be left. One look,
+		// no waiting: any interface found is reported with its id.
+		account := strings.Split(out["brokerArn"], ":")[4]
+		prefix := eniwait.ESMDescriptionPrefix(account, out["eventSourceMappingId"])
+		if err := eniwait.Wait(ctx, ec2.NewFromConfig(awsCfg), prefix, eniwait.Options{Timeout: time.Nanosecond}); err != nil {
+			t.Errorf("after the destroy: %v", err)
+		}
+	}
+}
+
+// checkOutputs holds the outputs README promises, per option.
+func checkOutputs(t *testing.T, mode string, out map[string]string) {
+	t.Helper()
+	if out["networkMode"] != mode {
+		t.Errorf("networkMode output %q, want %q", out["networkMode"], mode)
+	}
+	for _, key := range []string{"brokerId", "brokerArn", "amqpsEndpoint", "consoleUrl", "credentialsSecretArn",
+		"listenerFunctionName", "listenerLogGroupName", "eventSourceMappingId", "provisionerFunctionName", "awsRegion"} {
+		if out[key] == "" {
+			t.Errorf("output %s is missing", key)
+		}
+	}
+	if !strings.HasPrefix(out["amqpsEndpoint"], "amqps://") || !strings.HasPrefix(out["brokerArn"], "arn:aws") {
+		t.Errorf("amqpsEndpoint %q, brokerArn %q: not an AMQPS URL and an ARN", out["amqpsEndpoint"], out["brokerArn"])
+	}
+	opt := infra.Options[infra.NetworkMode(mode)]
+	if hasVPC := out["vpcId"] != ""; hasVPC != (opt.VPC != infra.VPCNone) {
+		t.Errorf("vpcId output %q for an option whose VPC is %s", out["vpcId"], opt.VPC)
+	}
+	if hasEndpoints := out["vpcEndpointIds"] != ""; hasEndpoints != opt.NeedsInterfaceEndpoints() {
+		t.Errorf("vpcEndpointIds output %q for an option whose ESM path is %s", out["vpcEndpointIds"], opt.ServiceRoute)
+	}
+	for key, value := range out {
+		if strings.Contains(strings.ToLower(key), "password") || strings.Contains(value, `"password"`) {
+			t.Errorf("output %s exposes the password", key)
+		}
+	}
+}
+
+// checkMappingHealthy waits for the mapping to be enabled and wants no PROBLEM from it: the
+// symptom of an unreachable STS, Secrets Manager, Lambda or broker.
+func checkMappingHealthy(ctx context.Context, t *testing.T, lam *lambda.Client, uuid string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Minute)
+	for {
+		m, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
+		if err != nil {
+			t.Fatalf("reading the event source mapping %s: %v", uuid, err)
+		}
+		state, result := aws.ToString(m.State), aws.ToString(m.LastProcessingResult)
+		if strings.HasPrefix(result, "PROBLEM") {
+			t.Fatalf("the event source mapping reports %q (state %s)", result, state)
+		}
+		if state == "Enabled" {
+			t.Logf("event source mapping %s: %s, last result %q", uuid, state, result)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the event source mapping is still %s after 15 minutes (last result %q)", state, result)
+		}
+		time.Sleep(15 * time.Second)
+	}
+}
+
+// outputs flattens the stack outputs to strings (arrays and maps as their Go rendering, enough
+// to tell present from absent).
+func outputs(m auto.OutputMap) map[string]string {
+	out := make(map[string]string, len(m))
+	for key, v := range m {
+		switch value := v.Value.(type) {
+		case string:
+			out[key] = value
+		case nil:
+		default:
+			out[key] = fmt.Sprint(value)
+		}
+	}
+	return out
+}
+
+// backendEnv is where the stacks' state goes: PULUMI_BACKEND_URL as set, or the project's local
+// backend with its passphrase, created as scripts/pulumi.sh creates them.
+func backendEnv(root string) (map[string]string, error) {
+	if url := os.Getenv("PULUMI_BACKEND_URL"); url != "" {
+		return map[string]string{"PULUMI_BACKEND_URL": url}, nil
+	}
+	state := filepath.Join(root, ".pulumi-state")
+	if err := os.MkdirAll(state, 0o750); err != nil {
+		return nil, err
+	}
+	env := map[string]string{"PULUMI_BACKEND_URL": "file://" + state}
+	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") != "" || os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") != "" {
+		return env, nil
+	}
+	passphrase := filepath.Join(root, ".pulumi-passphrase")
+	if info, err := os.Stat(passphrase); err != nil || info.Size() == 0 {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(passphrase, []byte(base64.StdEncoding.EncodeToString(secret)+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	env["PULUMI_CONFIG_PASSPHRASE_FILE"] = passphrase
+	return env, nil
+}
+
+// copyProject copies the project's files (those git tracks or would track) to a directory of
+// the test's own, so that the stack files the run creates never land in the checkout.
+func copyProject(t *testing.T, root string) string {
+	t.Helper()
+	list, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output() //nolint:gosec,noctx // G204: fixed git arguments and the project's own path
+	if err != nil {
+		t.Fatalf("listing the project's files with git: %v", err)
+	}
+	dir := t.TempDir()
+	for _, name := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
+		if err := copyFile(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from) //nolint:gosec // G304: a file of this project, listed by git
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // deleted in the working tree but not yet in git's index
+		}
+		return err
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm()) //nolint:gosec // G304: inside the test's directory
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// logWriter streams the Pulumi CLI's progress into the test log, a line at a time, each
+// prefixed with the stack (the options run in parallel).
+func logWriter(t *testing.T, stack string) io.Writer {
+	return &lineLogger{t: t, prefix: stack + ": "}
+}
+
+type lineLogger struct {
+	t      *testing.T
+	prefix string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.t.Log(l.prefix + string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
