@@ -30,7 +30,7 @@ bench: ## Measure the listener: per-message cost against its floor, and the bina
 	@go test -run '^$$' -bench . -benchmem -count 5 ./listener/...
 
 integration: ## In a real AWS account (costs money): deploy, check and destroy every option, or STACK.
-	@go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions/$(STACK)' ./integration/
+	@go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions$(if $(STACK),/^$(STACK)$$)' ./integration/
 
 smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
 	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)

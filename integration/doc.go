@@ -4,7 +4,7 @@
 // where the option has them):
 //
 //	go test -tags integration -timeout 4h -v ./integration/
-//	go test -tags integration -timeout 2h -v -run 'TestOptions/isolated' ./integration/
+//	go test -tags integration -timeout 2h -v -run 'TestOptions/^isolated$' ./integration/
 //
 // They need the Pulumi CLI and AWS credentials (the standard AWS SDK chain, AWS_REGION
 // unneeded: each stack file sets aws:region). The state goes to PULUMI_BACKEND_URL, or else to

@@ -40,6 +40,17 @@ func TestOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Fail before anything is deployed when a prerequisite is missing.
+	if _, err := exec.LookPath("pulumi"); err != nil {
+		t.Fatal("the Pulumi CLI is not on PATH (README, Prerequisites)")
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err == nil {
+		_, err = awsCfg.Credentials.Retrieve(context.Background())
+	}
+	if err != nil {
+		t.Fatalf("no AWS credentials (the SDK's default chain: environment, profile, SSO, instance role): %v", err)
+	}
 	env, err := backendEnv(root)
 	if err != nil {
 		t.Fatal(err)
