@@ -27,11 +27,18 @@ export RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
 export RABBITMQ_PID_FILE="$base/rabbitmq.pid"
 export RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config"
+# A failing rabbitmqctl (Erlang) writes a crash dump into the working directory otherwise.
+export ERL_CRASH_DUMP="$base/erl_crash.dump"
 
 ctl() { "$bin/rabbitmqctl" -n "$node" "$@"; }
 
 if [ "${1:-}" = "stop" ]; then
-  ctl stop >/dev/null 2>&1 && echo "stopped $node" >&2 || echo "$node was not running" >&2
+  # Without its cookie directory the node was never started from this checkout.
+  if [ -d "$HOME" ] && ctl stop >/dev/null 2>&1; then
+    echo "stopped $node" >&2
+  else
+    echo "$node was not running" >&2
+  fi
   exit 0
 fi
 
