@@ -111,8 +111,8 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 	// Deflating a binary of several MB is most of the time of a build the go command had
 	// cached, and every preview, plan and test builds: keep the archive in place when it
 	// already holds exactly this binary.
-	archive, ok := archiveOf(art.ZipPath, binary)
-	if !ok {
+	archive, reused := archiveOf(art.ZipPath, binary)
+	if !reused {
 		if archive, err = Zip(binary); err != nil {
 			return Artifact{}, err
 		}
@@ -122,8 +122,10 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 	if err := writeAtomic(art.BinaryPath, binary, 0o755); err != nil {
 		return Artifact{}, err
 	}
-	if err := writeAtomic(art.ZipPath, archive, 0o644); err != nil {
-		return Artifact{}, err
+	if !reused {
+		if err := writeAtomic(art.ZipPath, archive, 0o644); err != nil {
+			return Artifact{}, err
+		}
 	}
 	return art, nil
 }
@@ -145,8 +147,8 @@ func BuildAll(ctx context.Context, specs ...Spec) ([]Artifact, error) {
 }
 
 // Zip packs a bootstrap executable into an archive whose bytes depend only on the binary: a
-// fixed timestamp, fixed permissions (0755, which Lambda needs to execute it) and no extra
-// fields.
+// fixed timestamp, fixed permissions (0755, which Lambda needs to execute it) and nothing else
+// that could vary between builds.
 func Zip(bootstrap []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
