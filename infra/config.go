@@ -61,7 +61,7 @@ type Config struct {
 	QueueName                string
 	VirtualHost              string
 	BatchSize                int
-	MaxBatchingWindowSeconds *int // nil: the AWS default (500 ms for Amazon MQ)
+	MaxBatchingWindowSeconds *int // nil (the setting's 0): the AWS default, 500 ms for Amazon MQ
 	VPCCidr                  string
 	AvailabilityZones        int
 	NATGateways              NATStrategy
@@ -75,29 +75,29 @@ type Config struct {
 	// which the deletion hooks use to call EC2 as the stack's resources were managed.
 	AWSRegion, AWSProfile string
 
-	// explicit holds the settings the stack set itself, with their raw values; a setting that
-	// does not apply to the chosen option is an error only when it was set.
-	explicit map[string]string
+	// given holds the settings whose value differs from the schema default, with their raw
+	// values: those a user typed (a typed default is indistinguishable, and harmless).
+	given map[string]string
 }
 
 // Option is the table row of the configured network mode.
 func (c Config) Option() Option { return Options[c.NetworkMode] }
 
-// setting is one configuration key: how to parse it, its default, and which options it applies
-// to. The table is the single source for parsing, defaults, applicability and the consistency
-// test against Pulumi.yaml.
+// setting is one configuration key: how to parse it, its schema default, and which options it
+// applies to. The table is the single source for parsing, defaults, applicability and the
+// consistency test against Pulumi.yaml.
 type setting struct {
 	key string
 	// schemaType is the Pulumi.yaml type: string, integer, boolean or object.
 	schemaType string
-	// defaultValue is the raw value applied when the stack does not set the key; nil when the
-	// key has no default (it is required, or unset means "AWS's default").
-	defaultValue func(c *Config) string
-	// inSchema says Pulumi.yaml declares the default too. Defaults that depend on other
-	// settings, and settings of some options only, are stated in the description instead:
-	// Pulumi sets a schema default on every stack, and the program refuses a setting that does
-	// not apply to the stack's option.
-	inSchema bool
+	// schemaDefault is the default Pulumi.yaml declares, as the program receives it. The Pulumi
+	// CLI treats a key with no default as required and injects the default into every stack
+	// that leaves the key unset, so every key but networkMode has one. Where the real default
+	// depends on other settings, the schema default is an "automatic" value (an empty string,
+	// or 0) that resolveAutomatic replaces.
+	schemaDefault string
+	// required is true for networkMode alone: the CLI refuses a stack without it.
+	required bool
 	// appliesTo is nil for settings of every option.
 	appliesTo func(Option) bool
 	// appliesText names the options a restricted setting is for, for error messages.
@@ -113,42 +113,42 @@ var (
 
 func settings() []setting {
 	return []setting{
-		{key: "networkMode", schemaType: "string", parse: func(c *Config, raw string) error {
+		{key: "networkMode", schemaType: "string", required: true, parse: func(c *Config, raw string) error {
 			c.NetworkMode = NetworkMode(raw)
 			return nil
 		}},
-		{key: "deploymentMode", schemaType: "string", defaultValue: constant(string(SingleInstance)), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "deploymentMode", schemaType: "string", schemaDefault: string(SingleInstance), parse: func(c *Config, raw string) error {
 			c.DeploymentMode = DeploymentMode(raw)
 			return nil
 		}},
-		{key: "instanceType", schemaType: "string", defaultValue: defaultInstanceType, parse: func(c *Config, raw string) error {
+		{key: "instanceType", schemaType: "string", schemaDefault: automaticString, parse: func(c *Config, raw string) error {
 			c.InstanceType = raw
 			return nil
 		}},
-		{key: "engineVersion", schemaType: "string", defaultValue: constant("3.13"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "engineVersion", schemaType: "string", schemaDefault: "3.13", parse: func(c *Config, raw string) error {
 			c.EngineVersion = raw
 			return nil
 		}},
-		{key: "brokerName", schemaType: "string", defaultValue: defaultBrokerName, parse: func(c *Config, raw string) error {
+		{key: "brokerName", schemaType: "string", schemaDefault: automaticString, parse: func(c *Config, raw string) error {
 			c.BrokerName = raw
 			return nil
 		}},
-		{key: "adminUsername", schemaType: "string", defaultValue: constant("esmadmin"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "adminUsername", schemaType: "string", schemaDefault: "esmadmin", parse: func(c *Config, raw string) error {
 			c.AdminUsername = raw
 			return nil
 		}},
-		{key: "queueName", schemaType: "string", defaultValue: constant("events"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "queueName", schemaType: "string", schemaDefault: "events", parse: func(c *Config, raw string) error {
 			c.QueueName = raw
 			return nil
 		}},
-		{key: "virtualHost", schemaType: "string", defaultValue: constant("/"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "virtualHost", schemaType: "string", schemaDefault: "/", parse: func(c *Config, raw string) error {
 			c.VirtualHost = raw
 			return nil
 		}},
-		{key: "batchSize", schemaType: "integer", defaultValue: constant("100"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "batchSize", schemaType: "integer", schemaDefault: "100", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.BatchSize)
 		}},
-		{key: "maxBatchingWindowSeconds", schemaType: "integer", parse: func(c *Config, raw string) error {
+		{key: "maxBatchingWindowSeconds", schemaType: "integer", schemaDefault: automaticInteger, parse: func(c *Config, raw string) error {
 			var v int
 			if err := parseInt(raw, &v); err != nil {
 				return err
@@ -156,28 +156,28 @@ func settings() []setting {
 			c.MaxBatchingWindowSeconds = &v
 			return nil
 		}},
-		{key: "vpcCidr", schemaType: "string", defaultValue: constant("10.0.0.0/16"), appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
+		{key: "vpcCidr", schemaType: "string", schemaDefault: "10.0.0.0/16", appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
 			c.VPCCidr = raw
 			return nil
 		}},
-		{key: "availabilityZones", schemaType: "integer", defaultValue: constant("2"), appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
+		{key: "availabilityZones", schemaType: "integer", schemaDefault: "2", appliesTo: newVPCOnly, appliesText: "nat, isolated and publicsubnet", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.AvailabilityZones)
 		}},
-		{key: "natGateways", schemaType: "string", defaultValue: constant(string(NATSingle)), appliesTo: natOnly, appliesText: "nat", parse: func(c *Config, raw string) error {
+		{key: "natGateways", schemaType: "string", schemaDefault: string(NATSingle), appliesTo: natOnly, appliesText: "nat", parse: func(c *Config, raw string) error {
 			c.NATGateways = NATStrategy(raw)
 			return nil
 		}},
-		{key: "defaultVpcEndpoints", schemaType: "string", defaultValue: constant(string(EndpointsCreate)), appliesTo: defaultVPCOnly, appliesText: "defaultvpc", parse: func(c *Config, raw string) error {
+		{key: "defaultVpcEndpoints", schemaType: "string", schemaDefault: string(EndpointsCreate), appliesTo: defaultVPCOnly, appliesText: "defaultvpc", parse: func(c *Config, raw string) error {
 			c.DefaultVPCEndpoints = EndpointPolicy(raw)
 			return nil
 		}},
-		{key: "deliveryLimit", schemaType: "integer", defaultValue: constant("5"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "deliveryLimit", schemaType: "integer", schemaDefault: "5", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.DeliveryLimit)
 		}},
-		{key: "logRetentionDays", schemaType: "integer", defaultValue: constant("14"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "logRetentionDays", schemaType: "integer", schemaDefault: "14", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.LogRetentionDays)
 		}},
-		{key: "logMessageBodies", schemaType: "boolean", defaultValue: constant("false"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "logMessageBodies", schemaType: "boolean", schemaDefault: "false", parse: func(c *Config, raw string) error {
 			v, err := strconv.ParseBool(raw)
 			if err != nil {
 				return errors.New("must be true or false")
@@ -185,10 +185,10 @@ func settings() []setting {
 			c.LogMessageBodies = v
 			return nil
 		}},
-		{key: "eniWaitTimeoutMinutes", schemaType: "integer", defaultValue: constant("20"), inSchema: true, parse: func(c *Config, raw string) error {
+		{key: "eniWaitTimeoutMinutes", schemaType: "integer", schemaDefault: "20", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.ENIWaitTimeoutMinutes)
 		}},
-		{key: "tags", schemaType: "object", defaultValue: constant("{}"), parse: func(c *Config, raw string) error {
+		{key: "tags", schemaType: "object", schemaDefault: "{}", parse: func(c *Config, raw string) error {
 			var tags map[string]string
 			if err := json.Unmarshal([]byte(raw), &tags); err != nil {
 				return errors.New(`must be an object of string keys and string values, e.g. {"team": "payments"}`)
@@ -198,6 +198,13 @@ func settings() []setting {
 		}},
 	}
 }
+
+// The "automatic" schema defaults: the setting's value is derived from others (instanceType,
+// brokerName) or left to AWS (maxBatchingWindowSeconds).
+const (
+	automaticString  = ""
+	automaticInteger = "0"
+)
 
 // SettingError is one invalid setting: the key as the user writes it, the value given, and
 // what is allowed.
@@ -232,8 +239,13 @@ func (e *ConfigError) Error() string {
 // "aws:region") to the string values Pulumi passes a program, objects as JSON — into a Config
 // with every default applied, and validates it. Keys of other namespaces are left to their
 // owners; unknown keys of this project are errors, since a typo would otherwise be ignored.
+//
+// The CLI hands the program the schema defaults of the keys a stack leaves unset, mixed with
+// the values the stack sets, and nothing tells them apart. So a setting that does not apply to
+// the stack's option is refused only when its value differs from the schema default: a value
+// the user did not type is never reported, and the default is what the option does anyway.
 func ParseConfig(stack string, raw map[string]string) (Config, error) {
-	c := Config{Stack: stack, explicit: map[string]string{}}
+	c := Config{Stack: stack, given: map[string]string{}}
 	var problems []*SettingError
 	known := map[string]setting{}
 	for _, s := range settings() {
@@ -255,7 +267,9 @@ func ParseConfig(stack string, raw map[string]string) (Config, error) {
 			problems = append(problems, &SettingError{Key: key, Value: raw[full], Allowed: unknownKeyHint(key, known)})
 			continue
 		}
-		c.explicit[key] = raw[full]
+		if raw[full] != s.schemaDefault || s.required {
+			c.given[key] = raw[full]
+		}
 		if err := s.parse(&c, raw[full]); err != nil {
 			problems = append(problems, &SettingError{Key: key, Value: raw[full], Allowed: err.Error()})
 		}
@@ -269,18 +283,23 @@ func ParseConfig(stack string, raw map[string]string) (Config, error) {
 	return c, nil
 }
 
-// applyDefaults sets every key the stack left unset, in the table's order, so a default can
-// depend on a setting above it.
+// applyDefaults gives every key the stack did not set its schema default (as the CLI does),
+// then resolves the automatic ones from the settings they depend on.
 func (c *Config) applyDefaults() {
 	for _, s := range settings() {
-		if _, set := c.explicit[s.key]; !set && s.defaultValue != nil {
-			_ = s.parse(c, s.defaultValue(c))
+		if _, set := c.given[s.key]; !set && !s.required {
+			_ = s.parse(c, s.schemaDefault)
 		}
 	}
-}
-
-func constant(value string) func(*Config) string {
-	return func(*Config) string { return value }
+	if c.InstanceType == automaticString {
+		c.InstanceType = defaultInstanceType(c)
+	}
+	if c.BrokerName == automaticString {
+		c.BrokerName = truncate(ProjectName+"-"+c.Stack, maxBrokerName)
+	}
+	if w := c.MaxBatchingWindowSeconds; w != nil && *w == 0 {
+		c.MaxBatchingWindowSeconds = nil
+	}
 }
 
 // defaultInstanceType is the cheapest type for the deployment mode: mq.t3.micro runs
@@ -290,10 +309,6 @@ func defaultInstanceType(c *Config) string {
 		return "mq.m5.large"
 	}
 	return "mq.t3.micro"
-}
-
-func defaultBrokerName(c *Config) string {
-	return truncate(ProjectName+"-"+c.Stack, maxBrokerName)
 }
 
 const (
@@ -326,7 +341,7 @@ func (c Config) validate() []*SettingError {
 	}
 	if known {
 		for _, s := range settings() {
-			if value, set := c.explicit[s.key]; set && s.appliesTo != nil && !s.appliesTo(opt) {
+			if value, set := c.given[s.key]; set && s.appliesTo != nil && !s.appliesTo(opt) {
 				bad(s.key, value, fmt.Sprintf("applies only to networkMode %s, not to %s; remove it from this stack", s.appliesText, c.NetworkMode))
 			}
 		}
@@ -364,7 +379,7 @@ func (c Config) validate() []*SettingError {
 		bad("batchSize", strconv.Itoa(c.BatchSize), "must be a whole number from 1 to 10000 (the ESM's limit for Amazon MQ)")
 	}
 	if w := c.MaxBatchingWindowSeconds; w != nil && (*w < 0 || *w > 300) {
-		bad("maxBatchingWindowSeconds", strconv.Itoa(*w), "must be a whole number of seconds from 0 to 300")
+		bad("maxBatchingWindowSeconds", strconv.Itoa(*w), "must be a whole number of seconds from 1 to 300, or 0 (the default) to leave it to AWS: 0.5 s for Amazon MQ")
 	}
 	if msg := vpcCidrProblem(c.VPCCidr); msg != "" {
 		bad("vpcCidr", c.VPCCidr, msg)

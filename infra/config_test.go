@@ -40,18 +40,18 @@ var invalidConfigs = []struct {
 	{"batch size not a number", "public", map[string]string{"batchSize": "many"}, "batchSize", "many"},
 	{"batching window too long", "public", map[string]string{"maxBatchingWindowSeconds": "301"}, "maxBatchingWindowSeconds", "301"},
 	{"batching window negative", "public", map[string]string{"maxBatchingWindowSeconds": "-1"}, "maxBatchingWindowSeconds", "-1"},
-	{"vpcCidr on public", "public", map[string]string{"vpcCidr": "10.0.0.0/16"}, "vpcCidr", "10.0.0.0/16"},
-	{"vpcCidr on defaultvpc", "defaultvpc", map[string]string{"vpcCidr": "10.0.0.0/16"}, "vpcCidr", "10.0.0.0/16"},
+	{"vpcCidr on public", "public", map[string]string{"vpcCidr": "10.1.0.0/16"}, "vpcCidr", "10.1.0.0/16"},
+	{"vpcCidr on defaultvpc", "defaultvpc", map[string]string{"vpcCidr": "10.1.0.0/16"}, "vpcCidr", "10.1.0.0/16"},
 	{"vpcCidr not a CIDR", "isolated", map[string]string{"vpcCidr": "10.0.0.0"}, "vpcCidr", "10.0.0.0"},
 	{"vpcCidr with host bits", "isolated", map[string]string{"vpcCidr": "10.0.1.0/16"}, "vpcCidr", "10.0.1.0/16"},
 	{"vpcCidr too small", "isolated", map[string]string{"vpcCidr": "10.0.0.0/26"}, "vpcCidr", "10.0.0.0/26"},
 	{"vpcCidr public range", "nat", map[string]string{"vpcCidr": "8.8.0.0/16"}, "vpcCidr", "8.8.0.0/16"},
-	{"availabilityZones on public", "public", map[string]string{"availabilityZones": "2"}, "availabilityZones", `"2"`},
+	{"availabilityZones on public", "public", map[string]string{"availabilityZones": "3"}, "availabilityZones", `"3"`},
 	{"availabilityZones zero", "isolated", map[string]string{"availabilityZones": "0"}, "availabilityZones", `"0"`},
 	{"availabilityZones more than the region offers", "isolated", map[string]string{"availabilityZones": "6"}, "availabilityZones", `"6"`},
-	{"natGateways on isolated", "isolated", map[string]string{"natGateways": "Single"}, "natGateways", "Single"},
+	{"natGateways on isolated", "isolated", map[string]string{"natGateways": "OnePerAz"}, "natGateways", "OnePerAz"},
 	{"natGateways unknown", "nat", map[string]string{"natGateways": "Two"}, "natGateways", "Two"},
-	{"defaultVpcEndpoints on nat", "nat", map[string]string{"defaultVpcEndpoints": "create"}, "defaultVpcEndpoints", "create"},
+	{"defaultVpcEndpoints on nat", "nat", map[string]string{"defaultVpcEndpoints": "existing"}, "defaultVpcEndpoints", "existing"},
 	{"defaultVpcEndpoints unknown", "defaultvpc", map[string]string{"defaultVpcEndpoints": "false"}, "defaultVpcEndpoints", "false"},
 	{"delivery limit zero", "public", map[string]string{"deliveryLimit": "0"}, "deliveryLimit", `"0"`},
 	{"eni wait too long", "nat", map[string]string{"eniWaitTimeoutMinutes": "600"}, "eniWaitTimeoutMinutes", "600"},
@@ -129,7 +129,7 @@ func TestValidSettingsAccepted(t *testing.T) {
 		ProjectName + ":instanceType":             "mq.m7g.large",
 		ProjectName + ":engineVersion":            "4.2",
 		ProjectName + ":batchSize":                "10000",
-		ProjectName + ":maxBatchingWindowSeconds": "0",
+		ProjectName + ":maxBatchingWindowSeconds": "300",
 		ProjectName + ":vpcCidr":                  "172.20.0.0/20",
 		ProjectName + ":availabilityZones":        "3",
 		ProjectName + ":natGateways":              "OnePerAz",
@@ -139,8 +139,30 @@ func TestValidSettingsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *cfg.MaxBatchingWindowSeconds != 0 || cfg.Tags["team"] != "payments" || cfg.NATGateways != NATOnePerAZ {
+	if cfg.MaxBatchingWindowSeconds == nil || *cfg.MaxBatchingWindowSeconds != 300 || cfg.Tags["team"] != "payments" || cfg.NATGateways != NATOnePerAZ {
 		t.Errorf("settings not applied: %+v", cfg)
+	}
+}
+
+// TestSchemaDefaultsOfOtherOptionsAccepted: the Pulumi CLI gives every stack the schema default
+// of each key it leaves unset, those of other options included. The program must accept them,
+// and must still resolve the automatic defaults (instance type, broker name, batching window).
+func TestSchemaDefaultsOfOtherOptionsAccepted(t *testing.T) {
+	for _, mode := range ModeNames() {
+		raw := map[string]string{"aws:region": "us-east-1"}
+		for _, s := range settings() {
+			raw[ProjectName+":"+s.key] = s.schemaDefault
+		}
+		raw[ProjectName+":networkMode"] = string(mode)
+		cfg, err := ParseConfig(string(mode), raw)
+		if err != nil {
+			t.Errorf("%s with every schema default: %v", mode, err)
+			continue
+		}
+		if cfg.InstanceType != "mq.t3.micro" || cfg.BrokerName != "rabbitmq-esm-"+string(mode) || cfg.MaxBatchingWindowSeconds != nil {
+			t.Errorf("%s: automatic defaults not resolved: instanceType %q, brokerName %q, maxBatchingWindowSeconds %v",
+				mode, cfg.InstanceType, cfg.BrokerName, cfg.MaxBatchingWindowSeconds)
+		}
 	}
 }
 

@@ -42,7 +42,7 @@ func Read(projectDir, stack string) (map[string]string, error) {
 		if schema.Default == nil {
 			continue
 		}
-		value, err := stringify(schema.Default)
+		value, err := Stringify(schema.Default)
 		if err != nil {
 			return nil, fmt.Errorf("the default of %s in Pulumi.yaml: %w", key, err)
 		}
@@ -57,9 +57,9 @@ func Read(projectDir, stack string) (map[string]string, error) {
 	return raw, nil
 }
 
-// stringify renders a YAML value as Pulumi passes config to a program: scalars as text,
+// Stringify renders a YAML value as Pulumi passes config to a program: scalars as text,
 // objects and arrays as JSON.
-func stringify(v any) (string, error) {
+func Stringify(v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		return v, nil
