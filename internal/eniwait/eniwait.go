@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -22,15 +23,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// API is the one EC2 call the wait needs; *ec2.Client satisfies it.
+// API is the EC2 calls the waits need; *ec2.Client satisfies it.
 type API interface {
 	DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
 }
+
+// LambdaDescriptionPrefix starts the description of every interface Lambda makes in a VPC,
+// for a mapping or for a function.
+const LambdaDescriptionPrefix = "AWS Lambda VPC ENI-"
 
 // ESMDescriptionPrefix is the description Lambda gives an Amazon MQ mapping's interfaces
 // ("AWS Lambda VPC ENI-armq-<account>-<mapping uuid>-<suffix>").
 func ESMDescriptionPrefix(accountID, esmUUID string) string {
-	return "AWS Lambda VPC ENI-armq-" + accountID + "-" + esmUUID
+	return LambdaDescriptionPrefix + "armq-" + accountID + "-" + esmUUID
 }
 
 // FunctionDescriptionPrefix is the description of a VPC-attached function's interfaces:
@@ -38,7 +44,7 @@ func ESMDescriptionPrefix(accountID, esmUUID string) string {
 // separator is required after the name, so both match; the hook also filters on the function's
 // security groups, which keeps another function whose name extends ours out.
 func FunctionDescriptionPrefix(functionName string) string {
-	return "AWS Lambda VPC ENI-" + functionName
+	return LambdaDescriptionPrefix + functionName
 }
 
 // Options tune Wait. Zero values take the defaults.
@@ -141,10 +147,12 @@ func Wait(ctx context.Context, api API, prefix string, opts Options) error {
 				opts.Now().Sub(start).Round(time.Second))
 		}
 		waited := opts.Now().Sub(start)
-		if waited+delay > opts.Timeout {
+		if waited >= opts.Timeout {
 			return &TimeoutError{Prefix: prefix, Remaining: remaining, Waited: waited, LastErr: err}
 		}
-		if err := opts.Sleep(ctx, delay); err != nil {
+		// The last sleep is cut short so that the final poll falls on the deadline: the whole
+		// timeout is spent waiting, not the timeout less one backoff step.
+		if err := opts.Sleep(ctx, min(delay, opts.Timeout-waited)); err != nil {
 			return fmt.Errorf("waiting for the network interfaces described %q: %w", prefix+"*", err)
 		}
 		delay = min(2*delay, opts.MaxDelay)
@@ -170,6 +178,30 @@ func list(ctx context.Context, api API, prefix string, groups []string) ([]strin
 			if strings.HasPrefix(aws.ToString(eni.Description), prefix) {
 				ids = append(ids, aws.ToString(eni.NetworkInterfaceId))
 			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// groupsTagged returns the ids of the security groups that have all of tags, all pages.
+func groupsTagged(ctx context.Context, api API, tags map[string]string) ([]string, error) {
+	in := &ec2.DescribeSecurityGroupsInput{}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		in.Filters = append(in.Filters, types.Filter{Name: aws.String("tag:" + k), Values: []string{tags[k]}})
+	}
+	var ids []string
+	for {
+		out, err := api.DescribeSecurityGroups(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("looking up the security groups tagged %v: %w", tags, err)
+		}
+		for _, g := range out.SecurityGroups {
+			ids = append(ids, aws.ToString(g.GroupId))
 		}
 		if aws.ToString(out.NextToken) == "" {
 			break

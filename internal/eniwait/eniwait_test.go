@@ -22,6 +22,18 @@ type fakeEC2 struct {
 	script []step
 	calls  []*ec2.DescribeNetworkInterfacesInput
 	region string
+	// tagged are the groups DescribeSecurityGroups finds; groupQueries its filters, by call.
+	tagged       []string
+	groupQueries [][]types.Filter
+}
+
+func (f *fakeEC2) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecurityGroupsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	f.groupQueries = append(f.groupQueries, in.Filters)
+	out := &ec2.DescribeSecurityGroupsOutput{}
+	for _, id := range f.tagged {
+		out.SecurityGroups = append(out.SecurityGroups, types.SecurityGroup{GroupId: aws.String(id)})
+	}
+	return out, nil
 }
 
 type step struct {
@@ -239,6 +251,55 @@ func TestHooksUnderMocks(t *testing.T) {
 		}
 		if api.polls() != 3 {
 			return fmt.Errorf("function wait ended after %d polls; want 3 (each form of description waited for, then none)", api.polls())
+		}
+		return nil
+	}, pulumi.WithMocks("project", "stack", noResources{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGroupHooks: the group's own hook waits for every Lambda interface carrying the group; the
+// roles' hook finds the groups by their tags, and has nothing to wait for once they are gone.
+func TestGroupHooks(t *testing.T) {
+	api := &fakeEC2{script: []step{{pages: [][]string{{"eni-1=AWS Lambda VPC ENI-armq-123456789012-uuid-abc"}}}, {}}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	settings := HookSettings{Region: "us-east-1", Options: clock.options(),
+		NewClient: func(context.Context, string) (API, error) { return api, nil }}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		group, err := NewGroupHook(ctx, "group-wait", settings)
+		if err != nil {
+			return err
+		}
+		if err := group.Callback(&pulumi.ResourceHookArgs{Name: "sg", ID: "sg-9"}); err != nil {
+			return err
+		}
+		filters := api.calls[0].Filters
+		if filters[0].Values[0] != LambdaDescriptionPrefix+"*" || filters[1].Values[0] != "sg-9" || api.polls() != 2 {
+			return fmt.Errorf("group wait: filters %v %v after %d polls", filters[0].Values, filters[1].Values, api.polls())
+		}
+		if err := group.Callback(&pulumi.ResourceHookArgs{Name: "sg"}); err == nil {
+			return errors.New("a group without an id was accepted")
+		}
+
+		roles, err := NewTaggedGroupsHook(ctx, "roles-wait", settings, map[string]string{"stack": "nat", "project": "p"})
+		if err != nil {
+			return err
+		}
+		api.calls, api.script, api.tagged = nil, []step{{}}, []string{"sg-7"}
+		if err := roles.Callback(&pulumi.ResourceHookArgs{Name: "role"}); err != nil {
+			return err
+		}
+		q := api.groupQueries[0]
+		if len(q) != 2 || *q[0].Name != "tag:project" || q[0].Values[0] != "p" || *q[1].Name != "tag:stack" || api.calls[0].Filters[1].Values[0] != "sg-7" {
+			return fmt.Errorf("roles wait: group query %v, interface filters %v", q, api.calls[0].Filters)
+		}
+		api.calls, api.tagged = nil, nil
+		if err := roles.Callback(&pulumi.ResourceHookArgs{Name: "role"}); err != nil || len(api.calls) != 0 {
+			return fmt.Errorf("with no tagged group left the roles' wait polled %d times (%v)", len(api.calls), err)
+		}
+		if _, err := NewTaggedGroupsHook(ctx, "no-tags", settings, nil); err == nil {
+			return errors.New("a tagged-groups hook without tags was accepted")
 		}
 		return nil
 	}, pulumi.WithMocks("project", "stack", noResources{}))

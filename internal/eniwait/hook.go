@@ -42,18 +42,21 @@ func (s HookSettings) client(ctx context.Context, region string) (API, error) {
 	return ec2.NewFromConfig(cfg), nil
 }
 
-// target is what one deleted resource leaves behind.
+// target is what one deleted resource leaves behind: interfaces with a description prefix,
+// narrowed to some security groups, given by id or found by their tags.
 type target struct {
-	prefix string
-	region string
-	groups []string
+	prefix    string
+	region    string
+	groups    []string
+	groupTags map[string]string
 }
 
 // NewESMHook registers an after-delete hook for an Amazon MQ event source mapping: it reads
 // the mapping's uuid and function ARN from its last outputs and waits until the mapping's
 // interfaces are gone.
 func NewESMHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.ResourceHook, error) {
-	return newHook(ctx, name, s, func(old resource.PropertyMap) (target, error) {
+	return newHook(ctx, name, s, func(args *pulumi.ResourceHookArgs) (target, error) {
+		old := args.OldOutputs
 		uuid, fnArn := str(old, "uuid"), str(old, "functionArn")
 		arn, err := parseARN(fnArn)
 		if err != nil || uuid == "" {
@@ -66,7 +69,8 @@ func NewESMHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.Resou
 // NewFunctionHook registers an after-delete hook for a VPC-attached Lambda function: it waits
 // until the interfaces of the function, in its security groups, are gone.
 func NewFunctionHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.ResourceHook, error) {
-	return newHook(ctx, name, s, func(old resource.PropertyMap) (target, error) {
+	return newHook(ctx, name, s, func(args *pulumi.ResourceHookArgs) (target, error) {
+		old := args.OldOutputs
 		fnName, fnArn := str(old, "name"), str(old, "arn")
 		arn, err := parseARN(fnArn)
 		if err != nil || fnName == "" {
@@ -86,9 +90,48 @@ func NewFunctionHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.
 	})
 }
 
-func newHook(ctx *pulumi.Context, name string, s HookSettings, find func(resource.PropertyMap) (target, error)) (*pulumi.ResourceHook, error) {
+// NewGroupHook registers a before-delete hook for a security group that Lambda's interfaces
+// carry: it waits until no interface Lambda made carries the group any more.
+//
+// The mapping's own after-delete hook normally did that already. But the engine removes a
+// mapping from the state even when that hook fails (a timeout), so a rerun of the destroy
+// would no longer wait for that mapping; this hook, on the group every such interface
+// carries, still does, before the group's deletion would fail with DependencyViolation.
+func NewGroupHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.ResourceHook, error) {
+	return newHook(ctx, name, s, func(args *pulumi.ResourceHookArgs) (target, error) {
+		if args.ID == "" {
+			return target{}, fmt.Errorf("the security group has no id")
+		}
+		t := target{prefix: LambdaDescriptionPrefix, groups: []string{string(args.ID)}}
+		if arn, err := parseARN(str(args.OldOutputs, "arn")); err == nil {
+			t.region = arn.region
+		}
+		return t, nil
+	})
+}
+
+// NewTaggedGroupsHook registers a before-delete hook for what Lambda removes its interfaces
+// with — a function's role and its policy: it waits until no interface Lambda made carries a
+// security group that has all of tags. Deleted first, the role or its EC2 permissions would
+// leave those interfaces orphaned, and the group's deletion would fail for good.
+//
+// The groups are found by their tags when the hook runs, because the role does not know them
+// and a group already deleted needs no wait. The region is the stack's (Settings.Region).
+func NewTaggedGroupsHook(ctx *pulumi.Context, name string, s HookSettings, tags map[string]string) (*pulumi.ResourceHook, error) {
+	if len(tags) == 0 {
+		return nil, fmt.Errorf("hook %s: no tags to find the security groups by", name)
+	}
+	return newHook(ctx, name, s, func(*pulumi.ResourceHookArgs) (target, error) {
+		if s.Region == "" {
+			return target{}, fmt.Errorf("aws:region is not set, so the security groups tagged %v cannot be looked up", tags)
+		}
+		return target{prefix: LambdaDescriptionPrefix, groupTags: tags}, nil
+	})
+}
+
+func newHook(ctx *pulumi.Context, name string, s HookSettings, find func(*pulumi.ResourceHookArgs) (target, error)) (*pulumi.ResourceHook, error) {
 	return ctx.RegisterResourceHook(name, func(args *pulumi.ResourceHookArgs) error {
-		t, err := find(args.OldOutputs)
+		t, err := find(args)
 		if err != nil {
 			return fmt.Errorf("%s: %w", args.Name, err)
 		}
@@ -105,10 +148,19 @@ func newHook(ctx *pulumi.Context, name string, s HookSettings, find func(resourc
 		if s.Timeout != 0 {
 			opts.Timeout = s.Timeout
 		}
-		opts.SecurityGroupIDs = t.groups
 		opts.Logf = func(format string, a ...any) {
 			_ = ctx.Log.Info(args.Name+": "+fmt.Sprintf(format, a...), nil)
 		}
+		if t.groupTags != nil {
+			if t.groups, err = groupsTagged(background, api, t.groupTags); err != nil {
+				return err
+			}
+			if len(t.groups) == 0 {
+				opts.Logf("no security group tagged %v remains: no interface of Lambda's to wait for", t.groupTags)
+				return nil
+			}
+		}
+		opts.SecurityGroupIDs = t.groups
 		return Wait(background, api, t.prefix, opts)
 	}, nil)
 }

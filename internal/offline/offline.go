@@ -40,8 +40,11 @@ type Resource struct {
 	DependsOn []string // URNs
 	// DeleteBeforeReplace is the resource option of that name.
 	DeleteBeforeReplace bool
-	// AfterDeleteHooks are the names of the resource hooks bound to run after its deletion.
-	AfterDeleteHooks []string
+	// AfterDeleteHooks and BeforeDeleteHooks are the names of the resource hooks bound to run
+	// after and before its deletion.
+	AfterDeleteHooks, BeforeDeleteHooks []string
+	// IgnoreChanges is the resource option of that name.
+	IgnoreChanges []string
 }
 
 // Account implements pulumi.MockResourceMonitor. The zero value is ready to use.
@@ -132,6 +135,8 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.DependsOn = rpc.GetDependencies()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.AfterDeleteHooks = rpc.GetHooks().GetAfterDelete()
+		r.BeforeDeleteHooks = rpc.GetHooks().GetBeforeDelete()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)

@@ -272,8 +272,10 @@ func properties(r offline.Resource) map[string]string {
 		set("engine", "RabbitMQ "+str(in["engineVersion"]))
 		set("subnets", strings.Join(strs(in["subnetIds"]), ","))
 		set("securityGroups", strings.Join(strs(in["securityGroups"]), ","))
+		set("ignoreChanges", strings.Join(r.IgnoreChanges, ","))
 	case "aws:ec2/securityGroup:SecurityGroup":
 		set("id", r.ID)
+		set("beforeDeleteHooks", strings.Join(r.BeforeDeleteHooks, ","))
 	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
 		set("rule", fmt.Sprintf("%s ingress tcp/%v from %s", str(in["securityGroupId"]), in["fromPort"].NumberValue(), str(in["referencedSecurityGroupId"])+str(in["cidrIpv4"])))
 	case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
@@ -292,6 +294,9 @@ func properties(r offline.Resource) map[string]string {
 		set("afterDeleteHooks", strings.Join(r.AfterDeleteHooks, ","))
 	case "aws:iam/rolePolicy:RolePolicy":
 		set("policy", str(in["policy"]))
+		set("beforeDeleteHooks", strings.Join(r.BeforeDeleteHooks, ","))
+	case "aws:iam/role:Role":
+		set("beforeDeleteHooks", strings.Join(r.BeforeDeleteHooks, ","))
 	case "aws:lambda/eventSourceMapping:EventSourceMapping":
 		set("queue", str(in["queues"]))
 		set("batchSize", fmt.Sprint(in["batchSize"].NumberValue()))
