@@ -28,6 +28,9 @@ type BrokerArgs struct {
 	// DefaultSecurityGroupID is the default VPC's default security group (VPCDefault only),
 	// which Amazon MQ attaches when the broker is given no security group. Default: none.
 	DefaultSecurityGroupID string
+	// GroupDeleteHook runs before the broker's own security group is deleted, until no
+	// interface Lambda made carries it. Default: none.
+	GroupDeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
@@ -116,8 +119,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		Tags: args.Tags,
 	}
 	b.SecurityGroupID = pulumi.String("").ToStringOutput()
-	switch opt.VPC {
-	case VPCNew:
+	if opt.OwnBrokerGroup() {
 		sg, err := b.newSecurityGroup(ctx, name, args, parent)
 		if err != nil {
 			return nil, err
@@ -125,15 +127,20 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		b.SecurityGroupID = sg.ID().ToStringOutput()
 		brokerArgs.SecurityGroups = pulumi.StringArray{sg.ID()}
 		brokerArgs.SubnetIds = brokerSubnets(args.Network.TierSubnetIDs, cfg.DeploymentMode)
-	case VPCDefault:
+	}
+	// The secret version is a dependency so that the broker never exists with credentials the
+	// ESM cannot read yet.
+	brokerOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{secretVersion})}
+	if opt.VPC == VPCDefault {
 		// Given no subnets and no security groups, Amazon MQ places a private broker in the
 		// default VPC with its default security group, which admits all traffic from itself.
 		b.SecurityGroupID = pulumi.String(args.DefaultSecurityGroupID).ToStringOutput()
+		// Amazon MQ then reports that group, and the provider does not treat securityGroups as
+		// computed: without this, every later plan would try to remove it, an update RabbitMQ
+		// brokers refuse ("Changing security groups is not supported for RabbitMQ brokers").
+		brokerOpts = append(brokerOpts, pulumi.IgnoreChanges([]string{"securityGroups"}))
 	}
-
-	// The secret version is a dependency so that the broker never exists with credentials the
-	// ESM cannot read yet.
-	broker, err := mq.NewBroker(ctx, name, brokerArgs, parent, pulumi.DependsOn([]pulumi.Resource{secretVersion}))
+	broker, err := mq.NewBroker(ctx, name, brokerArgs, brokerOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -171,11 +178,15 @@ func brokerSubnets(tier pulumi.StringArrayOutput, mode DeploymentMode) pulumi.St
 // out: to the broker on 5671 and to STS, Secrets Manager and Lambda on 443. A group declared
 // without egress rules has none, and the mapping would stall.
 func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *BrokerArgs, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
+	sgOpts := []pulumi.ResourceOption{parent}
+	if args.GroupDeleteHook != nil {
+		sgOpts = append(sgOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeDelete: []*pulumi.ResourceHook{args.GroupDeleteHook}}))
+	}
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		VpcId:       args.Network.VpcID,
 		Description: pulumi.String("Amazon MQ broker endpoints and the Lambda ESM's network interfaces"),
 		Tags:        args.Tags,
-	}, parent)
+	}, sgOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -419,6 +419,9 @@ func queueNameProblem(name string) string {
 	return ""
 }
 
+// reservedTagKeys are the tags the program puts on every resource (stackTags).
+var reservedTagKeys = []string{"project", "stack", "networkMode"}
+
 var privateRanges = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"),
 	netip.MustParsePrefix("172.16.0.0/12"),
@@ -461,6 +464,9 @@ func tagProblems(tags map[string]string) []*SettingError {
 			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag keys must be 1-128 characters"})
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag keys must not start with aws: (reserved by AWS)"})
+		case slices.Contains(reservedTagKeys, k):
+			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "is a tag the program sets itself (" + strings.Join(reservedTagKeys, ", ") +
+				"): the deletion hooks find this stack's security groups by it"})
 		case len(tags[k]) > 256:
 			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag values must be at most 256 characters"})
 		}

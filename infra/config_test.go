@@ -59,6 +59,7 @@ var invalidConfigs = []struct {
 	{"logMessageBodies not a bool", "public", map[string]string{"logMessageBodies": "sometimes"}, "logMessageBodies", "sometimes"},
 	{"tags not an object", "public", map[string]string{"tags": `["a"]`}, "tags", `[\"a\"]`},
 	{"tag key reserved", "public", map[string]string{"tags": `{"aws:owner": "me"}`}, "tags", "aws:owner"},
+	{"tag key the program sets", "public", map[string]string{"tags": `{"stack": "other"}`}, "tags", "stack"},
 	{"misspelt key", "public", map[string]string{"batchsize": "10"}, "batchsize", "batchSize"},
 }
 

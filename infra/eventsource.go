@@ -28,6 +28,10 @@ type EventSourceArgs struct {
 	// DeleteHook runs after the mapping is deleted, until its network interfaces are gone;
 	// nil for a public broker's mapping, which makes none. Default: none.
 	DeleteHook *pulumi.ResourceHook
+	// RoleDeleteHook runs before the function's role and policy are deleted, until no
+	// interface Lambda made remains in the broker's own security group: Lambda removes them
+	// with that role. Default: none.
+	RoleDeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
@@ -74,6 +78,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		environment: pulumi.StringMap{
 			"LISTENER_LOG_BODIES": pulumi.String(strconv.FormatBool(cfg.LogMessageBodies)),
 		},
+		roleDeleteHook:   args.RoleDeleteHook,
 		timeoutSeconds:   60,
 		memoryMB:         256,
 		logRetentionDays: cfg.LogRetentionDays,

@@ -21,7 +21,10 @@ type goFunctionArgs struct {
 	vpcConfig *lambda.FunctionVpcConfigArgs
 	// deleteHook runs after the function's deletion (a VPC-attached function's interfaces
 	// outlive it).
-	deleteHook       *pulumi.ResourceHook
+	deleteHook *pulumi.ResourceHook
+	// roleDeleteHook runs before the role and its policy are deleted: Lambda removes the
+	// function's and its mappings' interfaces with them.
+	roleDeleteHook   *pulumi.ResourceHook
 	timeoutSeconds   int
 	memoryMB         int
 	logRetentionDays int
@@ -56,12 +59,16 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 	if err != nil {
 		return nil, err
 	}
+	roleOpts := []pulumi.ResourceOption{opt}
+	if args.roleDeleteHook != nil {
+		roleOpts = append(roleOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeDelete: []*pulumi.ResourceHook{args.roleDeleteHook}}))
+	}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description: pulumi.String("Execution role of " + args.description),
 		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
 			`"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
 		Tags: args.tags,
-	}, opt)
+	}, roleOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +80,7 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role:   role.ID(),
 		Policy: policyDocument(statements),
-	}, opt)
+	}, roleOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -144,5 +144,9 @@ func LookupOption(mode NetworkMode) (Option, error) {
 // does for every private broker, in the broker's subnets and with the broker's security groups.
 func (o Option) ESMHasENIs() bool { return !o.PublicBroker }
 
+// OwnBrokerGroup says whether the program gives the broker (and so the ESM's interfaces) a
+// security group of its own: in a new VPC. In the default VPC Amazon MQ uses the default group.
+func (o Option) OwnBrokerGroup() bool { return o.VPC == VPCNew }
+
 // NeedsInterfaceEndpoints says whether the ESM reaches AWS services through interface endpoints.
 func (o Option) NeedsInterfaceEndpoints() bool { return o.ServiceRoute == RouteInterfaceEndpoints }

@@ -98,7 +98,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		}
 	}
 
-	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, Tags: tags}
+	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, GroupDeleteHook: hooks.group, Tags: tags}
 	if facts.DefaultVPC != nil {
 		brokerArgs.DefaultSecurityGroupID = facts.DefaultVPC.SecurityGroupID
 	}
@@ -126,13 +126,14 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 
 	st.Provisioner, err = NewProvisioner(ctx, prefix+"-provisioner", &ProvisionerArgs{
-		Option:      opt,
-		Config:      cfg,
-		Broker:      st.Broker,
-		Archive:     archives.provisioner,
-		NetworkPath: networkPath,
-		DeleteHook:  hooks.function,
-		Tags:        tags,
+		Option:         opt,
+		Config:         cfg,
+		Broker:         st.Broker,
+		Archive:        archives.provisioner,
+		NetworkPath:    networkPath,
+		DeleteHook:     hooks.function,
+		RoleDeleteHook: hooks.roles,
+		Tags:           tags,
 	})
 	if err != nil {
 		return nil, err
@@ -145,6 +146,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		ListenerArchive: archives.listener,
 		Prerequisites:   slices.Concat(networkPath, st.Provisioner.Members()),
 		DeleteHook:      hooks.mapping,
+		RoleDeleteHook:  hooks.roles,
 		Tags:            tags,
 	})
 	if err != nil {
@@ -154,10 +156,12 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	return st, nil
 }
 
-// eniHooks wait, after deletion, for the network interfaces Lambda made in the VPC.
+// eniHooks wait for the network interfaces Lambda made in the VPC.
 type eniHooks struct {
-	mapping  *pulumi.ResourceHook // the ESM's interfaces
-	function *pulumi.ResourceHook // the VPC-attached provisioner's interfaces
+	mapping  *pulumi.ResourceHook // after the ESM's deletion: its interfaces
+	function *pulumi.ResourceHook // after the VPC-attached provisioner's deletion: its interfaces
+	group    *pulumi.ResourceHook // before the broker's group's deletion: any Lambda interface carrying it
+	roles    *pulumi.ResourceHook // before the functions' roles' deletion: the same, the group found by its tags
 }
 
 // registerENIHooks registers the hooks where the option puts interfaces in a VPC; a public
@@ -179,7 +183,17 @@ func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 	if err != nil {
 		return eniHooks{}, err
 	}
-	return eniHooks{mapping: mapping, function: function}, nil
+	hooks := eniHooks{mapping: mapping, function: function}
+	if !cfg.Option().OwnBrokerGroup() {
+		// The default VPC's default group is shared with other workloads: a wait on it could
+		// wait for interfaces that are not this stack's.
+		return hooks, nil
+	}
+	if hooks.group, err = eniwait.NewGroupHook(ctx, ProjectName+"-wait-group-enis", settings); err != nil {
+		return eniHooks{}, err
+	}
+	hooks.roles, err = eniwait.NewTaggedGroupsHook(ctx, ProjectName+"-wait-role-enis", settings, stackTags(ctx, cfg))
+	return hooks, err
 }
 
 // createsEndpoints is false only where the user stated, and the look-up proved, that the
@@ -227,14 +241,21 @@ func stackOutputs(st *Stack) pulumi.Map {
 	return out
 }
 
-// resourceTags are applied to every taggable resource: the project's own, then the user's.
-func resourceTags(ctx *pulumi.Context, cfg Config) pulumi.StringMap {
-	tags := map[string]string{
+// stackTags are the project's own tags, which tell this stack's resources from any other's.
+func stackTags(ctx *pulumi.Context, cfg Config) map[string]string {
+	return map[string]string{
 		"project":     ProjectName,
 		"stack":       ctx.Stack(),
 		"networkMode": string(cfg.NetworkMode),
 	}
+}
+
+// resourceTags are applied to every taggable resource: the user's and the project's own
+// (validate refuses user tags with the project's keys).
+func resourceTags(ctx *pulumi.Context, cfg Config) pulumi.StringMap {
+	tags := map[string]string{}
 	maps.Copy(tags, cfg.Tags)
+	maps.Copy(tags, stackTags(ctx, cfg))
 	return pulumi.ToStringMap(tags)
 }
 

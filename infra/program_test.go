@@ -103,6 +103,7 @@ func TestShippedStacks(t *testing.T) {
 			checkListenerRole(t, m, tc)
 			checkMapping(t, m, tc)
 			checkProvisioner(t, m, tc)
+			checkDeletionGuards(t, m, tc)
 			checkComponents(t, m)
 			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
 			checkOutputs(t, outputs, tc)
@@ -456,6 +457,45 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 
 // checkComponents asserts that every resource has a component as parent (none hangs off the
 // stack) and that the four components exist where the option needs them.
+// checkDeletionGuards: where the broker has a group of its own, that group waits before its
+// deletion for every Lambda interface carrying it, and so do the roles and policies Lambda
+// removes them with (a rerun of a destroy whose mapping wait failed depends on it). In the
+// default VPC, the broker's reported group is left alone.
+func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
+	t.Helper()
+	var wantGroup, wantRole []string
+	if tc.dedicatedSG {
+		wantGroup, wantRole = []string{"rabbitmq-esm-wait-group-enis"}, []string{"rabbitmq-esm-wait-role-enis"}
+	}
+	if tc.dedicatedSG {
+		sg, err := m.One("aws:ec2/securityGroup:SecurityGroup", "broker-sg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sg.BeforeDeleteHooks, wantGroup) {
+			t.Errorf("broker group before-delete hooks = %v, want %v", sg.BeforeDeleteHooks, wantGroup)
+		}
+	}
+	for _, typ := range []string{"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"} {
+		for _, r := range m.ByType(typ) {
+			if !slices.Equal(r.BeforeDeleteHooks, wantRole) {
+				t.Errorf("%s %s before-delete hooks = %v, want %v", typ, r.Name, r.BeforeDeleteHooks, wantRole)
+			}
+		}
+	}
+	broker, err := m.One("aws:mq/broker:Broker", "broker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIgnore []string
+	if tc.lookedUpVPC {
+		wantIgnore = []string{"securityGroups"}
+	}
+	if !slices.Equal(broker.IgnoreChanges, wantIgnore) {
+		t.Errorf("broker ignoreChanges = %v, want %v", broker.IgnoreChanges, wantIgnore)
+	}
+}
+
 func checkComponents(t *testing.T, m *offline.Account) {
 	t.Helper()
 	for _, r := range m.All() {

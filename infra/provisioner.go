@@ -27,6 +27,10 @@ type ProvisionerArgs struct {
 	// DeleteHook runs after the VPC-attached function is deleted, until its network
 	// interfaces are gone; nil outside a VPC. Default: none.
 	DeleteHook *pulumi.ResourceHook
+	// RoleDeleteHook runs before the function's role and policy are deleted, until no
+	// interface Lambda made remains in the broker's own security group: Lambda removes them
+	// with that role. Default: none.
+	RoleDeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
@@ -97,6 +101,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 		},
 		vpcConfig:        vpcConfig,
 		deleteHook:       args.DeleteHook,
+		roleDeleteHook:   args.RoleDeleteHook,
 		timeoutSeconds:   60,
 		memoryMB:         256,
 		logRetentionDays: cfg.LogRetentionDays,
