@@ -1,0 +1,161 @@
+package aws
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
+	"rabbitmq-esm/testsupport/standin"
+	"rabbitmq-esm/testsupport/standin/cloud"
+)
+
+func provider(t *testing.T) *standin.Provider {
+	t.Helper()
+	t.Setenv(cloud.EnvDir, t.TempDir())
+	return New()
+}
+
+func props(m map[string]any) resource.PropertyMap { return resource.NewPropertyMapFromMap(m) }
+
+func create(t *testing.T, p *standin.Provider, typ, name string, in map[string]any) (string, resource.PropertyMap, error) {
+	t.Helper()
+	checked, err := p.Check(context.Background(), plugin.CheckRequest{Type: tokens.Type("aws:" + typ), Name: name, News: props(in), RandomSeed: []byte(name)})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(checked.Failures) > 0 {
+		return "", nil, &checkError{checked.Failures}
+	}
+	res, err := p.Create(context.Background(), plugin.CreateRequest{Type: tokens.Type("aws:" + typ), Name: name, Properties: checked.Properties})
+	return string(res.ID), res.Properties, err
+}
+
+type checkError struct{ failures []plugin.CheckFailure }
+
+func (e *checkError) Error() string {
+	var parts []string
+	for _, f := range e.failures {
+		parts = append(parts, string(f.Property)+": "+f.Reason)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// rabbit is a valid private broker in the default VPC, as defaultvpc creates it.
+func rabbit(name string) map[string]any {
+	return map[string]any{"brokerName": name, "engineType": "RabbitMQ", "engineVersion": "3.13", "hostInstanceType": "mq.t3.micro",
+		"deploymentMode": "SINGLE_INSTANCE", "publiclyAccessible": false, "autoMinorVersionUpgrade": true,
+		"users": []any{map[string]any{"username": "esmadmin", "password": "Aa1!aaaaaaaaaaaa"}}}
+}
+
+func TestBrokerNamesAreUniqueInTheAccount(t *testing.T) {
+	p := provider(t)
+	if _, _, err := create(t, p, "mq/broker:Broker", "a", rabbit("orders")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := create(t, p, "mq/broker:Broker", "b", rabbit("orders")); err == nil || !strings.Contains(err.Error(), "ConflictException") {
+		t.Fatalf("a second broker named orders: %v", err)
+	}
+}
+
+// TestDefaultVPCBrokerDrifts models the day-two trap: the default group read back is a diff on
+// the next plan unless ignored, and the update it plans is refused.
+func TestDefaultVPCBrokerDrifts(t *testing.T) {
+	p := provider(t)
+	in := rabbit("orders")
+	id, outs, err := create(t, p, "mq/broker:Broker", "b", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := standin.Strs(outs, "securityGroups"); len(got) != 1 || got[0] != cloud.DefaultSGID {
+		t.Fatalf("securityGroups read back: %v", got)
+	}
+	diff := func(ignore ...string) plugin.DiffResult {
+		d, err := p.Diff(context.Background(), plugin.DiffRequest{Type: cloud.TypeBroker, ID: resource.ID(id),
+			OldInputs: props(in), OldOutputs: outs, NewInputs: props(in), IgnoreChanges: ignore})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := diff(); d.Changes != plugin.DiffSome || len(d.ChangedKeys) != 1 || d.ChangedKeys[0] != "securityGroups" || len(d.ReplaceKeys) != 0 {
+		t.Fatalf("second plan: %+v; want an update of securityGroups", d)
+	}
+	if d := diff("securityGroups"); d.Changes != plugin.DiffNone {
+		t.Fatalf("second plan with ignoreChanges: %+v", d)
+	}
+	_, err = p.Update(context.Background(), plugin.UpdateRequest{Type: cloud.TypeBroker, ID: resource.ID(id), OldInputs: props(in), OldOutputs: outs, NewInputs: props(in)})
+	if err == nil || !strings.Contains(err.Error(), "Changing security groups is not supported for RabbitMQ brokers") {
+		t.Fatalf("the update was not refused: %v", err)
+	}
+}
+
+func TestDiffFollowsTheProviderSchema(t *testing.T) {
+	p := provider(t)
+	base := rabbit("orders")
+	_, outs, err := create(t, p, "mq/broker:Broker", "b", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := func(key string, v any) plugin.DiffResult {
+		news := props(base)
+		news["securityGroups"] = outs["securityGroups"]
+		news[resource.PropertyKey(key)] = resource.NewPropertyValue(v)
+		d, err := p.Diff(context.Background(), plugin.DiffRequest{Type: cloud.TypeBroker, OldOutputs: outs, NewInputs: news})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := changed("brokerName", "other"); len(d.ReplaceKeys) != 1 {
+		t.Errorf("a new broker name does not replace: %+v", d)
+	}
+	if d := changed("hostInstanceType", "mq.m5.large"); d.Changes != plugin.DiffSome || len(d.ReplaceKeys) != 0 {
+		t.Errorf("a new instance type is not an update: %+v", d)
+	}
+	if d := changed("users", []any{map[string]any{"username": "esmadmin", "password": "Bb2!bbbbbbbbbbbb"}}); d.Changes != plugin.DiffNone {
+		t.Errorf("a new password shows a diff, but the provider ignores RabbitMQ users: %+v", d)
+	}
+}
+
+func TestUnknownInputsAndTypesFailLoudly(t *testing.T) {
+	p := provider(t)
+	in := rabbit("orders")
+	in["brokerNmae"] = "typo"
+	if _, _, err := create(t, p, "mq/broker:Broker", "b", in); err == nil || !strings.Contains(err.Error(), "brokerNmae is not an input") {
+		t.Errorf("an unknown input passed Check: %v", err)
+	}
+	if _, _, err := create(t, p, "sqs/queue:Queue", "q", map[string]any{}); err == nil || !strings.Contains(err.Error(), "not modelled") {
+		t.Errorf("an unknown type passed: %v", err)
+	}
+	if _, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:iam/getRole:getRole"}); err == nil {
+		t.Error("an unknown data source was answered")
+	}
+}
+
+func TestPendingChangesWaitForTheMaintenanceWindow(t *testing.T) {
+	p := provider(t)
+	in := rabbit("orders")
+	id, outs, err := create(t, p, "mq/broker:Broker", "b", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	news := props(in)
+	news["securityGroups"] = outs["securityGroups"]
+	news["hostInstanceType"] = resource.NewStringProperty("mq.m5.large")
+	up, err := p.Update(context.Background(), plugin.UpdateRequest{Type: cloud.TypeBroker, ID: resource.ID(id), OldOutputs: outs, NewInputs: news})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := standin.Str(up.Properties, "hostInstanceType"); got != "mq.t3.micro" {
+		t.Errorf("without applyImmediately the broker reports %s at once", got)
+	}
+	news["applyImmediately"] = resource.NewBoolProperty(true)
+	up, err = p.Update(context.Background(), plugin.UpdateRequest{Type: cloud.TypeBroker, ID: resource.ID(id), OldOutputs: outs, NewInputs: news})
+	if err != nil || standin.Str(up.Properties, "hostInstanceType") != "mq.m5.large" {
+		t.Errorf("with applyImmediately: %v, %v", standin.Str(up.Properties, "hostInstanceType"), err)
+	}
+}

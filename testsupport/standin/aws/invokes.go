@@ -1,0 +1,154 @@
+package aws
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"rabbitmq-esm/testsupport/standin"
+	"rabbitmq-esm/testsupport/standin/cloud"
+)
+
+// invokes are the data sources the program calls, answered from the account. Filters the
+// stand-in does not model are refused rather than ignored.
+func invokes() map[string]*standin.Invoke {
+	return map[string]*standin.Invoke{
+		"aws:index/getRegion:getRegion": {Args: aws.GetRegionArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
+			return map[string]any{"name": cloud.Region, "id": cloud.Region, "description": "US East (N. Virginia)",
+				"endpoint": "ec2." + cloud.Region + ".amazonaws.com"}, nil
+		}},
+		"aws:index/getAvailabilityZones:getAvailabilityZones": {Args: aws.GetAvailabilityZonesArgs{}, Call: getAvailabilityZones},
+		"aws:ec2/getVpcEndpointService:getVpcEndpointService": {Args: ec2.LookupVpcEndpointServiceArgs{}, Call: getVpcEndpointService},
+		"aws:ec2/getVpc:getVpc":                               {Args: ec2.LookupVpcArgs{}, Call: getVpc},
+		"aws:ec2/getSubnets:getSubnets":                       {Args: ec2.GetSubnetsArgs{}, Call: getSubnets},
+		"aws:ec2/getSecurityGroup:getSecurityGroup":           {Args: ec2.LookupSecurityGroupArgs{}, Call: getSecurityGroup},
+		"aws:ec2/getVpcEndpoint:getVpcEndpoint":               {Args: ec2.LookupVpcEndpointArgs{}, Call: getVpcEndpoint},
+	}
+}
+
+// filters reads the filters argument, refusing names outside allowed.
+func filters(args resource.PropertyMap, allowed ...string) (map[string][]string, error) {
+	out := map[string][]string{}
+	list, _ := standin.Plain(args["filters"]).([]any)
+	for _, f := range list {
+		m, _ := f.(map[string]any)
+		name, _ := m["name"].(string)
+		if !slices.Contains(allowed, name) {
+			return nil, fmt.Errorf("the stand-in does not model the filter %q (modelled: %s)", name, strings.Join(allowed, ", "))
+		}
+		values, _ := m["values"].([]any)
+		out[name] = append(out[name], strs(values)...)
+	}
+	return out, nil
+}
+
+func getAvailabilityZones(_ *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	f, err := filters(args, "opt-in-status")
+	if err != nil {
+		return nil, err
+	}
+	if s := standin.Str(args, "state"); s != "" && s != "available" {
+		return map[string]any{"id": cloud.Region, "names": []any{}}, nil
+	}
+	if v, ok := f["opt-in-status"]; ok && !slices.Contains(v, "opt-in-not-required") {
+		return map[string]any{"id": cloud.Region, "names": []any{}}, nil
+	}
+	ids := make([]any, len(cloud.Zones))
+	for i := range cloud.Zones {
+		ids[i] = fmt.Sprintf("use1-az%d", i+1)
+	}
+	return map[string]any{"id": cloud.Region, "names": toAny(cloud.Zones), "zoneIds": ids, "groupNames": []any{cloud.Region}}, nil
+}
+
+func getVpcEndpointService(_ *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	name := standin.Str(args, "serviceName")
+	dns, ok := endpointServices[name]
+	if !ok {
+		return nil, fmt.Errorf("no matching EC2 VPC Endpoint Service found (%s)", name)
+	}
+	if t := standin.Str(args, "serviceType"); t != "" && t != "Interface" {
+		return nil, fmt.Errorf("no matching EC2 VPC Endpoint Service found (%s, type %s)", name, t)
+	}
+	return map[string]any{"id": name, "serviceName": name, "serviceType": "Interface", "serviceId": "vpce-svc-" + standin.Hash(name)[:12],
+		"availabilityZones": toAny(cloud.ServiceZones), "privateDnsName": dns, "owner": "amazon", "acceptanceRequired": false,
+		"baseEndpointDnsNames": []any{dns}, "vpcEndpointPolicySupported": true}, nil
+}
+
+func getVpc(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	var v *cloud.Resource
+	switch {
+	case standin.Bool(args, "default"):
+		v = st.FindOne(cloud.TypeVPC, func(r *cloud.Resource) bool { return r.Bool("default") })
+	case standin.Str(args, "id") != "":
+		v = st.Get(standin.Str(args, "id"))
+	default:
+		return nil, fmt.Errorf("the stand-in models getVpc by default or id only")
+	}
+	if v == nil {
+		return nil, fmt.Errorf("no matching EC2 VPC found")
+	}
+	return map[string]any{"id": v.ID, "arn": arn("ec2", "vpc/"+v.ID), "cidrBlock": v.Str("cidrBlock"), "default": v.Bool("default"),
+		"enableDnsSupport": v.Bool("enableDnsSupport"), "enableDnsHostnames": v.Bool("enableDnsHostnames"), "state": "available",
+		"ownerId": cloud.AccountID}, nil
+}
+
+func getSubnets(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	f, err := filters(args, "vpc-id", "default-for-az", "availability-zone")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range st.Find(cloud.TypeSubnet, nil) {
+		if matches(f["vpc-id"], s.Str("vpcId")) && matches(f["availability-zone"], s.Str("availabilityZone")) &&
+			matches(f["default-for-az"], fmt.Sprint(s.Bool("defaultForAz"))) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+}
+
+func matches(values []string, have string) bool {
+	return values == nil || slices.Contains(values, have)
+}
+
+func getSecurityGroup(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	sg := st.FindOne(cloud.TypeSecurityGroup, func(r *cloud.Resource) bool {
+		return (standin.Str(args, "vpcId") == "" || r.Str("vpcId") == standin.Str(args, "vpcId")) &&
+			(standin.Str(args, "name") == "" || r.Str("name") == standin.Str(args, "name")) &&
+			(standin.Str(args, "id") == "" || r.ID == standin.Str(args, "id"))
+	})
+	if sg == nil {
+		return nil, fmt.Errorf("no matching EC2 Security Group found")
+	}
+	return map[string]any{"id": sg.ID, "arn": arn("ec2", "security-group/"+sg.ID), "name": sg.Str("name"), "vpcId": sg.Str("vpcId"),
+		"description": sg.Str("description")}, nil
+}
+
+func getVpcEndpoint(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	if s := standin.Str(args, "state"); s != "" && s != "available" {
+		return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
+	}
+	ep := st.FindOne(cloud.TypeVPCEndpoint, func(r *cloud.Resource) bool {
+		return (standin.Str(args, "vpcId") == "" || r.Str("vpcId") == standin.Str(args, "vpcId")) &&
+			(standin.Str(args, "serviceName") == "" || r.Str("serviceName") == standin.Str(args, "serviceName"))
+	})
+	if ep == nil {
+		return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
+	}
+	return map[string]any{"id": ep.ID, "arn": arn("ec2", "vpc-endpoint/"+ep.ID), "vpcId": ep.Str("vpcId"), "serviceName": ep.Str("serviceName"),
+		"state": "available", "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface",
+		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds"))}, nil
+}
