@@ -1,7 +1,7 @@
 # Every command a user or CI runs. `make help` lists them.
 #
 #   make up STACK=isolated     deploy one option (works with no Pulumi Cloud account)
-#   make test                  every offline test, real-broker tests included
+#   make test                  every test: the real Pulumi CLI against a stand-in AWS, a real RabbitMQ
 #
 STACK ?=
 # Extra pulumi flags, e.g. ARGS="--yes" or ARGS="--target ..."
@@ -9,10 +9,10 @@ ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy test bench integration build smoke plan diagrams lint
+.PHONY: help up preview destroy test engine-test bench integration build smoke plan diagrams lint
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-9s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
 up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet).
 	@scripts/pulumi.sh up "$(STACK)" $(ARGS)
@@ -23,8 +23,12 @@ preview: ## Show what `make up` would change for STACK.
 destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 	@scripts/pulumi.sh destroy "$(STACK)" $(ARGS)
 
-test: ## Run every offline test; starts a local RabbitMQ for the real-broker tests.
-	@broker_env="$$(scripts/test-broker.sh)" && eval "$$broker_env" && go test -count=1 ./...
+test: ## Run every test: the real Pulumi CLI on every stack (built into .build/ once), the data path on a local RabbitMQ.
+	@cli_dir="$$(scripts/build-pulumi.sh)" && broker_env="$$(scripts/test-broker.sh)" && eval "$$broker_env" && \
+		PULUMI_CLI_DIR="$$cli_dir" go test -count=1 -timeout 60m ./...
+
+engine-test: ## The real-engine suite alone, step by step: the real Pulumi CLI deploys, changes and destroys every stack.
+	@cli_dir="$$(scripts/build-pulumi.sh)" && PULUMI_CLI_DIR="$$cli_dir" go test -count=1 -timeout 60m -v -run TestRealEngine ./enginetest/
 
 bench: ## Measure the listener: per-message cost against its floor, and the binary's cold start.
 	@go test -run '^$$' -bench . -benchmem -count 5 ./listener/...

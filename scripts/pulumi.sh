@@ -37,6 +37,18 @@ for tool in pulumi go; do
   fi
 done
 
+# Resource hooks wait out Lambda's network interfaces; only from v3.238.0 does a failed hook
+# stop a deployment instead of being a warning (pulumi/pulumi#22935).
+readonly min_pulumi=3.238.0
+found="$(pulumi version 2>/dev/null || true)"
+found="${found#v}"
+if [ -z "$found" ] || [ "$(printf '%s\n%s\n' "$min_pulumi" "$found" | sort -V | head -n1)" != "$min_pulumi" ]; then
+  echo "error: this project needs the Pulumi CLI $min_pulumi or later, found ${found:-none}: its deletion hooks must stop a" >&2
+  echo "deployment when Lambda's network interfaces outlive the wait, which older CLIs only warn about (pulumi/pulumi#22935)." >&2
+  echo "Upgrade the CLI (https://www.pulumi.com/docs/install/), or build the pinned one: scripts/build-pulumi.sh" >&2
+  exit 1
+fi
+
 cd "$root"
 create_flags=()
 if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then

@@ -14,6 +14,7 @@ import (
 // fakePulumi records each call's arguments and backend environment, and answers `whoami` as
 // logged in or not.
 const fakePulumi = `#!/usr/bin/env bash
+if [ "$1" = version ]; then echo "${FAKE_PULUMI_VERSION-v3.274.1}"; exit 0; fi
 echo "$* | backend=${PULUMI_BACKEND_URL:-} passfile=${PULUMI_CONFIG_PASSPHRASE_FILE:-}" >> "$FAKE_PULUMI_LOG"
 if [ "$1" = whoami ]; then [ "$FAKE_LOGGED_IN" = yes ]; exit; fi
 exit 0
@@ -43,6 +44,11 @@ func project(t *testing.T) string {
 
 func runScript(t *testing.T, dir string, loggedIn bool, args ...string) (calls []string, stderr string, err error) {
 	t.Helper()
+	return runScriptWith(t, dir, loggedIn, nil, args...)
+}
+
+func runScriptWith(t *testing.T, dir string, loggedIn bool, env []string, args ...string) (calls []string, stderr string, err error) {
+	t.Helper()
 	bin := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(fakePulumi), 0o700); err != nil { //nolint:gosec // G306: the stand-in must be executable
 		t.Fatal(err)
@@ -53,6 +59,7 @@ func runScript(t *testing.T, dir string, loggedIn bool, args ...string) (calls [
 	if loggedIn {
 		cmd.Env = append(cmd.Env, "FAKE_LOGGED_IN=yes")
 	}
+	cmd.Env = append(cmd.Env, env...)
 	var errOut strings.Builder
 	cmd.Stderr = &errOut
 	err = cmd.Run()
@@ -108,5 +115,22 @@ func TestUnknownStackIsRefused(t *testing.T) {
 	_, stderr, err := runScript(t, project(t), false, "up", "private")
 	if err == nil || !strings.Contains(stderr, `no stack "private"`) || !strings.Contains(stderr, "isolated nat") {
 		t.Errorf("err %v, stderr %q", err, stderr)
+	}
+}
+
+func TestCLIOlderThanTheHooksNeedIsRefused(t *testing.T) {
+	for _, version := range []string{"v3.237.9", "v3.99.0", ""} {
+		calls, stderr, err := runScriptWith(t, project(t), false, []string{"FAKE_PULUMI_VERSION=" + version}, "up", "isolated")
+		if err == nil || !strings.Contains(stderr, "needs the Pulumi CLI 3.238.0 or later") || !strings.Contains(stderr, "scripts/build-pulumi.sh") {
+			t.Errorf("CLI %q: err %v, stderr %q", version, err, stderr)
+		}
+		if len(calls) > 0 && calls[0] != "" {
+			t.Errorf("CLI %q: the script went on to run %v", version, calls)
+		}
+	}
+	for _, version := range []string{"v3.238.0", "v3.274.1", "v4.0.0"} {
+		if _, stderr, err := runScriptWith(t, project(t), false, []string{"FAKE_PULUMI_VERSION=" + version}, "preview", "isolated"); err != nil {
+			t.Errorf("CLI %s refused: %v %s", version, err, stderr)
+		}
 	}
 }

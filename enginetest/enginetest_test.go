@@ -1,0 +1,350 @@
+// Package enginetest is the real-engine suite: the real Pulumi CLI and Go language host
+// (scripts/build-pulumi.sh) run the program on every shipped stack file, against the stand-in
+// AWS of testsupport/standin, through the commands a user runs (scripts/pulumi.sh, which
+// `make up/preview/destroy` call). Mocks cannot show what this shows: the CLI's config
+// validation, the engine's diffs and replacements, resource hooks and the delete order.
+package enginetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rabbitmq-esm/testsupport/standin/cloud"
+)
+
+// shippedStacks are the stack files the project ships, one per networking option.
+var shippedStacks = []string{"public", "defaultvpc", "nat", "isolated", "publicsubnet"}
+
+// linger is how long the stand-in keeps a deleted mapping's (or function's) interfaces: long
+// enough that every hook must wait through at least one poll that still finds them.
+const linger = 3 * time.Second
+
+const pulumiSh = "scripts/pulumi.sh"
+
+func TestRealEngine(t *testing.T) {
+	h := newHarness(t)
+	defer func() { t.Logf("real-engine suite, step by step:\n%s", h.table()) }()
+
+	t.Run("config", h.configAsTheCLISeesIt)
+	for _, stack := range shippedStacks {
+		t.Run(stack, func(t *testing.T) { h.lifecycle(t, stack) })
+	}
+	t.Run("rerun-after-failed-wait", h.rerunAfterFailedWait)
+}
+
+// configAsTheCLISeesIt runs the CLI on broken copies of a stack file: the CLI's own schema
+// check and the program's validation each speak to the user, and nothing is created.
+func (h *harness) configAsTheCLISeesIt(t *testing.T) {
+	cases := []struct {
+		stack, extra string
+		want         string
+	}{
+		{"broken-type", "  rabbitmq-esm:networkMode: isolated\n  rabbitmq-esm:batchSize: many\n",
+			"Stack 'broken-type' with configuration key 'batchSize' must be of type 'integer'"},
+		{"broken-missing", "",
+			"Stack 'broken-missing' is missing configuration value 'networkMode'"},
+		{"broken-unknown", "  rabbitmq-esm:networkMode: isolated\n  rabbitmq-esm:batchsize: 10\n",
+			`rabbitmq-esm:batchsize = "10": is not a setting of this project; did you mean batchSize?`},
+		{"broken-other-option", "  rabbitmq-esm:networkMode: isolated\n  rabbitmq-esm:natGateways: OnePerAz\n",
+			`rabbitmq-esm:natGateways = "OnePerAz": applies only to networkMode nat, not to isolated; remove it from this stack`},
+		{"broken-range", "  rabbitmq-esm:networkMode: isolated\n  rabbitmq-esm:batchSize: 0\n",
+			`rabbitmq-esm:batchSize = "0": must be a whole number from 1 to 10000`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.stack, func(t *testing.T) {
+			acct := h.newAccount(t, linger)
+			file := filepath.Join(h.project, "Pulumi."+tc.stack+".yaml")
+			if err := os.WriteFile(file, []byte("config:\n  aws:region: us-east-1\n"+tc.extra), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := h.run(t, acct, tc.stack, "up --yes (refused)", pulumiSh, "up", tc.stack, "--yes", "--skip-preview")
+			if r.err == nil {
+				t.Fatalf("the CLI accepted the broken stack:\n%s", tail(r.out, 40))
+			}
+			if !strings.Contains(r.out, tc.want) {
+				t.Errorf("the user does not see %q:\n%s", tc.want, tail(r.out, 40))
+			}
+			if n := len(acct.view(t).Events); n != 0 {
+				t.Errorf("%d changes reached the account before the refusal", n)
+			}
+		})
+	}
+}
+
+// lifecycle is what a user does with one option over its life.
+func (h *harness) lifecycle(t *testing.T, stack string) {
+	acct := h.newAccount(t, linger)
+	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
+	hooks := stack != "public" // a public broker's mapping and provisioner make no interfaces
+
+	r := run("preview", pulumiSh, "preview", stack).must(t, "preview")
+	if !strings.Contains(r.out, "to create") || len(acct.view(t).Events) != 0 {
+		t.Fatalf("the preview did not just plan creations:\n%s", tail(r.out, 30))
+	}
+	run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
+	st := acct.view(t)
+	mapping := st.FindOne(cloud.TypeEventSourceMapping, nil)
+	if mapping == nil || st.FindOne(cloud.TypeBroker, nil) == nil {
+		t.Fatal("up left no broker or no mapping in the account")
+	}
+	if got := len(mappingENIs(st, mapping.ID)); hooks != (got > 0) {
+		t.Fatalf("the mapping has %d interfaces in the VPC; want them exactly for a private broker", got)
+	}
+	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the second preview")
+	h.checkState(t, acct, stack)
+
+	// An in-place change.
+	run("config set batchSize 50", "pulumi", "config", "set", "rabbitmq-esm:batchSize", "50", "--stack", stack).must(t, "config set")
+	ops := h.previewSteps(t, acct, stack, "preview --json (batchSize 50)")
+	if want := map[string][]string{"rabbitmq-esm-events-mapping": {"update"}}; !equalOps(ops, want) {
+		t.Fatalf("changing batchSize plans %v, want %v", ops, want)
+	}
+	run("up (batchSize 50)", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up with batchSize 50")
+	if b := acct.view(t).Get(mapping.ID).Props["batchSize"]; b != 50.0 {
+		t.Fatalf("the mapping's batch size is %v after the update, want 50", b)
+	}
+	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the preview after the update")
+
+	// A replacing change: the mapping goes first (delete before replace) and its hook waits
+	// out its interfaces before anything it depended on changes.
+	run("config set queueName orders", "pulumi", "config", "set", "rabbitmq-esm:queueName", "orders", "--stack", stack).must(t, "config set")
+	ops = h.previewSteps(t, acct, stack, "preview --json (queueName orders)")
+	if !slices.Contains(ops["rabbitmq-esm-events-mapping"], "replace") || !slices.Contains(ops["rabbitmq-esm-provisioner-declare"], "replace") {
+		t.Fatalf("changing queueName plans %v; want the mapping and the declaration replaced", ops)
+	}
+	calls := len(acct.ec2.Calls())
+	run("up (queueName orders)", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up with queueName orders")
+	st = acct.view(t)
+	replaced := st.FindOne(cloud.TypeEventSourceMapping, nil)
+	if replaced == nil || replaced.ID == mapping.ID || replaced.Str("queues") != "orders" {
+		t.Fatalf("the mapping was not replaced by one on queue orders: %+v", replaced)
+	}
+	if hooks {
+		assertWaited(t, acct.ec2.Calls()[calls:], esmPrefix(mapping.ID))
+	}
+	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the preview after the replacement")
+
+	if hooks {
+		r := run("destroy without --run-program (refused)", "pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack)
+		if r.err == nil || !strings.Contains(r.out, "--run-program") {
+			t.Fatalf("the engine did not refuse a destroy without --run-program:\n%s", tail(r.out, 20))
+		}
+		if acct.view(t).Get(replaced.ID) == nil {
+			t.Fatal("the refused destroy deleted the mapping")
+		}
+	}
+	calls = len(acct.ec2.Calls())
+	run("destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
+	if hooks {
+		assertWaited(t, acct.ec2.Calls()[calls:], esmPrefix(replaced.ID))
+	}
+	assertEmpty(t, acct.view(t))
+	run("stack rm", "pulumi", "stack", "rm", "--yes", "--stack", stack).must(t, "stack rm")
+}
+
+// rerunAfterFailedWait: the engine removes a mapping from the state even when its after-delete
+// hook fails, so a rerun of the destroy cannot wait for that mapping again. The rerun must
+// still wait until no Lambda interface uses the broker's security group before deleting it,
+// the subnets or the roles Lambda removes the interfaces with.
+func (h *harness) rerunAfterFailedWait(t *testing.T) {
+	const stack = "isolated-slow"
+	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi.isolated.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(h.project, "Pulumi."+stack+".yaml")
+	if err := os.WriteFile(file, append(shipped, "  rabbitmq-esm:eniWaitTimeoutMinutes: 1\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acct := h.newAccount(t, linger)
+	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
+	run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
+	mapping := acct.view(t).FindOne(cloud.TypeEventSourceMapping, nil)
+
+	// Lambda takes longer than the wait allows (a minute): the first destroy stops at the hook,
+	// and the interfaces vanish while the second one waits.
+	acct.setLinger(t, 80*time.Second)
+	r := run("destroy (the mapping's wait times out)", pulumiSh, "destroy", stack, "--yes", "--skip-preview")
+	if r.err == nil || !strings.Contains(r.out, "still exist after") {
+		t.Fatalf("the first destroy did not stop at the timed-out wait:\n%s", tail(r.out, 40))
+	}
+	export := h.run(t, acct, stack, "stack export", "pulumi", "stack", "export", "--stack", stack).must(t, "stack export")
+	if strings.Contains(export.out, "aws:lambda/eventSourceMapping:EventSourceMapping") {
+		t.Fatal("the mapping is still in the state: the engine was expected to drop it after its failed hook")
+	}
+	if len(mappingENIs(acct.view(t), mapping.ID)) == 0 {
+		t.Fatal("the mapping's interfaces are already gone: the scenario did not arise")
+	}
+
+	acct.setLinger(t, linger)
+	calls := len(acct.ec2.Calls())
+	run("destroy again (waits via the security group)", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "the second destroy")
+	st := acct.view(t)
+	assertEmpty(t, st)
+	found := false
+	for _, c := range acct.ec2.Calls()[calls:] {
+		found = found || (len(c.Filters["group-id"]) > 0 && len(c.Found) > 0)
+	}
+	if !found {
+		t.Error("the second destroy never saw the leftover interfaces through the security group: it did not wait for them")
+	}
+}
+
+// checkState reads the state as `pulumi stack export` writes it: no duplicate URNs, every
+// resource in a component of the project, and the admin password nowhere in plain text.
+func (h *harness) checkState(t *testing.T, acct *account, stack string) {
+	t.Helper()
+	plain := h.run(t, acct, stack, "stack export", "pulumi", "stack", "export", "--stack", stack).must(t, "stack export")
+	revealed := h.run(t, acct, stack, "stack export --show-secrets", "pulumi", "stack", "export", "--show-secrets", "--stack", stack).must(t, "stack export")
+	var doc struct {
+		Deployment struct {
+			Resources []struct {
+				URN     string         `json:"urn"`
+				Type    string         `json:"type"`
+				Parent  string         `json:"parent"`
+				Outputs map[string]any `json:"outputs"`
+			} `json:"resources"`
+		} `json:"deployment"`
+	}
+	if err := json.Unmarshal([]byte(revealed.stdout), &doc); err != nil {
+		t.Fatalf("stack export: %v", err)
+	}
+	urns := map[string]string{}
+	password := ""
+	for _, r := range doc.Deployment.Resources {
+		if _, dup := urns[r.URN]; dup {
+			t.Errorf("duplicate URN %s", r.URN)
+		}
+		urns[r.URN] = r.Type
+		if r.Type == "random:index/randomPassword:RandomPassword" {
+			password = secretPlaintext(r.Outputs["result"])
+		}
+	}
+	for _, r := range doc.Deployment.Resources {
+		switch {
+		case r.Type == "pulumi:pulumi:Stack" || strings.HasPrefix(r.Type, "pulumi:providers:"):
+		case r.Parent == "":
+			t.Errorf("%s has no parent", r.URN)
+		case urns[r.Parent] == "pulumi:pulumi:Stack" && !strings.HasPrefix(r.Type, "rabbitmq-esm:infra:"):
+			t.Errorf("%s sits directly under the stack, outside every component", r.URN)
+		case urns[r.Parent] == "":
+			t.Errorf("%s names a parent that is not in the state", r.URN)
+		}
+	}
+	if len(password) < 12 {
+		t.Fatalf("no admin password found in the state (got %q)", password)
+	}
+	if strings.Contains(plain.stdout, password) {
+		t.Error("the admin password appears in plain text in the state")
+	}
+	var anyDoc any
+	_ = json.Unmarshal([]byte(revealed.stdout), &anyDoc)
+	if paths := plainOccurrences(anyDoc, password, "$"); len(paths) > 0 {
+		t.Errorf("the admin password is held outside a secret at %s", strings.Join(paths, ", "))
+	}
+	outputs := h.run(t, acct, stack, "stack output --show-secrets", "pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack).must(t, "stack output")
+	if strings.Contains(outputs.out, password) {
+		t.Error("a stack output holds the admin password")
+	}
+}
+
+// secretPlaintext returns the plaintext of a revealed secret value.
+func secretPlaintext(v any) string {
+	m, _ := v.(map[string]any)
+	text, _ := m["plaintext"].(string)
+	var s string
+	if json.Unmarshal([]byte(text), &s) == nil {
+		return s
+	}
+	return text
+}
+
+// plainOccurrences lists the paths where needle appears outside a secret envelope.
+func plainOccurrences(v any, needle, path string) []string {
+	switch x := v.(type) {
+	case string:
+		if strings.Contains(x, needle) {
+			return []string{path}
+		}
+	case []any:
+		var out []string
+		for i, e := range x {
+			out = append(out, plainOccurrences(e, needle, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return out
+	case map[string]any:
+		if _, secret := x["4dabf18193072939515e22adb298388d"]; secret {
+			return nil
+		}
+		var out []string
+		for k, e := range x {
+			out = append(out, plainOccurrences(e, needle, path+"."+k)...)
+		}
+		return out
+	}
+	return nil
+}
+
+func esmPrefix(uuid string) string { return "AWS Lambda VPC ENI-armq-" + cloud.AccountID + "-" + uuid }
+
+func mappingENIs(st *cloud.State, uuid string) []*cloud.ENI {
+	var out []*cloud.ENI
+	for _, e := range st.LiveENIs(time.Now()) {
+		if strings.HasPrefix(e.Description, esmPrefix(uuid)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// assertWaited checks the hook polled EC2 for the interfaces, saw them, and stopped when they
+// were gone.
+func assertWaited(t *testing.T, calls []cloud.EC2Call, prefix string) {
+	t.Helper()
+	var seen []int
+	for _, c := range calls {
+		if slices.Contains(c.Filters["description"], prefix+"*") {
+			seen = append(seen, len(c.Found))
+		}
+	}
+	if len(seen) < 2 || seen[0] == 0 || seen[len(seen)-1] != 0 {
+		t.Fatalf("the wait for %s* polled EC2 %d times, finding %v interfaces: want it to find them, wait, and end when none remain",
+			prefix, len(seen), seen)
+	}
+}
+
+// assertEmpty checks a destroy left nothing of the stack's in the account: only what AWS
+// hands over with a new account, and no interface at all.
+func assertEmpty(t *testing.T, st *cloud.State) {
+	t.Helper()
+	seeded := map[string]bool{}
+	for id := range cloud.Seeded().Resources {
+		seeded[id] = true
+	}
+	for id, r := range st.Resources {
+		if !seeded[id] && !r.Bool("main") {
+			t.Errorf("destroy left %s %s", r.Type, id)
+		}
+	}
+	for _, e := range st.LiveENIs(time.Now()) {
+		t.Errorf("destroy left the interface %s (%q, orphaned %v)", e.ID, e.Description, e.Orphaned)
+	}
+}
+
+func equalOps(got, want map[string][]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			return false
+		}
+	}
+	return true
+}
