@@ -106,7 +106,9 @@ func TestOrphanedInterfacesNeverVanish(t *testing.T) {
 // TestReach: the stand-in's diagnosis follows routes, endpoints and security group rules.
 func TestReach(t *testing.T) {
 	st := Seeded()
-	put := func(typ, id string, props map[string]any) { st.Resources[id] = &Resource{Type: typ, ID: id, Props: props} }
+	put := func(typ, id string, props map[string]any) {
+		st.Resources[id] = &Resource{Type: typ, ID: id, Props: props}
+	}
 	put(TypeVPC, "vpc-1", map[string]any{"cidrBlock": "10.0.0.0/16", "enableDnsSupport": true, "enableDnsHostnames": true})
 	put(TypeSubnet, "subnet-1", map[string]any{"vpcId": "vpc-1", "cidrBlock": "10.0.0.0/24", "availabilityZone": "us-east-1a"})
 	put(TypeSecurityGroup, "sg-b", map[string]any{"vpcId": "vpc-1"})
