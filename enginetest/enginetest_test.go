@@ -60,7 +60,7 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 		t.Run(tc.stack, func(t *testing.T) {
 			acct := h.newAccount(t, linger)
 			file := filepath.Join(h.project, "Pulumi."+tc.stack+".yaml")
-			if err := os.WriteFile(file, []byte("config:\n  aws:region: us-east-1\n"+tc.extra), 0o644); err != nil {
+			if err := os.WriteFile(file, []byte("config:\n  aws:region: us-east-1\n"+tc.extra), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			r := h.run(t, acct, tc.stack, "up --yes (refused)", pulumiSh, "up", tc.stack, "--yes", "--skip-preview")
@@ -159,7 +159,7 @@ func (h *harness) rerunAfterFailedWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(h.project, "Pulumi."+stack+".yaml")
-	if err := os.WriteFile(file, append(shipped, "  rabbitmq-esm:eniWaitTimeoutMinutes: 1\n"...), 0o644); err != nil {
+	if err := os.WriteFile(file, append(shipped, "  rabbitmq-esm:eniWaitTimeoutMinutes: 1\n"...), 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
 		t.Fatal(err)
 	}
 	acct := h.newAccount(t, linger)

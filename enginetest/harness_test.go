@@ -50,7 +50,7 @@ func newHarness(t *testing.T) *harness {
 	if cliDir == "" {
 		cliDir = filepath.Join(repo, ".build", "pulumi", "bin")
 	}
-	if _, err := os.Stat(filepath.Join(cliDir, "pulumi")); err != nil {
+	if _, err := os.Stat(filepath.Join(cliDir, "pulumi")); err != nil { //nolint:gosec // G703: the CLI directory the suite was pointed at
 		msg := fmt.Sprintf("\n\n*** THE REAL-ENGINE SUITE DID NOT RUN: no Pulumi CLI in %s.\n*** Build it with scripts/build-pulumi.sh "+
 			"(about 10 minutes cold), or run `make test`, which does.\n\n", cliDir)
 		if os.Getenv("CI") == "true" {
@@ -62,11 +62,11 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{repo: repo, cliDir: cliDir, project: filepath.Join(tmp, "project"), pluginDir: filepath.Join(tmp, "plugins"),
 		backend: filepath.Join(tmp, "state"), home: filepath.Join(tmp, "pulumi-home")}
 	for _, dir := range []string{h.project, h.pluginDir, h.backend, h.home} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			t.Fatal(err)
 		}
 	}
-	build := exec.Command("go", "build", "-o", h.pluginDir+string(os.PathSeparator), "./testsupport/standin/cmd/...")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", h.pluginDir+string(os.PathSeparator), "./testsupport/standin/cmd/...") //nolint:gosec // G204: the suite's own temp dir
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the stand-in plugins: %v\n%s", err, out)
@@ -79,7 +79,7 @@ func newHarness(t *testing.T) *harness {
 // ignored), so the CLI writes its stack files there, not in the repository.
 func (h *harness) copyProject(t *testing.T) {
 	t.Helper()
-	list := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	list := exec.CommandContext(t.Context(), "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	list.Dir = h.repo
 	out, err := list.Output()
 	if err != nil {
@@ -91,15 +91,15 @@ func (h *harness) copyProject(t *testing.T) {
 		if err != nil || !info.Mode().IsRegular() {
 			continue // deleted in the work tree
 		}
-		data, err := os.ReadFile(src)
+		data, err := os.ReadFile(src) //nolint:gosec // G304: a file git lists in the repository
 		if err != nil {
 			t.Fatal(err)
 		}
 		dst := filepath.Join(h.project, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil {
+		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil { //nolint:gosec // G703: inside the suite's temp copy
 			t.Fatal(err)
 		}
 	}
@@ -155,7 +155,7 @@ func (h *harness) run(t *testing.T, acct *account, stack, name string, args ...s
 	if name0 == "pulumi" {
 		name0 = filepath.Join(h.cliDir, "pulumi") // exec looks a bare name up on the test's PATH, not the command's
 	}
-	cmd := exec.Command(name0, args[1:]...)
+	cmd := exec.CommandContext(t.Context(), name0, args[1:]...) //nolint:gosec // G204: the suite runs the commands a user runs
 	cmd.Dir = h.project
 	cmd.Env = append(os.Environ(),
 		"PATH="+h.pluginDir+string(os.PathListSeparator)+h.cliDir+string(os.PathListSeparator)+os.Getenv("PATH"),

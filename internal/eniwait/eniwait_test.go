@@ -296,7 +296,7 @@ func TestGroupHooks(t *testing.T) {
 		}
 		api.calls, api.tagged = nil, nil
 		if err := roles.Callback(&pulumi.ResourceHookArgs{Name: "role"}); err != nil || len(api.calls) != 0 {
-			return fmt.Errorf("with no tagged group left the roles' wait polled %d times (%v)", len(api.calls), err)
+			return fmt.Errorf("with no tagged group left the roles' wait polled %d times (%w)", len(api.calls), err)
 		}
 		if _, err := NewTaggedGroupsHook(ctx, "no-tags", settings, nil); err == nil {
 			return errors.New("a tagged-groups hook without tags was accepted")

@@ -31,9 +31,6 @@ func brokerKind() *standin.Kind {
 		Validate:   validateBroker,
 		Create:     createBroker,
 		Update:     updateBroker,
-		Delete: func(op *standin.Op, old *cloud.Resource) error {
-			return nil
-		},
 	}
 }
 

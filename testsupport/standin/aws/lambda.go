@@ -143,7 +143,7 @@ func mappingKind() *standin.Kind {
 			return f
 		},
 		Create: createMapping,
-		Update: func(op *standin.Op, old *cloud.Resource) error {
+		Update: func(op *standin.Op, _ *cloud.Resource) error {
 			if lookupFunction(op.St, standin.Str(op.Inputs, "functionName")) == nil {
 				return standin.Errorf("ResourceNotFoundException", "Function not found: %s", standin.Str(op.Inputs, "functionName"))
 			}

@@ -109,7 +109,7 @@ func newVpc(ctx *pulumi.Context, name string, args vpcArgs, opts pulumi.Resource
 	_, hasPrivate := tiers["Private"]
 	// awsx's own validation.
 	if strategy != "None" && (!hasPublic || !hasPrivate) {
-		return nil, fmt.Errorf("If NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared. The private subnet creates the need for a NAT Gateway, and the public subnet is required to host the NAT Gateway resource")
+		return nil, fmt.Errorf("awsx:ec2:Vpc %s: if NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared", name)
 	}
 	cidr := "10.0.0.0/16"
 	if args.CidrBlock != nil {
@@ -256,8 +256,15 @@ func subnetBlock(block netip.Prefix, newBits, index int) (netip.Prefix, error) {
 	if size > 28 {
 		return netip.Prefix{}, fmt.Errorf("the VPC block %s is too small for its subnets", block)
 	}
-	base := block.Masked().Addr().As4()
-	n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-	n += uint32(index) << (32 - size)
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), size), nil
+	addr := block.Masked().Addr()
+	// Step over index blocks of the subnet size, address by address through the block size.
+	step := netip.PrefixFrom(addr, size)
+	for range index {
+		last := step.Addr()
+		for range 1 << (32 - size) {
+			last = last.Next()
+		}
+		step = netip.PrefixFrom(last, size)
+	}
+	return step, nil
 }

@@ -147,7 +147,7 @@ func Open(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("%s is not set: the stand-in AWS keeps its account in that directory", EnvDir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil { //nolint:gosec // G703: the directory the test run chose
 		return nil, err
 	}
 	return &Store{dir: dir}, nil
@@ -186,7 +186,7 @@ func (s *Store) View(fn func(*State)) error {
 }
 
 func (s *Store) locked(fn func() error) error {
-	f, err := os.OpenFile(filepath.Join(s.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *Store) save(st *State) error {
 		return err
 	}
 	tmp := s.path() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, s.path())

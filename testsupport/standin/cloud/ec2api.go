@@ -136,10 +136,10 @@ func (a *EC2API) describeSecurityGroups(w http.ResponseWriter, r *http.Request) 
 			ok := true
 			for name, values := range filters {
 				var have string
-				switch {
-				case name == "group-id":
+				switch name {
+				case "group-id":
 					have = g.ID
-				case name == "vpc-id":
+				case "vpc-id":
 					have = g.Str("vpcId")
 				default:
 					have, _ = tags[strings.TrimPrefix(name, "tag:")].(string)

@@ -193,7 +193,9 @@ func (st *State) addressIn(subnetID string, n int) netip.Addr {
 	if err != nil {
 		return netip.Addr{}
 	}
-	a := prefix.Addr().As4()
-	a[3] += byte(n)
-	return netip.AddrFrom4(a)
+	addr := prefix.Addr()
+	for range n {
+		addr = addr.Next()
+	}
+	return addr
 }
