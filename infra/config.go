@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"rabbitmq-esm/internal/rabbitops"
 )
 
 // ProjectName is the Pulumi project name; it namespaces every setting ("rabbitmq-esm:batchSize").
@@ -369,7 +371,7 @@ func (c Config) validate() []*SettingError {
 	case strings.EqualFold(c.AdminUsername, "guest"):
 		bad("adminUsername", c.AdminUsername, "is reserved by RabbitMQ; choose another name")
 	}
-	if msg := queueNameProblem(c.QueueName); msg != "" {
+	if msg := rabbitops.QueueNameProblem(c.QueueName); msg != "" {
 		bad("queueName", c.QueueName, msg)
 	}
 	if len(c.VirtualHost) == 0 || len(c.VirtualHost) > 255 || strings.ContainsFunc(c.VirtualHost, isControl) {
@@ -407,17 +409,6 @@ func (c Config) validate() []*SettingError {
 	return p
 }
 
-func queueNameProblem(name string) string {
-	switch {
-	case name == "" || len(name) > 255:
-		return "must be 1-255 bytes"
-	case strings.HasPrefix(name, "amq."):
-		return "must not start with amq. (RabbitMQ reserves that prefix)"
-	case strings.ContainsFunc(name, isControl):
-		return "must not contain control characters"
-	}
-	return ""
-}
 
 // reservedTagKeys are the tags the program puts on every resource (stackTags).
 var reservedTagKeys = []string{"project", "stack", "networkMode"}

@@ -34,6 +34,8 @@ var invalidConfigs = []struct {
 	{"username with a colon", "public", map[string]string{"adminUsername": "ad:min"}, "adminUsername", "ad:min"},
 	{"queue name reserved", "public", map[string]string{"queueName": "amq.events"}, "queueName", "amq.events"},
 	{"queue name empty", "public", map[string]string{"queueName": ""}, "queueName", `""`},
+	// The provisioner names the dead-letter exchange and queue <queue>.dlx and <queue>.dlq.
+	{"queue name too long for its dead-letter names", "public", map[string]string{"queueName": strings.Repeat("q", 252)}, "queueName", strings.Repeat("q", 252)},
 	{"virtual host empty", "public", map[string]string{"virtualHost": ""}, "virtualHost", `""`},
 	{"batch size zero", "public", map[string]string{"batchSize": "0"}, "batchSize", `"0"`},
 	{"batch size too large", "public", map[string]string{"batchSize": "10001"}, "batchSize", "10001"},

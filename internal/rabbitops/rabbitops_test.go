@@ -207,3 +207,19 @@ func waitDepth(t *testing.T, conn *amqp.Connection, queue string, want int) {
 	}
 	t.Fatalf("queue %s holds %d messages, want %d", queue, depth(t, conn, queue), want)
 }
+
+// TestQueueNameRule is the rule the program applies before deploying and the provisioner
+// before declaring: the dead-letter names must fit RabbitMQ's 255 bytes too.
+func TestQueueNameRule(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"events": true, strings.Repeat("q", 251): true, strings.Repeat("q", 252): false,
+		"": false, "amq.events": false, "ev\nents": false,
+	} {
+		if got := QueueNameProblem(name) == ""; got != ok {
+			t.Errorf("queue name %.20q (%d bytes): accepted %v, want %v", name, len(name), got, ok)
+		}
+		if err := (Topology{Queue: name, VHost: "/", DeliveryLimit: 5}).Validate(); (err == nil) != ok {
+			t.Errorf("topology with queue %.20q: %v", name, err)
+		}
+	}
+}

@@ -24,14 +24,29 @@ func (t Topology) DeadLetterExchange() string { return t.Queue + ".dlx" }
 // DeadLetterQueue keeps them for inspection or replay.
 func (t Topology) DeadLetterQueue() string { return t.Queue + ".dlq" }
 
+// MaxQueueName is the longest queue name the topology takes: RabbitMQ's limit of 255 bytes,
+// less the suffix of the dead-letter exchange and queue named after it.
+const MaxQueueName = 255 - len(".dlx")
+
+// QueueNameProblem says what is wrong with a queue name, or "". The Pulumi program checks it
+// before it creates anything and the provisioner before it declares anything: one rule.
+func QueueNameProblem(name string) string {
+	switch {
+	case name == "" || len(name) > MaxQueueName:
+		return fmt.Sprintf("must be 1-%d bytes (RabbitMQ allows 255, and the dead-letter exchange and queue add .dlx and .dlq)", MaxQueueName)
+	case strings.HasPrefix(name, "amq."):
+		return "must not start with amq. (RabbitMQ reserves that prefix)"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "must not contain control characters"
+	}
+	return ""
+}
+
 // Validate checks the topology before anything is declared.
 func (t Topology) Validate() error {
 	var problems []string
-	if t.Queue == "" || len(t.Queue) > 250 {
-		problems = append(problems, fmt.Sprintf("queue name %q must be 1-250 bytes (the .dlx/.dlq names add 4)", t.Queue))
-	}
-	if strings.HasPrefix(t.Queue, "amq.") {
-		problems = append(problems, fmt.Sprintf("queue name %q must not start with amq.", t.Queue))
+	if p := QueueNameProblem(t.Queue); p != "" {
+		problems = append(problems, fmt.Sprintf("queue name %q %s", t.Queue, p))
 	}
 	if t.VHost == "" {
 		problems = append(problems, "virtual host must not be empty")
