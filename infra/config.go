@@ -187,7 +187,7 @@ func settings() []setting {
 			c.LogMessageBodies = v
 			return nil
 		}},
-		{key: "eniWaitTimeoutMinutes", schemaType: "integer", schemaDefault: "20", parse: func(c *Config, raw string) error {
+		{key: "eniWaitTimeoutMinutes", schemaType: "integer", schemaDefault: "45", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.ENIWaitTimeoutMinutes)
 		}},
 		{key: "tags", schemaType: "object", schemaDefault: "{}", parse: func(c *Config, raw string) error {

@@ -116,7 +116,7 @@ func TestDefaults(t *testing.T) {
 		cfg.BrokerName != "rabbitmq-esm-isolated" || cfg.AdminUsername != "esmadmin" || cfg.QueueName != "events" ||
 		cfg.VirtualHost != "/" || cfg.BatchSize != 100 || cfg.MaxBatchingWindowSeconds != nil || cfg.VPCCidr != "10.0.0.0/16" ||
 		cfg.AvailabilityZones != 2 || cfg.NATGateways != NATSingle || cfg.DefaultVPCEndpoints != EndpointsCreate ||
-		cfg.LogRetentionDays != 14 || cfg.LogMessageBodies || len(cfg.Tags) != 0 {
+		cfg.LogRetentionDays != 14 || cfg.LogMessageBodies || len(cfg.Tags) != 0 || cfg.ENIWaitTimeoutMinutes != 45 {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
 	cluster, err := ParseConfig("nat", map[string]string{ProjectName + ":networkMode": "nat", ProjectName + ":deploymentMode": "CLUSTER_MULTI_AZ"})

@@ -49,7 +49,8 @@ func FunctionDescriptionPrefix(functionName string) string {
 
 // Options tune Wait. Zero values take the defaults.
 type Options struct {
-	// Timeout is how long to wait in all. Default 20 minutes: Lambda usually needs a few.
+	// Timeout is how long to wait in all. Default 45 minutes: Lambda usually needs a few, up to
+	// ~35 at P99 (the Terraform provider waits at least 45).
 	Timeout time.Duration
 	// InitialDelay between polls, doubled up to MaxDelay. Defaults 5 s and 30 s.
 	InitialDelay, MaxDelay time.Duration
@@ -65,7 +66,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.Timeout == 0 {
-		o.Timeout = 20 * time.Minute
+		o.Timeout = 45 * time.Minute
 	}
 	if o.InitialDelay == 0 {
 		o.InitialDelay = 5 * time.Second

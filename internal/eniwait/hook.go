@@ -19,7 +19,7 @@ type HookSettings struct {
 	Region string
 	// Profile of the stack (aws:profile). Empty: the default credential chain.
 	Profile string
-	// Timeout of the wait. Default 20 minutes.
+	// Timeout of the wait. Default 45 minutes.
 	Timeout time.Duration
 	// NewClient makes the EC2 client for a region. Default: aws-sdk-go-v2 with Profile.
 	NewClient func(ctx context.Context, region string) (API, error)
