@@ -306,11 +306,29 @@ func (c *Config) applyDefaults() {
 
 // defaultInstanceType is the cheapest type for the deployment mode: mq.t3.micro runs
 // SINGLE_INSTANCE only.
+// defaultInstanceType is the cheapest type Amazon MQ runs the engine and deployment mode on:
+// RabbitMQ 4 runs only on mq.m7g (mq.m7g.medium is for testing, like mq.t3.micro for 3.13),
+// and mq.t3.micro runs SINGLE_INSTANCE only.
 func defaultInstanceType(c *Config) string {
-	if c.DeploymentMode == ClusterMultiAZ {
+	switch {
+	case engineMajor(c.EngineVersion) >= 4 && c.DeploymentMode == ClusterMultiAZ:
+		return "mq.m7g.large"
+	case engineMajor(c.EngineVersion) >= 4:
+		return "mq.m7g.medium"
+	case c.DeploymentMode == ClusterMultiAZ:
 		return "mq.m5.large"
 	}
 	return "mq.t3.micro"
+}
+
+// engineMajor is the major version of a valid engine version, 0 for an invalid one.
+func engineMajor(version string) int {
+	m := engineVersionRE.FindStringSubmatch(version)
+	if len(m) != 3 {
+		return 0
+	}
+	major, _ := strconv.Atoi(m[1])
+	return major
 }
 
 const (
@@ -349,14 +367,22 @@ func (c Config) validate() []*SettingError {
 		}
 	}
 
-	if c.DeploymentMode != SingleInstance && c.DeploymentMode != ClusterMultiAZ {
+	switch {
+	case c.DeploymentMode != SingleInstance && c.DeploymentMode != ClusterMultiAZ:
 		bad("deploymentMode", string(c.DeploymentMode), "must be SINGLE_INSTANCE or CLUSTER_MULTI_AZ")
+	case known && c.DeploymentMode == ClusterMultiAZ && opt.VPC == VPCDefault:
+		// CreateBroker requires subnets for a private cluster, and this option gives none.
+		bad("deploymentMode", string(c.DeploymentMode), "is not available with networkMode defaultvpc: Amazon MQ needs subnets for a private "+
+			"cluster, and defaultvpc gives it none (it lets Amazon MQ place the broker); use SINGLE_INSTANCE, or networkMode isolated or nat for a cluster")
 	}
 	switch {
 	case !instanceTypePattern.MatchString(c.InstanceType):
 		bad("instanceType", c.InstanceType, "must be an Amazon MQ instance type such as mq.t3.micro, mq.m5.large or mq.m7g.large")
 	case c.InstanceType == "mq.t3.micro" && c.DeploymentMode == ClusterMultiAZ:
 		bad("instanceType", c.InstanceType, "supports SINGLE_INSTANCE only; use mq.m5.large or larger for CLUSTER_MULTI_AZ (or set deploymentMode to SINGLE_INSTANCE)")
+	case engineMajor(c.EngineVersion) >= 4 && !strings.HasPrefix(c.InstanceType, "mq.m7g."):
+		bad("instanceType", c.InstanceType, fmt.Sprintf("cannot run RabbitMQ %s: Amazon MQ runs RabbitMQ 4 on mq.m7g instance types only "+
+			"(mq.m7g.medium, mq.m7g.large, ...); leave instanceType unset to get one, or set engineVersion to 3.13", c.EngineVersion))
 	}
 	if m := engineVersionRE.FindStringSubmatch(c.EngineVersion); len(m) != 3 || !atLeast(m[1], m[2], 3, 13) {
 		bad("engineVersion", c.EngineVersion, "must be a RabbitMQ major.minor version of 3.13 or later, such as 3.13 or 4.2: "+

@@ -21,9 +21,12 @@ var invalidConfigs = []struct {
 	{"missing networkMode", "nat", map[string]string{"networkMode": ""}, "networkMode", `""`},
 	{"unknown networkMode", "nat", map[string]string{"networkMode": "private"}, "networkMode", "private"},
 	{"networkMode in wrong case", "nat", map[string]string{"networkMode": "NAT"}, "networkMode", "NAT"},
+	{"cluster in the default VPC", "defaultvpc", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ"}, "deploymentMode", "CLUSTER_MULTI_AZ"},
 	{"unknown deploymentMode", "nat", map[string]string{"deploymentMode": "ACTIVE_STANDBY_MULTI_AZ"}, "deploymentMode", "ACTIVE_STANDBY_MULTI_AZ"},
 	{"t3.micro cluster", "nat", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "instanceType": "mq.t3.micro"}, "instanceType", "mq.t3.micro"},
 	{"instance type without mq prefix", "public", map[string]string{"instanceType": "t3.micro"}, "instanceType", "t3.micro"},
+	{"RabbitMQ 4 on t3.micro", "public", map[string]string{"engineVersion": "4.2", "instanceType": "mq.t3.micro"}, "instanceType", "mq.t3.micro"},
+	{"RabbitMQ 4 on m5", "nat", map[string]string{"engineVersion": "4.3", "instanceType": "mq.m5.large"}, "instanceType", "mq.m5.large"},
 	{"engine version too old", "public", map[string]string{"engineVersion": "3.12"}, "engineVersion", "3.12"},
 	{"engine version with patch", "public", map[string]string{"engineVersion": "3.13.7"}, "engineVersion", "3.13.7"},
 	{"engine version not a number", "public", map[string]string{"engineVersion": "latest"}, "engineVersion", "latest"},
@@ -119,9 +122,16 @@ func TestDefaults(t *testing.T) {
 		cfg.LogRetentionDays != 14 || cfg.LogMessageBodies || len(cfg.Tags) != 0 || cfg.ENIWaitTimeoutMinutes != 45 {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
-	cluster, err := ParseConfig("nat", map[string]string{ProjectName + ":networkMode": "nat", ProjectName + ":deploymentMode": "CLUSTER_MULTI_AZ"})
-	if err != nil || cluster.InstanceType != "mq.m5.large" {
-		t.Errorf("a cluster's default instance type = %q (%v), want mq.m5.large", cluster.InstanceType, err)
+	// The default instance type follows the deployment mode and the engine version.
+	for _, tc := range []struct{ mode, engine, want string }{
+		{"SINGLE_INSTANCE", "3.13", "mq.t3.micro"}, {"CLUSTER_MULTI_AZ", "3.13", "mq.m5.large"},
+		{"SINGLE_INSTANCE", "4.2", "mq.m7g.medium"}, {"CLUSTER_MULTI_AZ", "4.3", "mq.m7g.large"},
+	} {
+		cfg, err := ParseConfig("nat", map[string]string{ProjectName + ":networkMode": "nat",
+			ProjectName + ":deploymentMode": tc.mode, ProjectName + ":engineVersion": tc.engine})
+		if err != nil || cfg.InstanceType != tc.want {
+			t.Errorf("%s on RabbitMQ %s: default instance type %q (%v), want %s", tc.mode, tc.engine, cfg.InstanceType, err, tc.want)
+		}
 	}
 }
 
