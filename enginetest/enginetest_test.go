@@ -130,6 +130,24 @@ func (h *harness) lifecycle(t *testing.T, stack string) {
 	}
 	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the preview after the replacement")
 
+	// New credentials: Amazon MQ returns no RabbitMQ users and the provider ignores changes to
+	// them, so only a new broker takes them; it can be created only once the old one, whose
+	// name is unique in the account, is gone. The diagnosis reruns and logs in with them.
+	oldBroker := st.FindOne(cloud.TypeBroker, nil)
+	run("config set adminUsername opsadmin", "pulumi", "config", "set", "rabbitmq-esm:adminUsername", "opsadmin", "--stack", stack).must(t, "config set")
+	run("up (adminUsername opsadmin)", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up with new credentials")
+	st = acct.view(t)
+	newBroker := st.FindOne(cloud.TypeBroker, nil)
+	if newBroker == nil || newBroker.ID == oldBroker.ID || newBroker.Str("brokerName") != oldBroker.Str("brokerName") {
+		t.Fatalf("the broker was not replaced under its name: before %s, after %+v", oldBroker.ID, newBroker)
+	}
+	diagnosis := h.run(t, acct, stack, "stack output diagnosis", "pulumi", "stack", "output", "diagnosis", "--stack", stack).must(t, "stack output")
+	if !strings.Contains(diagnosis.stdout, `AMQPS login as \"opsadmin\"`) {
+		t.Fatalf("the diagnosis did not rerun with the new credentials: %s", diagnosis.stdout)
+	}
+	replaced = st.FindOne(cloud.TypeEventSourceMapping, nil)
+	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the preview after the new credentials")
+
 	if hooks {
 		r := run("destroy without --run-program (refused)", "pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack)
 		if r.err == nil || !strings.Contains(r.out, "--run-program") {

@@ -8,6 +8,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// brokerTimeout bounds each create, update and delete of the broker.
+const brokerTimeout = "90m"
+
 // Ports the broker serves. Amazon MQ for RabbitMQ accepts AMQP only over TLS.
 const (
 	AMQPSPort = 5671
@@ -54,6 +57,9 @@ type Broker struct {
 	// SecurityGroupID is the group the broker's endpoints and the ESM's interfaces carry: the
 	// dedicated group in a new VPC, the default group in the default VPC, empty when public.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// CredentialsVersion is the id of the secret version holding the credentials: it changes
+	// whenever they do (and the broker is replaced with them).
+	CredentialsVersion pulumi.StringOutput `pulumi:"credentialsVersion"`
 	// SubnetIDs are the subnets of the broker's endpoints, where the ESM places its interfaces:
 	// the ones given, or the default subnet Amazon MQ chose in the default VPC.
 	SubnetIDs pulumi.StringArrayOutput `pulumi:"subnetIds"`
@@ -111,6 +117,10 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		DeploymentMode:          pulumi.String(string(cfg.DeploymentMode)),
 		PubliclyAccessible:      pulumi.Bool(opt.PublicBroker),
 		AutoMinorVersionUpgrade: pulumi.Bool(true), // required for RabbitMQ 3.13 and later
+		// Without it, a change of engine version, instance type or logs waits for the
+		// maintenance window, and every up until then shows the same change again. With it the
+		// broker restarts to apply the change.
+		ApplyImmediately: pulumi.Bool(true),
 		Logs:                    &mq.BrokerLogsArgs{General: pulumi.Bool(true)},
 		Users: mq.BrokerUserArray{&mq.BrokerUserArgs{
 			Username: pulumi.String(cfg.AdminUsername),
@@ -128,9 +138,25 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		brokerArgs.SecurityGroups = pulumi.StringArray{sg.ID()}
 		brokerArgs.SubnetIds = brokerSubnets(args.Network.TierSubnetIDs, cfg.DeploymentMode)
 	}
-	// The secret version is a dependency so that the broker never exists with credentials the
-	// ESM cannot read yet.
-	brokerOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{secretVersion})}
+	brokerOpts := []pulumi.ResourceOption{parent,
+		// The secret version is a dependency so that the broker never exists with credentials
+		// the ESM cannot read yet.
+		pulumi.DependsOn([]pulumi.Resource{secretVersion}),
+		// Amazon MQ returns no RabbitMQ users and the provider ignores changes to them, so new
+		// credentials (a new secret version) reach only a new broker: replace it with them.
+		pulumi.ReplacementTrigger(secretVersion.ID()),
+		// The broker's name is fixed and unique in the account: a replacement can only be
+		// created once the old broker is gone.
+		pulumi.DeleteBeforeReplace(true),
+		// Creating, updating or deleting a RabbitMQ broker can outlast the provider's default
+		// 30 minutes in some regions (hashicorp/terraform-provider-aws#27035).
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: brokerTimeout, Update: brokerTimeout, Delete: brokerTimeout}),
+	}
+	if opt.OwnBrokerGroup() {
+		// RabbitMQ brokers refuse a security-group update ("Changing security groups is not
+		// supported for RabbitMQ brokers", hashicorp/terraform-provider-aws#33514): replace.
+		brokerOpts = append(brokerOpts, pulumi.ReplaceOnChanges([]string{"securityGroups"}))
+	}
 	if opt.VPC == VPCDefault {
 		// Given no subnets and no security groups, Amazon MQ places a private broker in the
 		// default VPC with its default security group, which admits all traffic from itself.
@@ -148,6 +174,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	b.ID = broker.ID().ToStringOutput()
 	b.Arn = broker.Arn
 	b.SecretArn = secret.Arn
+	b.CredentialsVersion = secretVersion.ID().ToStringOutput()
 	b.SubnetIDs = broker.SubnetIds
 	instance := broker.Instances.Index(pulumi.Int(0))
 	b.Endpoint = instance.Endpoints().Index(pulumi.Int(0))
@@ -159,6 +186,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		"amqpsEndpoint":        b.Endpoint,
 		"consoleUrl":           b.ConsoleURL,
 		"credentialsSecretArn": b.SecretArn,
+		"credentialsVersion":   b.CredentialsVersion,
 		"securityGroupId":      b.SecurityGroupID,
 		"subnetIds":            b.SubnetIDs,
 	})

@@ -494,6 +494,40 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 	if !slices.Equal(broker.IgnoreChanges, wantIgnore) {
 		t.Errorf("broker ignoreChanges = %v, want %v", broker.IgnoreChanges, wantIgnore)
 	}
+	checkBrokerDayTwo(t, broker, tc)
+	for _, suffix := range []string{"diagnose", "declare"} {
+		inv, err := m.One("aws:lambda/invocation:Invocation", suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := inv.Inputs["triggers"].ObjectValue()["credentials"]; !ok {
+			t.Errorf("the %s invocation does not rerun when the credentials change", suffix)
+		}
+	}
+}
+
+// checkBrokerDayTwo: the options that make later ups safe. A replacement deletes the old
+// broker first (its name is unique in the account), new credentials replace it (the provider
+// ignores RabbitMQ users), a security-group change replaces it (RabbitMQ refuses the update),
+// changes apply at once, and the timeouts outlast slow regions.
+func checkBrokerDayTwo(t *testing.T, broker offline.Resource, tc optionCase) {
+	t.Helper()
+	if !broker.DeleteBeforeReplace || !broker.ReplacementTrigger {
+		t.Errorf("broker deleteBeforeReplace %v, replacementTrigger %v; want both", broker.DeleteBeforeReplace, broker.ReplacementTrigger)
+	}
+	var wantReplace []string
+	if tc.dedicatedSG {
+		wantReplace = []string{"securityGroups"}
+	}
+	if !slices.Equal(broker.ReplaceOnChanges, wantReplace) {
+		t.Errorf("broker replaceOnChanges = %v, want %v", broker.ReplaceOnChanges, wantReplace)
+	}
+	if want := [3]string{"90m", "90m", "90m"}; broker.Timeouts != want {
+		t.Errorf("broker timeouts = %v, want %v", broker.Timeouts, want)
+	}
+	if !broker.Inputs["applyImmediately"].BoolValue() {
+		t.Error("broker changes wait for the maintenance window")
+	}
 }
 
 func checkComponents(t *testing.T, m *offline.Account) {

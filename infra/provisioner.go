@@ -115,6 +115,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	// and again when the broker, the queue's settings or the provisioner's code change.
 	triggers := pulumi.StringMap{
 		"broker":        args.Broker.Arn,
+		"credentials":   args.Broker.CredentialsVersion,
 		"queue":         pulumi.String(cfg.QueueName),
 		"virtualHost":   pulumi.String(cfg.VirtualHost),
 		"deliveryLimit": pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),

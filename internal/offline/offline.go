@@ -43,8 +43,12 @@ type Resource struct {
 	// AfterDeleteHooks and BeforeDeleteHooks are the names of the resource hooks bound to run
 	// after and before its deletion.
 	AfterDeleteHooks, BeforeDeleteHooks []string
-	// IgnoreChanges is the resource option of that name.
-	IgnoreChanges []string
+	// IgnoreChanges and ReplaceOnChanges are the resource options of those names.
+	IgnoreChanges, ReplaceOnChanges []string
+	// ReplacementTrigger is set when the resource has that option.
+	ReplacementTrigger bool
+	// Timeouts are the custom create, update and delete timeouts, "" where unset.
+	Timeouts [3]string
 }
 
 // Account implements pulumi.MockResourceMonitor. The zero value is ready to use.
@@ -137,6 +141,11 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.AfterDeleteHooks = rpc.GetHooks().GetAfterDelete()
 		r.BeforeDeleteHooks = rpc.GetHooks().GetBeforeDelete()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		r.ReplacementTrigger = rpc.GetReplacementTrigger() != nil
+		if ct := rpc.GetCustomTimeouts(); ct != nil {
+			r.Timeouts = [3]string{ct.GetCreate(), ct.GetUpdate(), ct.GetDelete()}
+		}
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
