@@ -121,7 +121,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		// maintenance window, and every up until then shows the same change again. With it the
 		// broker restarts to apply the change.
 		ApplyImmediately: pulumi.Bool(true),
-		Logs:                    &mq.BrokerLogsArgs{General: pulumi.Bool(true)},
+		Logs:             &mq.BrokerLogsArgs{General: pulumi.Bool(true)},
 		Users: mq.BrokerUserArray{&mq.BrokerUserArgs{
 			Username: pulumi.String(cfg.AdminUsername),
 			Password: password.Result,

@@ -435,7 +435,6 @@ func (c Config) validate() []*SettingError {
 	return p
 }
 
-
 // reservedTagKeys are the tags the program puts on every resource (stackTags).
 var reservedTagKeys = []string{"project", "stack", "networkMode"}
 
