@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -211,13 +212,15 @@ const (
 // SettingError is one invalid setting: the key as the user writes it, the value given, and
 // what is allowed.
 type SettingError struct {
-	Key     string
-	Value   string
-	Allowed string
+	// Namespace of the key; empty for this project's own.
+	Namespace string
+	Key       string
+	Value     string
+	Allowed   string
 }
 
 func (e *SettingError) Error() string {
-	return fmt.Sprintf("%s:%s = %q: %s", ProjectName, e.Key, e.Value, e.Allowed)
+	return fmt.Sprintf("%s:%s = %q: %s", cmp.Or(e.Namespace, ProjectName), e.Key, e.Value, e.Allowed)
 }
 
 // ConfigError lists every invalid setting of a stack at once, so a user fixes them in one go.
@@ -277,12 +280,36 @@ func ParseConfig(stack string, raw map[string]string) (Config, error) {
 		}
 	}
 	c.AWSRegion, c.AWSProfile = raw["aws:region"], raw["aws:profile"]
+	problems = append(problems, hookIdentityProblems(raw)...)
 	c.applyDefaults()
 	problems = append(problems, c.validate()...)
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Stack: stack, Problems: problems}
 	}
 	return c, nil
+}
+
+// hookIdentityKeys are the aws provider's settings that give it an identity the deletion
+// hooks, which call EC2 with aws-sdk-go-v2's default chain plus aws:region and aws:profile,
+// would not share: they would query another identity, and be refused or, worse, see no
+// interfaces and end the wait at once.
+var hookIdentityKeys = []string{"accessKey", "secretKey", "token", "assumeRole", "assumeRoles",
+	"assumeRoleWithWebIdentity", "sharedCredentialsFiles", "sharedConfigFiles"}
+
+func hookIdentityProblems(raw map[string]string) []*SettingError {
+	var p []*SettingError
+	for _, key := range hookIdentityKeys {
+		if value, set := raw["aws:"+key]; set {
+			if key == "secretKey" || key == "token" {
+				value = "[secret]"
+			}
+			p = append(p, &SettingError{Namespace: "aws", Key: key, Value: value,
+				Allowed: "is not supported: the deletion hooks that wait out Lambda's network interfaces call EC2 with the " +
+					"environment's credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_ROLE_ARN, SSO, ...) and aws:profile, " +
+					"and would act as another identity than the provider; set the identity there instead, where both use it"})
+		}
+	}
+	return p
 }
 
 // applyDefaults gives every key the stack did not set its schema default (as the CLI does),

@@ -98,6 +98,28 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 	}
 }
 
+// TestHookIdentityMustBeTheProviders: the deletion hooks call EC2 with the environment's
+// credentials and aws:profile; provider settings that would give the provider another identity
+// are refused before anything is registered.
+func TestHookIdentityMustBeTheProviders(t *testing.T) {
+	for key, value := range map[string]string{
+		"aws:assumeRoles": `[{"roleArn":"arn:aws:iam::123456789012:role/deployer"}]`,
+		"aws:accessKey":   "AKIAEXAMPLE",
+		"aws:secretKey":   "do-not-print-me",
+	} {
+		_, err := ParseConfig("nat", map[string]string{ProjectName + ":networkMode": "nat", key: value})
+		if err == nil || !strings.Contains(err.Error(), key+" = ") || !strings.Contains(err.Error(), "AWS_PROFILE") {
+			t.Errorf("%s accepted or not named: %v", key, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "do-not-print-me") {
+			t.Error("the error prints the secret key")
+		}
+	}
+	if _, err := ParseConfig("nat", map[string]string{ProjectName + ":networkMode": "nat", "aws:profile": "deploy", "aws:region": "eu-west-1"}); err != nil {
+		t.Errorf("aws:profile and aws:region, which the hooks honour, were refused: %v", err)
+	}
+}
+
 func TestAllProblemsReportedAtOnce(t *testing.T) {
 	_, err := ParseConfig("nat", map[string]string{
 		ProjectName + ":networkMode": "nat",
