@@ -54,6 +54,7 @@ var invalidConfigs = []struct {
 	{"availabilityZones on public", "public", map[string]string{"availabilityZones": "3"}, "availabilityZones", `"3"`},
 	{"availabilityZones zero", "isolated", map[string]string{"availabilityZones": "0"}, "availabilityZones", `"0"`},
 	{"availabilityZones more than the region offers", "isolated", map[string]string{"availabilityZones": "6"}, "availabilityZones", `"6"`},
+	{"nat zones beyond those with the services", "nat", map[string]string{"availabilityZones": "6"}, "availabilityZones", `"6"`},
 	{"natGateways on isolated", "isolated", map[string]string{"natGateways": "OnePerAz"}, "natGateways", "OnePerAz"},
 	{"natGateways unknown", "nat", map[string]string{"natGateways": "Two"}, "natGateways", "Two"},
 	{"defaultVpcEndpoints on nat", "nat", map[string]string{"defaultVpcEndpoints": "existing"}, "defaultVpcEndpoints", "existing"},
@@ -212,5 +213,26 @@ func TestRunReadsPulumiConfig(t *testing.T) {
 	}
 	if len(m.All()) != 0 {
 		t.Error("resources registered despite the invalid configuration")
+	}
+}
+
+// TestOneZoneRuleForEveryOption: whatever carries the ESM's calls, a new VPC's subnets go only
+// in zones that offer every service the ESM calls (us-east-1e offers none in the simulation).
+func TestOneZoneRuleForEveryOption(t *testing.T) {
+	for _, mode := range []string{"nat", "isolated", "publicsubnet"} {
+		m := &offline.Account{}
+		raw := map[string]string{"aws:region": "us-east-1", ProjectName + ":networkMode": mode, ProjectName + ":availabilityZones": "5"}
+		if _, err := run(t, mode, raw, m); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		vpc, err := m.One("awsx:ec2:Vpc", "network")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, z := range vpc.Inputs["availabilityZoneNames"].ArrayValue() {
+			if z.StringValue() == "us-east-1e" {
+				t.Errorf("%s places subnets in us-east-1e, which offers none of the services", mode)
+			}
+		}
 	}
 }

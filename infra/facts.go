@@ -51,11 +51,13 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 		return facts, nil
 	}
 
-	var serviceZones []string
-	if opt.NeedsInterfaceEndpoints() {
-		if serviceZones, err = endpointServiceZones(ctx, region.Name); err != nil {
-			return Facts{}, err
-		}
+	// One rule for every option with a VPC, whatever carries the ESM's calls: its subnets go
+	// only in zones that offer every service it calls. A zone without them may also lack
+	// Lambda's VPC networking, and with NAT it would hold an interface endpoint nobody can add
+	// later.
+	serviceZones, err := endpointServiceZones(ctx, region.Name)
+	if err != nil {
+		return Facts{}, err
 	}
 
 	switch opt.VPC {
@@ -99,10 +101,7 @@ func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string) ([]stri
 	if err != nil {
 		return nil, fmt.Errorf("looking up availability zones: %w", err)
 	}
-	zones := azs.Names
-	if serviceZones != nil {
-		zones = slices.DeleteFunc(slices.Clone(zones), func(z string) bool { return !slices.Contains(serviceZones, z) })
-	}
+	zones := slices.DeleteFunc(slices.Clone(azs.Names), func(z string) bool { return !slices.Contains(serviceZones, z) })
 	if len(zones) < cfg.AvailabilityZones {
 		return nil, &ConfigError{Stack: cfg.Stack, Problems: []*SettingError{{
 			Key: "availabilityZones", Value: fmt.Sprint(cfg.AvailabilityZones),
@@ -121,9 +120,7 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 	filters := []ec2.GetSubnetsFilter{
 		{Name: "vpc-id", Values: []string{vpc.Id}},
 		{Name: "default-for-az", Values: []string{"true"}},
-	}
-	if serviceZones != nil {
-		filters = append(filters, ec2.GetSubnetsFilter{Name: "availability-zone", Values: serviceZones})
+		{Name: "availability-zone", Values: serviceZones},
 	}
 	subnets, err := ec2.GetSubnets(ctx, &ec2.GetSubnetsArgs{Filters: filters})
 	if err != nil {
