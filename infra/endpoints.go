@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -16,6 +18,10 @@ type EndpointsArgs struct {
 	SubnetIDs pulumi.StringArrayInput
 	// ClientSecurityGroupID is the group the ESM's interfaces carry (the broker's group). Required.
 	ClientSecurityGroupID pulumi.StringInput
+	// VpcCIDRs are the VPC's IPv4 blocks, which the endpoints admit HTTPS from: with private
+	// DNS an endpoint answers for the whole VPC, so every workload in it (not only the ESM)
+	// now reaches STS, Secrets Manager and Lambda through it. Required.
+	VpcCIDRs []string
 	// ManageClientEgress adds the client group's HTTPS egress to the endpoints. False for the
 	// default VPC's default group, which already allows all egress and is not ours to change.
 	// Default: false.
@@ -55,6 +61,10 @@ func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ..
 	}
 	rules := []rule{{name: name + "-https-from-clients", group: sg.ID(), ingress: true, port: HTTPSPort, peerGroup: args.ClientSecurityGroupID,
 		description: "HTTPS from the ESM's interfaces (they carry the broker's group)"}}
+	for i, cidr := range args.VpcCIDRs {
+		rules = append(rules, rule{name: fmt.Sprintf("%s-https-from-vpc-%d", name, i+1), group: sg.ID(), ingress: true, port: HTTPSPort, peerCIDR: cidr,
+			description: "HTTPS from every workload of the VPC: private DNS sends all its STS, Secrets Manager and Lambda calls here"})
+	}
 	if args.ManageClientEgress {
 		rules = append(rules, rule{name: name + "-https-to-endpoints", group: args.ClientSecurityGroupID, port: HTTPSPort, peerGroup: sg.ID(),
 			description: "HTTPS from the ESM's interfaces to the STS, Secrets Manager and Lambda endpoints"})

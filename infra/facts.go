@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -32,6 +33,8 @@ type DefaultVPC struct {
 	// SubnetIDs are the default subnets (one per zone) in zones where the endpoint services
 	// are offered; the interface endpoints go there.
 	SubnetIDs []string
+	// CIDRs are the VPC's IPv4 blocks.
+	CIDRs []string
 	// SecurityGroupID is the VPC's default security group, which Amazon MQ gives the broker
 	// (and the ESM its interfaces) when the broker is created without security groups.
 	SecurityGroupID string
@@ -138,11 +141,20 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 	if err != nil {
 		return nil, fmt.Errorf("looking up the default security group of %s: %w", vpc.Id, err)
 	}
-	dv := &DefaultVPC{ID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), SecurityGroupID: sg.Id}
+	dv := &DefaultVPC{ID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), SecurityGroupID: sg.Id, CIDRs: []string{vpc.CidrBlock}}
+	for _, a := range vpc.CidrBlockAssociations {
+		if !slices.Contains(dv.CIDRs, a.CidrBlock) {
+			dv.CIDRs = append(dv.CIDRs, a.CidrBlock)
+		}
+	}
 	if cfg.DefaultVPCEndpoints == EndpointsExisting {
 		if dv.ExistingEndpoints, err = lookupExistingEndpoints(ctx, vpc.Id, region); err != nil {
 			return nil, err
 		}
+		return dv, nil
+	}
+	if err := refuseConflictingDNS(ctx, vpc.Id, region, stackTags(ctx, cfg)); err != nil {
+		return nil, err
 	}
 	return dv, nil
 }
@@ -168,6 +180,56 @@ func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string) (map[str
 		found[svc] = ep.Id
 	}
 	return found, nil
+}
+
+// refuseConflictingDNS checks, before anything is created, that the program can create the
+// endpoints with private DNS: AWS refuses one when the VPC already answers for the service's
+// name — through an endpoint with private DNS, or a private hosted zone of that name
+// ("private-dns-enabled cannot be set because there is already a conflicting DNS domain",
+// hashicorp/terraform-provider-aws#17535) — and would do so with the broker half built. The
+// stack's own endpoints, from an earlier up, carry its tags and are no conflict.
+func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[string]string) error {
+	for _, svc := range EndpointServices {
+		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
+			VpcId:       pulumi.StringRef(vpcID),
+			ServiceName: pulumi.StringRef(endpointServiceName(region, svc)),
+		})
+		switch {
+		case err != nil && !isNotFound(err):
+			return fmt.Errorf("looking for an existing %s endpoint in the default VPC %s: %w", svc, vpcID, err)
+		case err == nil && ep.PrivateDnsEnabled && !hasTags(ep.Tags, own):
+			return fmt.Errorf("the default VPC %s already has a %s interface endpoint with private DNS (%s), so creating another would fail "+
+				"with a DNS conflict: set rabbitmq-esm:defaultVpcEndpoints to existing to use it", vpcID, svc, ep.Id)
+		}
+		zoneName := svc + "." + region + ".amazonaws.com"
+		zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{
+			Name: pulumi.StringRef(zoneName), PrivateZone: pulumi.BoolRef(true), VpcId: pulumi.StringRef(vpcID),
+		})
+		switch {
+		case err != nil && !isNotFound(err):
+			return fmt.Errorf("looking for a private hosted zone %s in the default VPC %s: %w", zoneName, vpcID, err)
+		case err == nil:
+			return fmt.Errorf("the default VPC %s is associated with a private hosted zone for %s (%s), which conflicts with the private DNS "+
+				"of the endpoint the program would create; point the zone at an endpoint and set rabbitmq-esm:defaultVpcEndpoints to existing, "+
+				"or use networkMode isolated", vpcID, zoneName, zone.ZoneId)
+		}
+	}
+	return nil
+}
+
+func hasTags(tags, want map[string]string) bool {
+	for k, v := range want {
+		if tags[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// isNotFound tells a look-up that found nothing (the data sources fail with "no matching ...")
+// from one that failed.
+func isNotFound(err error) bool {
+	return strings.Contains(err.Error(), "no matching")
 }
 
 func endpointServiceName(region, service string) string {

@@ -116,6 +116,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 			VpcID:                 st.Network.VpcID,
 			SubnetIDs:             st.Network.TierSubnetIDs,
 			ClientSecurityGroupID: st.Broker.SecurityGroupID,
+			VpcCIDRs:              vpcCIDRs(cfg, facts),
 			ManageClientEgress:    opt.VPC == VPCNew,
 			Tags:                  tags,
 		})
@@ -194,6 +195,15 @@ func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 	}
 	hooks.roles, err = eniwait.NewTaggedGroupsHook(ctx, ProjectName+"-wait-role-enis", settings, stackTags(ctx, cfg))
 	return hooks, err
+}
+
+// vpcCIDRs are the IPv4 blocks of the option's VPC: the default VPC's as looked up, or the new
+// VPC's.
+func vpcCIDRs(cfg Config, facts Facts) []string {
+	if facts.DefaultVPC != nil {
+		return facts.DefaultVPC.CIDRs
+	}
+	return []string{cfg.VPCCidr}
 }
 
 // createsEndpoints is false only where the user stated, and the look-up proved, that the

@@ -274,7 +274,14 @@ func checkSecurityGroups(t *testing.T, m *offline.Account, tc optionCase) {
 		}
 	}
 	if tc.endpointSubnets != nil {
-		if got, want := rules(m, endpointSG), []string{"ingress 443 " + tc.endpointClient}; !slices.Equal(got, want) {
+		// The ESM's interfaces, and every other workload of the VPC: private DNS sends all
+		// of the VPC's calls to the services through the endpoints.
+		vpcCIDR := "10.0.0.0/16"
+		if tc.lookedUpVPC {
+			vpcCIDR = "172.31.0.0/16"
+		}
+		want := []string{"ingress 443 " + vpcCIDR, "ingress 443 " + tc.endpointClient}
+		if got := rules(m, endpointSG); !slices.Equal(got, want) {
 			t.Errorf("endpoint group rules = %v, want %v", got, want)
 		}
 	}

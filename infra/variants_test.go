@@ -84,7 +84,7 @@ func TestUserTagsAndListenerSettings(t *testing.T) {
 }
 
 func TestDefaultVPCWithExistingEndpoints(t *testing.T) {
-	m := &offline.Account{}
+	m := &offline.Account{ExistingEndpoints: true}
 	outputs, err := run(t, "defaultvpc", withSettings(t, "defaultvpc", map[string]string{"defaultVpcEndpoints": "existing"}), m)
 	if err != nil {
 		t.Fatal(err)
@@ -113,11 +113,19 @@ func TestDefaultVPCLookupFailures(t *testing.T) {
 			&offline.Account{FailCalls: map[string]error{"aws:ec2/getVpc:getVpc": errors.New("no matching EC2 VPC found")}},
 			[]string{"needs the account's default VPC", "aws ec2 create-default-vpc --region us-east-1", "networkMode isolated"}},
 		{"existing endpoint missing", map[string]string{"defaultVpcEndpoints": "existing"},
-			&offline.Account{FailCalls: map[string]error{"aws:ec2/getVpcEndpoint:getVpcEndpoint": errors.New("no matching VPC Endpoint found")}},
+			&offline.Account{},
 			[]string{"defaultVpcEndpoints is existing", "no available sts interface endpoint"}},
 		{"existing endpoint without private DNS", map[string]string{"defaultVpcEndpoints": "existing"},
-			&offline.Account{NoPrivateDNS: []string{"secretsmanager"}},
+			&offline.Account{ExistingEndpoints: true, NoPrivateDNS: []string{"secretsmanager"}},
 			[]string{"secretsmanager endpoint vpce-existing-secretsmanager", "private DNS off"}},
+		// Creating an endpoint with private DNS where the VPC already answers for the name fails
+		// in AWS with the broker half built; the program must refuse before anything exists.
+		{"endpoints to create already exist", nil,
+			&offline.Account{ExistingEndpoints: true},
+			[]string{"already has a sts interface endpoint with private DNS (vpce-existing-sts)", "defaultVpcEndpoints to existing"}},
+		{"a private hosted zone answers for a service", nil,
+			&offline.Account{PrivateZones: []string{"lambda"}},
+			[]string{"private hosted zone for lambda.us-east-1.amazonaws.com", "defaultVpcEndpoints to existing"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

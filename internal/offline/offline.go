@@ -59,8 +59,13 @@ type Account struct {
 	// FailCalls makes a look-up fail, by token, to simulate an account without something
 	// (for example "aws:ec2/getVpc:getVpc" for an account without a default VPC).
 	FailCalls map[string]error
+	// ExistingEndpoints: the default VPC already has sts, secretsmanager and lambda endpoints
+	// (with private DNS, but for the services in NoPrivateDNS).
+	ExistingEndpoints bool
 	// NoPrivateDNS lists endpoint services whose existing endpoint has private DNS off.
 	NoPrivateDNS []string
+	// PrivateZones lists services whose name has a private hosted zone in the default VPC.
+	PrivateZones []string
 }
 
 // NewResource answers a registration with the outputs AWS would give.
@@ -196,10 +201,20 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
 	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
 		svc := str("serviceName")[strings.LastIndex(str("serviceName"), ".")+1:]
+		if !m.ExistingEndpoints {
+			return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": "vpce-existing-" + svc, "serviceName": str("serviceName"), "vpcId": str("vpcId"),
 			"privateDnsEnabled": !slices.Contains(m.NoPrivateDNS, svc),
 		}), nil
+	case "aws:route53/getZone:getZone":
+		svc, _, _ := strings.Cut(str("name"), ".")
+		if !slices.Contains(m.PrivateZones, svc) {
+			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "Z0PRIVATE" + svc, "zoneId": "Z0PRIVATE" + svc, "name": str("name"),
+			"privateZone": true}), nil
 	}
 	return nil, fmt.Errorf("offline account: unexpected invoke %s: add it to the mocks and assert it", args.Token)
 }

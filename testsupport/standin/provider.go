@@ -377,9 +377,12 @@ func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.I
 		return plugin.InvokeResponse{}, err
 	}
 	var result map[string]any
-	err = store.View(func(st *cloud.State) { result, err = inv.Call(st, req.Args) })
-	if err != nil {
+	var callErr error
+	if err := store.View(func(st *cloud.State) { result, callErr = inv.Call(st, req.Args) }); err != nil {
 		return plugin.InvokeResponse{}, err
+	}
+	if callErr != nil {
+		return plugin.InvokeResponse{}, callErr
 	}
 	return plugin.InvokeResponse{Properties: resource.NewPropertyMapFromMap(result)}, nil
 }

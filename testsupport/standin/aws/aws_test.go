@@ -159,3 +159,18 @@ func TestPendingChangesWaitForTheMaintenanceWindow(t *testing.T) {
 		t.Errorf("with applyImmediately: %v, %v", standin.Str(up.Properties, "hostInstanceType"), err)
 	}
 }
+
+// TestDataSourcesReportWhatIsMissing: a look-up that finds nothing fails as the provider's
+// does ("no matching ..."), which the program tells from a real failure.
+func TestDataSourcesReportWhatIsMissing(t *testing.T) {
+	p := provider(t)
+	_, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpcEndpoint:getVpcEndpoint",
+		Args: props(map[string]any{"vpcId": cloud.DefaultVPCID, "serviceName": "com.amazonaws.us-east-1.sts"})})
+	if err == nil || !strings.Contains(err.Error(), "no matching") {
+		t.Errorf("an endpoint the account lacks was found: %v", err)
+	}
+	res, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"default": true})})
+	if err != nil || standin.Str(res.Properties, "id") != cloud.DefaultVPCID {
+		t.Errorf("the default VPC: %v, %v", res.Properties, err)
+	}
+}

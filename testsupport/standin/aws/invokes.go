@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"rabbitmq-esm/testsupport/standin"
@@ -27,6 +28,10 @@ func invokes() map[string]*standin.Invoke {
 		"aws:ec2/getSubnets:getSubnets":                       {Args: ec2.GetSubnetsArgs{}, Call: getSubnets},
 		"aws:ec2/getSecurityGroup:getSecurityGroup":           {Args: ec2.LookupSecurityGroupArgs{}, Call: getSecurityGroup},
 		"aws:ec2/getVpcEndpoint:getVpcEndpoint":               {Args: ec2.LookupVpcEndpointArgs{}, Call: getVpcEndpoint},
+		// The account has no private hosted zones: the look-up always finds none.
+		"aws:route53/getZone:getZone": {Args: route53.LookupZoneArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
+			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
+		}},
 	}
 }
 
@@ -150,5 +155,5 @@ func getVpcEndpoint(st *cloud.State, args resource.PropertyMap) (map[string]any,
 	}
 	return map[string]any{"id": ep.ID, "arn": arn("ec2", "vpc-endpoint/"+ep.ID), "vpcId": ep.Str("vpcId"), "serviceName": ep.Str("serviceName"),
 		"state": "available", "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface",
-		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds"))}, nil
+		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds")), "tags": ep.Obj("tags")}, nil
 }
