@@ -56,6 +56,9 @@ type Options struct {
 	InitialDelay, MaxDelay time.Duration
 	// SecurityGroupIDs narrow the search to interfaces carrying one of these groups.
 	SecurityGroupIDs []string
+	// LambdaInterfaces matches by EC2's interface type "lambda" instead of a description
+	// (Wait's prefix is then empty): it does not depend on how Lambda words the description.
+	LambdaInterfaces bool
 	// Logf reports progress. Default: silent.
 	Logf func(format string, args ...any)
 	// Sleep waits between polls. Default: a timer that honours ctx (tests replace it).
@@ -96,8 +99,9 @@ func (o *Options) defaults() {
 
 // TimeoutError lists the interfaces left when the wait gave up, with the manual fix.
 type TimeoutError struct {
-	Prefix    string
-	Remaining []string
+	// What names the interfaces waited for; Filter is the same as aws ec2 CLI filters.
+	What, Filter string
+	Remaining    []string
 	Waited    time.Duration
 	// LastErr is the last transient API error, if the final poll failed.
 	LastErr error
@@ -106,25 +110,26 @@ type TimeoutError struct {
 func (e *TimeoutError) Error() string {
 	var b strings.Builder
 	if len(e.Remaining) > 0 {
-		fmt.Fprintf(&b, "%d network interface(s) described %q still exist after %s: %s.", len(e.Remaining), e.Prefix+"*",
+		fmt.Fprintf(&b, "%d network interface(s) %s still exist after %s: %s.", len(e.Remaining), e.What,
 			e.Waited.Round(time.Second), strings.Join(e.Remaining, ", "))
 	} else {
-		fmt.Fprintf(&b, "could not confirm within %s that the network interfaces described %q are gone", e.Waited.Round(time.Second), e.Prefix+"*")
+		fmt.Fprintf(&b, "could not confirm within %s that the network interfaces %s are gone", e.Waited.Round(time.Second), e.What)
 	}
 	if e.LastErr != nil {
 		fmt.Fprintf(&b, " (last error: %v)", e.LastErr)
 	}
 	fmt.Fprintf(&b, "\nThey keep the security group and subnets in use, so deleting those would fail with DependencyViolation. "+
 		"Lambda normally removes them within minutes. To remove them yourself:\n"+
-		"  aws ec2 describe-network-interfaces --filters 'Name=description,Values=%s*' "+
+		"  aws ec2 describe-network-interfaces --filters %s "+
 		"--query 'NetworkInterfaces[].[NetworkInterfaceId,Status,Attachment.AttachmentId]' --output text\n"+
 		"  aws ec2 detach-network-interface --force --attachment-id <attachment id>   # only for those still in-use\n"+
 		"  aws ec2 delete-network-interface --network-interface-id <id>\n"+
-		"then run the destroy again: pulumi destroy --run-program", e.Prefix)
+		"then run the destroy again: pulumi destroy --run-program", e.Filter)
 	return b.String()
 }
 
-// Wait polls until no interface with the description prefix remains, with a capped
+// Wait polls until no interface with the description prefix (or, with LambdaInterfaces, of
+// Lambda's type) in the security groups remains, with a capped
 // exponential backoff. Throttling and other transient API errors are retried; permanent ones
 // (no permission, bad request) end the wait at once.
 func Wait(ctx context.Context, api API, prefix string, opts Options) error {
@@ -133,14 +138,14 @@ func Wait(ctx context.Context, api API, prefix string, opts Options) error {
 	delay := opts.InitialDelay
 	var remaining []string
 	for {
-		ids, err := list(ctx, api, prefix, opts.SecurityGroupIDs)
+		ids, err := list(ctx, api, prefix, opts)
 		switch {
 		case err != nil && !transient(err):
-			return fmt.Errorf("listing the network interfaces described %q: %w", prefix+"*", err)
+			return fmt.Errorf("listing the network interfaces %s: %w", what(prefix, opts), err)
 		case err != nil:
 			opts.Logf("listing network interfaces failed (will retry): %v", err)
 		case len(ids) == 0:
-			opts.Logf("no network interface described %q remains (after %s)", prefix+"*", opts.Now().Sub(start).Round(time.Second))
+			opts.Logf("no network interface %s remains (after %s)", what(prefix, opts), opts.Now().Sub(start).Round(time.Second))
 			return nil
 		default:
 			remaining = ids
@@ -149,21 +154,48 @@ func Wait(ctx context.Context, api API, prefix string, opts Options) error {
 		}
 		waited := opts.Now().Sub(start)
 		if waited >= opts.Timeout {
-			return &TimeoutError{Prefix: prefix, Remaining: remaining, Waited: waited, LastErr: err}
+			return &TimeoutError{What: what(prefix, opts), Filter: cliFilters(prefix, opts), Remaining: remaining, Waited: waited, LastErr: err}
 		}
 		// The last sleep is cut short so that the final poll falls on the deadline: the whole
 		// timeout is spent waiting, not the timeout less one backoff step.
 		if err := opts.Sleep(ctx, min(delay, opts.Timeout-waited)); err != nil {
-			return fmt.Errorf("waiting for the network interfaces described %q: %w", prefix+"*", err)
+			return fmt.Errorf("waiting for the network interfaces %s: %w", what(prefix, opts), err)
 		}
 		delay = min(2*delay, opts.MaxDelay)
 	}
 }
 
-// list returns the ids of the interfaces whose description starts with prefix, all pages.
-func list(ctx context.Context, api API, prefix string, groups []string) ([]string, error) {
+// what names the interfaces a wait is for, in messages.
+func what(prefix string, opts Options) string {
+	w := fmt.Sprintf("described %q", prefix+"*")
+	if opts.LambdaInterfaces {
+		w = "made by Lambda (interface type lambda)"
+	}
+	if len(opts.SecurityGroupIDs) > 0 {
+		w += " in " + strings.Join(opts.SecurityGroupIDs, ", ")
+	}
+	return w
+}
+
+// cliFilters are the same filters for the aws CLI.
+func cliFilters(prefix string, opts Options) string {
+	f := fmt.Sprintf("'Name=description,Values=%s*'", prefix)
+	if opts.LambdaInterfaces {
+		f = "Name=interface-type,Values=lambda"
+	}
+	if len(opts.SecurityGroupIDs) > 0 {
+		f += " Name=group-id,Values=" + strings.Join(opts.SecurityGroupIDs, ",")
+	}
+	return f
+}
+
+// list returns the ids of the interfaces the wait is for, all pages.
+func list(ctx context.Context, api API, prefix string, opts Options) ([]string, error) {
 	filters := []types.Filter{{Name: aws.String("description"), Values: []string{prefix + "*"}}}
-	if len(groups) > 0 {
+	if opts.LambdaInterfaces {
+		filters = []types.Filter{{Name: aws.String("interface-type"), Values: []string{"lambda"}}}
+	}
+	if groups := opts.SecurityGroupIDs; len(groups) > 0 {
 		filters = append(filters, types.Filter{Name: aws.String("group-id"), Values: groups})
 	}
 	in := &ec2.DescribeNetworkInterfacesInput{Filters: filters}

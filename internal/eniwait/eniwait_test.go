@@ -275,7 +275,8 @@ func TestGroupHooks(t *testing.T) {
 			return err
 		}
 		filters := api.calls[0].Filters
-		if filters[0].Values[0] != LambdaDescriptionPrefix+"*" || filters[1].Values[0] != "sg-9" || api.polls() != 2 {
+		// By interface type, not by description: no AWS document states the description.
+		if *filters[0].Name != "interface-type" || filters[0].Values[0] != "lambda" || filters[1].Values[0] != "sg-9" || api.polls() != 2 {
 			return fmt.Errorf("group wait: filters %v %v after %d polls", filters[0].Values, filters[1].Values, api.polls())
 		}
 		if err := group.Callback(&pulumi.ResourceHookArgs{Name: "sg"}); err == nil {

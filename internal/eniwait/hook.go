@@ -49,6 +49,8 @@ type target struct {
 	region    string
 	groups    []string
 	groupTags map[string]string
+	// lambdaInterfaces matches by interface type rather than by description.
+	lambdaInterfaces bool
 }
 
 // NewESMHook registers an after-delete hook for an Amazon MQ event source mapping: it reads
@@ -102,7 +104,7 @@ func NewGroupHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.Res
 		if args.ID == "" {
 			return target{}, fmt.Errorf("the security group has no id")
 		}
-		t := target{prefix: LambdaDescriptionPrefix, groups: []string{string(args.ID)}}
+		t := target{lambdaInterfaces: true, groups: []string{string(args.ID)}}
 		if arn, err := parseARN(str(args.OldOutputs, "arn")); err == nil {
 			t.region = arn.region
 		}
@@ -125,7 +127,7 @@ func NewTaggedGroupsHook(ctx *pulumi.Context, name string, s HookSettings, tags 
 		if s.Region == "" {
 			return target{}, fmt.Errorf("aws:region is not set, so the security groups tagged %v cannot be looked up", tags)
 		}
-		return target{prefix: LambdaDescriptionPrefix, groupTags: tags}, nil
+		return target{lambdaInterfaces: true, groupTags: tags}, nil
 	})
 }
 
@@ -161,6 +163,7 @@ func newHook(ctx *pulumi.Context, name string, s HookSettings, find func(*pulumi
 			}
 		}
 		opts.SecurityGroupIDs = t.groups
+		opts.LambdaInterfaces = t.lambdaInterfaces
 		return Wait(background, api, t.prefix, opts)
 	}, nil)
 }
