@@ -102,7 +102,7 @@ type TimeoutError struct {
 	// What names the interfaces waited for; Filter is the same as aws ec2 CLI filters.
 	What, Filter string
 	Remaining    []string
-	Waited    time.Duration
+	Waited       time.Duration
 	// LastErr is the last transient API error, if the final poll failed.
 	LastErr error
 }
