@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/mq"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
@@ -31,6 +33,9 @@ type BrokerArgs struct {
 	// DefaultSecurityGroupID is the default VPC's default security group (VPCDefault only),
 	// which Amazon MQ attaches when the broker is given no security group. Default: none.
 	DefaultSecurityGroupID string
+	// AdminAccessCIDRs may reach the console (443) and AMQPS (5671) of a broker with a group of
+	// its own: a bastion's or VPN's blocks. Default: none.
+	AdminAccessCIDRs []string
 	// GroupDeleteHook runs before the broker's own security group is deleted, until no
 	// interface Lambda made carries it. Default: none.
 	GroupDeleteHook *pulumi.ResourceHook
@@ -229,6 +234,12 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 		// With interface endpoints, the Endpoints component adds a narrower egress instead.
 		rules = append(rules, rule{name: name + "-https-to-aws", group: sg.ID(), port: HTTPSPort, peerCIDR: "0.0.0.0/0",
 			description: "HTTPS from the ESM's interfaces to STS, Secrets Manager and Lambda through the NAT gateway"})
+	}
+	for i, cidr := range args.AdminAccessCIDRs {
+		for _, port := range []int{HTTPSPort, AMQPSPort} {
+			rules = append(rules, rule{name: fmt.Sprintf("%s-admin-%d-from-%d", name, port, i+1), group: sg.ID(), ingress: true, port: port, peerCIDR: cidr,
+				description: "Console and AMQPS for operators (adminAccessCidrs)"})
+		}
 	}
 	for _, r := range rules {
 		created, err := r.create(ctx, args.Tags, parent)

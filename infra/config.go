@@ -73,7 +73,10 @@ type Config struct {
 	LogRetentionDays         int
 	LogMessageBodies         bool
 	Tags                     map[string]string
-	ENIWaitTimeoutMinutes    int
+	// AdminAccessCIDRs may reach the broker's console (443) and AMQPS (5671): a bastion's or
+	// VPN's blocks. Empty: nothing but the ESM's interfaces and the provisioner.
+	AdminAccessCIDRs      []string
+	ENIWaitTimeoutMinutes int
 	// AWSRegion and AWSProfile are the aws provider's settings (aws:region, aws:profile),
 	// which the deletion hooks use to call EC2 as the stack's resources were managed.
 	AWSRegion, AWSProfile string
@@ -112,6 +115,7 @@ var (
 	newVPCOnly     = func(o Option) bool { return o.VPC == VPCNew }
 	natOnly        = func(o Option) bool { return o.NATGateways }
 	defaultVPCOnly = func(o Option) bool { return o.VPC == VPCDefault }
+	ownGroupOnly   = func(o Option) bool { return o.OwnBrokerGroup() }
 )
 
 func settings() []setting {
@@ -191,6 +195,13 @@ func settings() []setting {
 		{key: "eniWaitTimeoutMinutes", schemaType: "integer", schemaDefault: "45", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.ENIWaitTimeoutMinutes)
 		}},
+		{key: "adminAccessCidrs", schemaType: "array", schemaDefault: "[]", appliesTo: ownGroupOnly, appliesText: "nat, isolated and publicsubnet",
+			parse: func(c *Config, raw string) error {
+				if err := json.Unmarshal([]byte(raw), &c.AdminAccessCIDRs); err != nil {
+					return errors.New(`must be a list of IPv4 CIDR blocks, e.g. ["10.20.0.0/16"]`)
+				}
+				return nil
+			}},
 		{key: "tags", schemaType: "object", schemaDefault: "{}", parse: func(c *Config, raw string) error {
 			var tags map[string]string
 			if err := json.Unmarshal([]byte(raw), &tags); err != nil {
@@ -459,6 +470,11 @@ func (c Config) validate() []*SettingError {
 		bad("eniWaitTimeoutMinutes", strconv.Itoa(c.ENIWaitTimeoutMinutes), "must be a whole number of minutes from 1 to 120")
 	}
 	p = append(p, tagProblems(c.Tags)...)
+	for _, cidr := range c.AdminAccessCIDRs {
+		if msg := adminCIDRProblem(cidr); msg != "" {
+			bad("adminAccessCidrs", cidr, msg)
+		}
+	}
 	return p
 }
 
@@ -489,6 +505,19 @@ func vpcCidrProblem(cidr string) string {
 		}
 	}
 	return "must lie in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)"
+}
+
+func adminCIDRProblem(cidr string) string {
+	prefix, err := netip.ParsePrefix(cidr)
+	switch {
+	case err != nil || !prefix.Addr().Is4():
+		return "must be an IPv4 CIDR block such as 10.20.0.0/16 (a bastion's or VPN's)"
+	case prefix.Masked() != prefix:
+		return fmt.Sprintf("has host bits set; did you mean %s?", prefix.Masked())
+	case prefix.Bits() < 8:
+		return "opens the private broker far too wide; name your bastion's or VPN's block (networkMode public is the option for a broker open to the internet)"
+	}
+	return ""
 }
 
 func tagProblems(tags map[string]string) []*SettingError {

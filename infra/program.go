@@ -98,7 +98,8 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		}
 	}
 
-	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, GroupDeleteHook: hooks.group, Tags: tags}
+	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
+		GroupDeleteHook: hooks.group, Tags: tags}
 	if facts.DefaultVPC != nil {
 		brokerArgs.DefaultSecurityGroupID = facts.DefaultVPC.SecurityGroupID
 	}

@@ -169,3 +169,27 @@ func TestUnreachableTopologyIsRefusedBeforeAnythingIsRegistered(t *testing.T) {
 		t.Errorf("%d resources registered before the refusal", n)
 	}
 }
+
+// TestAdminAccess: operators reach the console (443) and AMQPS (5671) of a private broker only
+// from the blocks they name, through the broker's own group.
+func TestAdminAccess(t *testing.T) {
+	m := &offline.Account{}
+	if _, err := run(t, "isolated", withSettings(t, "isolated", map[string]string{"adminAccessCidrs": `["10.20.0.0/16","192.168.5.0/24"]`}), m); err != nil {
+		t.Fatal(err)
+	}
+	got := rules(m, "sg-rabbitmq-esm-broker-sg")
+	for _, want := range []string{"ingress 443 10.20.0.0/16", "ingress 5671 10.20.0.0/16", "ingress 443 192.168.5.0/24", "ingress 5671 192.168.5.0/24"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("broker group rules %v lack %s", got, want)
+		}
+	}
+	shippedOnly := &offline.Account{}
+	if _, err := run(t, "isolated", shipped(t, "isolated"), shippedOnly); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules(shippedOnly, "sg-rabbitmq-esm-broker-sg") {
+		if strings.HasPrefix(r, "ingress 443") {
+			t.Errorf("the shipped stack opens the console: %s", r)
+		}
+	}
+}
