@@ -36,6 +36,7 @@ func TestRealEngine(t *testing.T) {
 		t.Run(stack, func(t *testing.T) { h.lifecycle(t, stack) })
 	}
 	t.Run("rerun-after-failed-wait", h.rerunAfterFailedWait)
+	t.Run("day-two", h.dayTwo)
 }
 
 // configAsTheCLISeesIt runs the CLI on broken copies of a stack file: the CLI's own schema
@@ -102,7 +103,7 @@ func (h *harness) lifecycle(t *testing.T, stack string) {
 	// An in-place change.
 	run("config set batchSize 50", "pulumi", "config", "set", "rabbitmq-esm:batchSize", "50", "--stack", stack).must(t, "config set")
 	ops := h.previewSteps(t, acct, stack, "preview --json (batchSize 50)")
-	if want := map[string][]string{"rabbitmq-esm-events-mapping": {"update"}}; !equalOps(ops, want) {
+	if want := map[string][]string{"EventSourceMapping rabbitmq-esm-events-mapping": {"update"}}; !equalOps(ops, want) {
 		t.Fatalf("changing batchSize plans %v, want %v", ops, want)
 	}
 	run("up (batchSize 50)", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up with batchSize 50")
@@ -115,7 +116,7 @@ func (h *harness) lifecycle(t *testing.T, stack string) {
 	// out its interfaces before anything it depended on changes.
 	run("config set queueName orders", "pulumi", "config", "set", "rabbitmq-esm:queueName", "orders", "--stack", stack).must(t, "config set")
 	ops = h.previewSteps(t, acct, stack, "preview --json (queueName orders)")
-	if !slices.Contains(ops["rabbitmq-esm-events-mapping"], "replace") || !slices.Contains(ops["rabbitmq-esm-provisioner-declare"], "replace") {
+	if !slices.Contains(ops["EventSourceMapping rabbitmq-esm-events-mapping"], "replace") || !slices.Contains(ops["Invocation rabbitmq-esm-provisioner-declare"], "replace") {
 		t.Fatalf("changing queueName plans %v; want the mapping and the declaration replaced", ops)
 	}
 	calls := len(acct.ec2.Calls())
@@ -212,6 +213,139 @@ func (h *harness) rerunAfterFailedWait(t *testing.T) {
 	if !found {
 		t.Error("the second destroy never saw the leftover interfaces through the security group: it did not wait for them")
 	}
+}
+
+// dayTwoChanges are the rows of README's day-two table: a setting changed on a deployed
+// isolated stack, and what the next up plans for each resource it touches (kinds: update,
+// replace, create, delete). A row with refused instead plans nothing: the program says why.
+var dayTwoChanges = []struct {
+	key, value string
+	// path sets the value with `pulumi config set --path` (a list element).
+	path    bool
+	plans   map[string]string
+	refused string
+}{
+	{key: "batchSize", value: "500", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
+	{key: "maxBatchingWindowSeconds", value: "5", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
+	{key: "logMessageBodies", value: "true", plans: map[string]string{"Function rabbitmq-esm-events-listener": "update"}},
+	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update"}},
+	{key: "eniWaitTimeoutMinutes", value: "60", plans: map[string]string{}},
+	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
+	{key: "engineVersion", value: "4.2", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
+	{key: "deliveryLimit", value: "10", plans: map[string]string{"Function rabbitmq-esm-provisioner": "update",
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+	{key: "virtualHost", value: "orders", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update",
+		"Function rabbitmq-esm-provisioner":            "update",
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+	{key: "adminAccessCidrs[0]", value: "10.20.0.0/16", path: true, plans: map[string]string{
+		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
+	{key: "deploymentMode", value: "CLUSTER_MULTI_AZ", plans: brokerReplaced()},
+	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update")},
+	// awsx lays the subnets out anew for another number of zones.
+	{key: "availabilityZones", value: "3", plans: brokerReplaced(
+		"Subnet rabbitmq-esm-network-isolated-1:replace", "Subnet rabbitmq-esm-network-isolated-2:replace", "Subnet rabbitmq-esm-network-isolated-3:create",
+		"RouteTableAssociation rabbitmq-esm-network-isolated-1:replace", "RouteTableAssociation rabbitmq-esm-network-isolated-2:replace",
+		"RouteTableAssociation rabbitmq-esm-network-isolated-3:create", "RouteTable rabbitmq-esm-network-isolated-3:create",
+		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
+	{key: "vpcCidr", value: "10.1.0.0/16", plans: brokerReplaced(
+		"Vpc rabbitmq-esm-network:replace", "Subnet rabbitmq-esm-network-isolated-1:replace", "Subnet rabbitmq-esm-network-isolated-2:replace",
+		"RouteTable rabbitmq-esm-network-isolated-1:replace", "RouteTable rabbitmq-esm-network-isolated-2:replace",
+		"RouteTableAssociation rabbitmq-esm-network-isolated-1:replace", "RouteTableAssociation rabbitmq-esm-network-isolated-2:replace",
+		"SecurityGroup rabbitmq-esm-broker-sg:replace", "SecurityGroup rabbitmq-esm-endpoints-sg:replace",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:replace", "SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:replace",
+		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:replace", "SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:replace",
+		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:replace",
+		"VpcEndpoint rabbitmq-esm-endpoints-lambda:replace", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:replace",
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:replace")},
+	// Every taggable resource, in place.
+	{key: "tags.team", value: "payments", path: true, plans: plans(
+		"Broker rabbitmq-esm-broker:update", "EventSourceMapping rabbitmq-esm-events-mapping:update",
+		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update",
+		"LogGroup rabbitmq-esm-events-listener:update", "LogGroup rabbitmq-esm-provisioner:update",
+		"Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
+		"RouteTable rabbitmq-esm-network-isolated-1:update", "RouteTable rabbitmq-esm-network-isolated-2:update",
+		"Secret rabbitmq-esm-broker-credentials:update", "SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroup rabbitmq-esm-endpoints-sg:update",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update", "SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:update",
+		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:update", "SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:update",
+		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:update",
+		"Subnet rabbitmq-esm-network-isolated-1:update", "Subnet rabbitmq-esm-network-isolated-2:update", "Vpc rabbitmq-esm-network:update",
+		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
+	{key: "engineVersion", value: "3.12", refused: `rabbitmq-esm:engineVersion = "3.12": must be a RabbitMQ major.minor version of 3.13 or later`},
+	{key: "natGateways", value: "OnePerAz", refused: `applies only to networkMode nat, not to isolated`},
+}
+
+// plans builds a row's expectation from "<type> <name>:<kind>" entries.
+func plans(entries ...string) map[string]string {
+	out := map[string]string{}
+	for _, e := range entries {
+		i := strings.LastIndex(e, ":")
+		out[e[:i]] = e[i+1:]
+	}
+	return out
+}
+
+// brokerReplaced is what replacing the broker plans, with more: the broker goes first (its name
+// is unique in the account), and with it the mapping (its event source) and the provisioner's
+// invocations; the provisioner and the listener's policy follow the new broker in place.
+func brokerReplaced(more ...string) map[string]string {
+	return plans(append([]string{"Broker rabbitmq-esm-broker:replace", "EventSourceMapping rabbitmq-esm-events-mapping:replace",
+		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
+		"Function rabbitmq-esm-provisioner:update", "RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
+}
+
+// dayTwo plans each change of dayTwoChanges against a deployed stack, one at a time.
+func (h *harness) dayTwo(t *testing.T) {
+	const stack = "isolated-daytwo"
+	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi.isolated.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.project, "Pulumi."+stack+".yaml"), shipped, 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
+		t.Fatal(err)
+	}
+	acct := h.newAccount(t, linger)
+	h.run(t, acct, stack, "up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
+	for _, row := range dayTwoChanges {
+		name := row.key + "=" + row.value
+		set := []string{"pulumi", "config", "set", "rabbitmq-esm:" + row.key, row.value, "--stack", stack}
+		if row.path {
+			set = append(set, "--path")
+		}
+		h.run(t, acct, stack, "config set "+name, set...).must(t, "config set")
+		if row.refused != "" {
+			r := h.run(t, acct, stack, "preview (refused) "+name, "pulumi", "preview", "--stack", stack)
+			if r.err == nil || !strings.Contains(r.out, row.refused) {
+				t.Errorf("%s: want the program to refuse with %q:\n%s", name, row.refused, tail(r.out, 15))
+			}
+		} else {
+			ops := h.previewSteps(t, acct, stack, "preview --json "+name)
+			got := map[string]string{}
+			for res, steps := range ops {
+				got[res] = stepKind(steps)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(row.plans) {
+				t.Errorf("%s plans %v, want %v", name, got, row.plans)
+			}
+		}
+		key, _, _ := strings.Cut(strings.Split(row.key, ".")[0], "[")
+		h.run(t, acct, stack, "config rm "+key, "pulumi", "config", "rm", "rabbitmq-esm:"+key, "--stack", stack).must(t, "config rm")
+	}
+	h.run(t, acct, stack, "destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
+}
+
+// stepKind reduces a resource's steps to what a reader of the day-two table needs.
+func stepKind(steps []string) string {
+	switch {
+	case slices.Contains(steps, "replace"):
+		return "replace"
+	case slices.Contains(steps, "create"):
+		return "create"
+	case slices.Contains(steps, "delete"):
+		return "delete"
+	}
+	return strings.Join(steps, "+")
 }
 
 // checkState reads the state as `pulumi stack export` writes it: no duplicate URNs, every

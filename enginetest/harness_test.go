@@ -248,7 +248,8 @@ func (h *harness) table() string {
 	return b.String()
 }
 
-// previewSteps runs `pulumi preview --json` and returns each step's op by resource name.
+// previewSteps runs `pulumi preview --json` and returns the ops of each resource that changes,
+// keyed "<type> <name>".
 func (h *harness) previewSteps(t *testing.T, acct *account, stack, name string) map[string][]string {
 	t.Helper()
 	r := h.run(t, acct, stack, name, "pulumi", "preview", "--json", "--stack", stack).must(t, name)
@@ -266,8 +267,13 @@ func (h *harness) previewSteps(t *testing.T, acct *account, stack, name string) 
 		if s.Op == "same" {
 			continue
 		}
-		n := s.URN[strings.LastIndex(s.URN, "::")+2:]
-		ops[n] = append(ops[n], s.Op)
+		// "<type> <name>", e.g. "EventSourceMapping rabbitmq-esm-events-mapping": names repeat
+		// across types (a function, its role and its log group share one).
+		parts := strings.Split(s.URN, "::")
+		typ := parts[len(parts)-2]
+		typ = typ[strings.LastIndexAny(typ, ":$")+1:]
+		key := typ + " " + parts[len(parts)-1]
+		ops[key] = append(ops[key], s.Op)
 	}
 	return ops
 }

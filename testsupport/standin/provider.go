@@ -280,8 +280,11 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		return plugin.UpdateResponse{}, err
 	}
 	op := &Op{Name: req.Name, Type: string(req.Type), ID: string(req.ID), Inputs: req.NewInputs, Out: map[string]any{}, SecretOut: map[string]bool{}}
+	// What the provider computed carries over: outputs that are no inputs, and computed
+	// inputs the new inputs leave unset (a plan keeps their prior value).
 	for key, v := range req.OldOutputs {
-		if !k.inputs[key] {
+		_, given := req.NewInputs[key]
+		if !k.inputs[key] || (slices.Contains(k.Computed, string(key)) && !given) {
 			op.Out[string(key)] = Plain(v)
 			op.SecretOut[string(key)] = v.ContainsSecrets()
 		}
