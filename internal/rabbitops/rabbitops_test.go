@@ -223,3 +223,18 @@ func TestQueueNameRule(t *testing.T) {
 		}
 	}
 }
+
+// TestAnotherDeliveryLimitIsAConflict backs the README's day-two row for deliveryLimit:
+// RabbitMQ does not change an existing queue's x-delivery-limit, and the declaration refuses
+// the difference instead of deleting the queue.
+func TestAnotherDeliveryLimitIsAConflict(t *testing.T) {
+	conn, _, _ := connect(t)
+	top := topology(t, conn, 5)
+	if err := Declare(channel(t, conn), top); err != nil {
+		t.Fatal(err)
+	}
+	top.DeliveryLimit = 10
+	if err := Declare(channel(t, conn), top); !errors.Is(err, ErrQueueConflict) {
+		t.Fatalf("redeclaring with delivery limit 10 over 5: want ErrQueueConflict, got %v", err)
+	}
+}
