@@ -6,6 +6,7 @@
 package enginetest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -219,6 +220,8 @@ func (h *harness) rerunAfterFailedWait(t *testing.T) {
 // isolated stack, and what the next up plans for each resource it touches (kinds: update,
 // replace, create, delete). A row with refused instead plans nothing: the program says why.
 var dayTwoChanges = []struct {
+	// stack is the shipped option the row changes; empty: isolated.
+	stack      string
 	key, value string
 	// path sets the value with `pulumi config set --path` (a list element).
 	path    bool
@@ -272,6 +275,7 @@ var dayTwoChanges = []struct {
 		"Subnet rabbitmq-esm-network-isolated-1:update", "Subnet rabbitmq-esm-network-isolated-2:update", "Vpc rabbitmq-esm-network:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
+	{stack: "defaultvpc", key: "defaultVpcEndpoints", value: "existing", refused: "is this stack's own, created while it was create"},
 	{key: "engineVersion", value: "3.12", refused: `rabbitmq-esm:engineVersion = "3.12": must be a RabbitMQ major.minor version of 3.13 or later`},
 	{key: "natGateways", value: "OnePerAz", refused: `applies only to networkMode nat, not to isolated`},
 }
@@ -295,10 +299,17 @@ func brokerReplaced(more ...string) map[string]string {
 		"Function rabbitmq-esm-provisioner:update", "RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
 }
 
-// dayTwo plans each change of dayTwoChanges against a deployed stack, one at a time.
+// dayTwo plans each change of dayTwoChanges against a deployed stack of its option, one at a
+// time.
 func (h *harness) dayTwo(t *testing.T) {
-	const stack = "isolated-daytwo"
-	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi.isolated.yaml"))
+	for _, option := range []string{"isolated", "defaultvpc"} {
+		t.Run(option, func(t *testing.T) { h.dayTwoOf(t, option) })
+	}
+}
+
+func (h *harness) dayTwoOf(t *testing.T, option string) {
+	stack := option + "-daytwo"
+	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi."+option+".yaml")) //nolint:gosec // G304: a shipped stack file
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +319,9 @@ func (h *harness) dayTwo(t *testing.T) {
 	acct := h.newAccount(t, linger)
 	h.run(t, acct, stack, "up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
 	for _, row := range dayTwoChanges {
+		if cmp.Or(row.stack, "isolated") != option {
+			continue
+		}
 		name := row.key + "=" + row.value
 		set := []string{"pulumi", "config", "set", "rabbitmq-esm:" + row.key, row.value, "--stack", stack}
 		if row.path {

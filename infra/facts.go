@@ -148,7 +148,7 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 		}
 	}
 	if cfg.DefaultVPCEndpoints == EndpointsExisting {
-		if dv.ExistingEndpoints, err = lookupExistingEndpoints(ctx, vpc.Id, region); err != nil {
+		if dv.ExistingEndpoints, err = lookupExistingEndpoints(ctx, vpc.Id, region, stackTags(ctx, cfg)); err != nil {
 			return nil, err
 		}
 		return dv, nil
@@ -161,7 +161,7 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 
 // lookupExistingEndpoints proves the claim of defaultVpcEndpoints = existing: each service has
 // an available interface endpoint with private DNS, without which the ESM cannot resolve it.
-func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string) (map[string]string, error) {
+func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[string]string) (map[string]string, error) {
 	found := map[string]string{}
 	for _, svc := range EndpointServices {
 		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
@@ -172,6 +172,12 @@ func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string) (map[str
 		if err != nil {
 			return nil, fmt.Errorf("defaultVpcEndpoints is existing, but the default VPC %s has no available %s interface endpoint (%v); "+
 				"set rabbitmq-esm:defaultVpcEndpoints to create, or create the endpoint", vpcID, svc, err)
+		}
+		if hasTags(ep.Tags, own) {
+			// This stack created it with defaultVpcEndpoints create: switching to existing
+			// would delete the endpoints the mapping relies on.
+			return nil, fmt.Errorf("defaultVpcEndpoints is existing, but the %s endpoint %s in %s is this stack's own, created while it "+
+				"was create; switching would delete it and cut the ESM off %s: set rabbitmq-esm:defaultVpcEndpoints back to create", svc, ep.Id, vpcID, svc)
 		}
 		if !ep.PrivateDnsEnabled {
 			return nil, fmt.Errorf("defaultVpcEndpoints is existing, but the %s endpoint %s in %s has private DNS off, so the ESM "+
