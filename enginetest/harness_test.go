@@ -165,8 +165,8 @@ func (h *harness) run(t *testing.T, acct *account, stack, name string, args ...s
 		"PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
 		"PULUMI_ACCESS_TOKEN=",
-		cloud.EnvDir+"="+acctDir(acct),
-		"AWS_ENDPOINT_URL_EC2="+acctURL(acct),
+		cloud.EnvDir+"="+acct.store.Dir(),
+		"AWS_ENDPOINT_URL_EC2="+acct.url,
 		"AWS_ACCESS_KEY_ID=standin", "AWS_SECRET_ACCESS_KEY=standin", "AWS_REGION="+cloud.Region,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	)
@@ -192,20 +192,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-func acctDir(a *account) string {
-	if a == nil {
-		return ""
-	}
-	return a.store.Dir()
-}
-
-func acctURL(a *account) string {
-	if a == nil {
-		return "http://127.0.0.1:1"
-	}
-	return a.url
 }
 
 // must fails the test when the command failed, with its output.

@@ -133,16 +133,6 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		}},
 		Tags: args.Tags,
 	}
-	b.SecurityGroupID = pulumi.String("").ToStringOutput()
-	if opt.OwnBrokerGroup() {
-		sg, err := b.newSecurityGroup(ctx, name, args, parent)
-		if err != nil {
-			return nil, err
-		}
-		b.SecurityGroupID = sg.ID().ToStringOutput()
-		brokerArgs.SecurityGroups = pulumi.StringArray{sg.ID()}
-		brokerArgs.SubnetIds = brokerSubnets(args.Network.TierSubnetIDs, cfg.DeploymentMode)
-	}
 	brokerOpts := []pulumi.ResourceOption{parent,
 		// The secret version is a dependency so that the broker never exists with credentials
 		// the ESM cannot read yet.
@@ -157,12 +147,20 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		// 30 minutes in some regions (hashicorp/terraform-provider-aws#27035).
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: brokerTimeout, Update: brokerTimeout, Delete: brokerTimeout}),
 	}
-	if opt.OwnBrokerGroup() {
+	b.SecurityGroupID = pulumi.String("").ToStringOutput()
+	switch {
+	case opt.OwnBrokerGroup():
+		sg, err := b.newSecurityGroup(ctx, name, args, parent)
+		if err != nil {
+			return nil, err
+		}
+		b.SecurityGroupID = sg.ID().ToStringOutput()
+		brokerArgs.SecurityGroups = pulumi.StringArray{sg.ID()}
+		brokerArgs.SubnetIds = brokerSubnets(args.Network.TierSubnetIDs, cfg.DeploymentMode)
 		// RabbitMQ brokers refuse a security-group update ("Changing security groups is not
 		// supported for RabbitMQ brokers", hashicorp/terraform-provider-aws#33514): replace.
 		brokerOpts = append(brokerOpts, pulumi.ReplaceOnChanges([]string{"securityGroups"}))
-	}
-	if opt.VPC == VPCDefault {
+	case opt.VPC == VPCDefault:
 		// Given no subnets and no security groups, Amazon MQ places a private broker in the
 		// default VPC with its default security group, which admits all traffic from itself.
 		b.SecurityGroupID = pulumi.String(args.DefaultSecurityGroupID).ToStringOutput()

@@ -100,7 +100,7 @@ type setting struct {
 	// CLI treats a key with no default as required and injects the default into every stack
 	// that leaves the key unset, so every key but networkMode has one. Where the real default
 	// depends on other settings, the schema default is an "automatic" value (an empty string,
-	// or 0) that resolveAutomatic replaces.
+	// or 0) that applyDefaults resolves.
 	schemaDefault string
 	// required is true for networkMode alone: the CLI refuses a stack without it.
 	required bool
@@ -478,8 +478,15 @@ func (c Config) validate() []*SettingError {
 	return p
 }
 
-// reservedTagKeys are the tags the program puts on every resource (stackTags).
-var reservedTagKeys = []string{"project", "stack", "networkMode"}
+// The keys of the tags the program puts on every resource (stackTags), which user tags may
+// not replace.
+const (
+	tagProject     = "project"
+	tagStack       = "stack"
+	tagNetworkMode = "networkMode"
+)
+
+var reservedTagKeys = []string{tagProject, tagStack, tagNetworkMode}
 
 var privateRanges = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"),

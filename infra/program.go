@@ -255,9 +255,9 @@ func stackOutputs(st *Stack) pulumi.Map {
 // stackTags are the project's own tags, which tell this stack's resources from any other's.
 func stackTags(ctx *pulumi.Context, cfg Config) map[string]string {
 	return map[string]string{
-		"project":     ProjectName,
-		"stack":       ctx.Stack(),
-		"networkMode": string(cfg.NetworkMode),
+		tagProject:     ProjectName,
+		tagStack:       ctx.Stack(),
+		tagNetworkMode: string(cfg.NetworkMode),
 	}
 }
 

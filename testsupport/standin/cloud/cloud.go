@@ -386,8 +386,5 @@ func toStrings(v any) []string {
 			out = append(out, s)
 		}
 	}
-	if ss, ok := v.([]string); ok {
-		return ss
-	}
 	return out
 }
