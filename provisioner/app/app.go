@@ -1,5 +1,6 @@
 // Package app is the provisioner function: it reads the broker credentials as the ESM does,
-// then declares the queue, diagnoses the ESM's path, or publishes test messages.
+// then declares the queue, diagnoses the ESM's path, publishes test messages or redrives dead
+// letters.
 package app
 
 import (
@@ -102,8 +103,11 @@ func (p *Provisioner) Handle(ctx context.Context, req protocol.Request) (any, er
 		return report, nil
 	case protocol.ActionPublish:
 		return p.publish(ctx, req)
+	case protocol.ActionRedrive:
+		return p.redrive(ctx, req)
 	}
-	return nil, fmt.Errorf("unknown action %q: want %s, %s or %s", req.Action, protocol.ActionDeclare, protocol.ActionDiagnose, protocol.ActionPublish)
+	return nil, fmt.Errorf("unknown action %q: want %s, %s, %s or %s", req.Action,
+		protocol.ActionDeclare, protocol.ActionDiagnose, protocol.ActionPublish, protocol.ActionRedrive)
 }
 
 func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, error) {
@@ -165,6 +169,31 @@ func (p *Provisioner) publish(ctx context.Context, req protocol.Request) (protoc
 		return protocol.PublishResponse{}, err
 	}
 	return protocol.PublishResponse{RunID: req.RunID, Published: len(published), Messages: published}, nil
+}
+
+// redriveMargin is how long before the function's timeout a redrive stops taking messages:
+// the message in flight gets its confirm timeout (10 s) and the answer still goes out, so the
+// function is never killed between a confirm and its acknowledgement.
+const redriveMargin = 15 * time.Second
+
+func (p *Provisioner) redrive(ctx context.Context, req protocol.Request) (protocol.RedriveResponse, error) {
+	conn, ch, err := p.channel(ctx)
+	if err != nil {
+		return protocol.RedriveResponse{}, err
+	}
+	defer conn.Close()
+	stop := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		stop, cancel = context.WithDeadline(ctx, deadline.Add(-redriveMargin))
+		defer cancel()
+	}
+	res, err := rabbitops.Redrive(stop, ch, p.topology(), rabbitops.RedriveOptions{Max: req.Max, DryRun: req.DryRun})
+	if err != nil {
+		// A Lambda error carries no payload: the counts go into the message.
+		return protocol.RedriveResponse{}, fmt.Errorf("%w (moved %d before this; %d still to move)", err, res.Moved, res.Remaining)
+	}
+	return protocol.RedriveResponse{RedriveResult: res}, nil
 }
 
 // diagnose checks the three services, then the credentials and the broker with them.

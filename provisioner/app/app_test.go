@@ -109,6 +109,65 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 	}
 }
 
+// TestRedriveThroughTheProvisioner dead-letters messages the way the queue does (rejected
+// without requeue), then redrives them through Handle: a dry run, a capped run, and a run
+// that starts too close to the function's timeout to take any message.
+func TestRedriveThroughTheProvisioner(t *testing.T) {
+	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	ctx := context.Background()
+	if _, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDeclare}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionPublish, Count: 5, RunID: "dead"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, ch, err := p.channel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for range 5 {
+		d, ok, err := ch.Get(p.Env.Queue, false)
+		if err != nil || !ok {
+			t.Fatalf("get: %v %v", ok, err)
+		}
+		if err := d.Reject(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	redrive := func(ctx context.Context, req protocol.Request) protocol.RedriveResponse {
+		t.Helper()
+		req.Action = protocol.ActionRedrive
+		out, err := p.Handle(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(protocol.RedriveResponse)
+	}
+
+	dry := redrive(ctx, protocol.Request{DryRun: true})
+	if !dry.DryRun || dry.Found != 5 || dry.Moved != 0 || dry.Remaining != 5 || len(dry.Messages) != 5 ||
+		dry.Messages[0].Error != "dead-lettered by RabbitMQ: rejected" {
+		t.Errorf("dry run = %+v", dry)
+	}
+	capped := redrive(ctx, protocol.Request{Max: 2})
+	if capped.Found != 5 || capped.Moved != 2 || capped.Remaining != 0 || capped.Messages[1].RedriveCount != 1 {
+		t.Errorf("redrive of 2 = %+v", capped)
+	}
+	late, cancel := context.WithTimeout(ctx, redriveMargin-time.Second)
+	defer cancel()
+	if r := redrive(late, protocol.Request{}); !r.Stopped || r.Moved != 0 || r.Remaining != 3 {
+		t.Errorf("a redrive inside the timeout's margin = %+v, want it stopped before the first message", r)
+	}
+	rest := redrive(ctx, protocol.Request{})
+	if rest.Moved != 3 || rest.Remaining != 0 {
+		t.Errorf("redrive of the rest = %+v", rest)
+	}
+	if q, err := ch.QueueDeclarePassive(p.Env.Queue, true, false, false, false, nil); err != nil || q.Messages != 5 {
+		t.Errorf("the queue holds %d messages after the redrive, want 5 (%v)", q.Messages, err)
+	}
+}
+
 func TestDeclareRefusesConflictingQueue(t *testing.T) {
 	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
 	conn, ch, err := p.channel(context.Background())
@@ -208,7 +267,8 @@ func TestLoadEnvNamesEveryProblem(t *testing.T) {
 
 func TestUnknownActionAndBadPublish(t *testing.T) {
 	p := &Provisioner{}
-	if _, err := p.Handle(context.Background(), protocol.Request{Action: "drop"}); err == nil || !strings.Contains(err.Error(), "unknown action") {
+	if _, err := p.Handle(context.Background(), protocol.Request{Action: "drop"}); err == nil || !strings.Contains(err.Error(), "unknown action") ||
+		!strings.Contains(err.Error(), protocol.ActionRedrive) {
 		t.Errorf("unknown action: %v", err)
 	}
 	if _, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionPublish, Count: 0}); err == nil {

@@ -1,5 +1,5 @@
 // Package protocol is the provisioner function's request and response types: what the Pulumi
-// program's deploy-time invocations and the smoke test send and read.
+// program's deploy-time invocations, the smoke test and the redrive command send and read.
 package protocol
 
 import "rabbitmq-esm/internal/rabbitops"
@@ -12,6 +12,9 @@ const (
 	ActionDiagnose = "diagnose"
 	// ActionPublish publishes Count persistent messages of run RunID, with confirms.
 	ActionPublish = "publish"
+	// ActionRedrive moves dead-lettered messages back to the queue (at most Max; DryRun lists
+	// them instead). It stops short of the function's timeout: Remaining says what is left.
+	ActionRedrive = "redrive"
 )
 
 // Request is the invocation payload.
@@ -21,6 +24,10 @@ type Request struct {
 	Count int `json:"count,omitempty"`
 	// RunID marks the published messages (publish only): ids are <runId>-<6-digit seq>.
 	RunID string `json:"runId,omitempty"`
+	// Max caps how many dead letters a redrive moves; 0 moves all (redrive only).
+	Max int `json:"max,omitempty"`
+	// DryRun lists the dead letters a redrive would move, moving none (redrive only).
+	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // DeclareResponse describes the declared topology.
@@ -36,6 +43,11 @@ type PublishResponse struct {
 	RunID     string                `json:"runId"`
 	Published int                   `json:"published"`
 	Messages  []rabbitops.Published `json:"messages"`
+}
+
+// RedriveResponse is what the redrive did, or in a dry run would do.
+type RedriveResponse struct {
+	rabbitops.RedriveResult
 }
 
 // DiagnoseResponse is the diagnosis report: one check per dependency of the ESM.
