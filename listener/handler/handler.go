@@ -17,20 +17,67 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"rabbitmq-esm/internal/lambdaenv"
 )
 
 // EventSourceRabbitMQ is the eventSource of every event Amazon MQ for RabbitMQ mappings send.
 const EventSourceRabbitMQ = "aws:rmq"
 
 // Process is the business function: it handles one message and returns a short summary for
-// the log, or an error, which fails the batch (it comes back, and after the queue's delivery
-// limit goes to the dead-letter queue). It may be called again with the same message.
+// the log, or an error. An error is permanent unless it is wrapped in Retry: the message is
+// dead-lettered, with the error, and the rest of the batch goes on. It may be called again
+// with the same message (delivery is at least once).
 type Process func(ctx context.Context, m Message) (summary string, err error)
+
+// Retry marks err as transient: the same message may succeed later (a dependency is down, a
+// rate limit was hit). The whole batch then goes back to the queue — Lambda's RabbitMQ mapping
+// has no partial-batch response — and comes again, until the message's last allowed delivery,
+// when it is dead-lettered with err like a permanent failure.
+func Retry(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &retryError{err: err}
+}
+
+type retryError struct{ err error }
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// IsRetry says whether err, or an error it wraps, was marked with Retry.
+func IsRetry(err error) bool {
+	var r *retryError
+	return errors.As(err, &r)
+}
+
+// DeadLetter is a message that failed for good, with why and when.
+type DeadLetter struct {
+	Message  Message
+	Err      error
+	FailedAt time.Time
+}
+
+// DeadLetterer stores failed messages where they can be inspected and redriven. It must not
+// return before every letter is stored (for the broker: confirmed by it); on an error the
+// listener fails the batch, so nothing is lost — the letters come again with their batch.
+type DeadLetterer interface {
+	DeadLetter(ctx context.Context, letters []DeadLetter) error
+}
 
 // Options configure a Handler.
 type Options struct {
 	// Process is the business function. Default: Summarise.
 	Process Process
+	// DeadLetters stores the messages that fail for good. Default: none, and then such a
+	// message fails its batch, which the queue's delivery limit dead-letters with it.
+	DeadLetters DeadLetterer
+	// DeliveryLimit is the queue's number of deliveries before RabbitMQ dead-letters a
+	// message; at that delivery a Retry failure is dead-lettered by the listener instead,
+	// with its error, and the batch's other messages are kept. 0: not known. Env
+	// DELIVERY_LIMIT.
+	DeliveryLimit int
 	// LogBodies adds each message's body to its log line. Default false: bodies may hold
 	// personal data. Env LISTENER_LOG_BODIES.
 	LogBodies bool
@@ -38,33 +85,40 @@ type Options struct {
 	Output io.Writer
 }
 
-// EnvLogBodies turns body logging on ("true"); the Pulumi program sets it from logMessageBodies.
-const EnvLogBodies = "LISTENER_LOG_BODIES"
-
 // OptionsFromEnv reads the options from the function's environment. A value it cannot parse
 // is an error naming the variable: the function must fail at start, not guess.
 func OptionsFromEnv() (Options, error) {
 	opts := Options{}
-	if raw, set := os.LookupEnv(EnvLogBodies); set && raw != "" {
+	if raw, set := os.LookupEnv(lambdaenv.ListenerLogBodies); set && raw != "" {
 		v, err := strconv.ParseBool(raw)
 		if err != nil {
-			return Options{}, fmt.Errorf("%s=%q: must be true or false", EnvLogBodies, raw)
+			return Options{}, fmt.Errorf("%s=%q: must be true or false", lambdaenv.ListenerLogBodies, raw)
 		}
 		opts.LogBodies = v
+	}
+	if raw, set := os.LookupEnv(lambdaenv.DeliveryLimit); set && raw != "" {
+		v, err := strconv.Atoi(raw)
+		if err != nil || v < 1 {
+			return Options{}, fmt.Errorf("%s=%q: must be a whole number of at least 1", lambdaenv.DeliveryLimit, raw)
+		}
+		opts.DeliveryLimit = v
 	}
 	return opts, nil
 }
 
 // Handler handles RabbitMQ batches.
 type Handler struct {
-	process   Process
-	logBodies bool
-	output    io.Writer
+	process       Process
+	deadLetters   DeadLetterer
+	deliveryLimit int
+	logBodies     bool
+	output        io.Writer
 }
 
 // New returns a Handler with opts' defaults filled in.
 func New(opts Options) *Handler {
-	h := &Handler{process: opts.Process, logBodies: opts.LogBodies, output: opts.Output}
+	h := &Handler{process: opts.Process, deadLetters: opts.DeadLetters, deliveryLimit: opts.DeliveryLimit,
+		logBodies: opts.LogBodies, output: opts.Output}
 	if h.process == nil {
 		h.process = Summarise
 	}
@@ -74,9 +128,19 @@ func New(opts Options) *Handler {
 	return h
 }
 
-// Handle processes one batch. It first decodes every message, so a malformed message fails the
-// batch before the business function sees any of it, then processes the messages in order and
-// stops at the first failure: the whole batch is redelivered anyway.
+// Outcomes of a message, as its log line names them.
+const (
+	outcomeProcessed    = "processed"
+	outcomeDeadLettered = "dead-lettered"
+	// outcomeReturned: the message failed and its batch goes back to the queue.
+	outcomeReturned = "returned"
+)
+
+// Handle processes one batch. Each message is decoded and handed to the business function in
+// order. A message that fails for good (it cannot be decoded, the business function refused it,
+// or panicked) is dead-lettered alone, and the batch goes on: failing the batch for it would
+// return every message of the batch to the queue, count a delivery against each, and in time
+// dead-letter the healthy ones with it. A Retry failure stops the batch and returns it.
 func (h *Handler) Handle(ctx context.Context, ev events.RabbitMQEvent) error {
 	start := time.Now()
 	// The batch's lines are written at once at the end: one write instead of one per message.
@@ -94,33 +158,74 @@ func (h *Handler) Handle(ctx context.Context, ev events.RabbitMQEvent) error {
 	}
 
 	processed := 0
+	var letters []DeadLetter
 	for i := range messages {
 		m := &messages[i]
-		summary, err := h.safeProcess(ctx, *m)
+		var summary string
+		err := m.problem
+		if err == nil {
+			summary, err = h.safeProcess(ctx, *m)
+		}
 		attrs := []slog.Attr{
 			slog.String("queue", m.Queue), slog.String("vhost", m.VHost), slog.Int("index", m.Index),
 			slog.String("id", m.ID), slog.String("messageId", m.MessageID), slog.String("correlationId", m.CorrelationID),
 			slog.Bool("redelivered", m.Redelivered), slog.Int("bodyBytes", len(m.Body)),
 		}
+		if m.Attempt > 0 {
+			attrs = append(attrs, slog.Int("attempt", m.Attempt))
+		}
 		if h.logBodies {
 			attrs = append(attrs, slog.String("body", string(m.Body)))
 		}
-		if err != nil {
-			err = fmt.Errorf("queue %s (vhost %s), message %d (%s): %w", m.Queue, m.VHost, m.Index, m.ID, err)
-			logger.LogAttrs(ctx, slog.LevelError, "message", append(attrs, slog.String("outcome", "failed"), slog.String("error", err.Error()))...)
-			logger.Error("batch", "outcome", "failed", "messages", len(messages), "processed", processed,
-				"notAttempted", len(messages)-processed-1, "durationMs", msSince(start))
+		if err == nil {
+			processed++
+			logger.LogAttrs(ctx, slog.LevelInfo, "message", append(attrs, slog.String("outcome", outcomeProcessed), slog.String("summary", summary))...)
+			continue
+		}
+		err = fmt.Errorf("queue %s (vhost %s), message %d (%s): %w", m.Queue, m.VHost, m.Index, m.ID, err)
+		retry := IsRetry(err) && !h.lastDelivery(m)
+		if retry || h.deadLetters == nil {
+			// The whole batch goes back: the processed messages will come again, and with no
+			// dead-letter store the queue's delivery limit is what ends a permanent failure.
+			if !retry {
+				err = fmt.Errorf("%w (%w)", err, ErrNoDeadLetterStore)
+			}
+			logger.LogAttrs(ctx, slog.LevelError, "message", append(attrs, slog.String("outcome", outcomeReturned), slog.String("error", err.Error()))...)
+			logger.Error("batch", "outcome", outcomeReturned, "messages", len(messages), "processed", processed,
+				"notAttempted", len(messages)-i-1, "durationMs", msSince(start))
 			return err
 		}
-		processed++
-		logger.LogAttrs(ctx, slog.LevelInfo, "message", append(attrs, slog.String("outcome", "processed"), slog.String("summary", summary))...)
+		if IsRetry(err) {
+			err = fmt.Errorf("%w (still failing at delivery %d of %d)", err, m.Attempt, h.deliveryLimit)
+		}
+		logger.LogAttrs(ctx, slog.LevelError, "message", append(attrs, slog.String("outcome", outcomeDeadLettered), slog.String("error", err.Error()))...)
+		letters = append(letters, DeadLetter{Message: *m, Err: err, FailedAt: time.Now().UTC()})
 	}
-	logger.Info("batch", "outcome", "processed", "messages", len(messages), "processed", processed, "durationMs", msSince(start))
+	if len(letters) > 0 {
+		if err := h.deadLetters.DeadLetter(ctx, letters); err != nil {
+			err = fmt.Errorf("storing %d dead letters failed, so the batch is returned to the queue (nothing is lost; "+
+				"its processed messages will be processed again): %w", len(letters), err)
+			logger.Error("batch", "outcome", outcomeReturned, "messages", len(messages), "processed", processed,
+				"deadLettered", 0, "error", err.Error(), "durationMs", msSince(start))
+			return err
+		}
+	}
+	logger.Info("batch", "outcome", outcomeProcessed, "messages", len(messages), "processed", processed,
+		"deadLettered", len(letters), "durationMs", msSince(start))
 	return nil
 }
 
-// safeProcess turns a panic of the business function into an error, so one bad message fails
-// its batch (and is dead-lettered in time) instead of crashing the runtime.
+// lastDelivery says whether m is at the queue's last allowed delivery, when both are known.
+func (h *Handler) lastDelivery(m *Message) bool {
+	return h.deliveryLimit > 0 && m.Attempt >= h.deliveryLimit
+}
+
+// ErrNoDeadLetterStore means a message failed for good and no dead-letter store is configured:
+// the batch is returned, and the queue's delivery limit dead-letters the message in time.
+var ErrNoDeadLetterStore = errors.New("no dead-letter store is configured: the batch is returned")
+
+// safeProcess turns a panic of the business function into an error, so one bad message is
+// dead-lettered instead of crashing the runtime.
 func (h *Handler) safeProcess(ctx context.Context, m Message) (summary string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -134,7 +239,9 @@ func (h *Handler) safeProcess(ctx context.Context, m Message) (summary string, e
 // mapping (a misconfigured trigger, or a test event of another shape).
 var ErrNotRabbitMQ = errors.New("not a RabbitMQ event")
 
-// decodeBatch validates and decodes every message, queues in a stable order.
+// decodeBatch decodes every message, queues in a stable order. Only an event that is not
+// RabbitMQ's or a queue key that names no queue fails the batch; a message that cannot be
+// decoded keeps its raw data as its body and carries the problem, to be dead-lettered alone.
 func decodeBatch(ev events.RabbitMQEvent) ([]Message, error) {
 	if ev.EventSource != EventSourceRabbitMQ {
 		return nil, fmt.Errorf("%w: eventSource is %q, want %q", ErrNotRabbitMQ, ev.EventSource, EventSourceRabbitMQ)
@@ -155,19 +262,21 @@ func decodeBatch(ev events.RabbitMQEvent) ([]Message, error) {
 		list := ev.MessagesByQueue[key]
 		for i := range list {
 			raw := &list[i]
-			body, err := base64.StdEncoding.DecodeString(raw.Data)
-			if err != nil {
-				return nil, fmt.Errorf("queue %s (vhost %s), message %d: data is not valid base64: %w", queue, vhost, i, err)
-			}
-			// bodySize is only roughly the payload's size (AWS's own sample disagrees with its
-			// data), but a message with a size and no data at all lost its payload.
-			if raw.Data == "" && raw.BasicProperties.BodySize > 0 {
-				return nil, fmt.Errorf("queue %s (vhost %s), message %d: data is missing (bodySize is %d)",
-					queue, vhost, i, raw.BasicProperties.BodySize)
-			}
-			m := Message{Queue: queue, VHost: vhost, Index: i, Body: body, Redelivered: raw.Redelivered}
+			m := Message{Queue: queue, VHost: vhost, Index: i, Redelivered: raw.Redelivered}
 			decodeProperties(&m, raw.BasicProperties)
-			m.ID = messageID(raw.BasicProperties.MessageID, body)
+			m.Attempt = attempt(m.Headers, m.Redelivered)
+			body, err := base64.StdEncoding.DecodeString(raw.Data)
+			switch {
+			case err != nil:
+				m.Body, m.problem = []byte(raw.Data), fmt.Errorf("data is not valid base64 (kept as the body): %w", err)
+			case raw.Data == "" && raw.BasicProperties.BodySize > 0:
+				// bodySize is only roughly the payload's size (AWS's own sample disagrees with
+				// its data), but a message with a size and no data at all lost its payload.
+				m.problem = fmt.Errorf("data is missing (bodySize is %d)", raw.BasicProperties.BodySize)
+			default:
+				m.Body = body
+			}
+			m.ID = messageID(raw.BasicProperties.MessageID, m.Body)
 			messages = append(messages, m)
 		}
 	}

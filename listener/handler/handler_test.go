@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"rabbitmq-esm/internal/lambdaenv"
 )
 
 // logLine is one JSON line the handler wrote.
@@ -198,24 +200,33 @@ func TestEveryHeaderType(t *testing.T) {
 	}
 }
 
-func TestMalformedEventsNameQueueAndIndex(t *testing.T) {
+// recordingStore is a dead-letter store that keeps what it is given, or fails.
+type recordingStore struct {
+	letters []DeadLetter
+	fail    error
+}
+
+func (s *recordingStore) DeadLetter(_ context.Context, letters []DeadLetter) error {
+	if s.fail != nil {
+		return s.fail
+	}
+	s.letters = append(s.letters, letters...)
+	return nil
+}
+
+func TestMalformedEventsFailTheBatch(t *testing.T) {
 	good := message(`{}`, events.RabbitMQBasicProperties{})
-	cases := []struct {
-		name string
+	for name, tc := range map[string]struct {
 		ev   events.RabbitMQEvent
 		want []string
 	}{
-		{"not RabbitMQ", events.RabbitMQEvent{EventSource: "aws:sqs"}, []string{"not a RabbitMQ event", `"aws:sqs"`}},
-		{"bad base64", event(map[string][]events.RabbitMQMessage{"q::/": {good, {Data: "not base64!"}}}), []string{"queue q (vhost /), message 1", "base64"}},
-		{"missing data", event(map[string][]events.RabbitMQMessage{"q::v": {{BasicProperties: events.RabbitMQBasicProperties{BodySize: 12}}}}), []string{"queue q (vhost v), message 0", "data is missing"}},
-		{"key without vhost", event(map[string][]events.RabbitMQMessage{"q": {good}}), []string{`"q"`, "<queue>::<vhost>"}},
-		{"invalid JSON body", event(map[string][]events.RabbitMQMessage{"q::/": {good, good, message(`{"a":`, events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr("bad-1")})}}),
-			[]string{"queue q (vhost /), message 2 (bad-1)", "not valid JSON"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		"not RabbitMQ":      {events.RabbitMQEvent{EventSource: "aws:sqs"}, []string{"not a RabbitMQ event", `"aws:sqs"`}},
+		"key without vhost": {event(map[string][]events.RabbitMQMessage{"q": {good}}), []string{`"q"`, "<queue>::<vhost>"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := &recordingStore{}
 			processed := 0
-			lines, err := run(t, Options{Process: func(ctx context.Context, m Message) (string, error) {
+			lines, err := run(t, Options{DeadLetters: store, Process: func(ctx context.Context, m Message) (string, error) {
 				processed++
 				return Summarise(ctx, m)
 			}}, tc.ev)
@@ -227,39 +238,184 @@ func TestMalformedEventsNameQueueAndIndex(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if b := batchOf(t, lines); b["outcome"] == "processed" {
-				t.Errorf("batch logged as processed: %v", b)
-			}
-			if tc.name != "invalid JSON body" && processed != 0 {
-				t.Errorf("the business function ran %d times on a batch that does not decode", processed)
+			if b := batchOf(t, lines); b["outcome"] != "rejected" || processed != 0 || len(store.letters) != 0 {
+				t.Errorf("batch %v, %d processed, %d dead letters: an event without queues must fail whole", b, processed, len(store.letters))
 			}
 		})
 	}
 }
 
-func TestPanicBecomesError(t *testing.T) {
-	calls := 0
-	ev := event(map[string][]events.RabbitMQMessage{"q::/": {
-		message(`{"ok":1}`, events.RabbitMQBasicProperties{MessageID: ptr("m0")}),
-		message(`{"boom":1}`, events.RabbitMQBasicProperties{MessageID: ptr("m1")}),
-		message(`{"never":1}`, events.RabbitMQBasicProperties{MessageID: ptr("m2")}),
-	}})
-	lines, err := run(t, Options{Process: func(_ context.Context, m Message) (string, error) {
-		calls++
-		if m.MessageID == "m1" {
-			panic("business bug")
+// poisonBatch holds one message of each permanent failure among good ones.
+func poisonBatch() events.RabbitMQEvent {
+	good := func(id string) events.RabbitMQMessage {
+		return message(`{"ok":true}`, events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr(id)})
+	}
+	return event(map[string][]events.RabbitMQMessage{
+		"q::/": {
+			good("g0"),
+			{Data: "not base64!", BasicProperties: events.RabbitMQBasicProperties{MessageID: ptr("bad-base64"), AppID: ptr("billing")}},
+			good("g2"),
+			{BasicProperties: events.RabbitMQBasicProperties{MessageID: ptr("no-data"), BodySize: 12}},
+			message(`{"a":`, events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr("bad-json"),
+				Headers: map[string]any{"tenant": map[string]any{"bytes": []any{float64('t'), float64('1')}}}}),
+			message(`{"boom":1}`, events.RabbitMQBasicProperties{MessageID: ptr("panics"), Priority: 3, Type: ptr("order")}),
+			message(`{"refuse":1}`, events.RabbitMQBasicProperties{MessageID: ptr("refused"), CorrelationID: ptr("c-9")}),
+			good("g7"),
+		},
+	})
+}
+
+func poisonProcess(ctx context.Context, m Message) (string, error) {
+	switch m.MessageID {
+	case "panics":
+		panic("business bug")
+	case "refused":
+		return "", errors.New("order 9 does not exist")
+	}
+	return Summarise(ctx, m)
+}
+
+func TestPermanentFailuresAreDeadLetteredAlone(t *testing.T) {
+	store := &recordingStore{}
+	lines, err := run(t, Options{DeadLetters: store, Process: poisonProcess}, poisonBatch())
+	if err != nil {
+		t.Fatalf("the batch failed (%v): its good messages would come again and count a delivery each", err)
+	}
+	want := map[string]string{
+		"bad-base64": "data is not valid base64", "no-data": "data is missing", "bad-json": "not valid JSON",
+		"panics": "panicked: business bug", "refused": "order 9 does not exist",
+	}
+	if len(store.letters) != len(want) {
+		t.Fatalf("%d dead letters, want %d", len(store.letters), len(want))
+	}
+	for _, l := range store.letters {
+		if !strings.Contains(l.Err.Error(), want[l.Message.MessageID]) || l.FailedAt.IsZero() {
+			t.Errorf("%s: error %v, failed at %v", l.Message.MessageID, l.Err, l.FailedAt)
 		}
-		return "fine", nil
-	}}, ev)
-	if err == nil || !strings.Contains(err.Error(), "panicked: business bug") || !strings.Contains(err.Error(), "message 1 (m1)") {
+	}
+	byID := map[string]Message{}
+	for _, l := range store.letters {
+		byID[l.Message.MessageID] = l.Message
+	}
+	if m := byID["bad-base64"]; string(m.Body) != "not base64!" || m.AppID != "billing" {
+		t.Errorf("undecodable message: body %q, app id %q: want its raw data and properties kept", m.Body, m.AppID)
+	}
+	if m := byID["bad-json"]; string(m.Body) != `{"a":` || string(m.Headers["tenant"].([]byte)) != "t1" || m.ContentType != "application/json" {
+		t.Errorf("refused message lost its body or properties: %+v", m)
+	}
+	if m := byID["panics"]; m.Priority != 3 || m.Type != "order" {
+		t.Errorf("priority %d, type %q", m.Priority, m.Type)
+	}
+	outcomes := map[string]string{}
+	for _, l := range messagesOf(lines) {
+		outcomes[l["messageId"].(string)] = l["outcome"].(string)
+	}
+	for _, id := range []string{"g0", "g2", "g7"} {
+		if outcomes[id] != "processed" {
+			t.Errorf("%s: outcome %q", id, outcomes[id])
+		}
+	}
+	for id := range want {
+		if outcomes[id] != "dead-lettered" {
+			t.Errorf("%s: outcome %q", id, outcomes[id])
+		}
+	}
+	if b := batchOf(t, lines); b["processed"] != float64(3) || b["deadLettered"] != float64(5) || b["outcome"] != "processed" {
+		t.Errorf("batch = %v", b)
+	}
+}
+
+func TestWithoutAStoreAPermanentFailureReturnsTheBatch(t *testing.T) {
+	calls := 0
+	lines, err := run(t, Options{Process: func(ctx context.Context, m Message) (string, error) {
+		calls++
+		return poisonProcess(ctx, m)
+	}}, poisonBatch())
+	if !errors.Is(err, ErrNoDeadLetterStore) || !strings.Contains(err.Error(), "queue q (vhost /), message 1 (bad-base64)") {
 		t.Fatalf("err = %v", err)
 	}
-	if calls != 2 {
-		t.Errorf("business function called %d times; it must stop at the failure (the batch is redelivered whole)", calls)
+	if calls != 1 {
+		t.Errorf("business function called %d times; it must stop at the failure (the batch comes again whole)", calls)
 	}
-	b := batchOf(t, lines)
-	if b["processed"] != float64(1) || b["notAttempted"] != float64(1) || b["outcome"] != "failed" {
+	if b := batchOf(t, lines); b["processed"] != float64(1) || b["notAttempted"] != float64(6) || b["outcome"] != "returned" {
 		t.Errorf("batch = %v", b)
+	}
+}
+
+func TestRetryReturnsTheBatchUntilTheLastDelivery(t *testing.T) {
+	transient := func(_ context.Context, m Message) (string, error) {
+		if m.MessageID == "flaky" {
+			return "", Retry(errors.New("inventory service unavailable"))
+		}
+		return "fine", nil
+	}
+	batch := func(headers map[string]any, redelivered bool) events.RabbitMQEvent {
+		flaky := message(`{}`, events.RabbitMQBasicProperties{MessageID: ptr("flaky"), Headers: headers})
+		flaky.Redelivered = redelivered
+		return event(map[string][]events.RabbitMQMessage{"q::/": {
+			message(`{}`, events.RabbitMQBasicProperties{MessageID: ptr("before")}), flaky,
+			message(`{}`, events.RabbitMQBasicProperties{MessageID: ptr("after")}),
+		}})
+	}
+	for name, tc := range map[string]struct {
+		headers      map[string]any
+		redelivered  bool
+		deadLettered bool
+	}{
+		"first delivery":                  {nil, false, false},
+		"fourth delivery of five":         {map[string]any{"x-delivery-count": float64(3)}, true, false},
+		"fifth of five":                   {map[string]any{"x-delivery-count": float64(4)}, true, true},
+		"fifth of five, RabbitMQ 4.3":     {map[string]any{"x-delivery-count": float64(0), "x-acquired-count": float64(4)}, true, true},
+		"redelivered, count not received": {nil, true, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := &recordingStore{}
+			lines, err := run(t, Options{DeadLetters: store, DeliveryLimit: 5, Process: transient}, batch(tc.headers, tc.redelivered))
+			if !tc.deadLettered {
+				if !IsRetry(err) || !strings.Contains(err.Error(), "inventory service unavailable") || len(store.letters) != 0 {
+					t.Fatalf("err = %v, %d dead letters: want the batch returned for a retry", err, len(store.letters))
+				}
+				if b := batchOf(t, lines); b["outcome"] != "returned" || b["notAttempted"] != float64(1) {
+					t.Errorf("batch = %v", b)
+				}
+				return
+			}
+			if err != nil || len(store.letters) != 1 || !strings.Contains(store.letters[0].Err.Error(), "still failing at delivery 5 of 5") {
+				t.Fatalf("err = %v, letters %v: at the last delivery the listener dead-letters it, with its error", err, store.letters)
+			}
+			if b := batchOf(t, lines); b["processed"] != float64(2) || b["deadLettered"] != float64(1) {
+				t.Errorf("batch = %v", b)
+			}
+		})
+	}
+}
+
+func TestAFailedStoreReturnsTheBatch(t *testing.T) {
+	store := &recordingStore{fail: errors.New("connection refused")}
+	lines, err := run(t, Options{DeadLetters: store, Process: poisonProcess}, poisonBatch())
+	if err == nil || !strings.Contains(err.Error(), "storing 5 dead letters failed") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("err = %v: when a dead letter cannot be stored the batch must come again", err)
+	}
+	if b := batchOf(t, lines); b["outcome"] != "returned" {
+		t.Errorf("batch = %v", b)
+	}
+}
+
+func TestAttempt(t *testing.T) {
+	for _, tc := range []struct {
+		headers     map[string]any
+		redelivered bool
+		want        int
+	}{
+		{nil, false, 1},
+		{nil, true, 0},
+		{map[string]any{"x-delivery-count": float64(2)}, true, 3},
+		{map[string]any{"x-delivery-count": float64(1), "x-acquired-count": float64(3)}, true, 4},
+		{map[string]any{"x-delivery-count": "two"}, true, 0},
+	} {
+		if got := attempt(tc.headers, tc.redelivered); got != tc.want {
+			t.Errorf("attempt(%v, %v) = %d, want %d", tc.headers, tc.redelivered, got, tc.want)
+		}
 	}
 }
 
@@ -293,13 +449,13 @@ func TestRedeliveredAndIDs(t *testing.T) {
 }
 
 func TestOptionsFromEnv(t *testing.T) {
-	t.Setenv(EnvLogBodies, "true")
+	t.Setenv(lambdaenv.ListenerLogBodies, "true")
 	if o, err := OptionsFromEnv(); err != nil || !o.LogBodies {
 		t.Errorf("true: %+v %v", o, err)
 	}
-	t.Setenv(EnvLogBodies, "sometimes")
-	if _, err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), EnvLogBodies) {
-		t.Errorf("want an error naming %s, got %v", EnvLogBodies, err)
+	t.Setenv(lambdaenv.ListenerLogBodies, "sometimes")
+	if _, err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), lambdaenv.ListenerLogBodies) {
+		t.Errorf("want an error naming %s, got %v", lambdaenv.ListenerLogBodies, err)
 	}
 }
 

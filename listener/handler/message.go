@@ -4,15 +4,19 @@
 // It is the code to copy and extend: replace Process (the business function) and keep the
 // rest. The contract it implements:
 //
-//   - The mapping delivers at least once. A batch is acknowledged on the broker only when the
-//     invocation succeeds; on any error the whole batch goes back to the queue and comes again,
-//     flagged redelivered. Business functions must therefore be idempotent: every log line
-//     carries the message id (or a hash of the body when the publisher set none) so duplicates
-//     can be traced.
-//   - A message that cannot be understood (bad base64, an event that is not from RabbitMQ) fails
-//     the batch with an error naming the queue and the message's index. The queue's delivery
-//     limit then dead-letters it: nothing is dropped silently.
-//   - A panic in the business function becomes an error, never a crashed runtime.
+//   - The mapping delivers at least once, in batches, and has no partial-batch response: a
+//     failed invocation returns the whole batch to the queue, where the quorum queue counts a
+//     delivery against every message in it. So the handler fails a batch only when trying
+//     again can help.
+//   - A message that fails for good — its data cannot be decoded, the business function
+//     returned an error, or panicked — is dead-lettered alone (Options.DeadLetters), with the
+//     error, its body and its properties, and the batch goes on. If storing a dead letter
+//     fails, the batch fails: nothing is lost.
+//   - A message whose business function returned Retry(err) returns the batch, to come again,
+//     until its last allowed delivery (Options.DeliveryLimit), when it is dead-lettered too.
+//   - Business functions must be idempotent: a returned batch brings back the messages it had
+//     already processed, flagged redelivered. Every log line carries the message id (or a hash
+//     of the body when the publisher set none) so duplicates can be traced.
 package handler
 
 import (
@@ -50,6 +54,18 @@ type Message struct {
 	Timestamp time.Time
 	// DeliveryMode is 2 for persistent, 1 for transient messages, 0 when unset.
 	DeliveryMode uint8
+	// Priority, Type, AppID and ReplyTo as the publisher set them (zero or empty when unset);
+	// a dead letter keeps them.
+	Priority             uint8
+	Type, AppID, ReplyTo string
+	// Attempt is this delivery's number, 1 for the first: from the quorum queue's count of
+	// earlier returns (x-delivery-count, x-acquired-count from RabbitMQ 4.3), or 1 for a
+	// message not redelivered. 0 when not known (redelivered, without a count).
+	Attempt int
+
+	// problem is why the message could not be decoded; such a message is dead-lettered
+	// without reaching the business function.
+	problem error
 }
 
 // splitQueueKey splits the "<queue>::<vhost>" key the mapping uses for each queue's messages.
@@ -156,4 +172,28 @@ func decodeProperties(m *Message, p events.RabbitMQBasicProperties) {
 	m.CorrelationID = deref(p.CorrelationID)
 	m.Timestamp = parseTimestamp(p.Timestamp)
 	m.DeliveryMode = p.DeliveryMode
+	m.Priority = p.Priority
+	m.Type, m.AppID, m.ReplyTo = deref(p.Type), deref(p.AppID), deref(p.ReplyTo)
+}
+
+// Headers the quorum queue adds to a redelivered message. Up to RabbitMQ 4.2 x-delivery-count
+// counts every return; from 4.3 it counts only failed returns (basic.reject, a closed channel)
+// and x-acquired-count counts them all. The larger is the number of earlier deliveries.
+var returnCountHeaders = []string{"x-delivery-count", "x-acquired-count"}
+
+// attempt numbers a delivery from the queue's return counts (see Message.Attempt).
+func attempt(headers map[string]any, redelivered bool) int {
+	returns, counted := 0, false
+	for _, name := range returnCountHeaders {
+		if n, ok := headers[name].(float64); ok && n >= 0 {
+			returns, counted = max(returns, int(n)), true
+		}
+	}
+	switch {
+	case counted:
+		return returns + 1
+	case !redelivered:
+		return 1
+	}
+	return 0
 }
