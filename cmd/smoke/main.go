@@ -7,17 +7,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"rabbitmq-esm/internal/deployed"
 	"rabbitmq-esm/internal/smoke"
 )
 
@@ -67,15 +66,9 @@ func run(stack string, count int, timeout time.Duration, region string) (bool, e
 	return result.Passed(), nil
 }
 
-// stackOutputs reads the stack's outputs with the Pulumi CLI, through the same backend
-// selection as make up (scripts/pulumi.sh sets it; PULUMI_BACKEND_URL is honoured).
 func stackOutputs(ctx context.Context, stack string) (smoke.Outputs, error) {
-	out, err := exec.CommandContext(ctx, "pulumi", "stack", "output", "--json", "--stack", stack).Output() //nolint:gosec // G204: the stack name is one argument to pulumi, no shell
-	if err != nil {
-		return smoke.Outputs{}, fmt.Errorf("reading the outputs of stack %s (pulumi stack output): %w", stack, err)
-	}
 	var o smoke.Outputs
-	if err := json.Unmarshal(out, &o); err != nil {
+	if err := deployed.ReadOutputs(ctx, stack, &o); err != nil {
 		return smoke.Outputs{}, err
 	}
 	return o, o.Check()

@@ -16,15 +16,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"rabbitmq-esm/internal/deployed"
 	"rabbitmq-esm/provisioner/protocol"
 )
-
-// Invoker is the Lambda call the smoke test makes.
-type Invoker interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-}
 
 // LogFilterer is the CloudWatch Logs call the smoke test makes.
 type LogFilterer interface {
@@ -80,7 +75,7 @@ type Result struct {
 func (r Result) Passed() bool { return r.Expected > 0 && r.Seen == r.Expected }
 
 // Run publishes through the provisioner and follows the listener's logs.
-func Run(ctx context.Context, cfg Config, lam Invoker, logs LogFilterer) (Result, error) {
+func Run(ctx context.Context, cfg Config, lam deployed.Invoker, logs LogFilterer) (Result, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -98,17 +93,13 @@ func Run(ctx context.Context, cfg Config, lam Invoker, logs LogFilterer) (Result
 		cfg.Poll = 2 * time.Second
 	}
 	start := cfg.Now()
-	payload, _ := json.Marshal(protocol.Request{Action: protocol.ActionPublish, Count: cfg.Count, RunID: cfg.RunID})
-	out, err := lam.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(cfg.Outputs.ProvisionerFunctionName), Payload: payload})
-	if err != nil {
-		return Result{}, fmt.Errorf("invoking the provisioner %s: %w", cfg.Outputs.ProvisionerFunctionName, err)
-	}
-	if out.FunctionError != nil {
-		return Result{}, fmt.Errorf("the provisioner failed to publish (%s): %s", aws.ToString(out.FunctionError), out.Payload)
-	}
 	var published protocol.PublishResponse
-	if err := json.Unmarshal(out.Payload, &published); err != nil || published.Published != cfg.Count {
-		return Result{}, fmt.Errorf("the provisioner answered %s, want %d published messages", out.Payload, cfg.Count)
+	req := protocol.Request{Action: protocol.ActionPublish, Count: cfg.Count, RunID: cfg.RunID}
+	if err := deployed.Invoke(ctx, lam, cfg.Outputs.ProvisionerFunctionName, req, &published); err != nil {
+		return Result{}, err
+	}
+	if published.Published != cfg.Count {
+		return Result{}, fmt.Errorf("the provisioner published %d messages, want %d", published.Published, cfg.Count)
 	}
 	publishedAt := map[string]time.Time{}
 	for _, m := range published.Messages {
