@@ -9,7 +9,7 @@ ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy test engine-test bench integration build smoke plan diagrams lint
+.PHONY: help up preview destroy test engine-test bench integration build smoke redrive plan diagrams lint
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
@@ -38,6 +38,9 @@ integration: ## In a real AWS account (costs money): deploy, check and destroy e
 
 smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
 	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)
+
+redrive: ## Move STACK's dead letters back to its queue through the provisioner (ARGS="--dry-run", "--max N", "--direct").
+	@scripts/pulumi.sh redrive "$(STACK)" $(ARGS)
 
 build: ## Build the Lambda binaries and archives into .build/ exactly as the program deploys them.
 	@go run ./cmd/buildlambdas

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs `pulumi up|preview|destroy` for one stack of this project. Used by `make up/preview/destroy`.
+# Runs `pulumi up|preview|destroy` for one stack of this project, or a command that reads its
+# outputs (smoke, redrive). Used by `make up/preview/destroy/smoke/redrive`.
 #
 # With no Pulumi backend logged in (no `pulumi login`, no PULUMI_BACKEND_URL), the state goes to a
 # local file backend in .pulumi-state/ and secrets are encrypted with a passphrase generated once
@@ -8,7 +9,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/pulumi.sh up|preview|destroy|smoke <stack> [flags...]" >&2
+  echo "usage: scripts/pulumi.sh up|preview|destroy|smoke|redrive <stack> [flags...]" >&2
   echo "stacks: $(stacks)" >&2
   exit 2
 }
@@ -25,7 +26,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 2 ] || usage
 command="$1" stack="$2"
 shift 2
-case "$command" in up|preview|destroy|smoke) ;; *) usage ;; esac
+case "$command" in up|preview|destroy|smoke|redrive) ;; *) usage ;; esac
 if [ -z "$stack" ] || [ ! -f "$root/Pulumi.$stack.yaml" ]; then
   echo "error: no stack \"$stack\": set STACK to one of: $(stacks)" >&2
   exit 2
@@ -72,6 +73,7 @@ case "$command" in
   # The ESM's after-delete hook waits out its network interfaces; the engine runs hooks on
   # destroy only with --run-program.
   destroy) exec pulumi destroy --run-program --stack "$stack" "$@" ;;
-  # The smoke test reads the stack's outputs through the same backend.
+  # The smoke test and the redrive read the stack's outputs through the same backend.
   smoke) exec go run ./cmd/smoke --stack "$stack" "$@" ;;
+  redrive) exec go run ./cmd/redrive --stack "$stack" "$@" ;;
 esac

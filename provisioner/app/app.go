@@ -111,13 +111,18 @@ func (p *Provisioner) Handle(ctx context.Context, req protocol.Request) (any, er
 }
 
 func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, error) {
-	out, err := p.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &p.Env.SecretArn})
+	return ReadCredentials(ctx, p.Secrets, p.Env.SecretArn)
+}
+
+// ReadCredentials reads the broker credentials from the secret the ESM's BASIC_AUTH names.
+func ReadCredentials(ctx context.Context, secrets SecretReader, secretArn string) (rabbitops.Credentials, error) {
+	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretArn})
 	if err != nil {
-		return rabbitops.Credentials{}, fmt.Errorf("reading the broker credentials from %s: %w", p.Env.SecretArn, err)
+		return rabbitops.Credentials{}, fmt.Errorf("reading the broker credentials from %s: %w", secretArn, err)
 	}
 	var creds rabbitops.Credentials
 	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &creds) != nil || creds.Username == "" || creds.Password == "" {
-		return rabbitops.Credentials{}, fmt.Errorf(`secret %s does not hold {"username","password"} JSON, which the ESM's BASIC_AUTH needs`, p.Env.SecretArn)
+		return rabbitops.Credentials{}, fmt.Errorf(`secret %s does not hold {"username","password"} JSON, which the ESM's BASIC_AUTH needs`, secretArn)
 	}
 	return creds, nil
 }
@@ -171,10 +176,10 @@ func (p *Provisioner) publish(ctx context.Context, req protocol.Request) (protoc
 	return protocol.PublishResponse{RunID: req.RunID, Published: len(published), Messages: published}, nil
 }
 
-// redriveMargin is how long before the function's timeout a redrive stops taking messages:
+// RedriveMargin is how long before the function's timeout a redrive stops taking messages:
 // the message in flight gets its confirm timeout (10 s) and the answer still goes out, so the
 // function is never killed between a confirm and its acknowledgement.
-const redriveMargin = 15 * time.Second
+const RedriveMargin = 15 * time.Second
 
 func (p *Provisioner) redrive(ctx context.Context, req protocol.Request) (protocol.RedriveResponse, error) {
 	conn, ch, err := p.channel(ctx)
@@ -185,7 +190,7 @@ func (p *Provisioner) redrive(ctx context.Context, req protocol.Request) (protoc
 	stop := ctx
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		stop, cancel = context.WithDeadline(ctx, deadline.Add(-redriveMargin))
+		stop, cancel = context.WithDeadline(ctx, deadline.Add(-RedriveMargin))
 		defer cancel()
 	}
 	res, err := rabbitops.Redrive(stop, ch, p.topology(), rabbitops.RedriveOptions{Max: req.Max, DryRun: req.DryRun})

@@ -154,7 +154,7 @@ func TestRedriveThroughTheProvisioner(t *testing.T) {
 	if capped.Found != 5 || capped.Moved != 2 || capped.Remaining != 0 || capped.Messages[1].RedriveCount != 1 {
 		t.Errorf("redrive of 2 = %+v", capped)
 	}
-	late, cancel := context.WithTimeout(ctx, redriveMargin-time.Second)
+	late, cancel := context.WithTimeout(ctx, RedriveMargin-time.Second)
 	defer cancel()
 	if r := redrive(late, protocol.Request{}); !r.Stopped || r.Moved != 0 || r.Remaining != 3 {
 		t.Errorf("a redrive inside the timeout's margin = %+v, want it stopped before the first message", r)
