@@ -228,13 +228,16 @@ func headerString(v any) string {
 	return ""
 }
 
-// redriveCount reads the count whatever integer type the last writer chose.
+// redriveCount reads the count whatever number type the last writer chose: a redrive writes
+// an int64, the listener dead-letters a message with the float64 the event's JSON gave it.
 func redriveCount(v any) int64 {
 	switch n := reflect.ValueOf(v); {
 	case n.CanInt():
 		return n.Int()
 	case n.CanUint():
 		return int64(n.Uint()) //nolint:gosec // G115: a count of moves
+	case n.CanFloat():
+		return int64(n.Float())
 	}
 	return 0
 }

@@ -352,6 +352,14 @@ func TestRedrivenCopy(t *testing.T) {
 	if len(p.Headers) != 2 || p.Headers["keep"] != "me" || p.Headers[HeaderRedriveCount] != int64(5) {
 		t.Errorf("headers = %v, want keep and %s=5", p.Headers, HeaderRedriveCount)
 	}
+	for _, count := range []any{int8(2), int32(2), int64(2), uint16(2), float64(2)} {
+		if got := redriveCount(count); got != 2 {
+			t.Errorf("redrive count %T(2) read as %d", count, got)
+		}
+	}
+	if got := redriveCount("2"); got != 0 {
+		t.Errorf("a non-number counts %d, want 0", got)
+	}
 	if p.Expiration != "" || p.UserId != "" || p.DeliveryMode != amqp.Persistent || p.Priority != 3 || string(p.Body) != "x" {
 		t.Errorf("copy = %+v", p)
 	}
