@@ -5,6 +5,13 @@
 #   eval "$(scripts/test-broker.sh)"    # what `make test` does
 #   scripts/test-broker.sh stop         # stop it
 #
+# Tests that restart a broker must not restart that one (other packages' tests use it at the
+# same time): they start a node of their own, named by ESM_TEST_BROKER_NAME, with its files under
+# .build/rabbitmq-<name>/, on the ports ESM_TEST_BROKER_TLS_PORT, ESM_TEST_BROKER_AMQP_PORT and
+# ESM_TEST_BROKER_DIST_PORT (Erlang distribution), and end it with `delete`:
+#
+#   ESM_TEST_BROKER_NAME=… ESM_TEST_BROKER_TLS_PORT=… … scripts/test-broker.sh [restart|delete]
+#
 # The node is Debian's rabbitmq-server run as the current user, with every file under
 # .build/rabbitmq/ (git-ignored): TLS on 127.0.0.1:5671 with a throwaway CA made here by openssl
 # (as on Amazon MQ, which speaks AMQP only over TLS), plain AMQP on 127.0.0.1:5672, and a
@@ -13,10 +20,18 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-base="$root/.build/rabbitmq"
 bin=/usr/lib/rabbitmq/bin
-node="esm-test@localhost"
+name="${ESM_TEST_BROKER_NAME:-esm-test}"
+if [[ ! "$name" =~ ^[A-Za-z0-9_-]+$ ]]; then
+  echo "error: ESM_TEST_BROKER_NAME=$name: want letters, digits, - and _" >&2
+  exit 1
+fi
+base="$root/.build/rabbitmq"
+[ "$name" = esm-test ] || base="$root/.build/rabbitmq-$name"
+node="$name@localhost"
 user="esm-test"
+tls_port="${ESM_TEST_BROKER_TLS_PORT:-5671}"
+amqp_port="${ESM_TEST_BROKER_AMQP_PORT:-5672}"
 
 # Everything the node and rabbitmqctl share: the node's files, and the Erlang cookie in HOME.
 export HOME="$base/home"
@@ -27,6 +42,8 @@ export RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins"
 export RABBITMQ_PID_FILE="$base/rabbitmq.pid"
 export RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config"
+# Set, not derived: RabbitMQ would derive it from its default AMQP port, which every node shares.
+export RABBITMQ_DIST_PORT="${ESM_TEST_BROKER_DIST_PORT:-$((amqp_port + 20000))}"
 # A failing rabbitmqctl (Erlang) writes a crash dump into the working directory otherwise.
 export ERL_CRASH_DUMP="$base/erl_crash.dump"
 
@@ -39,6 +56,23 @@ if [ "${1:-}" = "stop" ]; then
   else
     echo "$node was not running" >&2
   fi
+  exit 0
+fi
+
+if [ "${1:-}" = "restart" ]; then
+  # Only the broker application restarts, not the Erlang node: every client connection is
+  # closed (CONNECTION_FORCED) and the listeners are down until it is back, as in a broker
+  # restart, in seconds rather than a node's boot time. One call does what stop_app and
+  # start_app do: each rabbitmqctl call boots an Erlang VM, seconds on a busy machine.
+  ctl eval 'ok = rabbit:stop(), ok = rabbit:start().' >/dev/null
+  echo "restarted $node" >&2
+  exit 0
+fi
+
+if [ "${1:-}" = "delete" ]; then
+  if [ -d "$HOME" ]; then ctl stop >/dev/null 2>&1 || true; fi
+  rm -rf "$base"
+  echo "deleted $node and $base" >&2
   exit 0
 fi
 
@@ -68,8 +102,9 @@ make_certificates() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+new_database=""
 if ! ctl status >/dev/null 2>&1; then
-  for port in 5671 5672; do
+  for port in "$tls_port" "$amqp_port" "$RABBITMQ_DIST_PORT"; do
     if port_in_use "$port"; then
       echo "error: 127.0.0.1:$port is taken by another process (a test broker of another checkout?" \
         "Stop it with its scripts/test-broker.sh stop, or find it with: ss -ltnp 'sport = :$port')." >&2
@@ -78,25 +113,31 @@ if ! ctl status >/dev/null 2>&1; then
   done
   [ -s "$base/tls/server.pem" ] || make_certificates
   [ -s "$base/password" ] || (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$base/password")
-  cat > "$RABBITMQ_CONFIG_FILE" <<CONF
-listeners.tcp.default = 127.0.0.1:5672
-listeners.ssl.default = 127.0.0.1:5671
+  password="$(cat "$base/password")"
+  # A new database gets the user from the configuration, which saves rabbitmqctl calls.
+  [ -d "$RABBITMQ_MNESIA_BASE/$node" ] || new_database=yes
+  (umask 077 && cat > "$RABBITMQ_CONFIG_FILE") <<CONF
+listeners.tcp.default = 127.0.0.1:$amqp_port
+listeners.ssl.default = 127.0.0.1:$tls_port
 ssl_options.cacertfile = $base/tls/ca.pem
 ssl_options.certfile = $base/tls/server.pem
 ssl_options.keyfile = $base/tls/server.key
 ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 log.file.level = warning
+default_user = $user
+default_pass = $password
 CONF
   echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
   echo "[]." > "$RABBITMQ_ADVANCED_CONFIG_FILE"
   "$bin/rabbitmq-server" -detached >"$base/log/startup.log" 2>&1
-  # rabbitmqctl cannot reach the node until its Erlang distribution is up: retry until the
-  # node answers and has finished booting.
+  # rabbitmqctl cannot reach the node until its Erlang distribution is up, and each call boots
+  # an Erlang VM: wait for the AMQP listener, which opens late in the boot, then ask the node
+  # whether it has finished.
   started=""
-  for _ in $(seq 90); do
-    if ctl await_startup --timeout 5 >/dev/null 2>&1; then started=yes; break; fi
-    sleep 1
+  for _ in $(seq 180); do
+    if port_in_use "$amqp_port" && ctl await_startup --timeout 30 >/dev/null 2>&1; then started=yes; break; fi
+    sleep 0.5
   done
   if [ -z "$started" ]; then
     echo "error: RabbitMQ did not start within 90 s; see $base/log/" >&2
@@ -106,11 +147,13 @@ CONF
 fi
 
 password="$(cat "$base/password")"
-if ! ctl list_users --silent 2>/dev/null | grep -q "^${user}[[:space:]]"; then
-  ctl add_user "$user" "$password" >/dev/null
+if [ -z "$new_database" ]; then
+  if ! ctl list_users --silent 2>/dev/null | grep -q "^${user}[[:space:]]"; then
+    ctl add_user "$user" "$password" >/dev/null
+  fi
+  ctl set_permissions -p / "$user" ".*" ".*" ".*" >/dev/null
 fi
-ctl set_permissions -p / "$user" ".*" ".*" ".*" >/dev/null
 
-echo "export ESM_TEST_AMQP_URL='amqp://$user:$password@127.0.0.1:5672/'"
-echo "export ESM_TEST_AMQPS_URL='amqps://$user:$password@localhost:5671/'"
+echo "export ESM_TEST_AMQP_URL='amqp://$user:$password@127.0.0.1:$amqp_port/'"
+echo "export ESM_TEST_AMQPS_URL='amqps://$user:$password@localhost:$tls_port/'"
 echo "export ESM_TEST_CA_FILE='$base/tls/ca.pem'"

@@ -1,6 +1,7 @@
 // Command localesm runs the listener against a real RabbitMQ queue on your machine, through
 // the local stand-in for Lambda's event source mapping (internal/localesm): same event shape,
-// same batching, ack on success, requeue on error.
+// same batching, ack on success, requeue on error, and like the mapping it connects again
+// when it loses the broker.
 //
 //	AMQP_PASSWORD=… go run ./cmd/localesm --url amqps://admin@b-….mq.us-east-1.amazonaws.com:5671 --queue events
 //	go run ./cmd/localesm --url amqp://guest:guest@localhost:5672 --queue events --batch-size 10 --batching-window 1s
@@ -18,6 +19,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"rabbitmq-esm/internal/localesm"
 	"rabbitmq-esm/internal/rabbitops"
@@ -50,25 +53,19 @@ func run(rawURL, caFile, queue, vhost string, batchSize int, window time.Duratio
 	if env := os.Getenv("AMQP_PASSWORD"); env != "" {
 		creds.Password = env
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	conn, err := rabbitops.Dial(ctx, u.Scheme+"://"+u.Host, creds, vhost, caFile)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
 	opts, err := handler.OptionsFromEnv()
 	if err != nil {
 		return err
 	}
 	listener := handler.New(opts)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dial := func(ctx context.Context) (*amqp.Connection, error) {
+		return rabbitops.Dial(ctx, u.Scheme+"://"+u.Host, creds, vhost, caFile)
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	logger.Info("consuming", "queue", queue, "vhost", vhost, "batchSize", batchSize, "batchingWindow", window)
-	return localesm.Run(ctx, ch, localesm.Config{
+	logger.Info("starting", "queue", queue, "vhost", vhost, "batchSize", batchSize, "batchingWindow", window)
+	return localesm.Serve(ctx, dial, localesm.Config{
 		Queue: queue, VHost: vhost, BatchSize: batchSize, BatchingWindow: window,
 		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 	}, listener.Handle)

@@ -25,7 +25,8 @@ type Config struct {
 	BatchingWindow time.Duration
 	// EventSourceARN goes into every event. Default: a local placeholder.
 	EventSourceARN string
-	// Logf reports each batch. Default: silent.
+	// Logf reports each batch, and each lost connection or failed attempt to connect. Default:
+	// silent.
 	Logf func(format string, args ...any)
 }
 
@@ -47,12 +48,17 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Run consumes cfg.Queue on ch until ctx ends or the channel closes, invoking handler once per
-// batch. Like the mapping, it is one poller: batches are handled one at a time, in order.
+// Run consumes cfg.Queue on ch until ctx ends, invoking handler once per batch. Like the
+// mapping, it is one poller: batches are handled one at a time, in order. It returns nil when ctx
+// ends, and an error that says why when it loses ch — the broker closed it or its connection, or
+// cancelled the consumer. Serve connects again on such an error.
 func Run(ctx context.Context, ch *amqp.Channel, cfg Config, handler Handler) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	// Registered before the first call that can fail, so that the broker's reason for closing
+	// the channel is never missed.
+	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	// The prefetch bounds unacknowledged messages to one batch, as the mapping does.
 	if err := ch.Qos(cfg.BatchSize, 0, false); err != nil {
 		return fmt.Errorf("setting the prefetch: %w", err)
@@ -68,17 +74,53 @@ func Run(ctx context.Context, ch *amqp.Channel, cfg Config, handler Handler) err
 	b := batcher{cfg: cfg, deliveries: deliveries}
 	for {
 		batch, err := b.next(ctx)
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				// Unacknowledged deliveries go back to the queue with the consumer.
-				_ = ch.Cancel(tag, false)
-				return nil
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			// Unacknowledged deliveries go back to the queue with the consumer.
+			_ = ch.Cancel(tag, false)
+			return nil
+		case errors.Is(err, errDeliveriesClosed):
+			if !ch.IsClosed() {
+				// The queue was deleted, say: the channel is open, but nothing comes.
+				return fmt.Errorf("%w: the broker cancelled it", errLost)
 			}
+			return lostChannel(closed, err)
+		case err != nil:
 			return err
+		}
+		// The channel can close after the batch's last delivery arrived. The broker has then
+		// taken the batch back and will deliver it again: handing it over now would only
+		// process it twice.
+		if ch.IsClosed() {
+			return fmt.Errorf("discarding a gathered batch of %d: %w", len(batch), lostChannel(closed, amqp.ErrClosed))
 		}
 		if err := deliver(ctx, cfg, handler, batch); err != nil {
-			return err
+			// A settlement fails only when the connection does, and then the broker takes the
+			// batch back: why the channel closed is the news, not the failed write.
+			return fmt.Errorf("settling a batch of %d, which the broker will deliver again: %w", len(batch), lostChannel(closed, err))
 		}
+	}
+}
+
+// errLost means Run lost its channel or its consumer; the broker takes back every
+// unacknowledged delivery when the channel closes.
+var errLost = errors.New("lost the consumer")
+
+// closeWait bounds the wait for amqp091 to report why a channel closed.
+const closeWait = 5 * time.Second
+
+// lostChannel says why the channel closed or is closing: the broker's reason, when it closed the
+// channel or the connection, which amqp091 sends on closed before it closes closed; or fallback
+// when the closing takes longer than closeWait.
+func lostChannel(closed <-chan *amqp.Error, fallback error) error {
+	select {
+	case reason, ok := <-closed:
+		if ok {
+			return fmt.Errorf("%w: the channel closed: %w", errLost, reason)
+		}
+		return fmt.Errorf("%w: the channel closed", errLost)
+	case <-time.After(closeWait):
+		return fmt.Errorf("%w: %w", errLost, fallback)
 	}
 }
 
@@ -117,11 +159,14 @@ type batcher struct {
 	carry *amqp.Delivery
 }
 
-// errClosed means the broker closed the consumer.
-var errClosed = errors.New("the consumer's channel closed")
+// errDeliveriesClosed means the consumer's deliveries stopped: its channel closed, or the
+// broker cancelled it.
+var errDeliveriesClosed = errors.New("the consumer's deliveries stopped")
 
 // next returns the next batch: it waits for a first message, then fills the batch until it is
-// full, its payload would pass 6 MB, or the window since the first message has passed.
+// full, its payload would pass 6 MB, or the window since the first message has passed. When the
+// deliveries stop, it drops the batch it was gathering: the broker takes those messages back
+// when their channel closes, and delivers them again.
 func (b *batcher) next(ctx context.Context) ([]amqp.Delivery, error) {
 	var batch []amqp.Delivery
 	size := 0
@@ -144,7 +189,7 @@ func (b *batcher) next(ctx context.Context) ([]amqp.Delivery, error) {
 		select {
 		case d, ok := <-b.deliveries:
 			if !ok {
-				return nil, errClosed
+				return nil, errDeliveriesClosed
 			}
 			if !add(d) {
 				return batch, nil
@@ -159,7 +204,7 @@ func (b *batcher) next(ctx context.Context) ([]amqp.Delivery, error) {
 		select {
 		case d, ok := <-b.deliveries:
 			if !ok {
-				return batch, nil
+				return nil, errDeliveriesClosed
 			}
 			if !add(d) {
 				return batch, nil

@@ -3,9 +3,11 @@ package localesm
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,13 +260,12 @@ func TestBatchesSplitAtSixMegabytes(t *testing.T) {
 	for i := range 4 {
 		deliveries <- amqp.Delivery{MessageId: fmt.Sprint(i), Body: big}
 	}
-	close(deliveries)
-	b := batcher{cfg: Config{BatchSize: 10, BatchingWindow: time.Second}, deliveries: deliveries}
+	b := batcher{cfg: Config{BatchSize: 10, BatchingWindow: 50 * time.Millisecond}, deliveries: deliveries}
 	var sizes []int
-	for {
+	for range 2 {
 		batch, err := b.next(context.Background())
 		if err != nil {
-			break
+			t.Fatal(err)
 		}
 		sizes = append(sizes, len(batch))
 		total := 0
@@ -274,11 +275,73 @@ func TestBatchesSplitAtSixMegabytes(t *testing.T) {
 		if total > MaxPayloadBytes {
 			t.Errorf("a batch of %d bytes passes the 6 MB limit", total)
 		}
-		if len(sizes) > 4 {
-			break
-		}
 	}
 	if fmt.Sprint(sizes) != "[2 2]" {
 		t.Errorf("batch sizes %v, want [2 2]", sizes)
+	}
+}
+
+// TestStoppedDeliveriesDropThePartialBatch: deliveries that stop while a batch is gathered
+// mean the channel closed, and the broker took the batch back: it must not be handed over.
+func TestStoppedDeliveriesDropThePartialBatch(t *testing.T) {
+	deliveries := make(chan amqp.Delivery, 2)
+	deliveries <- amqp.Delivery{MessageId: "0"}
+	deliveries <- amqp.Delivery{MessageId: "1"}
+	close(deliveries)
+	b := batcher{cfg: Config{BatchSize: 10, BatchingWindow: time.Minute}, deliveries: deliveries}
+	batch, err := b.next(context.Background())
+	if !errors.Is(err, errDeliveriesClosed) || batch != nil {
+		t.Errorf("next = %d deliveries, %v; want none and %v", len(batch), err, errDeliveriesClosed)
+	}
+}
+
+// TestBatchGatheredWhenItsChannelClosesIsNotHandled: the broker closes the channel while a
+// batch waits for its window. Run must drop the batch, say why, and the broker must have the
+// messages back.
+func TestBatchGatheredWhenItsChannelClosesIsNotHandled(t *testing.T) {
+	conn := connect(t)
+	top := declared(t, conn, 5)
+	if _, err := rabbitops.Publish(context.Background(), channel(t, conn), top, "gathered", 3); err != nil {
+		t.Fatal(err)
+	}
+	var handled atomic.Int32
+	h := func(context.Context, events.RabbitMQEvent) error { handled.Add(1); return nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ch := channel(t, conn)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, ch, Config{Queue: top.Queue, VHost: "/", BatchSize: 10, BatchingWindow: time.Minute}, h)
+	}()
+	waitFor(t, ctx, "the consumer to take the 3 messages", func() bool { return depth(t, conn, top.Queue) == 0 })
+	time.Sleep(200 * time.Millisecond) // for the batcher to gather them
+
+	// A channel error makes the broker close the channel, as its going away would.
+	if _, err := ch.QueueDeclarePassive(top.Queue+".missing", true, false, false, false, nil); err == nil {
+		t.Fatal("declaring a missing queue passively succeeded")
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, errLost) || !strings.Contains(err.Error(), "NOT_FOUND") {
+			t.Errorf("Run = %v, want the lost consumer and the broker's reason (NOT_FOUND)", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Run went on after its channel closed")
+	}
+	if n := handled.Load(); n != 0 {
+		t.Errorf("the handler got %d batches after the channel closed", n)
+	}
+	waitFor(t, ctx, "the broker to take the 3 messages back", func() bool { return depth(t, conn, top.Queue) == 3 })
+}
+
+// waitFor polls cond until it holds, or fails the test when ctx ends.
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
