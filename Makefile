@@ -30,8 +30,13 @@ test: ## Run every test: the real Pulumi CLI on every stack (built into .build/ 
 engine-test: ## The real-engine suite alone, step by step: the real Pulumi CLI deploys, changes and destroys every stack.
 	@cli_dir="$$(scripts/build-pulumi.sh)" && PULUMI_CLI_DIR="$$cli_dir" go test -count=1 -timeout 60m -v -run TestRealEngine ./enginetest/
 
-bench: ## Measure the listener: per-message cost against its floor, and the binary's cold start.
-	@go test -run '^$$' -bench . -benchmem -count 5 ./listener/...
+bench: ## Measure the listener as users pay for it: the bootstrap through a loopback Runtime API against the floor and Node.js, cold start, size; then in process and the candidate libraries.
+	@mkdir -p .build && out=.build/bench.txt && : > "$$out" && \
+		go test -count=1 -run '^TestArchiveSize$$' -v ./listener/ | grep -E 'arm64 bootstrap|^(ok|FAIL)' | tee -a "$$out" && \
+		go test -run '^$$' -bench 'EndToEnd|ColdStart|NodeListener' -count 5 ./listener/ | tee -a "$$out" && \
+		go test -run '^$$' -bench . -count 5 ./listener/handler/ | tee -a "$$out" && \
+		(cd bench/candidates && go test -run '^$$' -bench . -count 3 .) | tee -a "$$out" && \
+		go run ./bench/summary < "$$out"
 
 integration: ## In a real AWS account (costs money): deploy, check and destroy every option, or STACK.
 	@go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions$(if $(STACK),/^$(STACK)$$)' ./integration/

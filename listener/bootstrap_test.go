@@ -166,25 +166,30 @@ func TestArchiveSize(t *testing.T) {
 func BenchmarkColdStart(b *testing.B) {
 	bootstrap(b)
 	for b.Loop() {
-		api, err := runtimeapi.Start()
-		if err != nil {
-			b.Fatal(err)
-		}
-		cmd := exec.Command(built.BinaryPath) //nolint:gosec,noctx // G204: the binary this benchmark built; killed below
-		cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr, "_HANDLER=bootstrap"}
-		startedAt := time.Now()
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		first, err := api.FirstNext(ctx)
-		cancel()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(first.Sub(startedAt).Microseconds())/1000, "ms-to-first-next")
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = api.Close()
+		coldStart(b, built.BinaryPath)
 	}
+}
+
+// coldStart starts the program against a fresh Runtime API and reports how long it took to
+// ask for its first invocation.
+func coldStart(b *testing.B, program string, args ...string) {
+	api, err := runtimeapi.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer api.Close()
+	cmd := exec.Command(program, args...) //nolint:gosec,noctx // G204: the program this benchmark built or found; killed below
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr, "_HANDLER=bootstrap"}
+	startedAt := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	first, err := api.FirstNext(ctx)
+	cancel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(first.Sub(startedAt).Microseconds())/1000, "ms-to-first-next")
 }

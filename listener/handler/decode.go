@@ -359,8 +359,7 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 		if start+len(data) > cap(p.arena) { // cannot happen (see arena); kept strings stay valid if it did
 			p.arena = slices.Grow(p.arena, len(data))
 		}
-		n, err := base64.StdEncoding.Decode(p.arena[start:start+base64.StdEncoding.DecodedLen(len(data))], data)
-		if err == nil {
+		if n, ok := decodeBase64(p.arena[start:start+len(data)/4*3], data); ok {
 			decoded = true
 			p.arena = p.arena[:start+n]
 			switch {

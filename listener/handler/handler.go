@@ -355,8 +355,8 @@ func Summarise(_ context.Context, m Message) (string, error) {
 	if !looksJSON(m) {
 		return strconv.Itoa(len(m.Body)) + " bytes of " + orUnknown(m.ContentType), nil
 	}
-	// validJSON answers exactly as json.Valid, several times faster (jsonvalid.go).
-	if !validJSON(m.Body) {
+	// ValidJSON answers exactly as json.Valid, several times faster (jsonvalid.go).
+	if !ValidJSON(m.Body) {
 		return "", fmt.Errorf("body declared or shaped as JSON is not valid JSON (%d bytes)", len(m.Body))
 	}
 	return "JSON " + jsonKind(m.Body) + ", " + strconv.Itoa(len(m.Body)) + " bytes", nil

@@ -29,9 +29,9 @@ func stringStops(w uint64) uint64 {
 	return ((quote - lsb) &^ quote & msb) | ((backslash - lsb) &^ backslash & msb) | ((w - lsb*0x20) &^ w & msb)
 }
 
-// validJSON reports whether data is exactly one JSON value, with optional whitespace around it:
-// json.Valid's answer.
-func validJSON(data []byte) bool {
+// ValidJSON reports whether data is exactly one JSON value, with optional whitespace around it:
+// json.Valid's answer, several times faster. Business functions may use it too.
+func ValidJSON(data []byte) bool {
 	end, ok := skipValue(data, skipSpace(data, 0))
 	return ok && skipSpace(data, end) == len(data)
 }

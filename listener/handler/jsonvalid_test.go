@@ -28,8 +28,8 @@ func TestValidJSONIsJSONValid(t *testing.T) {
 		}
 	}
 	for _, c := range cases {
-		if got, want := validJSON([]byte(c)), json.Valid([]byte(c)); got != want {
-			t.Errorf("validJSON(%.80q) = %t, json.Valid says %t", c, got, want)
+		if got, want := ValidJSON([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("ValidJSON(%.80q) = %t, json.Valid says %t", c, got, want)
 		}
 	}
 }
@@ -40,8 +40,8 @@ func FuzzValidJSON(f *testing.F) {
 	}
 	f.Add(rmqevent.Body(1))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, want := validJSON(data), json.Valid(data); got != want {
-			t.Fatalf("validJSON(%q) = %t, json.Valid says %t", data, got, want)
+		if got, want := ValidJSON(data), json.Valid(data); got != want {
+			t.Fatalf("ValidJSON(%q) = %t, json.Valid says %t", data, got, want)
 		}
 	})
 }
