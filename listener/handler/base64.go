@@ -39,6 +39,9 @@ func decodeBase64(dst, src []byte) (n int, ok bool) {
 	last := len(src) - 4
 	t0, t1, t2, t3 := &b64[0], &b64[1], &b64[2], &b64[3]
 	si, di := 0, 0
+	if last >= 8 {
+		_ = dst[last/4*3+2] // the loop below writes within dst
+	}
 	for ; si+8 <= last; si, di = si+8, di+6 {
 		s := src[si : si+8 : si+8]
 		a := t0[s[0]] | t1[s[1]] | t2[s[2]] | t3[s[3]]
@@ -48,7 +51,7 @@ func decodeBase64(dst, src []byte) (n int, ok bool) {
 		}
 		// Eight bytes written, six of them decoded: the last quantum is still to come, so
 		// dst has room for the two extra.
-		binary.BigEndian.PutUint64(dst[di:], uint64(a)<<40|uint64(b)<<16)
+		binary.BigEndian.PutUint64(dst[di:di+8:di+8], uint64(a)<<40|uint64(b)<<16)
 	}
 	for ; si < last; si, di = si+4, di+3 {
 		a := t0[src[si]] | t1[src[si+1]] | t2[src[si+2]] | t3[src[si+3]]

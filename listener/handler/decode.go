@@ -562,6 +562,15 @@ func (p *decoder) number() (float64, bool) {
 	return f, err == nil && !math.IsInf(f, 0)
 }
 
+// smallNumbers are the header numbers 0 to 255 already boxed: counts, flags and shards are
+// small integers, and an interface holding one needs no allocation then.
+var smallNumbers = func() (boxes [256]any) {
+	for i := range boxes {
+		boxes[i] = float64(i)
+	}
+	return boxes
+}()
+
 // headerValue decodes one header value already normalised (normaliseValue's result).
 func (p *decoder) headerValue() (any, bool) {
 	switch p.peek() {
@@ -596,7 +605,11 @@ func (p *decoder) headerValue() (any, bool) {
 	case 'n':
 		return nil, p.null()
 	}
-	return p.number()
+	f, ok := p.number()
+	if i := int(f); f == float64(i) && i >= 0 && i < len(smallNumbers) && !(f == 0 && math.Signbit(f)) {
+		return smallNumbers[i], ok
+	}
+	return f, ok
 }
 
 // headerObject decodes a table of headers, normalised: AWS's {"bytes":[...]} is a []byte
@@ -653,21 +666,23 @@ func (p *decoder) byteArray() ([]byte, bool) {
 
 func (p *decoder) byteList(start int) ([]byte, bool) {
 	if !p.next(']') {
+		// One tight loop over the digits, with the position in a local: a header's byte
+		// array is the longest run of numbers in an event.
+		d, i := p.d, p.i
 		for {
-			neg := p.peek() == '-'
+			neg := i < len(d) && d[i] == '-'
 			if neg {
-				p.i++
+				i++
 			}
 			v, n := 0, 0
-			for p.i < len(p.d) && isDigit(p.d[p.i]) && n < 4 {
-				v = v*10 + int(p.d[p.i]-'0')
-				p.i++
-				n++
+			for ; i < len(d) && n < 4; i, n = i+1, n+1 {
+				c := d[i] - '0'
+				if c > 9 {
+					break
+				}
+				v = v*10 + int(c)
 			}
-			if n == 0 || n > 3 || (n > 1 && p.d[p.i-n] == '0') {
-				return nil, false
-			}
-			if c := p.peek(); c == '.' || c == 'e' || c == 'E' {
+			if n == 0 || n > 3 || (n > 1 && d[i-n] == '0') || i >= len(d) {
 				return nil, false
 			}
 			if neg {
@@ -677,14 +692,31 @@ func (p *decoder) byteList(start int) ([]byte, bool) {
 				return nil, false
 			}
 			p.arena = append(p.arena, byte(v&0xff))
-			p.ws()
-			if p.next(']') {
+			c := d[i]
+			if c == ',' {
+				i++
+				continue
+			}
+			if c == ']' {
+				i++
 				break
 			}
-			if !p.next(',') {
+			if c == '.' || c == 'e' || c == 'E' {
 				return nil, false
 			}
+			if i = skipSpace(d, i); i >= len(d) {
+				return nil, false
+			}
+			if d[i] == ']' {
+				i++
+				break
+			}
+			if d[i] != ',' {
+				return nil, false
+			}
+			i = skipSpace(d, i+1)
 		}
+		p.i = skipSpace(d, i)
 	}
 	if !p.next('}') {
 		return nil, false
