@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"rabbitmq-esm/internal/lambdabuild"
+	"rabbitmq-esm/internal/lambdaenv"
 )
 
 // EventSourceArgs configure the EventSource component.
@@ -28,6 +29,9 @@ type EventSourceArgs struct {
 	// DeleteHook runs after the mapping is deleted, until its network interfaces are gone;
 	// nil for a public broker's mapping, which makes none. Default: none.
 	DeleteHook *pulumi.ResourceHook
+	// FunctionDeleteHook runs after the VPC-attached listener is deleted, until its network
+	// interfaces are gone; nil outside a VPC. Default: none.
+	FunctionDeleteHook *pulumi.ResourceHook
 	// RoleDeleteHook runs before the function's role and policy are deleted, until no
 	// interface Lambda made remains in the broker's own security group: Lambda removes them
 	// with that role. Default: none.
@@ -37,7 +41,9 @@ type EventSourceArgs struct {
 }
 
 // EventSource is the listener function, its role and logs, and the event source mapping that
-// polls the broker's queue and invokes it.
+// polls the broker's queue and invokes it. The listener dead-letters the messages that fail
+// for good on the broker itself, so for a private broker it runs beside the broker, in its
+// subnets and security group.
 type EventSource struct {
 	pulumi.ResourceState
 
@@ -71,13 +77,16 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		statements = append(statements, statement{sid: "ManageEsmNetworkInterfaces", actions: eniManagementActions,
 			resources: pulumi.StringArray{pulumi.String("*")}})
 	}
+	vpcConfig, networkStatements := besideTheBroker(args.Option, args.Broker)
+	environment := brokerEnvironment(args.Broker, cfg.VirtualHost, cfg.DeliveryLimit)
+	environment[lambdaenv.ListenerLogBodies] = pulumi.String(strconv.FormatBool(cfg.LogMessageBodies))
 	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
-		description: "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
-		archive:     args.ListenerArchive,
-		statements:  statements,
-		environment: pulumi.StringMap{
-			"LISTENER_LOG_BODIES": pulumi.String(strconv.FormatBool(cfg.LogMessageBodies)),
-		},
+		description:      "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
+		archive:          args.ListenerArchive,
+		statements:       slices.Concat(statements, networkStatements),
+		environment:      environment,
+		vpcConfig:        vpcConfig,
+		deleteHook:       args.FunctionDeleteHook,
 		roleDeleteHook:   args.RoleDeleteHook,
 		timeoutSeconds:   60,
 		memoryMB:         256,

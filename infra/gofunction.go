@@ -1,12 +1,15 @@
 package infra
 
 import (
+	"strconv"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"rabbitmq-esm/internal/lambdabuild"
+	"rabbitmq-esm/internal/lambdaenv"
 )
 
 // goFunctionArgs describe one Go Lambda function of this project: its code, the permissions
@@ -110,6 +113,47 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 		return nil, err
 	}
 	return &goFunction{role: role, policy: policy, logGroup: logGroup, function: function}, nil
+}
+
+// besideTheBroker places a function where the mapping's interfaces are — in the broker's
+// subnets with the broker's security group — for a private broker, with the permissions
+// Lambda needs to manage the function's own interfaces there. A public broker's functions run
+// outside any VPC: nil, nil.
+//
+// The provisioner must sit there to reach a private broker at all, the listener to
+// dead-letter on it; and from there both take the mapping's own path to AWS's services, which
+// the deploy-time diagnosis checks.
+func besideTheBroker(opt Option, broker *Broker) (*lambda.FunctionVpcConfigArgs, []statement) {
+	if !opt.ESMHasENIs() {
+		return nil, nil
+	}
+	return &lambda.FunctionVpcConfigArgs{
+			SubnetIds:        broker.SubnetIDs,
+			SecurityGroupIds: pulumi.StringArray{broker.SecurityGroupID},
+		}, []statement{{sid: "ManageOwnNetworkInterfaces", actions: vpcFunctionActions,
+			resources: pulumi.StringArray{pulumi.String("*")}}}
+}
+
+// brokerEnvironment is how a function reaches the broker as the mapping does: its endpoint, the
+// mapping's credentials and virtual host, and the queue's delivery limit.
+func brokerEnvironment(broker *Broker, vhost string, deliveryLimit int) pulumi.StringMap {
+	return pulumi.StringMap{
+		lambdaenv.BrokerSecretArn: broker.SecretArn,
+		lambdaenv.BrokerEndpoint:  broker.Endpoint,
+		lambdaenv.BrokerVHost:     pulumi.String(vhost),
+		lambdaenv.DeliveryLimit:   pulumi.String(strconv.Itoa(deliveryLimit)),
+	}
+}
+
+// vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage
+// the function's own network interfaces (the actions of AWSLambdaVPCAccessExecutionRole).
+var vpcFunctionActions = []string{
+	"ec2:CreateNetworkInterface",
+	"ec2:DescribeNetworkInterfaces",
+	"ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface",
+	"ec2:AssignPrivateIpAddresses",
+	"ec2:UnassignPrivateIpAddresses",
 }
 
 // policyDocument renders statements as an IAM policy document.

@@ -142,14 +142,15 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
-		Option:          opt,
-		Config:          cfg,
-		Broker:          st.Broker,
-		ListenerArchive: archives.listener,
-		Prerequisites:   slices.Concat(networkPath, st.Provisioner.Members()),
-		DeleteHook:      hooks.mapping,
-		RoleDeleteHook:  hooks.roles,
-		Tags:            tags,
+		Option:             opt,
+		Config:             cfg,
+		Broker:             st.Broker,
+		ListenerArchive:    archives.listener,
+		Prerequisites:      slices.Concat(networkPath, st.Provisioner.Members()),
+		DeleteHook:         hooks.mapping,
+		FunctionDeleteHook: hooks.function,
+		RoleDeleteHook:     hooks.roles,
+		Tags:               tags,
 	})
 	if err != nil {
 		return nil, err
@@ -161,13 +162,13 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 // eniHooks wait for the network interfaces Lambda made in the VPC.
 type eniHooks struct {
 	mapping  *pulumi.ResourceHook // after the ESM's deletion: its interfaces
-	function *pulumi.ResourceHook // after the VPC-attached provisioner's deletion: its interfaces
+	function *pulumi.ResourceHook // after a VPC-attached function's deletion: its interfaces
 	group    *pulumi.ResourceHook // before the broker's group's deletion: any Lambda interface carrying it
 	roles    *pulumi.ResourceHook // before the functions' roles' deletion: the same, the group found by its tags
 }
 
 // registerENIHooks registers the hooks where the option puts interfaces in a VPC; a public
-// broker's mapping and provisioner make none.
+// broker's mapping and functions make none.
 func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 	if !cfg.Option().ESMHasENIs() {
 		return eniHooks{}, nil
@@ -181,7 +182,7 @@ func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 	if err != nil {
 		return eniHooks{}, err
 	}
-	function, err := eniwait.NewFunctionHook(ctx, ProjectName+"-wait-provisioner-enis", settings)
+	function, err := eniwait.NewFunctionHook(ctx, ProjectName+"-wait-function-enis", settings)
 	if err != nil {
 		return eniHooks{}, err
 	}

@@ -369,6 +369,9 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 		want["ManageEsmNetworkInterfaces"] = policyStatement{Resource: []string{"*"}, Action: []string{
 			"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
 			"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}}
+		want["ManageOwnNetworkInterfaces"] = policyStatement{Resource: []string{"*"}, Action: []string{
+			"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}}
 	}
 	got := rolePolicy(t, m, "events-listener")
 	if len(got) != len(want) {
@@ -389,8 +392,11 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 		!slices.Equal(strings2(in["architectures"]), []string{"arm64"}) {
 		t.Errorf("listener runtime = %v %v %v, want provided.al2023, bootstrap, arm64", in["runtime"], in["handler"], in["architectures"])
 	}
-	if _, attached := in["vpcConfig"]; attached {
-		t.Error("the listener is attached to a VPC: it needs none (the ESM invokes it through the Lambda API)")
+	// The listener dead-letters on the broker: beside it, like the provisioner.
+	checkBesideTheBroker(t, m, fn, tc)
+	env := in["environment"].ObjectValue()["variables"].ObjectValue()
+	if got := env["LISTENER_LOG_BODIES"]; !got.IsString() || got.StringValue() != "false" {
+		t.Errorf("listener LISTENER_LOG_BODIES = %v, want false", got)
 	}
 	if logGroup.Inputs["retentionInDays"].NumberValue() != 14 {
 		t.Errorf("log retention = %v, want 14", logGroup.Inputs["retentionInDays"])
@@ -628,6 +634,49 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// checkBesideTheBroker: a function that talks to the broker runs where the ESM's interfaces
+// are, waits for its own interfaces when deleted, and reaches the broker as the ESM does.
+func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource, tc optionCase) {
+	t.Helper()
+	broker, _ := m.One("aws:mq/broker:Broker", "broker")
+	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	vpcConfig, attached := fn.Inputs["vpcConfig"]
+	if attached == tc.publicBroker {
+		t.Fatalf("%s VPC-attached = %v for %s", fn.Name, attached, tc.stack)
+	}
+	if attached {
+		subnets := strings2(vpcConfig.ObjectValue()["subnetIds"])
+		if want := strings2(broker.Outputs["subnetIds"]); len(want) == 0 || !slices.Equal(subnets, want) {
+			t.Errorf("%s subnets = %v, want the broker's %v", fn.Name, subnets, want)
+		}
+		wantSG := tc.endpointClient
+		if tc.dedicatedSG {
+			wantSG = "sg-rabbitmq-esm-broker-sg"
+		}
+		if got := strings2(vpcConfig.ObjectValue()["securityGroupIds"]); !slices.Equal(got, []string{wantSG}) {
+			t.Errorf("%s groups = %v, want [%s]", fn.Name, got, wantSG)
+		}
+	}
+	wantHooks := []string{"rabbitmq-esm-wait-function-enis"}
+	if tc.publicBroker {
+		wantHooks = nil
+	}
+	if !slices.Equal(fn.AfterDeleteHooks, wantHooks) {
+		t.Errorf("%s after-delete hooks = %v, want %v", fn.Name, fn.AfterDeleteHooks, wantHooks)
+	}
+	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
+	wantEnv := map[string]string{
+		"BROKER_SECRET_ARN": secret.Outputs["arn"].StringValue(),
+		"BROKER_ENDPOINT":   "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
+		"BROKER_VHOST":      "/", "DELIVERY_LIMIT": "5",
+	}
+	for k, v := range wantEnv {
+		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
+			t.Errorf("%s %s = %v, want %s", fn.Name, k, got, v)
+		}
+	}
+}
+
 // checkProvisioner: the provisioner runs where the ESM's interfaces are, with only the
 // permissions it needs, and diagnoses before it declares.
 func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
@@ -636,39 +685,10 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broker, _ := m.One("aws:mq/broker:Broker", "broker")
 	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
-	vpcConfig, attached := fn.Inputs["vpcConfig"]
-	if attached == tc.publicBroker {
-		t.Fatalf("provisioner VPC-attached = %v for %s", attached, tc.stack)
-	}
-	if attached {
-		subnets := strings2(vpcConfig.ObjectValue()["subnetIds"])
-		if want := strings2(broker.Outputs["subnetIds"]); len(want) == 0 || !slices.Equal(subnets, want) {
-			t.Errorf("provisioner subnets = %v, want the broker's %v", subnets, want)
-		}
-		wantSG := tc.endpointClient
-		if tc.dedicatedSG {
-			wantSG = "sg-rabbitmq-esm-broker-sg"
-		}
-		if got := strings2(vpcConfig.ObjectValue()["securityGroupIds"]); !slices.Equal(got, []string{wantSG}) {
-			t.Errorf("provisioner groups = %v, want [%s]", got, wantSG)
-		}
-	}
-	wantHooks := []string{"rabbitmq-esm-wait-provisioner-enis"}
-	if tc.publicBroker {
-		wantHooks = nil
-	}
-	if !slices.Equal(fn.AfterDeleteHooks, wantHooks) {
-		t.Errorf("provisioner after-delete hooks = %v, want %v", fn.AfterDeleteHooks, wantHooks)
-	}
+	checkBesideTheBroker(t, m, fn, tc)
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
-	wantEnv := map[string]string{
-		"BROKER_SECRET_ARN": secret.Outputs["arn"].StringValue(),
-		"BROKER_ENDPOINT":   "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
-		"BROKER_VHOST":      "/", "QUEUE_NAME": "events", "DELIVERY_LIMIT": "5", "NETWORK_MODE": tc.stack,
-	}
-	for k, v := range wantEnv {
+	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack} {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
 			t.Errorf("provisioner %s = %v, want %s", k, got, v)
 		}

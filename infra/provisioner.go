@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"rabbitmq-esm/internal/lambdabuild"
+	"rabbitmq-esm/internal/lambdaenv"
 )
 
 // ProvisionerArgs configure the Provisioner component.
@@ -55,17 +56,6 @@ type Provisioner struct {
 	members
 }
 
-// vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage
-// the function's own network interfaces (the actions of AWSLambdaVPCAccessExecutionRole).
-var vpcFunctionActions = []string{
-	"ec2:CreateNetworkInterface",
-	"ec2:DescribeNetworkInterfaces",
-	"ec2:DescribeSubnets",
-	"ec2:DeleteNetworkInterface",
-	"ec2:AssignPrivateIpAddresses",
-	"ec2:UnassignPrivateIpAddresses",
-}
-
 // NewProvisioner creates the function and runs the diagnosis, then the declaration.
 func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opts ...pulumi.ResourceOption) (*Provisioner, error) {
 	p := &Provisioner{}
@@ -74,31 +64,19 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	}
 	cfg, opt := args.Config, args.Option
 
-	statements := []statement{
+	vpcConfig, networkStatements := besideTheBroker(opt, args.Broker)
+	statements := slices.Concat([]statement{
 		{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{args.Broker.SecretArn}},
-	}
-	var vpcConfig *lambda.FunctionVpcConfigArgs
-	if opt.ESMHasENIs() {
-		statements = append(statements, statement{sid: "ManageOwnNetworkInterfaces", actions: vpcFunctionActions,
-			resources: pulumi.StringArray{pulumi.String("*")}})
-		vpcConfig = &lambda.FunctionVpcConfigArgs{
-			SubnetIds:        args.Broker.SubnetIDs,
-			SecurityGroupIds: pulumi.StringArray{args.Broker.SecurityGroupID},
-		}
-	}
+	}, networkStatements)
+	environment := brokerEnvironment(args.Broker, cfg.VirtualHost, cfg.DeliveryLimit)
+	environment[lambdaenv.QueueName] = pulumi.String(cfg.QueueName)
+	environment[lambdaenv.NetworkMode] = pulumi.String(string(cfg.NetworkMode))
+	environment[lambdaenv.ServiceRoute] = pulumi.String(string(opt.ServiceRoute))
 	fn, err := newGoFunction(ctx, name, goFunctionArgs{
-		description: "Queue provisioner and connectivity diagnosis of " + ProjectName + "-" + ctx.Stack(),
-		archive:     args.Archive,
-		statements:  statements,
-		environment: pulumi.StringMap{
-			"BROKER_SECRET_ARN": args.Broker.SecretArn,
-			"BROKER_ENDPOINT":   args.Broker.Endpoint,
-			"BROKER_VHOST":      pulumi.String(cfg.VirtualHost),
-			"QUEUE_NAME":        pulumi.String(cfg.QueueName),
-			"DELIVERY_LIMIT":    pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),
-			"NETWORK_MODE":      pulumi.String(string(cfg.NetworkMode)),
-			"SERVICE_ROUTE":     pulumi.String(string(opt.ServiceRoute)),
-		},
+		description:      "Queue provisioner and connectivity diagnosis of " + ProjectName + "-" + ctx.Stack(),
+		archive:          args.Archive,
+		statements:       statements,
+		environment:      environment,
 		vpcConfig:        vpcConfig,
 		deleteHook:       args.DeleteHook,
 		roleDeleteHook:   args.RoleDeleteHook,
