@@ -71,6 +71,7 @@ func Run(ctx context.Context, ch *amqp.Channel, cfg Config, handler Handler) err
 	if err != nil {
 		return fmt.Errorf("consuming %s on vhost %s: %w", cfg.Queue, cfg.VHost, err)
 	}
+	cfg.Logf("consuming %s on vhost %s", cfg.Queue, cfg.VHost)
 	b := batcher{cfg: cfg, deliveries: deliveries}
 	for {
 		batch, err := b.next(ctx)

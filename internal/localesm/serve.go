@@ -67,6 +67,5 @@ func session(ctx context.Context, dial Dialer, cfg Config, handler Handler) erro
 	if err != nil {
 		return fmt.Errorf("opening a channel: %w", err)
 	}
-	cfg.Logf("consuming %s on vhost %s", cfg.Queue, cfg.VHost)
 	return Run(ctx, ch, cfg, handler)
 }
