@@ -24,6 +24,6 @@ func main() {
 	if err != nil {
 		lambdainit.Fail("Runtime.ConfigError", err)
 	}
-	p := &app.Provisioner{Env: env, Secrets: secretsmanager.NewFromConfig(awsCfg)}
+	p := &app.Provisioner{Env: env, Secrets: app.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}}
 	lambda.Start(p.Handle)
 }

@@ -207,7 +207,7 @@ func (o options) fromStack(ctx context.Context, progress io.Writer) (rabbitops.R
 		return rabbitops.RedriveResult{}, err
 	}
 	if o.direct {
-		creds, err := app.ReadCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), outs.CredentialsSecretArn)
+		creds, err := rabbitops.ReadCredentials(ctx, app.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}, outs.CredentialsSecretArn)
 		if err != nil {
 			return rabbitops.RedriveResult{}, err
 		}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"rabbitmq-esm/internal/brokertest"
@@ -166,10 +165,7 @@ func TestHelpShowsOnlyTheToolsFlags(t *testing.T) {
 
 type secret string
 
-func (s secret) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	v := string(s)
-	return &secretsmanager.GetSecretValueOutput{ARN: in.SecretId, SecretString: &v}, nil
-}
+func (s secret) SecretString(context.Context, string) (string, error) { return string(s), nil }
 
 // provisionerLambda plays Lambda running the real provisioner: each invocation gets a
 // deadline window past the provisioner's margin, so a long redrive takes several invocations.
@@ -196,10 +192,11 @@ func (f *provisionerLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, 
 }
 
 func TestRedriveThroughTheProvisionerTakesAsManyInvocationsAsItNeeds(t *testing.T) {
-	const total = 100
+	// Enough messages that moving them one confirm at a time outlasts one window on any machine.
+	const total = 300
 	b, ch, top := deadLettered(t, total)
 	creds, _ := json.Marshal(rabbitops.Credentials{Username: b.Username, Password: b.Password}) //nolint:gosec // G117: the test broker's generated credentials
-	lam := &provisionerLambda{window: 400 * time.Millisecond, p: &app.Provisioner{
+	lam := &provisionerLambda{window: 200 * time.Millisecond, p: &app.Provisioner{
 		Env:     app.Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: b.TLSEndpoint, VHost: "/", Queue: top.Queue, DeliveryLimit: 5}, //nolint:gosec // G101: a fake ARN
 		Secrets: secret(creds), CAFile: b.CAFile,
 	}}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"rabbitmq-esm/internal/lambdaenv"
 	"rabbitmq-esm/internal/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
 	"rabbitmq-esm/provisioner/protocol"
@@ -37,25 +38,25 @@ type Env struct {
 // LoadEnv reads and validates the environment; every problem names its variable.
 func LoadEnv(getenv func(string) string) (Env, error) {
 	e := Env{
-		SecretArn: getenv("BROKER_SECRET_ARN"), Endpoint: getenv("BROKER_ENDPOINT"), VHost: getenv("BROKER_VHOST"),
-		Queue: getenv("QUEUE_NAME"), NetworkMode: getenv("NETWORK_MODE"), Region: getenv("AWS_REGION"),
+		SecretArn: getenv(lambdaenv.BrokerSecretArn), Endpoint: getenv(lambdaenv.BrokerEndpoint), VHost: getenv(lambdaenv.BrokerVHost),
+		Queue: getenv(lambdaenv.QueueName), NetworkMode: getenv(lambdaenv.NetworkMode), Region: getenv("AWS_REGION"),
 	}
 	var problems []string
 	for name, value := range map[string]string{
-		"BROKER_SECRET_ARN": e.SecretArn, "BROKER_ENDPOINT": e.Endpoint, "BROKER_VHOST": e.VHost,
-		"QUEUE_NAME": e.Queue, "NETWORK_MODE": e.NetworkMode, "AWS_REGION": e.Region,
+		lambdaenv.BrokerSecretArn: e.SecretArn, lambdaenv.BrokerEndpoint: e.Endpoint, lambdaenv.BrokerVHost: e.VHost,
+		lambdaenv.QueueName: e.Queue, lambdaenv.NetworkMode: e.NetworkMode, "AWS_REGION": e.Region,
 	} {
 		if value == "" {
 			problems = append(problems, name+" is not set")
 		}
 	}
-	limit, err := strconv.Atoi(getenv("DELIVERY_LIMIT"))
+	limit, err := strconv.Atoi(getenv(lambdaenv.DeliveryLimit))
 	if err != nil || limit < 1 {
-		problems = append(problems, fmt.Sprintf("DELIVERY_LIMIT=%q: must be a whole number of at least 1", getenv("DELIVERY_LIMIT")))
+		problems = append(problems, fmt.Sprintf("%s=%q: must be a whole number of at least 1", lambdaenv.DeliveryLimit, getenv(lambdaenv.DeliveryLimit)))
 	}
 	e.DeliveryLimit = limit
-	if e.Route, err = diagnose.ParseRoute(getenv("SERVICE_ROUTE")); err != nil {
-		problems = append(problems, "SERVICE_ROUTE="+err.Error())
+	if e.Route, err = diagnose.ParseRoute(getenv(lambdaenv.ServiceRoute)); err != nil {
+		problems = append(problems, lambdaenv.ServiceRoute+"="+err.Error())
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -64,15 +65,30 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	return e, nil
 }
 
-// SecretReader is the one Secrets Manager call the provisioner makes.
-type SecretReader interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+// SecretsManager reads secrets with the AWS SDK's client, for the provisioner and the command
+// line tools; the listener, which must stay small, has its own reader.
+type SecretsManager struct {
+	Client interface {
+		GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	}
+}
+
+// SecretString returns the secret's string value.
+func (s SecretsManager) SecretString(ctx context.Context, secretArn string) (string, error) {
+	out, err := s.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretArn})
+	if err != nil {
+		return "", err
+	}
+	if out.SecretString == nil {
+		return "", errors.New("the secret has no string value")
+	}
+	return *out.SecretString, nil
 }
 
 // Provisioner handles the function's requests.
 type Provisioner struct {
 	Env     Env
-	Secrets SecretReader
+	Secrets rabbitops.SecretReader
 	// CAFile verifies the broker's certificate; "" uses the system roots (Amazon MQ).
 	CAFile string
 	// Targets are the service endpoints diagnose checks. Default: the region's.
@@ -111,20 +127,7 @@ func (p *Provisioner) Handle(ctx context.Context, req protocol.Request) (any, er
 }
 
 func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, error) {
-	return ReadCredentials(ctx, p.Secrets, p.Env.SecretArn)
-}
-
-// ReadCredentials reads the broker credentials from the secret the ESM's BASIC_AUTH names.
-func ReadCredentials(ctx context.Context, secrets SecretReader, secretArn string) (rabbitops.Credentials, error) {
-	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretArn})
-	if err != nil {
-		return rabbitops.Credentials{}, fmt.Errorf("reading the broker credentials from %s: %w", secretArn, err)
-	}
-	var creds rabbitops.Credentials
-	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &creds) != nil || creds.Username == "" || creds.Password == "" {
-		return rabbitops.Credentials{}, fmt.Errorf(`secret %s does not hold {"username","password"} JSON, which the ESM's BASIC_AUTH needs`, secretArn)
-	}
-	return creds, nil
+	return rabbitops.ReadCredentials(ctx, p.Secrets, p.Env.SecretArn)
 }
 
 // channel connects with the secret's credentials and opens a channel; close the connection.

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"rabbitmq-esm/internal/brokertest"
 	"rabbitmq-esm/internal/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
@@ -29,12 +27,9 @@ type fakeSecrets struct {
 	calls int
 }
 
-func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeSecrets) SecretString(context.Context, string) (string, error) {
 	f.calls++
-	if f.err != nil {
-		return nil, f.err
-	}
-	return &secretsmanager.GetSecretValueOutput{ARN: in.SecretId, SecretString: &f.value}, nil
+	return f.value, f.err
 }
 
 // localServices starts a TLS server on loopback per service, standing in for the regional
