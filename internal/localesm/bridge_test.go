@@ -313,7 +313,7 @@ func TestBatchGatheredWhenItsChannelClosesIsNotHandled(t *testing.T) {
 	go func() {
 		done <- Run(ctx, ch, Config{Queue: top.Queue, VHost: "/", BatchSize: 10, BatchingWindow: time.Minute}, h)
 	}()
-	waitFor(t, ctx, "the consumer to take the 3 messages", func() bool { return depth(t, conn, top.Queue) == 0 })
+	waitFor(ctx, t, "the consumer to take the 3 messages", func() bool { return depth(t, conn, top.Queue) == 0 })
 	time.Sleep(200 * time.Millisecond) // for the batcher to gather them
 
 	// A channel error makes the broker close the channel, as its going away would.
@@ -331,11 +331,11 @@ func TestBatchGatheredWhenItsChannelClosesIsNotHandled(t *testing.T) {
 	if n := handled.Load(); n != 0 {
 		t.Errorf("the handler got %d batches after the channel closed", n)
 	}
-	waitFor(t, ctx, "the broker to take the 3 messages back", func() bool { return depth(t, conn, top.Queue) == 3 })
+	waitFor(ctx, t, "the broker to take the 3 messages back", func() bool { return depth(t, conn, top.Queue) == 3 })
 }
 
 // waitFor polls cond until it holds, or fails the test when ctx ends.
-func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for !cond() {
 		select {

@@ -38,13 +38,13 @@ func serve(ctx context.Context, dial Dialer, cfg Config, handler Handler, b back
 	for {
 		began := time.Now()
 		err := session(ctx, dial, cfg, handler)
-		if ctx.Err() != nil {
-			return nil
-		}
 		if time.Since(began) >= b.healthy {
 			wait = b.first
 		}
-		cfg.Logf("%v; connecting again in %s", err, wait)
+		// Once ctx has ended, the end of the session is no news.
+		if ctx.Err() == nil {
+			cfg.Logf("%v; connecting again in %s", err, wait)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

@@ -110,7 +110,7 @@ func TestBrokerRestartLosesNoMessage(t *testing.T) {
 			down := bridgeConn.NotifyClose(make(chan *amqp.Error, 1))
 			connMu.Unlock()
 			close(caught)
-			<-down
+			t.Logf("the bridge's connection closed: %v", <-down)
 		}
 		return nil
 	}
@@ -138,7 +138,7 @@ func TestBrokerRestartLosesNoMessage(t *testing.T) {
 	t.Logf("the broker restarted in %s", time.Since(began).Round(time.Millisecond))
 
 	conn = admin()
-	waitFor(t, ctx, "every message processed and the queue drained", func() bool {
+	waitFor(ctx, t, "every message processed and the queue drained", func() bool {
 		mu.Lock()
 		all, quiet := len(seen) == n, time.Since(lastCall) > time.Second
 		mu.Unlock()
@@ -205,7 +205,7 @@ func restartableBroker(t *testing.T) (brokertest.Broker, func()) {
 		"ESM_TEST_BROKER_DIST_PORT="+ports[2],
 	)
 	script := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(context.Background(), "../../scripts/test-broker.sh", args...)
+		cmd := exec.CommandContext(context.Background(), "../../scripts/test-broker.sh", args...) //nolint:gosec // G204: the project's script, with this test's arguments
 		cmd.Env = env
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
