@@ -3,9 +3,11 @@ package handler
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,16 +128,52 @@ func (p *decoder) null() bool {
 
 // rawString consumes a string: its contents between the quotes, and whether they hold an escape.
 func (p *decoder) rawString() (raw []byte, escaped, ok bool) {
+	raw, escaped, _, ok = p.scanString()
+	return raw, escaped, ok
+}
+
+// scanString is rawString that also says whether the contents are plain: no escape, all ASCII
+// (then they are the string, with no UTF-8 check to make).
+func (p *decoder) scanString() (raw []byte, escaped, plain, ok bool) {
 	if p.peek() != '"' {
-		return nil, false, false
+		return nil, false, false, false
 	}
-	end, escaped, ok := skipString(p.d, p.i+1)
-	if !ok {
-		return nil, false, false
+	d, i, n := p.d, p.i+1, len(p.d)
+	var high uint64
+	for {
+		for i+8 <= n {
+			w := binary.LittleEndian.Uint64(d[i:])
+			high |= w
+			if m := stringStops(w); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= n {
+			return nil, false, false, false
+		}
+		switch c := d[i]; {
+		case c == '"':
+			// high took in whole words, perhaps bytes past the quote: plain errs on the safe side.
+			raw = d[p.i+1 : i]
+			p.i = skipSpace(d, i+1)
+			return raw, escaped, !escaped && high&msb == 0, true
+		case c == '\\':
+			end, _, ok := skipString(d, i) // the rest of the string, escapes and all
+			if !ok {
+				return nil, false, false, false
+			}
+			raw = d[p.i+1 : end-1]
+			p.i = skipSpace(d, end)
+			return raw, true, false, ok
+		case c < 0x20:
+			return nil, false, false, false
+		default:
+			high |= uint64(c)
+			i++
+		}
 	}
-	raw = p.d[p.i+1 : end-1]
-	p.i = skipSpace(p.d, end)
-	return raw, escaped, true
 }
 
 // unquote is the string encoding/json decodes from a string's contents: the contents as they
@@ -158,11 +196,11 @@ func (p *decoder) str() (string, bool) {
 	if p.null() {
 		return "", true
 	}
-	raw, escaped, ok := p.rawString()
+	raw, escaped, plain, ok := p.scanString()
 	if !ok {
 		return "", false
 	}
-	if !escaped && utf8.Valid(raw) {
+	if plain || (!escaped && utf8.Valid(raw)) {
 		return p.keep(raw), true
 	}
 	return unquote(raw, escaped)
@@ -325,8 +363,8 @@ func (p *decoder) byQueue() bool {
 // message decodes one message as decodeBatch does.
 func (p *decoder) message(queue, vhost string, index int) bool {
 	m := Message{Queue: queue, VHost: vhost, Index: index}
-	var data []byte
-	var dataEscaped bool
+	var data, decodedBody []byte
+	var dataEscaped, decoded bool
 	var bodySize uint64
 	if !p.null() {
 		ok := p.object(func(key []byte) (uint32, bool) {
@@ -338,8 +376,13 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 					data, dataEscaped = nil, false
 					return 2, true
 				}
+				if raw, body, ok := p.base64Data(); ok {
+					data, dataEscaped, decoded, decodedBody = raw, false, true, body
+					return 2, true
+				}
 				var ok bool
 				data, dataEscaped, ok = p.rawString()
+				decoded, decodedBody = false, nil
 				return 2, ok
 			case "redelivered":
 				v, ok := p.boolean()
@@ -353,21 +396,11 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 		}
 	}
 	m.Attempt = attempt(m.Headers, m.Redelivered)
-	decoded := false
-	if !dataEscaped {
-		start := len(p.arena)
-		if start+len(data) > cap(p.arena) { // cannot happen (see arena); kept strings stay valid if it did
-			p.arena = slices.Grow(p.arena, len(data))
-		}
-		if n, ok := decodeBase64(p.arena[start:start+len(data)/4*3], data); ok {
-			decoded = true
-			p.arena = p.arena[:start+n]
-			switch {
-			case len(data) == 0 && bodySize > 0:
-				m.problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
-			default:
-				m.Body = p.arena[start : start+n : start+n]
-			}
+	if decoded {
+		if len(data) == 0 && bodySize > 0 {
+			m.problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
+		} else {
+			m.Body = decodedBody
 		}
 	}
 	if !decoded {
@@ -440,11 +473,11 @@ func (p *decoder) properties(m *Message, bodySize *uint64) bool {
 			if p.null() {
 				return 1 << 9, true
 			}
-			raw, escaped, ok := p.rawString()
+			raw, escaped, plain, ok := p.scanString()
 			if !ok {
 				return 1 << 9, false
 			}
-			if !escaped && utf8.Valid(raw) {
+			if plain || (!escaped && utf8.Valid(raw)) {
 				m.Timestamp = parseTimestampFast(view(raw))
 				return 1 << 9, true
 			}
@@ -478,6 +511,32 @@ func (p *decoder) skipString() bool {
 	}
 	_, _, ok := p.rawString()
 	return ok
+}
+
+// base64Data consumes a message's data when it is plain base64 — every message AWS sends: a
+// string of the alphabet and padding only, so its closing quote is the first quote (found at
+// the speed of bytes.IndexByte) and its decoding, which accepts nothing else, proves it a JSON
+// string without escapes. Anything else is left to the general path.
+func (p *decoder) base64Data() (raw, body []byte, ok bool) {
+	if p.peek() != '"' {
+		return nil, nil, false
+	}
+	q := bytes.IndexByte(p.d[p.i+1:], '"')
+	if q < 0 {
+		return nil, nil, false
+	}
+	raw = p.d[p.i+1 : p.i+1+q]
+	start := len(p.arena)
+	if start+len(raw) > cap(p.arena) { // cannot happen (see arena); kept strings stay valid if it did
+		p.arena = slices.Grow(p.arena, len(raw))
+	}
+	n, ok := decodeBase64(p.arena[start:start+len(raw)/4*3], raw)
+	if !ok {
+		return nil, nil, false
+	}
+	p.arena = p.arena[:start+n]
+	p.i = skipSpace(p.d, p.i+2+q)
+	return raw, p.arena[start : start+n : start+n], true
 }
 
 func (p *decoder) boolean() (v, ok bool) {
@@ -666,9 +725,9 @@ func (p *decoder) byteArray() ([]byte, bool) {
 
 func (p *decoder) byteList(start int) ([]byte, bool) {
 	if !p.next(']') {
-		// One tight loop over the digits, with the position in a local: a header's byte
-		// array is the longest run of numbers in an event.
-		d, i := p.d, p.i
+		// One tight loop over the digits, with the position and the arena in locals: a
+		// header's byte array is the longest run of numbers in an event.
+		d, i, arena := p.d, p.i, p.arena
 		for {
 			neg := i < len(d) && d[i] == '-'
 			if neg {
@@ -691,7 +750,7 @@ func (p *decoder) byteList(start int) ([]byte, bool) {
 			if v < -128 || v > 255 {
 				return nil, false
 			}
-			p.arena = append(p.arena, byte(v&0xff))
+			arena = append(arena, byte(v&0xff))
 			c := d[i]
 			if c == ',' {
 				i++
@@ -716,7 +775,7 @@ func (p *decoder) byteList(start int) ([]byte, bool) {
 			}
 			i = skipSpace(d, i+1)
 		}
-		p.i = skipSpace(d, i)
+		p.i, p.arena = skipSpace(d, i), arena
 	}
 	if !p.next('}') {
 		return nil, false

@@ -35,7 +35,9 @@ type Message struct {
 	Queue, VHost string
 	// Index is the message's position within its queue's part of the batch.
 	Index int
-	// Body is the decoded payload.
+	// Body is the decoded payload. The bodies and strings of a batch share one buffer, the
+	// size of the event (one allocation instead of one per value): a message kept after its
+	// batch keeps that buffer alive, so keep copies (bytes.Clone) of what you store.
 	Body []byte
 	// ContentType and ContentEncoding as the publisher set them (may be empty).
 	ContentType, ContentEncoding string
