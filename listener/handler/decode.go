@@ -77,6 +77,7 @@ type decoder struct {
 	// points into it for as long as anything refers to it.
 	arena       []byte
 	eventSource string
+	keyPlain    bool // the last key was all ASCII
 	queues      []queueSpan
 	msgs        []Message
 }
@@ -207,11 +208,13 @@ func (p *decoder) str() (string, bool) {
 }
 
 // key consumes an object's key and its colon. A key with an escape is left to encoding/json.
+// keyPlain says whether it is all ASCII.
 func (p *decoder) key() ([]byte, bool) {
-	raw, escaped, ok := p.rawString()
+	raw, escaped, plain, ok := p.scanString()
 	if !ok || escaped || !p.next(':') {
 		return nil, false
 	}
+	p.keyPlain = plain
 	return raw, true
 }
 
@@ -686,7 +689,7 @@ func (p *decoder) headerObject(top bool) (any, bool) {
 		if m == nil {
 			m = make(map[string]any, 8)
 		}
-		if !utf8.Valid(key) {
+		if !p.keyPlain && !utf8.Valid(key) {
 			return 0, false // encoding/json would replace the invalid bytes
 		}
 		v, ok := p.headerValue()
@@ -733,16 +736,25 @@ func (p *decoder) byteList(start int) ([]byte, bool) {
 			if neg {
 				i++
 			}
-			v, n := 0, 0
-			for ; i < len(d) && n < 4; i, n = i+1, n+1 {
-				c := d[i] - '0'
-				if c > 9 {
-					break
-				}
-				v = v*10 + int(c)
-			}
-			if n == 0 || n > 3 || (n > 1 && d[i-n] == '0') || i >= len(d) {
+			// One to three digits, unrolled; no leading zero (JSON's rule), nothing after.
+			if i+4 > len(d) {
 				return nil, false
+			}
+			v := int(d[i] - '0')
+			if v > 9 {
+				return nil, false
+			}
+			i++
+			if c := d[i] - '0'; c <= 9 && v != 0 {
+				v = v*10 + int(c)
+				i++
+				if c := d[i] - '0'; c <= 9 {
+					v = v*10 + int(c)
+					i++
+				}
+			}
+			if d[i]-'0' <= 9 {
+				return nil, false // a fourth digit, or a digit after a leading zero
 			}
 			if neg {
 				v = -v

@@ -92,6 +92,8 @@ func decodeCorpus(t testing.TB) [][]byte {
 		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"basicProperties":{"headers":{"n":1e400}}}]}}`,
 		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"basicProperties":{"headers":{"a":-0,"b":-0.0,"c":1e2,"d":{"bytes":[1.0,-0,1e2]},"e":{"bytes":[]},"f":{},"g":[],"h":{"bytes":[256]},"i":{"bytes":[1],"bytes":[2]}}}}]}}`,
 		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"basicProperties":{"headers":{"bytes":[1,2]}}}]}}`,
+		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"basicProperties":{"headers":{"a":{"bytes":[0,00]},"b":{"bytes":[1000]},"c":{"bytes":[01]},"d":{"bytes":[ 1 , 2 ]},"e":{"bytes":[-0,-9,99,255,-128]},"f":{"bytes":[-]},"g":{"bytes":[9` + "\t" + `]},"h":{"bytes":[7]}}}}]}}`,
+		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"basicProperties":{"headers":{"\u00e9":1,"é":{"bytes":[1]},"` + "\xff" + `":2}}}]}}`,
 		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"basicProperties":{"headers":{"x-delivery-count":3}}}]}}`,
 		`{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"redelivered":true,"basicProperties":{"headers":{"x-acquired-count":4,"x-delivery-count":1}}}]}}`,
 		` {"eventSource":"aws:rmq","rmqMessagesByQueue":{}} trailing`,
