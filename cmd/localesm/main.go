@@ -24,6 +24,7 @@ import (
 
 	"rabbitmq-esm/internal/localesm"
 	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/listener/deadletter"
 	"rabbitmq-esm/listener/handler"
 )
 
@@ -57,6 +58,10 @@ func run(rawURL, caFile, queue, vhost string, batchSize int, window time.Duratio
 	if err != nil {
 		return err
 	}
+	// Like the deployed listener, the local one dead-letters a message that fails for good on
+	// the broker it reads from.
+	opts.DeadLetters = &deadletter.Broker{Endpoint: u.Scheme + "://" + u.Host, VHost: vhost, SecretArn: "(local)",
+		Secrets: rabbitops.FixedCredentials(creds), CAFile: caFile}
 	listener := handler.New(opts)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

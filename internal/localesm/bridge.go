@@ -2,6 +2,7 @@ package localesm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -137,8 +138,14 @@ func deliver(ctx context.Context, cfg Config, handler Handler, batch []amqp.Deli
 		EventSourceARN:  cfg.EventSourceARN,
 		MessagesByQueue: map[string][]events.RabbitMQMessage{QueueKey(cfg.Queue, cfg.VHost): list},
 	}
+	// The handler gets the event as a function does: decoded from the JSON the mapping sends,
+	// so header numbers are float64 and byte arrays lists of numbers, exactly as in AWS.
+	delivered, err := asSent(ev)
+	if err != nil {
+		return err
+	}
 	last := batch[len(batch)-1]
-	if herr := handler(ctx, ev); herr != nil {
+	if herr := handler(ctx, delivered); herr != nil {
 		cfg.Logf("batch of %d failed, returned to the queue: %v", len(batch), herr)
 		if err := last.Nack(true, true); err != nil {
 			return fmt.Errorf("returning a failed batch: %w", err)
@@ -150,6 +157,18 @@ func deliver(ctx context.Context, cfg Config, handler Handler, batch []amqp.Deli
 		return fmt.Errorf("acknowledging a batch: %w", err)
 	}
 	return nil
+}
+
+func asSent(ev events.RabbitMQEvent) (events.RabbitMQEvent, error) {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return events.RabbitMQEvent{}, fmt.Errorf("encoding the event: %w", err)
+	}
+	var out events.RabbitMQEvent
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return events.RabbitMQEvent{}, fmt.Errorf("decoding the event: %w", err)
+	}
+	return out, nil
 }
 
 // batcher gathers deliveries into batches.

@@ -27,3 +27,13 @@ func ReadCredentials(ctx context.Context, secrets SecretReader, secretArn string
 	}
 	return creds, nil
 }
+
+// FixedCredentials is a SecretReader that holds the credentials itself, for a broker reached
+// without Secrets Manager: the local mapping on a laptop, and tests.
+type FixedCredentials Credentials
+
+// SecretString returns the credentials as the secret's JSON.
+func (c FixedCredentials) SecretString(context.Context, string) (string, error) {
+	raw, err := json.Marshal(Credentials(c))
+	return string(raw), err
+}

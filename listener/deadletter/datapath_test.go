@@ -2,7 +2,6 @@ package deadletter_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"rabbitmq-esm/internal/brokertest"
@@ -25,14 +23,6 @@ const (
 	shippedBatchSize     = 100
 	shippedDeliveryLimit = 5
 )
-
-// staticSecrets stands in for Secrets Manager: it holds the test broker's user.
-type staticSecrets struct{ creds rabbitops.Credentials }
-
-func (s staticSecrets) SecretString(context.Context, string) (string, error) {
-	raw, err := json.Marshal(s.creds)
-	return string(raw), err
-}
 
 // dataPath is one queue on the real broker with the listener's dead-letter store on it.
 type dataPath struct {
@@ -62,7 +52,7 @@ func newDataPath(t testing.TB) *dataPath {
 	if err := rabbitops.Declare(ch, top); err != nil {
 		t.Fatal(err)
 	}
-	store := &deadletter.Broker{Endpoint: b.TLSEndpoint, VHost: "/", SecretArn: "arn:test", Secrets: staticSecrets{creds}, CAFile: b.CAFile}
+	store := &deadletter.Broker{Endpoint: b.TLSEndpoint, VHost: "/", SecretArn: "arn:test", Secrets: rabbitops.FixedCredentials(creds), CAFile: b.CAFile}
 	t.Cleanup(func() {
 		_ = store.Close()
 		if ch, err := conn.Channel(); err == nil {
@@ -126,22 +116,6 @@ func (l *ledger) snapshot() (unique, total int) {
 	return len(l.count), l.total
 }
 
-// asDelivered hands the handler the event as Lambda does: decoded from the JSON the mapping
-// sends, so header numbers are float64 and byte arrays are lists of numbers.
-func asDelivered(h *handler.Handler) localesm.Handler {
-	return func(ctx context.Context, ev events.RabbitMQEvent) error {
-		raw, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		var decoded events.RabbitMQEvent
-		if err := json.Unmarshal(raw, &decoded); err != nil {
-			return err
-		}
-		return h.Handle(ctx, decoded)
-	}
-}
-
 // run consumes the queue with the local mapping, at the shipped batch size, until done says
 // so or the timeout passes.
 func (d *dataPath) run(t testing.TB, process handler.Process, done func() bool, timeout time.Duration) {
@@ -155,7 +129,7 @@ func (d *dataPath) run(t testing.TB, process handler.Process, done func() bool, 
 	finished := make(chan error, 1)
 	go func() {
 		finished <- localesm.Run(ctx, ch, localesm.Config{Queue: d.topology.Queue, VHost: "/", BatchSize: shippedBatchSize,
-			BatchingWindow: 20 * time.Millisecond}, asDelivered(h))
+			BatchingWindow: 20 * time.Millisecond}, h.Handle)
 	}()
 	deadline := time.Now().Add(timeout)
 	for !done() && time.Now().Before(deadline) {
@@ -343,7 +317,10 @@ func TestTransientFailureThatNeverClears(t *testing.T) {
 		seen.record(m.MessageID)
 		return handler.Summarise(ctx, m)
 	}
-	d.run(t, process, func() bool { unique, _ := seen.snapshot(); return unique == total-1 && d.depth(t, d.topology.DeadLetterQueue()) == 1 }, time.Minute)
+	d.run(t, process, func() bool {
+		unique, _ := seen.snapshot()
+		return unique == total-1 && d.depth(t, d.topology.DeadLetterQueue()) == 1
+	}, time.Minute)
 	letters := d.drainDeadLetters(t)
 	l, ok := letters[stuck]
 	if len(letters) != 1 || !ok {
