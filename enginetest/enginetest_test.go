@@ -236,9 +236,11 @@ var dayTwoChanges = []struct {
 	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
 	{key: "engineVersion", value: "4.2", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
 	{key: "deliveryLimit", value: "10", plans: map[string]string{"Function rabbitmq-esm-provisioner": "update",
+		"Function rabbitmq-esm-events-listener":        "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
 	{key: "virtualHost", value: "orders", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update",
 		"Function rabbitmq-esm-provisioner":            "update",
+		"Function rabbitmq-esm-events-listener":        "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
 	{key: "adminAccessCidrs[0]", value: "10.20.0.0/16", path: true, plans: map[string]string{
 		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
@@ -278,6 +280,10 @@ var dayTwoChanges = []struct {
 	{stack: "defaultvpc", key: "defaultVpcEndpoints", value: "existing", refused: "is this stack's own, created while it was create"},
 	{key: "engineVersion", value: "3.12", refused: `rabbitmq-esm:engineVersion = "3.12": must be a RabbitMQ major.minor version of 3.13 or later`},
 	{key: "natGateways", value: "OnePerAz", refused: `applies only to networkMode nat, not to isolated`},
+	// awsx names a private subnet's route after the subnet and points it at its zone's gateway:
+	// the second zone gets a gateway of its own and its route is updated in place.
+	{stack: "nat", key: "natGateways", value: "OnePerAz", plans: plans(
+		"Eip rabbitmq-esm-network-2:create", "NatGateway rabbitmq-esm-network-2:create", "Route rabbitmq-esm-network-private-2:update")},
 }
 
 // plans builds a row's expectation from "<type> <name>:<kind>" entries.
@@ -292,17 +298,18 @@ func plans(entries ...string) map[string]string {
 
 // brokerReplaced is what replacing the broker plans, with more: the broker goes first (its name
 // is unique in the account), and with it the mapping (its event source) and the provisioner's
-// invocations; the provisioner and the listener's policy follow the new broker in place.
+// invocations; both functions and the listener's policy follow the new broker in place.
 func brokerReplaced(more ...string) map[string]string {
 	return plans(append([]string{"Broker rabbitmq-esm-broker:replace", "EventSourceMapping rabbitmq-esm-events-mapping:replace",
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
-		"Function rabbitmq-esm-provisioner:update", "RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
+		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-events-listener:update",
+		"RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
 }
 
 // dayTwo plans each change of dayTwoChanges against a deployed stack of its option, one at a
 // time.
 func (h *harness) dayTwo(t *testing.T) {
-	for _, option := range []string{"isolated", "defaultvpc"} {
+	for _, option := range []string{"isolated", "defaultvpc", "nat"} {
 		t.Run(option, func(t *testing.T) { h.dayTwoOf(t, option) })
 	}
 }

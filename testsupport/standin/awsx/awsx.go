@@ -193,8 +193,11 @@ func newVpc(ctx *pulumi.Context, name string, args vpcArgs, opts pulumi.Resource
 			}, table); err != nil {
 				return nil, err
 			}
+			// awsx names a subnet's route after the subnet, as its table and association
+			// (pulumi-awsx awsx/ec2/vpc.ts): a change of NAT strategy updates the private
+			// subnets' routes in place rather than creating new ones beside them.
 			if tier == "Public" {
-				if _, err := register("aws:ec2/route:Route", subnetName+"-ig", pulumi.Map{
+				if _, err := register("aws:ec2/route:Route", subnetName, pulumi.Map{
 					"routeTableId": table.ID(), "destinationCidrBlock": pulumi.String("0.0.0.0/0"), "gatewayId": igw.ID(),
 				}, table); err != nil {
 					return nil, err
@@ -224,7 +227,7 @@ func newVpc(ctx *pulumi.Context, name string, args vpcArgs, opts pulumi.Resource
 	}
 	for i, table := range tables["Private"] {
 		nat := nats[min(i, len(nats)-1)]
-		if _, err := register("aws:ec2/route:Route", fmt.Sprintf("%s-private-%d-nat-%d", name, i+1, min(i, len(nats)-1)+1), pulumi.Map{
+		if _, err := register("aws:ec2/route:Route", fmt.Sprintf("%s-private-%d", name, i+1), pulumi.Map{
 			"routeTableId": table.ID(), "destinationCidrBlock": pulumi.String("0.0.0.0/0"), "natGatewayId": nat.ID(),
 		}, table); err != nil {
 			return nil, err
