@@ -1,10 +1,5 @@
 package infra
 
-import (
-	"fmt"
-	"strings"
-)
-
 // NetworkMode names one of the five networking options; it is the stack's `networkMode`
 // setting and, by convention, the stack's name.
 type NetworkMode string
@@ -59,7 +54,7 @@ const (
 	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
 )
 
-// Option is one row of the networking table in DESIGN.md. Every component reads its
+// Option is one row of the networking table (README, "The five options"). Every component reads its
 // behaviour from here; nothing else in the program branches on the mode's name.
 type Option struct {
 	Mode NetworkMode
@@ -125,19 +120,6 @@ var Options = map[NetworkMode]Option{
 // ModeNames lists the networking options in the order the docs present them.
 func ModeNames() []NetworkMode {
 	return []NetworkMode{ModePublic, ModeDefaultVPC, ModeNAT, ModeIsolated, ModePublicSubnet}
-}
-
-// LookupOption returns the table row of a mode.
-func LookupOption(mode NetworkMode) (Option, error) {
-	opt, ok := Options[mode]
-	if !ok {
-		names := make([]string, 0, len(Options))
-		for _, m := range ModeNames() {
-			names = append(names, string(m))
-		}
-		return Option{}, fmt.Errorf("unknown network mode %q: allowed are %s", mode, strings.Join(names, ", "))
-	}
-	return opt, nil
 }
 
 // ESMHasENIs says whether the mapping places network interfaces in the customer's VPC: it

@@ -48,8 +48,9 @@ func shipped(t *testing.T, stack string) map[string]string {
 	return raw
 }
 
-// optionCase is what DESIGN.md's table and "What the ESM does for a private broker" say about
-// one option, written out independently of the program's Options table.
+// optionCase is what the README's table of options and AWS's documentation of the mapping's
+// network interfaces say about one option, written out independently of the program's Options
+// table.
 type optionCase struct {
 	stack           string
 	publicBroker    bool
@@ -469,7 +470,7 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 }
 
 // checkComponents asserts that every resource has a component as parent (none hangs off the
-// stack) and that the four components exist where the option needs them.
+// stack) and that the components exist where the option needs them.
 // checkDeletionGuards: where the broker has a group of its own, that group waits before its
 // deletion for every Lambda interface carrying it, and so do the roles and policies Lambda
 // removes them with (a rerun of a destroy whose mapping wait failed depends on it). In the
