@@ -1,6 +1,6 @@
 // Command provisioner is the Lambda function the Pulumi program places where the ESM's
-// network interfaces are; it declares the queue, diagnoses the ESM's path and publishes test
-// messages (see provisioner/app).
+// network interfaces are; it declares the queue, diagnoses the ESM's path, publishes test
+// messages and redrives dead letters (see provisioner/app).
 package main
 
 import (
