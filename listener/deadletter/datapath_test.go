@@ -91,6 +91,15 @@ func (d *dataPath) publish(t testing.TB, bodies []string) {
 	}
 }
 
+// sequence is n small JSON bodies, {"seq":<i>}.
+func sequence(n int) []string {
+	bodies := make([]string, n)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf(`{"seq":%d}`, i)
+	}
+	return bodies
+}
+
 func messageID(i int) string { return fmt.Sprintf("msg-%05d", i) }
 
 // ledger records every processing of every message.
@@ -182,10 +191,7 @@ func TestPoisonMessagesDeadLetterOnlyThemselves(t *testing.T) {
 	d := newDataPath(t)
 	const total = 10000
 	poison := map[int]string{}
-	bodies := make([]string, total)
-	for i := range bodies {
-		bodies[i] = fmt.Sprintf(`{"seq":%d}`, i)
-	}
+	bodies := sequence(total)
 	for k, i := range []int{7, 1234, 1250, 3333, 5000, 5001, 6789, 8080, 9998, 9999} {
 		switch k % 3 {
 		case 0:
@@ -262,10 +268,7 @@ func TestPoisonMessagesDeadLetterOnlyThemselves(t *testing.T) {
 func TestTransientFailureClears(t *testing.T) {
 	d := newDataPath(t)
 	const total = 500
-	bodies := make([]string, total)
-	for i := range bodies {
-		bodies[i] = fmt.Sprintf(`{"seq":%d}`, i)
-	}
+	bodies := sequence(total)
 	d.publish(t, bodies)
 	var seen ledger
 	var mu sync.Mutex
@@ -303,10 +306,7 @@ func TestTransientFailureClears(t *testing.T) {
 func TestTransientFailureThatNeverClears(t *testing.T) {
 	d := newDataPath(t)
 	const total = 300
-	bodies := make([]string, total)
-	for i := range bodies {
-		bodies[i] = fmt.Sprintf(`{"seq":%d}`, i)
-	}
+	bodies := sequence(total)
 	d.publish(t, bodies)
 	var seen ledger
 	stuck := messageID(120)
