@@ -5,7 +5,9 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -75,6 +77,14 @@ func Make(projectDir, stack string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return build(stack, st, resources), nil
+}
+
+// build makes the plan of what Run returned. The program registers resources concurrently, so
+// the order they arrive in changes from run to run: build puts them in order first
+// (sortResources), so that a plan is the same text and the same JSON on every run.
+func build(stack string, st *infra.Stack, resources []offline.Resource) *Plan {
+	resources = sortResources(resources)
 	cfg := st.Config
 	opt := cfg.Option()
 	p := &Plan{
@@ -85,7 +95,50 @@ func Make(projectDir, stack string) (*Plan, error) {
 		Assumptions: assumptions(cfg),
 	}
 	p.Mermaid = Mermaid(p, resources)
-	return p, nil
+	return p
+}
+
+// order is the order a plan shows resources in: the components as the program builds them, and
+// in each the pieces in the order a reader meets them (roughly the order they are created).
+// Types not listed come after, by type. Resources of one type go by name.
+var order = []string{
+	"rabbitmq-esm:infra:Network",
+	"rabbitmq-esm:infra:Broker",
+	"rabbitmq-esm:infra:Endpoints",
+	"rabbitmq-esm:infra:Provisioner",
+	"rabbitmq-esm:infra:EventSource",
+	"awsx:ec2:Vpc",
+	"random:index/randomPassword:RandomPassword",
+	"aws:secretsmanager/secret:Secret",
+	"aws:secretsmanager/secretVersion:SecretVersion",
+	"aws:ec2/securityGroup:SecurityGroup",
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+	"aws:mq/broker:Broker",
+	"aws:ec2/vpcEndpoint:VpcEndpoint",
+	"aws:cloudwatch/logGroup:LogGroup",
+	"aws:iam/role:Role",
+	"aws:iam/rolePolicy:RolePolicy",
+	"aws:lambda/function:Function",
+	"aws:lambda/eventSourceMapping:EventSourceMapping",
+	"aws:lambda/invocation:Invocation",
+}
+
+// sortResources returns the resources in a plan's order, which does not depend on the order
+// they were registered in: by type as in order, then by name, then by URN.
+func sortResources(resources []offline.Resource) []offline.Resource {
+	rank := func(typ string) int {
+		if i := slices.Index(order, typ); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	sorted := slices.Clone(resources)
+	slices.SortFunc(sorted, func(a, b offline.Resource) int {
+		return cmp.Or(cmp.Compare(rank(a.Type), rank(b.Type)), cmp.Compare(a.Type, b.Type),
+			cmp.Compare(a.Name, b.Name), cmp.Compare(a.URN(), b.URN()))
+	})
+	return sorted
 }
 
 func assumptions(cfg infra.Config) []string {
@@ -227,7 +280,7 @@ func hourly(resources []offline.Resource) []BillingItem {
 	return items
 }
 
-// tree nests the resources under their parents, components first, in registration order.
+// tree nests the resources under their parents, keeping their order.
 func tree(resources []offline.Resource) []*Node {
 	nodes := map[string]*Node{}
 	var roots []*Node

@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sort"
@@ -181,6 +184,59 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestPlanIsTheSameOnEveryRun holds a plan's text and JSON to one order, whatever the order the
+// program registered its resources in: on two runs of the program, and over shuffles of one
+// run's resources (two runs can agree by chance).
+func TestPlanIsTheSameOnEveryRun(t *testing.T) {
+	for _, mode := range infra.ModeNames() {
+		t.Run(string(mode), func(t *testing.T) {
+			st, resources, err := Run(projectDir, string(mode))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rendered(t, build(string(mode), st, resources))
+			again, err := Make(projectDir, string(mode))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rendered(t, again); got != want {
+				t.Fatalf("a second run differs from the first: %s", firstDifference(want, got))
+			}
+			shuffle := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // G404: a reproducible shuffle, not a secret
+			for i := range 50 {
+				shuffled := slices.Clone(resources)
+				shuffle.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+				if got := rendered(t, build(string(mode), st, shuffled)); got != want {
+					t.Fatalf("shuffle %d changes the plan: %s", i, firstDifference(want, got))
+				}
+			}
+		})
+	}
+}
+
+// rendered is the plan as `make plan` prints it, then as --json does.
+func rendered(t *testing.T, p *Plan) string {
+	t.Helper()
+	var b strings.Builder
+	Text(&b, p)
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d is %q, was %q", i+1, bl[i], al[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, was %d", len(bl), len(al))
 }
 
 // TestREADMEDiagramsAreGenerated fails when the README's diagrams differ from the program's.
