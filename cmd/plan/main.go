@@ -9,8 +9,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"rabbitmq-esm/infra"
@@ -18,19 +20,33 @@ import (
 )
 
 func main() {
-	stack := flag.String("stack", "", "the stack (option) to plan: public, defaultvpc, nat, isolated or publicsubnet")
-	asJSON := flag.Bool("json", false, "print the plan as JSON")
-	readme := flag.String("write-readme", "", "rewrite the diagrams of every option in this README")
-	flag.Parse()
-	if err := run(*stack, *asJSON, *readme); err != nil {
-		fmt.Fprintln(os.Stderr, "plan:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(stack string, asJSON bool, readme string) error {
+// cli runs the tool and returns its exit status. Its flags are its own: the Pulumi SDK's
+// dependencies register glog's on the global flag set, which --help would list.
+func cli(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "", "the stack (option) to plan: public, defaultvpc, nat, isolated or publicsubnet")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	readme := fs.String("write-readme", "", "rewrite the diagrams of every option in this README")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := run(stdout, *stack, *asJSON, *readme); err != nil {
+		fmt.Fprintln(stderr, "plan:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(stdout io.Writer, stack string, asJSON bool, readme string) error {
 	if readme != "" {
-		return writeReadme(readme)
+		return writeReadme(stdout, readme)
 	}
 	if stack == "" {
 		return fmt.Errorf("--stack is required (one of %v), or --write-readme", infra.ModeNames())
@@ -40,15 +56,15 @@ func run(stack string, asJSON bool, readme string) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	}
-	plan.Text(os.Stdout, p)
+	plan.Text(stdout, p)
 	return nil
 }
 
-func writeReadme(path string) error {
+func writeReadme(stdout io.Writer, path string) error {
 	text, err := os.ReadFile(path) //nolint:gosec // G304: the README path is the operator's own argument
 	if err != nil {
 		return err
@@ -64,9 +80,9 @@ func writeReadme(path string) error {
 		}
 	}
 	if updated == string(text) {
-		fmt.Println("README diagrams are up to date")
+		fmt.Fprintln(stdout, "README diagrams are up to date")
 		return nil
 	}
-	fmt.Println("README diagrams regenerated")
+	fmt.Fprintln(stdout, "README diagrams regenerated")
 	return os.WriteFile(path, []byte(updated), 0o600) //nolint:gosec // G703: the operator's own README path
 }
