@@ -23,9 +23,19 @@ preview: ## Show what `make up` would change for STACK.
 destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 	@scripts/pulumi.sh destroy "$(STACK)" $(ARGS)
 
+# The real-broker tests that skip (no RabbitMQ) append themselves to $(SKIP_LOG) (see
+# internal/brokertest); the test target ends by counting them, and exits as go test did.
+SKIP_LOG := $(CURDIR)/.build/skipped-broker-tests
+
 test: ## Run every test: the real Pulumi CLI on every stack (built into .build/ once), the data path on a local RabbitMQ.
 	@cli_dir="$$(scripts/build-pulumi.sh)" && broker_env="$$(scripts/test-broker.sh)" && eval "$$broker_env" && \
-		PULUMI_CLI_DIR="$$cli_dir" go test -count=1 -timeout 60m ./...
+		mkdir -p "$(dir $(SKIP_LOG))" && rm -f "$(SKIP_LOG)" && \
+		{ PULUMI_CLI_DIR="$$cli_dir" ESM_TEST_SKIP_LOG="$(SKIP_LOG)" go test -count=1 -timeout 60m ./... && status=0 || status=$$?; } && \
+		if [ -s "$(SKIP_LOG)" ]; then \
+			echo && sort -u "$(SKIP_LOG)" | cut -d' ' -f1 | uniq -c | awk '{ printf "!!!!! %5d skipped in %s\n", $$1, $$2 }' && \
+			printf '!!!!! %d REAL-BROKER TESTS WERE SKIPPED: no local RabbitMQ (apt-get install rabbitmq-server openssl); the list: %s\n' \
+				"$$(sort -u "$(SKIP_LOG)" | wc -l)" "$(SKIP_LOG)"; \
+		fi; exit "$$status"
 
 engine-test: ## The real-engine suite alone, step by step: the real Pulumi CLI deploys, changes and destroys every stack.
 	@cli_dir="$$(scripts/build-pulumi.sh)" && PULUMI_CLI_DIR="$$cli_dir" go test -count=1 -timeout 60m -v -run TestRealEngine ./enginetest/

@@ -7,9 +7,11 @@
 package brokertest
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,6 +22,10 @@ const (
 	EnvAMQPSURL = "ESM_TEST_AMQPS_URL" // amqps://user:pass@localhost:5671/
 	EnvCAFile   = "ESM_TEST_CA_FILE"   // PEM file of the throwaway CA that signed the broker's certificate
 )
+
+// EnvSkipLog names a file to which each real-broker test that skips appends a line, its package
+// directory and name: `make test` sets it and, after the tests, says how many skipped.
+const EnvSkipLog = "ESM_TEST_SKIP_LOG"
 
 // Broker is how a test reaches the local broker.
 type Broker struct {
@@ -43,9 +49,9 @@ func Require(t testing.TB) Broker {
 		CAFile:   os.Getenv(EnvCAFile),
 	}
 	var missing []string
-	for name, value := range map[string]string{EnvAMQPURL: b.AMQPURL, EnvAMQPSURL: b.AMQPSURL, EnvCAFile: b.CAFile} {
-		if value == "" {
-			missing = append(missing, name)
+	for _, v := range [][2]string{{EnvAMQPURL, b.AMQPURL}, {EnvAMQPSURL, b.AMQPSURL}, {EnvCAFile, b.CAFile}} {
+		if v[1] == "" {
+			missing = append(missing, v[0])
 		}
 	}
 	if len(missing) == 0 {
@@ -64,6 +70,45 @@ func Require(t testing.TB) Broker {
 		t.Fatal(msg + " In CI this is a failure, not a skip.")
 	}
 	fmt.Fprintln(os.Stderr, "\n!!!!! "+msg+"\n")
+	if err := logSkip(t.Name()); err != nil {
+		fmt.Fprintf(os.Stderr, "!!!!! could not record the skip in %s: %v\n", EnvSkipLog, err)
+	}
 	t.Skip(msg)
 	return Broker{}
+}
+
+// logSkip appends the skipped test to the file EnvSkipLog names, if it names one. Test binaries
+// run side by side: one short append each keeps the lines whole.
+func logSkip(test string) error {
+	path := os.Getenv(EnvSkipLog)
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600) //nolint:gosec // G304: the file make test names
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "%s %s\n", packageDir(), test)
+	return errors.Join(err, f.Close())
+}
+
+// packageDir is the test's package directory (its working directory) relative to its module,
+// as ./internal/x.
+func packageDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "?"
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			rel, err := filepath.Rel(dir, wd)
+			if err != nil || rel == "." {
+				return "."
+			}
+			return "./" + filepath.ToSlash(rel)
+		}
+		if filepath.Dir(dir) == dir {
+			return wd
+		}
+	}
 }
