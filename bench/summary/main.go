@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,17 +22,21 @@ func main() {
 	metrics := map[string]map[string][]float64{}
 	var units = map[string][]string{}
 	var notes []string
+	pkg := ""
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.Contains(line, "arm64 bootstrap:") {
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = path.Base(p) + ": " // the same benchmark name in two packages stays apart
+		}
+		if strings.Contains(line, "arm64 bootstrap:") && !slices.Contains(notes, strings.TrimSpace(line)) {
 			notes = append(notes, strings.TrimSpace(line))
 		}
 		m := result.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		name, fields := m[1], strings.Fields(m[2])
+		name, fields := pkg+strings.TrimPrefix(m[1], "Benchmark"), strings.Fields(m[2])
 		if metrics[name] == nil {
 			metrics[name] = map[string][]float64{}
 			order = append(order, name)
@@ -59,7 +64,7 @@ func main() {
 			slices.Sort(vs)
 			parts = append(parts, fmt.Sprintf("%s %s", strconv.FormatFloat(vs[len(vs)/2], 'g', 4, 64), unit))
 		}
-		fmt.Printf("  %-52s %s  (%d runs)\n", strings.TrimPrefix(name, "Benchmark"), strings.Join(parts, "  "), len(metrics[name][units[name][0]]))
+		fmt.Printf("  %-52s %s  (%d runs)\n", name, strings.Join(parts, "  "), len(metrics[name][units[name][0]]))
 	}
 	for _, n := range notes {
 		fmt.Println(" ", n)
