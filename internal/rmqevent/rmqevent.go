@@ -73,7 +73,7 @@ func Generate(n int, opts Options) Event {
 			`"deliveryMode":2,"priority":null,"correlationId":%s,"replyTo":null,"expiration":null,`+
 			`"messageId":"%s","timestamp":"%s","type":null,"userId":"orders-svc","appId":null,"clusterId":null,"bodySize":%d},`+
 			`"redelivered":%t,"data":"%s"}`,
-			byteArray(fmt.Sprintf("%016x", uint64(seq)*0x9e3779b97f4a7c15)),
+			byteArray(fmt.Sprintf("%016x", uint64(seq)*0x9e3779b97f4a7c15)), //nolint:gosec // G115: seq is never negative
 			byteArray([]string{"acme", "globex", "initech", "umbrella"}[seq%4]),
 			seq%3, strconv.FormatFloat(float64(seq%100)/8, 'g', -1, 64),
 			byteArray([]string{"eu-west-1", "us-east-1", "ap-south-1"}[seq%3]), seq%16,
@@ -92,7 +92,11 @@ func byteArray(s string) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.Itoa(int(int8(s[i])))) // Java's signed bytes
+		v := int(s[i])
+		if v > 127 {
+			v -= 256 // Java's signed bytes
+		}
+		b.WriteString(strconv.Itoa(v))
 	}
 	b.WriteString("]}")
 	return b.String()

@@ -58,7 +58,7 @@ func decodeBase64(dst, src []byte) (n int, ok bool) {
 		if a&b64Bad != 0 {
 			return 0, false
 		}
-		dst[di], dst[di+1], dst[di+2] = byte(a>>16), byte(a>>8), byte(a)
+		dst[di], dst[di+1], dst[di+2] = byte(a>>16&0xff), byte(a>>8&0xff), byte(a&0xff)
 	}
 	s := src[last : last+4 : last+4]
 	switch {
@@ -67,21 +67,21 @@ func decodeBase64(dst, src []byte) (n int, ok bool) {
 		if a&b64Bad != 0 {
 			return 0, false
 		}
-		dst[di], dst[di+1], dst[di+2] = byte(a>>16), byte(a>>8), byte(a)
+		dst[di], dst[di+1], dst[di+2] = byte(a>>16&0xff), byte(a>>8&0xff), byte(a&0xff)
 		return di + 3, true
 	case s[2] != '=':
 		a := t0[s[0]] | t1[s[1]] | t2[s[2]]
 		if a&b64Bad != 0 {
 			return 0, false
 		}
-		dst[di], dst[di+1] = byte(a>>16), byte(a>>8)
+		dst[di], dst[di+1] = byte(a>>16&0xff), byte(a>>8&0xff)
 		return di + 2, true
 	default:
 		a := t0[s[0]] | t1[s[1]]
 		if a&b64Bad != 0 {
 			return 0, false
 		}
-		dst[di] = byte(a >> 16)
+		dst[di] = byte(a >> 16 & 0xff)
 		return di + 1, true
 	}
 }

@@ -609,7 +609,7 @@ func (p *decoder) number() (float64, bool) {
 	if neg {
 		digits = lit[1:]
 	}
-	if len(digits) <= 15 && bytes.IndexAny(digits, ".eE") < 0 {
+	if len(digits) <= 15 && !bytes.ContainsAny(digits, ".eE") {
 		var v int64
 		for _, c := range digits {
 			v = v*10 + int64(c-'0')
@@ -849,7 +849,8 @@ func javaTimestamp(s string) (time.Time, bool) {
 	minute, ok7 := num(2, 2)
 	ok8 := lit(":")
 	sec, ok9 := num(2, 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8 && ok9) || !(lit(" ") || lit("\u202f") || lit("\u00a0")) {
+	fieldsOK := ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8 && ok9
+	if !fieldsOK || (!lit(" ") && !lit("\u202f") && !lit("\u00a0")) {
 		return time.Time{}, false
 	}
 	if hour < 1 || hour > 12 {
