@@ -689,7 +689,7 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
 	checkBesideTheBroker(t, m, fn, tc)
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
-	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack} {
+	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack, "ENGINE_VERSION": "3.13"} {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
 			t.Errorf("provisioner %s = %v, want %s", k, got, v)
 		}
@@ -717,6 +717,10 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	}
 	if diagnose.Inputs["input"].StringValue() != `{"action":"diagnose"}` || declare.Inputs["input"].StringValue() != `{"action":"declare"}` {
 		t.Errorf("invocation inputs = %v, %v", diagnose.Inputs["input"], declare.Inputs["input"])
+	}
+	// The dead-letter queue's arguments depend on the engine version: a new one declares again.
+	if got := declare.Inputs["triggers"].ObjectValue()["engineVersion"]; !got.IsString() || got.StringValue() != "3.13" {
+		t.Errorf("the declaration's engineVersion trigger = %v, want 3.13", got)
 	}
 	if !dependsOn(declare, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-diagnose") {
 		t.Error("the queue is declared without waiting for the diagnosis")

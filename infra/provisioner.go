@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -9,6 +10,7 @@ import (
 
 	"rabbitmq-esm/internal/lambdabuild"
 	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/provisioner/protocol"
 )
 
 // ProvisionerArgs configure the Provisioner component.
@@ -72,6 +74,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	environment[lambdaenv.QueueName] = pulumi.String(cfg.QueueName)
 	environment[lambdaenv.NetworkMode] = pulumi.String(string(cfg.NetworkMode))
 	environment[lambdaenv.ServiceRoute] = pulumi.String(string(opt.ServiceRoute))
+	environment[lambdaenv.EngineVersion] = pulumi.String(cfg.EngineVersion)
 	fn, err := newGoFunction(ctx, name, goFunctionArgs{
 		description:      "Queue provisioner and connectivity diagnosis of " + ProjectName + "-" + ctx.Stack(),
 		archive:          args.Archive,
@@ -90,13 +93,16 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	}
 
 	// An invocation runs when it is created or its triggers change: on the first deployment,
-	// and again when the broker, the queue's settings or the provisioner's code change.
+	// and again when the broker, its engine version, the queue's settings or the provisioner's
+	// code change. The engine version decides the dead-letter queue's arguments, and the broker
+	// is updated in place before the invocations run (they wait for it).
 	triggers := pulumi.StringMap{
 		"broker":        args.Broker.Arn,
 		"credentials":   args.Broker.CredentialsVersion,
 		"queue":         pulumi.String(cfg.QueueName),
 		"virtualHost":   pulumi.String(cfg.VirtualHost),
 		"deliveryLimit": pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),
+		"engineVersion": pulumi.String(cfg.EngineVersion),
 		"code":          pulumi.String(args.Archive.SHA256),
 	}
 	diagnoseAfter := slices.Concat([]pulumi.Resource{fn.function}, args.Broker.Members(), args.NetworkPath)
@@ -116,6 +122,17 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	if err != nil {
 		return nil, err
 	}
+	// The declaration's warnings (a dead-letter queue kept with other arguments) would sit
+	// unseen in the invocation's result: show them in the deployment's output.
+	declared.Result.ApplyT(func(result string) string {
+		var resp protocol.DeclareResponse
+		if json.Unmarshal([]byte(result), &resp) == nil {
+			for _, w := range resp.Warnings {
+				_ = ctx.Log.Warn("queue declaration: "+w, &pulumi.LogArgs{Resource: p})
+			}
+		}
+		return result
+	})
 	p.track(diagnosis, declared)
 	p.FunctionName = fn.function.Name
 	p.Diagnosis = diagnosis.Result

@@ -23,6 +23,9 @@ const (
 	NetworkMode = "NETWORK_MODE"
 	// ServiceRoute is how the mapping reaches STS, Secrets Manager and Lambda.
 	ServiceRoute = "SERVICE_ROUTE"
+	// EngineVersion is the broker's RabbitMQ version, major.minor ("3.13", "4.2"): the
+	// dead-letter queue's arguments depend on it.
+	EngineVersion = "ENGINE_VERSION"
 )
 
 // Read by the listener only.

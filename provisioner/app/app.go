@@ -30,6 +30,7 @@ type Env struct {
 	VHost         string // BROKER_VHOST
 	Queue         string // QUEUE_NAME
 	DeliveryLimit int    // DELIVERY_LIMIT
+	EngineVersion string // ENGINE_VERSION, the broker's RabbitMQ major.minor: 3.13 or later
 	NetworkMode   string // NETWORK_MODE
 	Route         diagnose.Route
 	Region        string // AWS_REGION, set by Lambda
@@ -55,6 +56,11 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		problems = append(problems, fmt.Sprintf("%s=%q: must be a whole number of at least 1", lambdaenv.DeliveryLimit, getenv(lambdaenv.DeliveryLimit)))
 	}
 	e.DeliveryLimit = limit
+	e.EngineVersion = getenv(lambdaenv.EngineVersion)
+	if major, minor, err := rabbitops.ParseEngineVersion(e.EngineVersion); err != nil || major < 3 || (major == 3 && minor < 13) {
+		problems = append(problems, fmt.Sprintf("%s=%q: must be a RabbitMQ version major.minor of 3.13 or later, such as 3.13 or 4.2",
+			lambdaenv.EngineVersion, e.EngineVersion))
+	}
 	if e.Route, err = diagnose.ParseRoute(getenv(lambdaenv.ServiceRoute)); err != nil {
 		problems = append(problems, lambdaenv.ServiceRoute+"="+err.Error())
 	}
@@ -101,7 +107,7 @@ type Provisioner struct {
 }
 
 func (p *Provisioner) topology() rabbitops.Topology {
-	return rabbitops.Topology{Queue: p.Env.Queue, VHost: p.Env.VHost, DeliveryLimit: p.Env.DeliveryLimit}
+	return rabbitops.Topology{Queue: p.Env.Queue, VHost: p.Env.VHost, DeliveryLimit: p.Env.DeliveryLimit, EngineVersion: p.Env.EngineVersion}
 }
 
 // Handle performs one request. A failed declaration or diagnosis is an error whose message
@@ -130,13 +136,18 @@ func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, e
 	return rabbitops.ReadCredentials(ctx, p.Secrets, p.Env.SecretArn)
 }
 
-// channel connects with the secret's credentials and opens a channel; close the connection.
-func (p *Provisioner) channel(ctx context.Context) (*amqp.Connection, *amqp.Channel, error) {
+// connection connects with the secret's credentials; close it.
+func (p *Provisioner) connection(ctx context.Context) (*amqp.Connection, error) {
 	creds, err := p.credentials(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	conn, err := rabbitops.Dial(ctx, p.Env.Endpoint, creds, p.Env.VHost, p.CAFile)
+	return rabbitops.Dial(ctx, p.Env.Endpoint, creds, p.Env.VHost, p.CAFile)
+}
+
+// channel connects with the secret's credentials and opens a channel; close the connection.
+func (p *Provisioner) channel(ctx context.Context) (*amqp.Connection, *amqp.Channel, error) {
+	conn, err := p.connection(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,17 +159,24 @@ func (p *Provisioner) channel(ctx context.Context) (*amqp.Connection, *amqp.Chan
 	return conn, ch, nil
 }
 
+// declare declares the topology. A dead-letter queue found with other arguments is kept and
+// reported in Warnings, which the deployment shows in the declare invocation's result.
 func (p *Provisioner) declare(ctx context.Context) (protocol.DeclareResponse, error) {
-	conn, ch, err := p.channel(ctx)
+	conn, err := p.connection(ctx)
 	if err != nil {
 		return protocol.DeclareResponse{}, err
 	}
 	defer conn.Close()
 	t := p.topology()
-	if err := rabbitops.Declare(ch, t); err != nil {
+	warnings, err := rabbitops.DeclareOn(conn, t)
+	if err != nil {
+		if len(warnings) > 0 {
+			err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warnings, "; "))
+		}
 		return protocol.DeclareResponse{}, err
 	}
-	return protocol.DeclareResponse{Queue: t.Queue, VHost: t.VHost, DeadLetterQueue: t.DeadLetterQueue(), DeliveryLimit: t.DeliveryLimit}, nil
+	return protocol.DeclareResponse{Queue: t.Queue, VHost: t.VHost, DeadLetterQueue: t.DeadLetterQueue(), DeliveryLimit: t.DeliveryLimit,
+		EngineVersion: t.EngineVersion, Warnings: warnings}, nil
 }
 
 const maxPublish = 10000

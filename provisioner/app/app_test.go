@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"rabbitmq-esm/internal/brokertest"
 	"rabbitmq-esm/internal/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
@@ -60,7 +62,7 @@ func provisioner(t *testing.T, mode diagnose.Route) (*Provisioner, *fakeSecrets)
 	queue := fmt.Sprintf("provisioner-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
 	p := &Provisioner{
 		Env: Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: b.TLSEndpoint, //nolint:gosec // G101: a fake ARN
-			VHost: "/", Queue: queue, DeliveryLimit: 5, NetworkMode: "isolated", Route: mode, Region: "us-east-1"},
+			VHost: "/", Queue: queue, DeliveryLimit: 5, EngineVersion: "3.13", NetworkMode: "isolated", Route: mode, Region: "us-east-1"},
 		Secrets: secrets, CAFile: b.CAFile, Targets: targets, TLSConfig: tlsConfig, CheckTimeout: 2 * time.Second,
 	}
 	t.Cleanup(func() { deleteTopology(p) })
@@ -87,7 +89,8 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := out.(protocol.DeclareResponse); d.Queue != p.Env.Queue || d.DeadLetterQueue != p.Env.Queue+".dlq" || d.DeliveryLimit != 5 {
+		if d := out.(protocol.DeclareResponse); d.Queue != p.Env.Queue || d.DeadLetterQueue != p.Env.Queue+".dlq" || d.DeliveryLimit != 5 ||
+			d.EngineVersion != "3.13" || len(d.Warnings) > 0 {
 			t.Errorf("declare response = %+v", d)
 		}
 	}
@@ -179,6 +182,37 @@ func TestDeclareRefusesConflictingQueue(t *testing.T) {
 	}
 }
 
+// TestDeclareKeepsDeadLetterQueueWithOtherArguments: a dead-letter queue declared before its
+// arguments depended on the engine version (here with another delivery limit) does not fail
+// the deployment; the response warns, and the main queue is declared.
+func TestDeclareKeepsDeadLetterQueueWithOtherArguments(t *testing.T) {
+	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	conn, ch, err := p.channel(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dlq := p.topology().DeadLetterQueue()
+	if _, err := ch.QueueDeclare(dlq, true, false, false, false, amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": int64(20)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDeclare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := out.(protocol.DeclareResponse)
+	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], dlq) || !strings.Contains(d.Warnings[0], "delete it") {
+		t.Errorf("declare response warnings = %q", d.Warnings)
+	}
+	if q, err := ch.QueueDeclarePassive(p.Env.Queue, true, false, false, false, nil); err != nil || q.Name != p.Env.Queue {
+		t.Errorf("the main queue was not declared: %v", err)
+	}
+	rendered, _ := json.Marshal(d)
+	if !strings.Contains(string(rendered), `"warnings":[`) {
+		t.Errorf("the response does not carry the warnings: %s", rendered)
+	}
+}
+
 func TestDiagnosePassesAgainstLocalBroker(t *testing.T) {
 	p, _ := provisioner(t, diagnose.RouteAWSSide)
 	out, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDiagnose})
@@ -253,9 +287,27 @@ func TestLoadEnvNamesEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted an empty environment")
 	}
-	for _, name := range []string{"BROKER_SECRET_ARN", "BROKER_ENDPOINT", "QUEUE_NAME", "DELIVERY_LIMIT", "SERVICE_ROUTE", "AWS_REGION"} {
+	for _, name := range []string{"BROKER_SECRET_ARN", "BROKER_ENDPOINT", "QUEUE_NAME", "DELIVERY_LIMIT", "SERVICE_ROUTE", "AWS_REGION", "ENGINE_VERSION"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestLoadEnvEngineVersion(t *testing.T) {
+	env := map[string]string{ //nolint:gosec // G101: a fake ARN
+		"BROKER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", "BROKER_ENDPOINT": "amqps://b-1.mq.us-east-1.amazonaws.com:5671",
+		"BROKER_VHOST": "/", "QUEUE_NAME": "events", "DELIVERY_LIMIT": "5", "NETWORK_MODE": "isolated", "SERVICE_ROUTE": "interface-endpoints",
+		"AWS_REGION": "us-east-1",
+	}
+	for version, ok := range map[string]bool{"3.13": true, "4.2": true, "4.3": true, "4.0": true, "3.12": false, "4": false, "latest": false, "": false} {
+		env["ENGINE_VERSION"] = version
+		e, err := LoadEnv(func(name string) string { return env[name] })
+		if ok && (err != nil || e.EngineVersion != version || (&Provisioner{Env: e}).topology().EngineVersion != version) {
+			t.Errorf("ENGINE_VERSION=%q: %v, read %q", version, err, e.EngineVersion)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), `ENGINE_VERSION="`+version+`"`)) {
+			t.Errorf("ENGINE_VERSION=%q: want an error naming the variable, got %v", version, err)
 		}
 	}
 }

@@ -36,6 +36,11 @@ type DeclareResponse struct {
 	VHost           string `json:"vhost"`
 	DeadLetterQueue string `json:"deadLetterQueue"`
 	DeliveryLimit   int    `json:"deliveryLimit"`
+	// EngineVersion is the RabbitMQ version the topology was declared for.
+	EngineVersion string `json:"engineVersion,omitempty"`
+	// Warnings say what the declaration kept as it found it and what that puts at risk, such
+	// as a dead-letter queue declared before its arguments depended on the engine version.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // PublishResponse lists the confirmed messages.

@@ -229,7 +229,8 @@ func createInvocation(op *standin.Op) error {
 	switch req.Action {
 	case protocol.ActionDeclare:
 		limit, _ := strconv.Atoi(env["DELIVERY_LIMIT"])
-		result = protocol.DeclareResponse{Queue: env["QUEUE_NAME"], VHost: env["BROKER_VHOST"], DeadLetterQueue: env["QUEUE_NAME"] + ".dlq", DeliveryLimit: limit}
+		result = protocol.DeclareResponse{Queue: env["QUEUE_NAME"], VHost: env["BROKER_VHOST"], DeadLetterQueue: env["QUEUE_NAME"] + ".dlq", DeliveryLimit: limit,
+			EngineVersion: env["ENGINE_VERSION"]}
 	case protocol.ActionDiagnose:
 		report := diagnose(op.St, fn, env)
 		if !report.OK {
