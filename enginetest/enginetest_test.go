@@ -234,7 +234,9 @@ var dayTwoChanges = []struct {
 	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update"}},
 	{key: "eniWaitTimeoutMinutes", value: "60", plans: map[string]string{}},
 	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
-	{key: "engineVersion", value: "4.2", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
+	// The provisioner declares the dead-letter queue for the engine: the declaration runs again.
+	{key: "engineVersion", value: "4.2", plans: map[string]string{"Broker rabbitmq-esm-broker": "update", "Function rabbitmq-esm-provisioner": "update",
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
 	{key: "deliveryLimit", value: "10", plans: map[string]string{"Function rabbitmq-esm-provisioner": "update",
 		"Function rabbitmq-esm-events-listener":        "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
