@@ -243,13 +243,17 @@ func viaProvisioner(ctx context.Context, lam deployed.Invoker, function string, 
 			total.Remaining, total.Stopped = r.Remaining, r.Stopped
 			total.Messages = append(total.Messages, r.Messages[:min(len(r.Messages), rabbitops.RedriveListLimit-len(total.Messages))]...)
 		}
-		switch {
-		case r.DryRun || r.Remaining == 0:
+		if r.DryRun || r.Remaining == 0 {
 			return total, nil
-		case ctx.Err() != nil:
+		}
+		// A stop is not an error: the result says how to resume.
+		select {
+		case <-ctx.Done():
 			total.Stopped = true
 			return total, nil
-		case r.Moved == 0:
+		default:
+		}
+		if r.Moved == 0 {
 			return total, fmt.Errorf("the provisioner's invocation %d moved nothing before its time ran out; %d still to move", call, r.Remaining)
 		}
 		fmt.Fprintf(progress, "moved %d so far, %d to go: invoking the provisioner again\n", total.Moved, r.Remaining)

@@ -95,16 +95,20 @@ func Redrive(ctx context.Context, ch *amqp.Channel, t Topology, opts RedriveOpti
 		res.Remaining = min(res.Remaining, opts.Max)
 	}
 	if opts.DryRun {
-		return res, list(ctx, ch, &res)
+		err := list(ctx, ch, &res)
+		return res, err
 	}
 	if err := ch.Confirm(false); err != nil {
 		return res, fmt.Errorf("redrive: turning on publisher confirms: %w", err)
 	}
 	returns := ch.NotifyReturn(make(chan amqp.Return, 1))
 	for res.Remaining > 0 {
-		if ctx.Err() != nil {
+		// A stop is not an error: the message in flight was finished, the rest waits.
+		select {
+		case <-ctx.Done():
 			res.Stopped = true
 			return res, nil
+		default:
 		}
 		d, ok, err := ch.Get(t.DeadLetterQueue(), false)
 		if err != nil {

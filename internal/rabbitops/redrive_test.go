@@ -159,7 +159,7 @@ func TestRedriveMovesEveryMessageAsItWas(t *testing.T) {
 	if got.Headers["tenant"] != "acme" || got.Headers[HeaderRedriveCount] != int64(3) || len(got.Headers) != 3 {
 		t.Errorf("headers = %v, want tenant and %s=3 only", got.Headers, HeaderRedriveCount)
 	}
-	if moved[2].Headers[HeaderRedriveCount] != int64(1) || string(moved[2].Body) == "" {
+	if moved[2].Headers[HeaderRedriveCount] != int64(1) || len(moved[2].Body) == 0 {
 		t.Errorf("RabbitMQ's dead letter came back as %+v", moved[2])
 	}
 }

@@ -352,7 +352,7 @@ func BenchmarkDataPath(b *testing.B) {
 	const perRound = 5000
 	bodies := make([]string, perRound)
 	for i := range bodies {
-		bodies[i] = fmt.Sprintf(`{"seq":%d,"pad":"%s"}`, i, strings.Repeat("x", 1000))
+		bodies[i] = fmt.Sprintf(`{"seq":%d,"pad":%q}`, i, strings.Repeat("x", 1000))
 	}
 	var elapsed time.Duration
 	for b.Loop() {
