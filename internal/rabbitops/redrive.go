@@ -103,12 +103,9 @@ func Redrive(ctx context.Context, ch *amqp.Channel, t Topology, opts RedriveOpti
 	}
 	returns := ch.NotifyReturn(make(chan amqp.Return, 1))
 	for res.Remaining > 0 {
-		// A stop is not an error: the message in flight was finished, the rest waits.
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			res.Stopped = true
-			return res, nil
-		default:
+			return res, nil //nolint:nilerr // a stop is not an error: the message in flight was finished, the rest waits
 		}
 		d, ok, err := ch.Get(t.DeadLetterQueue(), false)
 		if err != nil {
