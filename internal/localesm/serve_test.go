@@ -81,7 +81,8 @@ func TestBrokerRestartLosesNoMessage(t *testing.T) {
 	if err := rabbitops.Declare(channel(t, conn), top); err != nil {
 		t.Fatal(err)
 	}
-	const n, batchSize = 1000, 50
+	// The shipped batch size (Pulumi.yaml batchSize).
+	const n, batchSize = 1000, 100
 	if _, err := rabbitops.Publish(context.Background(), channel(t, conn), top, "restart", n); err != nil {
 		t.Fatal(err)
 	}
