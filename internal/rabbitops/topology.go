@@ -155,11 +155,22 @@ func Declare(ch *amqp.Channel, t Topology) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
+	return declare(ch, t, func() error {
+		if _, err := ch.QueueDeclare(t.DeadLetterQueue(), true, false, false, false, t.deadLetterQueueArguments()); err != nil {
+			return describe(err, "declaring the dead-letter queue "+t.DeadLetterQueue(), t)
+		}
+		return nil
+	})
+}
+
+// declare runs the steps Declare and DeclareOn share, in order, with deadLetterQueue as the
+// step that differs between them.
+func declare(ch *amqp.Channel, t Topology, deadLetterQueue func() error) error {
 	if err := ch.ExchangeDeclare(t.DeadLetterExchange(), amqp.ExchangeDirect, true, false, false, false, nil); err != nil {
 		return describe(err, "declaring the dead-letter exchange "+t.DeadLetterExchange(), t)
 	}
-	if _, err := ch.QueueDeclare(t.DeadLetterQueue(), true, false, false, false, t.deadLetterQueueArguments()); err != nil {
-		return describe(err, "declaring the dead-letter queue "+t.DeadLetterQueue(), t)
+	if err := deadLetterQueue(); err != nil {
+		return err
 	}
 	if err := ch.QueueBind(t.DeadLetterQueue(), t.DeadLetterQueue(), t.DeadLetterExchange(), false, nil); err != nil {
 		return describe(err, "binding the dead-letter queue", t)
@@ -199,23 +210,14 @@ func DeclareOn(conn *amqp.Connection, t Topology) (warnings []string, err error)
 		return warnings, err
 	}
 	defer ch.Close()
-	if err := ch.ExchangeDeclare(t.DeadLetterExchange(), amqp.ExchangeDirect, true, false, false, false, nil); err != nil {
-		return warnings, describe(err, "declaring the dead-letter exchange "+t.DeadLetterExchange(), t)
-	}
-	warning, err := declareDeadLetterQueue(conn, t)
-	if err != nil {
-		return warnings, err
-	}
-	if warning != "" {
-		warnings = append(warnings, warning)
-	}
-	if err := ch.QueueBind(t.DeadLetterQueue(), t.DeadLetterQueue(), t.DeadLetterExchange(), false, nil); err != nil {
-		return warnings, describe(err, "binding the dead-letter queue", t)
-	}
-	if _, err := ch.QueueDeclare(t.Queue, true, false, false, false, t.queueArguments()); err != nil {
-		return warnings, describe(err, "declaring the queue "+t.Queue, t)
-	}
-	return warnings, nil
+	err = declare(ch, t, func() error {
+		warning, err := declareDeadLetterQueue(conn, t)
+		if warning != "" {
+			warnings = append(warnings, warning)
+		}
+		return err
+	})
+	return warnings, err
 }
 
 // declareDeadLetterQueue declares the dead-letter queue on a channel of its own, which a

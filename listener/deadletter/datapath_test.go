@@ -157,7 +157,12 @@ func (d *dataPath) run(t testing.TB, process handler.Process, done func() bool, 
 // depth is how many messages queue holds now.
 func (d *dataPath) depth(t testing.TB, queue string) int {
 	t.Helper()
-	ch := channel(t, d.conn)
+	// Closed at once, not at the test's end: the tests poll it.
+	ch, err := d.conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
 	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, amqp.Table{"x-queue-type": "quorum"})
 	if err != nil {
 		t.Fatal(err)
