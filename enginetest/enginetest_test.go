@@ -37,6 +37,7 @@ func TestRealEngine(t *testing.T) {
 		t.Run(stack, func(t *testing.T) { h.lifecycle(t, stack) })
 	}
 	t.Run("rerun-after-failed-wait", h.rerunAfterFailedWait)
+	t.Run("reworded-mapping-interfaces", h.rewordedMappingInterfaces)
 	t.Run("day-two", h.dayTwo)
 }
 
@@ -216,6 +217,54 @@ func (h *harness) rerunAfterFailedWait(t *testing.T) {
 	}
 }
 
+// rewordedMappingInterfaces: the description the mapping's wait looks for is stated in no AWS
+// document. Were Lambda to word it otherwise, the wait must still hold everything the mapping
+// used until its interfaces are gone: it finds them as Lambda's interfaces in the broker's
+// group that belong to none of the stack's functions, and says that the description matched
+// nothing.
+func (h *harness) rewordedMappingInterfaces(t *testing.T) {
+	const stack = "isolated"
+	acct := h.newAccount(t, 15*time.Second)
+	if err := acct.store.Update(func(st *cloud.State) error {
+		st.Settings.ESMENIDescription = "AWS Lambda VPC ENI-mq-esm-{uuid}"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
+	run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
+	st := acct.view(t)
+	mapping := st.FindOne(cloud.TypeEventSourceMapping, nil)
+	listener := st.FindOne(cloud.TypeFunction, func(r *cloud.Resource) bool { return r.Str("arn") == mapping.Str("functionArn") })
+	if mapping == nil || listener == nil || len(mappingENIs(st, mapping.ID)) != 0 {
+		t.Fatalf("want a mapping whose interfaces are described otherwise than the wait expects, and its listener: %+v %+v", mapping, listener)
+	}
+
+	r := run("destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
+	if !strings.Contains(r.out, "describes them otherwise") {
+		t.Errorf("the destroy did not say that no interface had the expected description:\n%s", tail(r.out, 40))
+	}
+	st = acct.view(t)
+	assertEmpty(t, st)
+	var gone time.Time
+	for _, e := range st.ENIs {
+		if e.Owner == mapping.ID && e.VanishAt != nil && e.VanishAt.After(gone) {
+			gone = *e.VanishAt
+		}
+	}
+	var listenerDeleted time.Time
+	for _, e := range st.Events {
+		if e.Op == "delete" && e.Type == cloud.TypeFunction && e.ID == listener.ID {
+			listenerDeleted = e.Time
+		}
+	}
+	if gone.IsZero() || listenerDeleted.IsZero() || listenerDeleted.Before(gone) {
+		t.Fatalf("the listener was deleted at %s, the mapping's interfaces were gone at %s: the mapping's wait did not hold what it used until they were gone",
+			listenerDeleted.Format(time.RFC3339Nano), gone.Format(time.RFC3339Nano))
+	}
+	run("stack rm", "pulumi", "stack", "rm", "--yes", "--stack", stack).must(t, "stack rm")
+}
+
 // dayTwoChanges are the rows of README's day-two table: a setting changed on a deployed
 // isolated stack, and what the next up plans for each resource it touches (kinds: update,
 // replace, create, delete). A row with refused instead plans nothing: the program says why.
@@ -353,9 +402,23 @@ func (h *harness) dayTwoOf(t *testing.T, option string) {
 			}
 		}
 		key, _, _ := strings.Cut(strings.Split(row.key, ".")[0], "[")
-		h.run(t, acct, stack, "config rm "+key, "pulumi", "config", "rm", "rabbitmq-esm:"+key, "--stack", stack).must(t, "config rm")
+		if value, ok := shippedSetting(shipped, key); ok {
+			h.run(t, acct, stack, "config set back "+key, "pulumi", "config", "set", "rabbitmq-esm:"+key, value, "--stack", stack).must(t, "config set back")
+		} else {
+			h.run(t, acct, stack, "config rm "+key, "pulumi", "config", "rm", "rabbitmq-esm:"+key, "--stack", stack).must(t, "config rm")
+		}
 	}
 	h.run(t, acct, stack, "destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
+}
+
+// shippedSetting is the value a shipped stack file gives the project's key, if it sets it.
+func shippedSetting(file []byte, key string) (string, bool) {
+	for line := range strings.Lines(string(file)) {
+		if value, ok := strings.CutPrefix(strings.TrimSpace(line), "rabbitmq-esm:"+key+":"); ok {
+			return strings.TrimSpace(value), true
+		}
+	}
+	return "", false
 }
 
 // stepKind reduces a resource's steps to what a reader of the day-two table needs.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"rabbitmq-esm/internal/eniwait"
 	"rabbitmq-esm/internal/rabbitops"
 )
 
@@ -479,14 +480,14 @@ func (c Config) validate() []*SettingError {
 }
 
 // The keys of the tags the program puts on every resource (stackTags), which user tags may
-// not replace.
+// not replace; nor the mapping's own (eniwait.GuardTags).
 const (
 	tagProject     = "project"
 	tagStack       = "stack"
 	tagNetworkMode = "networkMode"
 )
 
-var reservedTagKeys = []string{tagProject, tagStack, tagNetworkMode}
+var reservedTagKeys = []string{tagProject, tagStack, tagNetworkMode, eniwait.GuardGroupsTag, eniwait.GuardFunctionsTag}
 
 var privateRanges = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"),
@@ -545,7 +546,7 @@ func tagProblems(tags map[string]string) []*SettingError {
 			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag keys must not start with aws: (reserved by AWS)"})
 		case slices.Contains(reservedTagKeys, k):
 			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "is a tag the program sets itself (" + strings.Join(reservedTagKeys, ", ") +
-				"): the deletion hooks find this stack's security groups by it"})
+				"): the deletion hooks find this stack's security groups and interfaces by them"})
 		case len(tags[k]) > 256:
 			p = append(p, &SettingError{Key: "tags", Value: k, Allowed: "tag values must be at most 256 characters"})
 		}

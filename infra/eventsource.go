@@ -38,6 +38,9 @@ type EventSourceArgs struct {
 	RoleDeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
+	// MappingTags are added to the mapping's own tags: what its DeleteHook reads to find its
+	// interfaces (eniwait.GuardTags). Default: none.
+	MappingTags pulumi.StringMap
 }
 
 // EventSource is the listener function, its role and logs, and the event source mapping that
@@ -106,7 +109,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.SecretArn},
 			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("VIRTUAL_HOST"), Uri: pulumi.String(cfg.VirtualHost)},
 		},
-		Tags: args.Tags,
+		Tags: mergeTags(args.Tags, args.MappingTags),
 	}
 	if cfg.MaxBatchingWindowSeconds != nil {
 		mappingArgs.MaximumBatchingWindowInSeconds = pulumi.Int(*cfg.MaxBatchingWindowSeconds)

@@ -152,6 +152,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		FunctionDeleteHook: hooks.function,
 		RoleDeleteHook:     hooks.roles,
 		Tags:               tags,
+		MappingTags:        mappingGuardTags(opt, st.Broker, st.Provisioner),
 	})
 	if err != nil {
 		return nil, err
@@ -198,6 +199,16 @@ func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 	}
 	hooks.roles, err = eniwait.NewTaggedGroupsHook(ctx, ProjectName+"-wait-role-enis", settings, stackTags(ctx, cfg))
 	return hooks, err
+}
+
+// mappingGuardTags let the mapping's delete hook find its interfaces without relying on
+// their description, where the broker's group is the stack's own (eniwait.Guard): there, the
+// only other Lambda interfaces are the provisioner's and the listener's.
+func mappingGuardTags(opt Option, broker *Broker, provisioner *Provisioner) pulumi.StringMap {
+	if !opt.ESMHasENIs() || !opt.OwnBrokerGroup() {
+		return nil
+	}
+	return eniwait.GuardTags(pulumi.StringArray{broker.SecurityGroupID}, pulumi.StringArray{provisioner.FunctionName})
 }
 
 // vpcCIDRs are the IPv4 blocks of the option's VPC: the default VPC's as looked up, or the new
@@ -295,4 +306,15 @@ func buildLambdas(env Env) (lambdaArchives, error) {
 			"the go command must be on the PATH of the machine that runs pulumi): %w", err)
 	}
 	return lambdaArchives{listener: arts[0], provisioner: arts[1]}, nil
+}
+
+// mergeTags returns a new map with the tags of each map in turn, later ones winning.
+func mergeTags(maps ...pulumi.StringMap) pulumi.StringMap {
+	merged := pulumi.StringMap{}
+	for _, m := range maps {
+		for k, v := range m {
+			merged[k] = v
+		}
+	}
+	return merged
 }

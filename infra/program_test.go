@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"rabbitmq-esm/internal/eniwait"
 	"rabbitmq-esm/internal/stackconfig"
 )
 
@@ -432,6 +433,22 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	}
 	if !slices.Equal(esm.AfterDeleteHooks, wantHooks) {
 		t.Errorf("mapping after-delete hooks = %v, want %v", esm.AfterDeleteHooks, wantHooks)
+	}
+	// Where the broker's group is the stack's own, the mapping tells its hook the group and the
+	// functions beside it, so the wait does not rest on the interfaces' description alone.
+	tags := in["tags"].ObjectValue()
+	groups, functions := tags[eniwait.GuardGroupsTag], tags[eniwait.GuardFunctionsTag]
+	if tc.dedicatedSG && !tc.publicBroker {
+		provisioner, err := m.One("aws:lambda/function:Function", "provisioner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !groups.IsString() || groups.StringValue() != "sg-rabbitmq-esm-broker-sg" || !functions.IsString() ||
+			functions.StringValue() != provisioner.Outputs["name"].StringValue() {
+			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's name", groups, functions)
+		}
+	} else if _, ok := tags[eniwait.GuardGroupsTag]; ok {
+		t.Errorf("mapping has guard tags (%v) though the broker's group is not the stack's own", groups)
 	}
 	if !dependsOn(esm, "aws:iam/role:Role rabbitmq-esm-events-listener") {
 		t.Error("the mapping does not depend on the listener's role: the role could be deleted before the interfaces are gone")

@@ -59,6 +59,9 @@ type Options struct {
 	// LambdaInterfaces matches by EC2's interface type "lambda" instead of a description
 	// (Wait's prefix is then empty): it does not depend on how Lambda words the description.
 	LambdaInterfaces bool
+	// Guard, if set, also waits for Lambda's interfaces in its groups that belong to none of
+	// its functions: what the description prefix is meant to find, however Lambda words it.
+	Guard *Guard
 	// Logf reports progress. Default: silent.
 	Logf func(format string, args ...any)
 	// Sleep waits between polls. Default: a timer that honours ctx (tests replace it).
@@ -97,6 +100,21 @@ func (o *Options) defaults() {
 	}
 }
 
+// Guard describes, without relying on descriptions, the interfaces a mapping leaves: Lambda
+// made them (EC2 interface type "lambda") and they carry the broker's security groups. Other
+// Lambda interfaces in those groups belong to the VPC-attached functions beside the broker,
+// which outlive the mapping; they are told apart by the description Lambda gives a function's
+// interfaces, which names the function (FunctionDescriptionPrefix), and left out.
+//
+// A guard is only sound where the groups are the stack's own: in a group shared with other
+// workloads (the default VPC's default group) their functions' interfaces would hold the wait.
+type Guard struct {
+	// SecurityGroupIDs are the broker's groups, which the mapping's interfaces carry.
+	SecurityGroupIDs []string
+	// ExceptFunctions name the functions whose interfaces carry the same groups.
+	ExceptFunctions []string
+}
+
 // TimeoutError lists the interfaces left when the wait gave up, with the manual fix.
 type TimeoutError struct {
 	// What names the interfaces waited for; Filter is the same as aws ec2 CLI filters.
@@ -132,13 +150,20 @@ func (e *TimeoutError) Error() string {
 // Lambda's type) in the security groups remains, with a capped
 // exponential backoff. Throttling and other transient API errors are retried; permanent ones
 // (no permission, bad request) end the wait at once.
+//
+// A description prefix that matches nothing on the first poll is reported in the log: Lambda
+// either removed the interfaces already or words their descriptions otherwise, and only a
+// Guard (or the groups' own hooks) can then tell which.
 func Wait(ctx context.Context, api API, prefix string, opts Options) error {
 	opts.defaults()
 	start := opts.Now()
 	delay := opts.InitialDelay
 	var remaining []string
-	for {
-		ids, err := list(ctx, api, prefix, opts)
+	for poll := 1; ; poll++ {
+		ids, described, err := list(ctx, api, prefix, opts)
+		if err == nil && poll == 1 && prefix != "" && described == 0 {
+			opts.Logf("%s", nothingDescribed(prefix, opts))
+		}
 		switch {
 		case err != nil && !transient(err):
 			return fmt.Errorf("listing the network interfaces %s: %w", what(prefix, opts), err)
@@ -165,6 +190,22 @@ func Wait(ctx context.Context, api API, prefix string, opts Options) error {
 	}
 }
 
+// nothingDescribed says what a wait does when no interface has the description it expects.
+func nothingDescribed(prefix string, opts Options) string {
+	msg := fmt.Sprintf("no network interface described %q exists: Lambda has removed them already, or describes them otherwise", prefix+"*")
+	if g := opts.Guard; g != nil {
+		return msg + fmt.Sprintf("; the wait also covers every Lambda interface in %s that belongs to none of %s",
+			strings.Join(g.SecurityGroupIDs, ", "), strings.Join(g.ExceptFunctions, ", "))
+	}
+	groups := "<security group>"
+	if len(opts.SecurityGroupIDs) > 0 {
+		groups = strings.Join(opts.SecurityGroupIDs, ",")
+	}
+	return msg + "; nothing else identifies them here, so the wait ends. Lambda interfaces left behind keep their " +
+		"security group and subnets in use; list them with: aws ec2 describe-network-interfaces " +
+		"--filters Name=interface-type,Values=lambda Name=group-id,Values=" + groups
+}
+
 // what names the interfaces a wait is for, in messages.
 func what(prefix string, opts Options) string {
 	w := fmt.Sprintf("described %q", prefix+"*")
@@ -174,10 +215,14 @@ func what(prefix string, opts Options) string {
 	if len(opts.SecurityGroupIDs) > 0 {
 		w += " in " + strings.Join(opts.SecurityGroupIDs, ", ")
 	}
+	if g := opts.Guard; g != nil {
+		w += fmt.Sprintf(", or made by Lambda in %s for none of %s", strings.Join(g.SecurityGroupIDs, ", "), strings.Join(g.ExceptFunctions, ", "))
+	}
 	return w
 }
 
-// cliFilters are the same filters for the aws CLI.
+// cliFilters are the same filters for the aws CLI (a guard's are the groups' with the
+// interface type; the functions' interfaces among them are to be left alone).
 func cliFilters(prefix string, opts Options) string {
 	f := fmt.Sprintf("'Name=description,Values=%s*'", prefix)
 	if opts.LambdaInterfaces {
@@ -186,18 +231,54 @@ func cliFilters(prefix string, opts Options) string {
 	if len(opts.SecurityGroupIDs) > 0 {
 		f += " Name=group-id,Values=" + strings.Join(opts.SecurityGroupIDs, ",")
 	}
+	if g := opts.Guard; g != nil {
+		f += fmt.Sprintf(" (and: Name=interface-type,Values=lambda Name=group-id,Values=%s, except those described %s)",
+			strings.Join(g.SecurityGroupIDs, ","), strings.Join(functionPrefixes(g.ExceptFunctions), "*, ")+"*")
+	}
 	return f
 }
 
-// list returns the ids of the interfaces the wait is for, all pages.
-func list(ctx context.Context, api API, prefix string, opts Options) ([]string, error) {
+func functionPrefixes(names []string) []string {
+	prefixes := make([]string, len(names))
+	for i, n := range names {
+		prefixes[i] = FunctionDescriptionPrefix(n)
+	}
+	return prefixes
+}
+
+// list returns the ids of the interfaces the wait is for, and how many of them have the
+// description prefix (when one is given).
+func list(ctx context.Context, api API, prefix string, opts Options) (ids []string, described int, err error) {
 	filters := []types.Filter{{Name: aws.String("description"), Values: []string{prefix + "*"}}}
 	if opts.LambdaInterfaces {
-		filters = []types.Filter{{Name: aws.String("interface-type"), Values: []string{"lambda"}}}
+		filters = []types.Filter{lambdaType}
 	}
 	if groups := opts.SecurityGroupIDs; len(groups) > 0 {
 		filters = append(filters, types.Filter{Name: aws.String("group-id"), Values: groups})
 	}
+	// The filter is a wildcard match; check the prefix exactly as well.
+	ids, err = describe(ctx, api, filters, func(description string) bool { return strings.HasPrefix(description, prefix) })
+	if err != nil || opts.Guard == nil {
+		return ids, len(ids), err
+	}
+	described = len(ids)
+	except := functionPrefixes(opts.Guard.ExceptFunctions)
+	guarded, err := describe(ctx, api, []types.Filter{lambdaType, {Name: aws.String("group-id"), Values: opts.Guard.SecurityGroupIDs}},
+		func(description string) bool {
+			return !slices.ContainsFunc(except, func(p string) bool { return strings.HasPrefix(description, p) })
+		})
+	if err != nil {
+		return nil, 0, err
+	}
+	ids = append(ids, guarded...)
+	slices.Sort(ids)
+	return slices.Compact(ids), described, nil
+}
+
+var lambdaType = types.Filter{Name: aws.String("interface-type"), Values: []string{"lambda"}}
+
+// describe returns the ids of the interfaces that pass the filters and keep, all pages, sorted.
+func describe(ctx context.Context, api API, filters []types.Filter, keep func(description string) bool) ([]string, error) {
 	in := &ec2.DescribeNetworkInterfacesInput{Filters: filters}
 	var ids []string
 	for {
@@ -207,8 +288,7 @@ func list(ctx context.Context, api API, prefix string, opts Options) ([]string, 
 		}
 		for i := range out.NetworkInterfaces {
 			eni := &out.NetworkInterfaces[i]
-			// The filter is a wildcard match; check the prefix exactly as well.
-			if strings.HasPrefix(aws.ToString(eni.Description), prefix) {
+			if keep(aws.ToString(eni.Description)) {
 				ids = append(ids, aws.ToString(eni.NetworkInterfaceId))
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,4 +318,152 @@ func (noResources) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 
 func (noResources) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return nil, fmt.Errorf("unexpected call %s", args.Token)
+}
+
+// interfacesEC2 answers DescribeNetworkInterfaces from a set of interfaces, applying the
+// filters as EC2 does (description wildcards, interface type, group); each interface exists
+// for a number of polls.
+type interfacesEC2 struct {
+	fakeEC2
+	enis []fakeENI
+	poll int
+}
+
+type fakeENI struct {
+	id, description, kind string
+	groups                []string
+	// polls is how many polls still see it; -1: always.
+	polls int
+}
+
+func (f *interfacesEC2) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
+	f.calls = append(f.calls, in)
+	out := &ec2.DescribeNetworkInterfacesOutput{}
+	for _, e := range f.enis {
+		if e.polls != -1 && f.poll >= e.polls {
+			continue
+		}
+		if matchesFilters(e, in.Filters) {
+			out.NetworkInterfaces = append(out.NetworkInterfaces, types.NetworkInterface{NetworkInterfaceId: aws.String(e.id), Description: aws.String(e.description)})
+		}
+	}
+	return out, nil
+}
+
+func matchesFilters(e fakeENI, filters []types.Filter) bool {
+	for _, f := range filters {
+		ok := false
+		for _, v := range f.Values {
+			switch aws.ToString(f.Name) {
+			case "description":
+				ok = ok || strings.HasPrefix(e.description, strings.TrimSuffix(v, "*"))
+			case "interface-type":
+				ok = ok || e.kind == v
+			case "group-id":
+				ok = ok || slices.Contains(e.groups, v)
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// TestGuardFindsInterfacesDescribedOtherwise: were Lambda to describe a mapping's interfaces
+// otherwise, the guard still waits for them (Lambda's, in the broker's group, of no function),
+// leaves the functions' interfaces and other groups' alone, and the log says what happened.
+func TestGuardFindsInterfacesDescribedOtherwise(t *testing.T) {
+	api := &interfacesEC2{enis: []fakeENI{
+		{id: "eni-esm-a", description: "AWS Lambda VPC ENI-mq-0f1e2d3c-a", kind: "lambda", groups: []string{"sg-broker"}, polls: 3},
+		{id: "eni-esm-b", description: "AWS Lambda VPC ENI-mq-0f1e2d3c-b", kind: "lambda", groups: []string{"sg-broker"}, polls: 2},
+		{id: "eni-listener", description: "AWS Lambda VPC ENI-listener-1a2b3c4", kind: "lambda", groups: []string{"sg-broker"}, polls: -1},
+		{id: "eni-provisioner", description: "AWS Lambda VPC ENI-provisioner-5d6e7f8-0a1b", kind: "lambda", groups: []string{"sg-broker"}, polls: -1},
+		{id: "eni-endpoint", description: "VPC Endpoint Interface vpce-1", kind: "vpc_endpoint", groups: []string{"sg-broker"}, polls: -1},
+		{id: "eni-other", description: "AWS Lambda VPC ENI-mq-99", kind: "lambda", groups: []string{"sg-other"}, polls: -1},
+	}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	opts := clock.options()
+	opts.Sleep = func(_ context.Context, d time.Duration) error {
+		api.poll++
+		clock.now = clock.now.Add(d)
+		return nil
+	}
+	var logs []string
+	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	opts.Guard = &Guard{SecurityGroupIDs: []string{"sg-broker"}, ExceptFunctions: []string{"provisioner-5d6e7f8", "listener-1a2b3c4"}}
+	if err := Wait(context.Background(), api, prefix, opts); err != nil {
+		t.Fatal(err)
+	}
+	if api.poll != 3 {
+		t.Errorf("the wait ended after %d polls; want 3 (until both interfaces described otherwise were gone)", api.poll+1)
+	}
+	joined := strings.Join(logs, "\n")
+	for _, want := range []string{"describes them otherwise", "eni-esm-a, eni-esm-b", "belongs to none of provisioner-5d6e7f8, listener-1a2b3c4"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the log lacks %q:\n%s", want, joined)
+		}
+	}
+	if strings.Contains(joined, "eni-listener") || strings.Contains(joined, "eni-provisioner") || strings.Contains(joined, "eni-other") || strings.Contains(joined, "eni-endpoint") {
+		t.Errorf("the wait counted interfaces that are not the mapping's:\n%s", joined)
+	}
+}
+
+// TestWithoutGuardSaysWhatItCannotSee: with only the description to go by (the default VPC's
+// shared group), a description that matches nothing ends the wait, and the log says so and how
+// to look for what may be left.
+func TestWithoutGuardSaysWhatItCannotSee(t *testing.T) {
+	api := &interfacesEC2{enis: []fakeENI{{id: "eni-esm-a", description: "AWS Lambda VPC ENI-mq-0f1e2d3c-a", kind: "lambda", groups: []string{"sg-default"}, polls: -1}}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	opts := clock.options()
+	var logs []string
+	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	if err := Wait(context.Background(), api, prefix, opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(clock.sleeps) != 0 || !strings.Contains(logs[0], "nothing else identifies them here, so the wait ends") ||
+		!strings.Contains(logs[0], "Name=interface-type,Values=lambda") {
+		t.Errorf("slept %v; log %q", clock.sleeps, logs)
+	}
+}
+
+// TestESMHookReadsItsGuardFromTheMappingsTags: GuardTags on the mapping become the hook's
+// guard, with the mapping's own function added to the functions left alone.
+func TestESMHookReadsItsGuardFromTheMappingsTags(t *testing.T) {
+	api := &interfacesEC2{enis: []fakeENI{
+		{id: "eni-esm", description: "reworded", kind: "lambda", groups: []string{"sg-broker"}, polls: 2},
+		{id: "eni-listener", description: "AWS Lambda VPC ENI-listener-1a2b3c4", kind: "lambda", groups: []string{"sg-broker"}, polls: -1},
+		{id: "eni-provisioner", description: "AWS Lambda VPC ENI-provisioner-5d6e7f8", kind: "lambda", groups: []string{"sg-broker"}, polls: -1},
+	}}
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	opts := clock.options()
+	opts.Sleep = func(_ context.Context, d time.Duration) error { api.poll++; clock.now = clock.now.Add(d); return nil }
+	settings := HookSettings{Timeout: time.Minute, Options: opts, NewClient: func(context.Context, string) (API, error) { return api, nil }}
+	var tags map[string]any
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		hook, err := NewESMHook(ctx, "esm-eni-wait", settings)
+		if err != nil {
+			return err
+		}
+		resolved := make(chan map[string]string, 1)
+		GuardTags(pulumi.StringArray{pulumi.String("sg-broker")}, pulumi.StringArray{pulumi.String("provisioner-5d6e7f8")}).
+			ToStringMapOutput().ApplyT(func(m map[string]string) map[string]string { resolved <- m; return m })
+		tags = map[string]any{}
+		for k, v := range <-resolved {
+			tags[k] = v
+		}
+		old := resource.NewPropertyMapFromMap(map[string]any{
+			"uuid": "0f1e2d3c", "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:listener-1a2b3c4", "tags": tags,
+		})
+		return hook.Callback(&pulumi.ResourceHookArgs{Name: "mapping", OldOutputs: old})
+	}, pulumi.WithMocks("project", "stack", noResources{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags[GuardGroupsTag] != "sg-broker" || tags[GuardFunctionsTag] != "provisioner-5d6e7f8" {
+		t.Errorf("GuardTags = %v", tags)
+	}
+	if api.poll != 2 {
+		t.Errorf("the hook ended after %d polls; want 2 (until the interface described otherwise was gone, the functions' left alone)", api.poll+1)
+	}
 }

@@ -51,11 +51,32 @@ type target struct {
 	groupTags map[string]string
 	// lambdaInterfaces matches by interface type rather than by description.
 	lambdaInterfaces bool
+	guard            *Guard
+}
+
+// The tags on a mapping from which its after-delete hook builds a Guard. Their values are
+// lists separated by spaces (AWS tag values admit no comma).
+const (
+	GuardGroupsTag    = "eni-wait:security-groups"
+	GuardFunctionsTag = "eni-wait:functions"
+)
+
+// GuardTags are the mapping's tags that let its hook find its interfaces without relying on
+// their description: the broker's security groups, which must be the stack's own (see Guard),
+// and the other VPC-attached functions in them. The mapping's own function is known from its
+// outputs and need not be named.
+func GuardTags(groups, functions pulumi.StringArrayInput) pulumi.StringMap {
+	join := func(list []string) string { return strings.Join(list, " ") }
+	return pulumi.StringMap{
+		GuardGroupsTag:    groups.ToStringArrayOutput().ApplyT(join).(pulumi.StringOutput),
+		GuardFunctionsTag: functions.ToStringArrayOutput().ApplyT(join).(pulumi.StringOutput),
+	}
 }
 
 // NewESMHook registers an after-delete hook for an Amazon MQ event source mapping: it reads
 // the mapping's uuid and function ARN from its last outputs and waits until the mapping's
-// interfaces are gone.
+// interfaces are gone: those with the description Lambda gives them and, if the mapping has
+// GuardTags, every Lambda interface in the broker's groups that belongs to no function.
 func NewESMHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.ResourceHook, error) {
 	return newHook(ctx, name, s, func(args *pulumi.ResourceHookArgs) (target, error) {
 		old := args.OldOutputs
@@ -64,7 +85,15 @@ func NewESMHook(ctx *pulumi.Context, name string, s HookSettings) (*pulumi.Resou
 		if err != nil || uuid == "" {
 			return target{}, fmt.Errorf("the deleted mapping's outputs lack uuid or a function ARN (uuid %q, functionArn %q)", uuid, fnArn)
 		}
-		return target{prefix: ESMDescriptionPrefix(arn.account, uuid), region: arn.region}, nil
+		t := target{prefix: ESMDescriptionPrefix(arn.account, uuid), region: arn.region}
+		if tags, ok := old["tags"]; ok && tags.IsObject() {
+			groups := strings.Fields(str(tags.ObjectValue(), GuardGroupsTag))
+			if len(groups) > 0 {
+				functions := append(strings.Fields(str(tags.ObjectValue(), GuardFunctionsTag)), arn.resource)
+				t.guard = &Guard{SecurityGroupIDs: groups, ExceptFunctions: functions}
+			}
+		}
+		return t, nil
 	})
 }
 
@@ -164,6 +193,7 @@ func newHook(ctx *pulumi.Context, name string, s HookSettings, find func(*pulumi
 		}
 		opts.SecurityGroupIDs = t.groups
 		opts.LambdaInterfaces = t.lambdaInterfaces
+		opts.Guard = t.guard
 		return Wait(background, api, t.prefix, opts)
 	}, nil)
 }
@@ -175,13 +205,19 @@ func str(m resource.PropertyMap, key resource.PropertyKey) string {
 	return ""
 }
 
-type arnParts struct{ region, account string }
+type arnParts struct{ region, account, resource string }
 
-// parseARN reads region and account from "arn:aws:lambda:<region>:<account>:function:<name>".
+// parseARN reads region, account and the resource's name from
+// "arn:aws:lambda:<region>:<account>:function:<name>".
 func parseARN(arn string) (arnParts, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) < 6 || parts[0] != "arn" || parts[3] == "" || parts[4] == "" {
 		return arnParts{}, fmt.Errorf("%q is not an ARN with a region and an account", arn)
 	}
-	return arnParts{region: parts[3], account: parts[4]}, nil
+	// "function:<name>[:<qualifier>]"; other resource types keep what follows the account.
+	resource := parts[5]
+	if kind, rest, ok := strings.Cut(resource, ":"); ok && kind == "function" {
+		resource, _, _ = strings.Cut(rest, ":")
+	}
+	return arnParts{region: parts[3], account: parts[4], resource: resource}, nil
 }

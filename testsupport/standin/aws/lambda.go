@@ -191,7 +191,7 @@ func createMapping(op *standin.Op) error {
 		if _, allowed := functionRole(op.St, roleArn, eniCreateAction); !allowed {
 			return standin.Errorf("InvalidParameterValueException", "The function execution role does not have permissions to call CreateNetworkInterface on EC2")
 		}
-		op.St.AddENIs(op.ID, "AWS Lambda VPC ENI-armq-"+cloud.AccountID+"-"+op.ID, "lambda", roleArn, broker.Strs("subnetIds"), broker.Strs("securityGroups"))
+		op.St.AddENIs(op.ID, op.St.Settings.ESMENIDescriptionOf(op.ID), "lambda", roleArn, broker.Strs("subnetIds"), broker.Strs("securityGroups"))
 	}
 	op.Set("uuid", op.ID)
 	op.Set("arn", arn("lambda", "event-source-mapping:"+op.ID))

@@ -9,6 +9,7 @@
 package cloud
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,6 +102,20 @@ type Settings struct {
 	// ENILinger is how long Lambda's interfaces outlive their deleted owner. Real AWS: minutes,
 	// up to ~35 at P99; the stand-in's default is short so the suite stays fast.
 	ENILinger Duration `json:"eniLinger"`
+	// ESMENIDescription is how Lambda describes an Amazon MQ mapping's interfaces, with
+	// {account} and {uuid} filled in. Empty: as seen in the field (ESMENIDescriptionSeen); no
+	// AWS document states it, so tests reword it.
+	ESMENIDescription string `json:"esmEniDescription,omitempty"`
+}
+
+// ESMENIDescriptionSeen is the description Lambda gives an Amazon MQ mapping's interfaces in
+// the field (before the suffix that tells them apart).
+const ESMENIDescriptionSeen = "AWS Lambda VPC ENI-armq-{account}-{uuid}"
+
+// ESMENIDescriptionOf is the description of the mapping uuid's interfaces under the settings.
+func (s Settings) ESMENIDescriptionOf(uuid string) string {
+	template := cmp.Or(s.ESMENIDescription, ESMENIDescriptionSeen)
+	return strings.NewReplacer("{account}", AccountID, "{uuid}", uuid).Replace(template)
 }
 
 // Duration is a time.Duration that reads and writes as text ("8s").
