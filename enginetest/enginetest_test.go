@@ -315,6 +315,34 @@ var dayTwoChanges = []struct {
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:replace", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:replace")},
 	// Every taggable resource, in place.
+	// Another option rebuilds the network around the same VPC: isolated's subnets, routes and
+	// endpoints go, nat's public and private subnets, gateways and routes come, the broker is
+	// replaced into the new subnets, and every taggable resource takes the new networkMode tag.
+	{key: "networkMode", value: "nat", plans: brokerReplaced(
+		"Vpc rabbitmq-esm-network:update", "InternetGateway rabbitmq-esm-network:create",
+		"Eip rabbitmq-esm-network-1:create", "NatGateway rabbitmq-esm-network-1:create",
+		"Subnet rabbitmq-esm-network-isolated-1:delete", "Subnet rabbitmq-esm-network-isolated-2:delete",
+		"RouteTable rabbitmq-esm-network-isolated-1:delete", "RouteTable rabbitmq-esm-network-isolated-2:delete",
+		"RouteTableAssociation rabbitmq-esm-network-isolated-1:delete", "RouteTableAssociation rabbitmq-esm-network-isolated-2:delete",
+		"Subnet rabbitmq-esm-network-private-1:create", "Subnet rabbitmq-esm-network-private-2:create",
+		"Subnet rabbitmq-esm-network-public-1:create", "Subnet rabbitmq-esm-network-public-2:create",
+		"RouteTable rabbitmq-esm-network-private-1:create", "RouteTable rabbitmq-esm-network-private-2:create",
+		"RouteTable rabbitmq-esm-network-public-1:create", "RouteTable rabbitmq-esm-network-public-2:create",
+		"RouteTableAssociation rabbitmq-esm-network-private-1:create", "RouteTableAssociation rabbitmq-esm-network-private-2:create",
+		"RouteTableAssociation rabbitmq-esm-network-public-1:create", "RouteTableAssociation rabbitmq-esm-network-public-2:create",
+		"Route rabbitmq-esm-network-private-1:create", "Route rabbitmq-esm-network-private-2:create",
+		"Route rabbitmq-esm-network-public-1:create", "Route rabbitmq-esm-network-public-2:create",
+		"Endpoints rabbitmq-esm-endpoints:delete", "SecurityGroup rabbitmq-esm-endpoints-sg:delete",
+		"VpcEndpoint rabbitmq-esm-endpoints-lambda:delete", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:delete",
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:delete",
+		"SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:delete",
+		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:delete",
+		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:delete",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-aws:create",
+		"SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update",
+		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:update",
+		"Secret rabbitmq-esm-broker-credentials:update", "LogGroup rabbitmq-esm-events-listener:update",
+		"LogGroup rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update")},
 	{key: "tags.team", value: "payments", path: true, plans: plans(
 		"Broker rabbitmq-esm-broker:update", "EventSourceMapping rabbitmq-esm-events-mapping:update",
 		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update",
