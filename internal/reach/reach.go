@@ -7,6 +7,7 @@ package reach
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -22,6 +23,10 @@ const (
 	RouteNATGateway Route = "nat-gateway"
 	// RouteNone means no default route (isolated).
 	RouteNone Route = "none"
+	// RouteOther means 0.0.0.0/0 to something else (a transit gateway, a firewall endpoint, an
+	// instance, a peering): the verifier cannot follow it to a NAT gateway, so it carries
+	// nothing here.
+	RouteOther Route = "other"
 )
 
 // AllPorts in a Rule means every port (as in the default security group's rules).
@@ -34,11 +39,18 @@ type Rule struct {
 	Peer string
 }
 
+// allows says whether the rule covers port to or from peer: a group id, or a CIDR block, which
+// a rule's block admits when it contains it.
 func (r Rule) allows(port int, peer string) bool {
 	if r.Port != AllPorts && r.Port != port {
 		return false
 	}
-	return r.Peer == peer || r.Peer == "0.0.0.0/0"
+	if r.Peer == peer || r.Peer == "0.0.0.0/0" {
+		return true
+	}
+	outer, err1 := netip.ParsePrefix(r.Peer)
+	inner, err2 := netip.ParsePrefix(peer)
+	return err1 == nil && err2 == nil && outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 // Group is a security group with the rules that matter here.
@@ -61,6 +73,14 @@ type Subnet struct {
 	ID    string
 	Zone  string
 	Route Route
+	// CIDR is the subnet's block, where the ESM's interfaces take their addresses: an endpoint
+	// whose group admits the block admits them. Empty where it is not known yet (a VPC the
+	// program builds), and then only the broker's group counts.
+	CIDR string
+	// RouteTable names the subnet's route table in messages ("route table rtb-…", "the VPC's
+	// main route table rtb-…") and Target the default route's target (igw-…, nat-…, tgw-…);
+	// both empty for a VPC the program builds.
+	RouteTable, Target string
 }
 
 // Endpoint is an interface endpoint in the broker's VPC.
@@ -77,6 +97,10 @@ type Model struct {
 	PublicBroker bool
 	// VPCDNS: the VPC has DNS support and DNS hostnames, which private DNS needs.
 	VPCDNS bool
+	// VPCID and VPCDNSOff name, where the VPC is looked up rather than built, the VPC and those
+	// of its attributes (enableDnsSupport, enableDnsHostnames) found off, for messages.
+	VPCID     string
+	VPCDNSOff []string
 	// Subnets of the broker, where the ESM places its interfaces.
 	Subnets []Subnet
 	// Group is the broker's security group, which the ESM's interfaces carry.
@@ -109,7 +133,7 @@ const (
 	PieceVPCDNS       = "DNS support and DNS hostnames on the VPC"
 	pieceEndpoint     = "an interface endpoint for %s"
 	piecePrivateDNS   = "private DNS on the %s endpoint"
-	pieceEndpointPort = "ingress on 443 to the %s endpoint from the broker's security group"
+	pieceEndpointPort = "ingress on 443 to the %s endpoint from the broker's security group or subnets"
 )
 
 // PieceEndpoint names a missing interface endpoint.
@@ -169,20 +193,32 @@ func verifyBroker(m Model) Verdict {
 func verifyService(m Model, service string) Verdict {
 	v := Verdict{Dependency: service}
 	if ep, ok := m.Endpoints[service]; ok {
+		var why []string
 		if !m.VPCDNS {
 			v.Missing = append(v.Missing, PieceVPCDNS)
+			if len(m.VPCDNSOff) > 0 {
+				why = append(why, fmt.Sprintf("%s has %s off, so the endpoint's private DNS cannot answer (aws ec2 modify-vpc-attribute --vpc-id %s --%s '{\"Value\":true}')",
+					m.VPCID, strings.Join(m.VPCDNSOff, " and "), m.VPCID, flag(m.VPCDNSOff[0])))
+			}
 		}
 		if !ep.PrivateDNS {
 			v.Missing = append(v.Missing, PiecePrivateDNS(service))
 		}
-		if !ep.Group.admits(443, m.Group.ID) {
+		if out, subnets := shutOut(m, ep); out {
 			v.Missing = append(v.Missing, PieceEndpointIngress(service))
+			if len(subnets) > 0 {
+				why = append(why, fmt.Sprintf("its security group %s admits 443 neither from the broker's group nor from %s",
+					ep.Group.ID, strings.Join(subnets, ", ")))
+			}
 		}
 		if !m.Group.letsOut(443, ep.Group.ID) {
 			v.Missing = append(v.Missing, PieceHTTPSEgress)
 		}
 		if len(v.Missing) > 0 {
-			v.Reason = fmt.Sprintf("the %s interface endpoint %s exists but the ESM cannot use it", service, ep.ID)
+			v.Reason = fmt.Sprintf("the %s interface endpoint %s cannot carry the ESM's calls", service, ep.ID)
+			if len(why) > 0 {
+				v.Reason += ": " + strings.Join(why, "; ")
+			}
 			return v
 		}
 		v.Reachable, v.Via = true, "interface endpoint "+ep.ID+" (private DNS)"
@@ -210,13 +246,65 @@ func verifyService(m Model, service string) Verdict {
 			have = append(have, string(r))
 		}
 		slices.Sort(have)
-		v.Reason = fmt.Sprintf("no %s interface endpoint, and the broker's subnets route to %s: the ESM's interfaces have private addresses only, "+
-			"so only a NAT gateway or an endpoint carries them", service, orNothing(have))
+		where := "the broker's subnets route to " + orNothing(have)
+		if named := namedRoutes(m.Subnets); len(named) > 0 {
+			where = strings.Join(named, "; ")
+		}
+		v.Reason = fmt.Sprintf("no %s interface endpoint, and %s: the ESM's interfaces have private addresses only, "+
+			"so only a NAT gateway or an endpoint carries them", service, where)
 		return v
 	}
 	v.Reachable, v.Via = true, "NAT gateway"
 	v.Reason = fmt.Sprintf("the broker's subnets route to a NAT gateway, which reaches %s's public endpoint", service)
 	return v
+}
+
+// shutOut says whether the endpoint's group keeps the ESM's interfaces out: it lets them in
+// when it admits 443 from the broker's group, or from every subnet's block. Where the blocks
+// are known, it lists the subnets (by id and block) it leaves out.
+func shutOut(m Model, ep Endpoint) (bool, []string) {
+	if ep.Group.admits(443, m.Group.ID) {
+		return false, nil
+	}
+	if len(m.Subnets) == 0 || slices.ContainsFunc(m.Subnets, func(s Subnet) bool { return s.CIDR == "" }) {
+		return true, nil
+	}
+	var shut []string
+	for _, s := range m.Subnets {
+		if !ep.Group.admits(443, s.CIDR) {
+			shut = append(shut, fmt.Sprintf("subnet %s (%s)", s.ID, s.CIDR))
+		}
+	}
+	return len(shut) > 0, shut
+}
+
+// namedRoutes describes, where the routes were looked up, each subnet whose default route does
+// not lead to a NAT gateway: which subnet, which table, which target.
+func namedRoutes(subnets []Subnet) []string {
+	var out []string
+	for _, s := range subnets {
+		if s.RouteTable == "" || s.Route == RouteNATGateway {
+			continue
+		}
+		name := fmt.Sprintf("subnet %s (%s)", s.ID, s.Zone)
+		switch s.Route {
+		case RouteInternetGateway:
+			out = append(out, fmt.Sprintf("%s routes 0.0.0.0/0 to the internet gateway %s (%s)", name, s.Target, s.RouteTable))
+		case RouteOther:
+			out = append(out, fmt.Sprintf("%s routes 0.0.0.0/0 to %s (%s), which the verifier cannot follow to a NAT gateway", name, s.Target, s.RouteTable))
+		default:
+			out = append(out, fmt.Sprintf("%s has no 0.0.0.0/0 route (%s)", name, s.RouteTable))
+		}
+	}
+	return out
+}
+
+// flag is the modify-vpc-attribute option of a VPC attribute.
+func flag(attribute string) string {
+	if attribute == "enableDnsSupport" {
+		return "enable-dns-support"
+	}
+	return "enable-dns-hostnames"
 }
 
 func orNothing(routes []string) string {
