@@ -66,6 +66,9 @@ type Account struct {
 	NoPrivateDNS []string
 	// PrivateZones lists services whose name has a private hosted zone in the default VPC.
 	PrivateZones []string
+	// UserVPC is the user's own VPC (existingvpc); nil: NewUserVPC's, as the shipped stack
+	// file names it. Tests change a copy to break it.
+	UserVPC *UserVPC
 }
 
 // NewResource answers a registration with the outputs AWS would give.
@@ -181,7 +184,13 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		return resource.NewPropertyMapFromMap(map[string]any{"serviceName": str("serviceName"), "availabilityZones": toAny(ServiceZones)}), nil
 	case "aws:ec2/getVpc:getVpc":
+		if id := str("id"); id != "" && id != DefaultVPCID {
+			return m.userVPC().vpc(id)
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16"}), nil
+	case "aws:ec2/getSubnet:getSubnet", "aws:ec2/getRouteTables:getRouteTables", "aws:ec2/getRouteTable:getRouteTable",
+		"aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
+		return m.userVPC().call(args.Token, args.Args)
 	case "aws:ec2/getSubnets:getSubnets":
 		zones := Zones
 		for _, f := range args.Args["filters"].ArrayValue() {
@@ -201,6 +210,9 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
 	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
 		svc := str("serviceName")[strings.LastIndex(str("serviceName"), ".")+1:]
+		if u := m.userVPC(); str("vpcId") == u.ID {
+			return u.endpoint(svc)
+		}
 		if !m.ExistingEndpoints {
 			return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
 		}
@@ -217,6 +229,16 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"privateZone": true}), nil
 	}
 	return nil, fmt.Errorf("offline account: unexpected invoke %s: add it to the mocks and assert it", args.Token)
+}
+
+// userVPC is the account's user VPC.
+func (m *Account) userVPC() *UserVPC {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.UserVPC == nil {
+		m.UserVPC = NewUserVPC()
+	}
+	return m.UserVPC
 }
 
 func toAny(values []string) []any {
