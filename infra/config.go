@@ -52,6 +52,23 @@ const (
 	EndpointsExisting EndpointPolicy = "existing"
 )
 
+// ServiceRouteSetting is existingvpc's serviceRoute: how the mapping's interfaces, in the
+// user's subnets, reach STS, Secrets Manager and Lambda. The user knows their VPC; the program
+// checks the claim against the looked-up routes and endpoints before it creates anything.
+type ServiceRouteSetting string
+
+const (
+	// ServiceRouteNAT: the subnets already route 0.0.0.0/0 to a NAT gateway; the program
+	// creates nothing for the path.
+	ServiceRouteNAT ServiceRouteSetting = "nat"
+	// ServiceRouteEndpoints: the program creates the sts, secretsmanager and lambda interface
+	// endpoints, with private DNS, in the given subnets.
+	ServiceRouteEndpoints ServiceRouteSetting = "endpoints"
+	// ServiceRouteExistingEndpoints: the VPC has the three endpoints already; the program looks
+	// them up and uses them.
+	ServiceRouteExistingEndpoints ServiceRouteSetting = "existing-endpoints"
+)
+
 // Config is the validated configuration of one stack. Zero values never reach components:
 // ParseConfig fills every default.
 type Config struct {
@@ -70,10 +87,16 @@ type Config struct {
 	AvailabilityZones        int
 	NATGateways              NATStrategy
 	DefaultVPCEndpoints      EndpointPolicy
-	DeliveryLimit            int
-	LogRetentionDays         int
-	LogMessageBodies         bool
-	Tags                     map[string]string
+	// VPCID, SubnetIDs and ServiceRoute place an existingvpc stack: the user's VPC, the subnets
+	// of the broker's endpoints and the mapping's interfaces (one per zone), and what carries
+	// the mapping's AWS calls.
+	VPCID            string
+	SubnetIDs        []string
+	ServiceRoute     ServiceRouteSetting
+	DeliveryLimit    int
+	LogRetentionDays int
+	LogMessageBodies bool
+	Tags             map[string]string
 	// AdminAccessCIDRs may reach the broker's console (443) and AMQPS (5671): a bastion's or
 	// VPN's blocks. Empty: nothing but the ESM's interfaces and the provisioner.
 	AdminAccessCIDRs      []string
@@ -87,8 +110,22 @@ type Config struct {
 	given map[string]string
 }
 
-// Option is the table row of the configured network mode.
-func (c Config) Option() Option { return Options[c.NetworkMode] }
+// Option is the table row of the configured network mode, with the parts the settings choose
+// resolved: existingvpc's service route, and whether the VPC's endpoints exist already.
+func (c Config) Option() Option {
+	o := Options[c.NetworkMode]
+	switch o.VPC {
+	case VPCDefault:
+		o.EndpointsFound = c.DefaultVPCEndpoints == EndpointsExisting
+	case VPCExisting:
+		o.ServiceRoute = RouteInterfaceEndpoints
+		if c.ServiceRoute == ServiceRouteNAT {
+			o.ServiceRoute = RouteNATGateway
+		}
+		o.EndpointsFound = c.ServiceRoute == ServiceRouteExistingEndpoints
+	}
+	return o
+}
 
 // setting is one configuration key: how to parse it, its schema default, and which options it
 // applies to. The table is the single source for parsing, defaults, applicability and the
@@ -117,6 +154,7 @@ var (
 	natOnly        = func(o Option) bool { return o.NATGateways }
 	defaultVPCOnly = func(o Option) bool { return o.VPC == VPCDefault }
 	ownGroupOnly   = func(o Option) bool { return o.OwnBrokerGroup() }
+	existingOnly   = func(o Option) bool { return o.VPC == VPCExisting }
 )
 
 func settings() []setting {
@@ -196,7 +234,21 @@ func settings() []setting {
 		{key: "eniWaitTimeoutMinutes", schemaType: "integer", schemaDefault: "45", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.ENIWaitTimeoutMinutes)
 		}},
-		{key: "adminAccessCidrs", schemaType: "array", schemaDefault: "[]", appliesTo: ownGroupOnly, appliesText: "nat, isolated and publicsubnet",
+		{key: "vpcId", schemaType: "string", schemaDefault: automaticString, appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
+			c.VPCID = raw
+			return nil
+		}},
+		{key: "subnetIds", schemaType: "array", schemaDefault: "[]", appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
+			if err := json.Unmarshal([]byte(raw), &c.SubnetIDs); err != nil {
+				return errors.New(`must be a list of subnet ids, e.g. ["subnet-0123456789abcdef1"]`)
+			}
+			return nil
+		}},
+		{key: "serviceRoute", schemaType: "string", schemaDefault: string(ServiceRouteEndpoints), appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
+			c.ServiceRoute = ServiceRouteSetting(raw)
+			return nil
+		}},
+		{key: "adminAccessCidrs", schemaType: "array", schemaDefault: "[]", appliesTo: ownGroupOnly, appliesText: "nat, isolated, publicsubnet and existingvpc",
 			parse: func(c *Config, raw string) error {
 				if err := json.Unmarshal([]byte(raw), &c.AdminAccessCIDRs); err != nil {
 					return errors.New(`must be a list of IPv4 CIDR blocks, e.g. ["10.20.0.0/16"]`)
@@ -461,6 +513,13 @@ func (c Config) validate() []*SettingError {
 		bad("defaultVpcEndpoints", string(c.DefaultVPCEndpoints), "must be create (the program creates the sts, secretsmanager and lambda "+
 			"interface endpoints) or existing (the default VPC already has them; the program checks they exist)")
 	}
+	if c.ServiceRoute != ServiceRouteNAT && c.ServiceRoute != ServiceRouteEndpoints && c.ServiceRoute != ServiceRouteExistingEndpoints {
+		bad("serviceRoute", string(c.ServiceRoute), "must be nat (the subnets already route 0.0.0.0/0 to a NAT gateway; nothing is created for the path), "+
+			"endpoints (the program creates the sts, secretsmanager and lambda interface endpoints) or existing-endpoints (the VPC has them; the program checks and uses them)")
+	}
+	if known && opt.VPC == VPCExisting {
+		p = append(p, existingVPCProblems(c)...)
+	}
 	if c.DeliveryLimit < 1 || c.DeliveryLimit > 100 {
 		bad("deliveryLimit", strconv.Itoa(c.DeliveryLimit), "must be a whole number of deliveries from 1 to 100 before a message is dead-lettered")
 	}
@@ -475,6 +534,61 @@ func (c Config) validate() []*SettingError {
 		if msg := adminCIDRProblem(cidr); msg != "" {
 			bad("adminAccessCidrs", cidr, msg)
 		}
+	}
+	return p
+}
+
+var (
+	vpcIDPattern    = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	subnetIDPattern = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+)
+
+// existingVPCProblems checks what can be checked of existingvpc's placement without AWS: the
+// ids' syntax, each subnet once, and as many subnets as the deployment mode places the broker
+// in. What the ids name (the VPC, the subnets' zones and routes) is looked up and checked later,
+// still before anything is created.
+//
+// SINGLE_INSTANCE takes exactly one subnet, as Amazon MQ does: what the stack lists is where
+// the broker's endpoint, the mapping's interfaces and the functions beside them go, and every
+// subnet listed is checked. CLUSTER_MULTI_AZ takes one subnet per zone, at least two: Amazon MQ
+// accepts one, but the cluster spreads its three nodes across zones and its endpoints (and the
+// mapping's interfaces) should not all sit in one.
+func existingVPCProblems(c Config) []*SettingError {
+	var p []*SettingError
+	bad := func(key, value, allowed string) {
+		p = append(p, &SettingError{Key: key, Value: value, Allowed: allowed})
+	}
+	switch {
+	case c.VPCID == "":
+		bad("vpcId", "", "is required with networkMode existingvpc: the id of your VPC (vpc-…), as "+
+			"`aws ec2 describe-vpcs --query 'Vpcs[].[VpcId,CidrBlock,IsDefault]' --output table` lists them")
+	case !vpcIDPattern.MatchString(c.VPCID):
+		bad("vpcId", c.VPCID, "must be a VPC id: vpc- and 8 or 17 lowercase hexadecimal digits, e.g. vpc-0123456789abcdef0")
+	}
+	if len(c.SubnetIDs) == 0 {
+		bad("subnetIds", "[]", "is required with networkMode existingvpc: the subnets of your VPC that hold the broker's endpoint and the mapping's "+
+			"interfaces, one per zone (one for SINGLE_INSTANCE), e.g. [\"subnet-0123456789abcdef1\"]; "+
+			"`aws ec2 describe-subnets --filters Name=vpc-id,Values=<vpcId> --query 'Subnets[].[SubnetId,AvailabilityZone,CidrBlock]' --output table` lists them")
+		return p
+	}
+	seen := map[string]bool{}
+	for _, id := range c.SubnetIDs {
+		switch {
+		case !subnetIDPattern.MatchString(id):
+			bad("subnetIds", id, "must be a subnet id: subnet- and 8 or 17 lowercase hexadecimal digits, e.g. subnet-0123456789abcdef1")
+		case seen[id]:
+			bad("subnetIds", id, "is listed twice; list each subnet once, one per zone")
+		}
+		seen[id] = true
+	}
+	list := "[" + strings.Join(c.SubnetIDs, ", ") + "]"
+	switch {
+	case c.DeploymentMode == SingleInstance && len(c.SubnetIDs) != 1:
+		bad("subnetIds", list, fmt.Sprintf("lists %d subnets, but SINGLE_INSTANCE places the broker, and with it the mapping's interfaces, in exactly one: "+
+			"list one (or set deploymentMode to CLUSTER_MULTI_AZ, which takes one per zone)", len(c.SubnetIDs)))
+	case c.DeploymentMode == ClusterMultiAZ && len(c.SubnetIDs) < 2:
+		bad("subnetIds", list, "lists one subnet, but CLUSTER_MULTI_AZ spreads the broker across zones: list one subnet per zone, "+
+			"at least two (or set deploymentMode to SINGLE_INSTANCE)")
 	}
 	return p
 }

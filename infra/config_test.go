@@ -3,6 +3,7 @@ package infra
 import (
 	"errors"
 	"rabbitmq-esm/internal/offline"
+	"rabbitmq-esm/internal/stackconfig"
 	"strings"
 	"testing"
 
@@ -194,6 +195,17 @@ func TestSchemaDefaultsOfOtherOptionsAccepted(t *testing.T) {
 			raw[ProjectName+":"+s.key] = s.schemaDefault
 		}
 		raw[ProjectName+":networkMode"] = string(mode)
+		// What an option cannot do without (existingvpc's VPC and subnets) comes from its
+		// stack file, as the CLI overlays it.
+		file, err := stackconfig.Read("..", string(mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range settings() {
+			if v, ok := file[ProjectName+":"+s.key]; ok && v != s.schemaDefault {
+				raw[ProjectName+":"+s.key] = v
+			}
+		}
 		cfg, err := ParseConfig(string(mode), raw)
 		if err != nil {
 			t.Errorf("%s with every schema default: %v", mode, err)

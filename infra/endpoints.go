@@ -26,16 +26,22 @@ type EndpointsArgs struct {
 	// default VPC's default group, which already allows all egress and is not ours to change.
 	// Default: false.
 	ManageClientEgress bool
+	// Existing are the VPC's own endpoints, by service, and ExistingGroups their security
+	// groups: the component then creates no endpoint and no group, only the client group's
+	// HTTPS egress to those groups (with ManageClientEgress). Default: none (it creates them).
+	Existing       map[string]string
+	ExistingGroups []string
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
 
 // Endpoints are the sts, secretsmanager and lambda interface endpoints, with private DNS, that
-// carry the ESM's AWS calls where its interfaces have no NAT route.
+// carry the ESM's AWS calls where its interfaces have no NAT route: created here, or the VPC's
+// own, found, which the component only lets the ESM's interfaces reach.
 type Endpoints struct {
 	pulumi.ResourceState
 
-	// SecurityGroupID is the endpoints' group.
+	// SecurityGroupID is the endpoints' group; empty for endpoints found in the VPC.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// EndpointIDs maps each service (sts, secretsmanager, lambda) to its endpoint id.
 	EndpointIDs pulumi.StringMapOutput `pulumi:"endpointIds"`
@@ -51,6 +57,9 @@ func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ..
 		return nil, err
 	}
 	parent := pulumi.Parent(e)
+	if args.Existing != nil {
+		return e, e.useExisting(ctx, name, args, parent)
+	}
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		VpcId:       args.VpcID,
 		Description: pulumi.String("Interface endpoints for STS, Secrets Manager and Lambda, used by the Lambda ESM"),
@@ -97,6 +106,28 @@ func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ..
 	e.SecurityGroupID = sg.ID().ToStringOutput()
 	e.EndpointIDs = ids.ToStringMapOutput()
 	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
+		"securityGroupId": e.SecurityGroupID,
+		"endpointIds":     e.EndpointIDs,
+	})
+}
+
+// useExisting records the VPC's own endpoints and lets the client group out to their groups:
+// the program creates the broker's group, so nothing in the VPC references it yet.
+func (e *Endpoints) useExisting(ctx *pulumi.Context, name string, args *EndpointsArgs, parent pulumi.ResourceOption) error {
+	if args.ManageClientEgress {
+		for i, g := range args.ExistingGroups {
+			created, err := rule{name: fmt.Sprintf("%s-https-to-existing-%d", name, i+1), group: args.ClientSecurityGroupID, port: HTTPSPort,
+				peerGroup: pulumi.String(g), description: "HTTPS from the ESM's interfaces to the VPC's own STS, Secrets Manager and Lambda endpoints"}.
+				create(ctx, args.Tags, parent)
+			if err != nil {
+				return err
+			}
+			e.track(created)
+		}
+	}
+	e.SecurityGroupID = pulumi.String("").ToStringOutput()
+	e.EndpointIDs = pulumi.ToStringMap(args.Existing).ToStringMapOutput()
+	return ctx.RegisterResourceOutputs(e, pulumi.Map{
 		"securityGroupId": e.SecurityGroupID,
 		"endpointIds":     e.EndpointIDs,
 	})

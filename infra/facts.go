@@ -25,6 +25,8 @@ type Facts struct {
 	Zones []string
 	// DefaultVPC is set for the defaultvpc option only.
 	DefaultVPC *DefaultVPC
+	// ExistingVPC is set for the existingvpc option only.
+	ExistingVPC *ExistingVPC
 }
 
 // DefaultVPC is the account's default VPC as the defaultvpc option uses it.
@@ -68,6 +70,8 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 		facts.Zones, err = chooseZones(ctx, cfg, serviceZones)
 	case VPCDefault:
 		facts.DefaultVPC, err = lookupDefaultVPC(ctx, cfg, region.Name, serviceZones)
+	case VPCExisting:
+		facts.ExistingVPC, err = lookupExistingVPC(ctx, cfg, region.Name, serviceZones)
 	}
 	return facts, err
 }
@@ -147,22 +151,43 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 			dv.CIDRs = append(dv.CIDRs, a.CidrBlock)
 		}
 	}
-	if cfg.DefaultVPCEndpoints == EndpointsExisting {
-		if dv.ExistingEndpoints, err = lookupExistingEndpoints(ctx, vpc.Id, region, stackTags(ctx, cfg)); err != nil {
+	choice := endpointChoice{vpc: "the default VPC " + vpc.Id, key: "defaultVpcEndpoints", found: string(EndpointsExisting),
+		create: string(EndpointsCreate), alternative: "use networkMode isolated"}
+	if cfg.Option().EndpointsFound {
+		found, err := lookupExistingEndpoints(ctx, vpc.Id, region, stackTags(ctx, cfg), choice)
+		if err != nil {
 			return nil, err
+		}
+		dv.ExistingEndpoints = map[string]string{}
+		for svc, ep := range found {
+			dv.ExistingEndpoints[svc] = ep.Id
 		}
 		return dv, nil
 	}
-	if err := refuseConflictingDNS(ctx, vpc.Id, region, stackTags(ctx, cfg)); err != nil {
+	if err := refuseConflictingDNS(ctx, vpc.Id, region, stackTags(ctx, cfg), choice); err != nil {
 		return nil, err
 	}
 	return dv, nil
 }
 
-// lookupExistingEndpoints proves the claim of defaultVpcEndpoints = existing: each service has
-// an available interface endpoint with private DNS, without which the ESM cannot resolve it.
-func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[string]string) (map[string]string, error) {
-	found := map[string]string{}
+// endpointChoice names, for messages, the setting that says whether a VPC's interface
+// endpoints are found or created: defaultVpcEndpoints (defaultvpc) or serviceRoute
+// (existingvpc).
+type endpointChoice struct {
+	// vpc is how messages name the VPC ("the default VPC vpc-…", or "vpc-…").
+	vpc string
+	// key is the setting; found and create its values that use the VPC's endpoints and
+	// create them.
+	key, found, create string
+	// alternative is what else the user can do when the VPC already answers for a service.
+	alternative string
+}
+
+// lookupExistingEndpoints proves the claim that the VPC has the endpoints (defaultVpcEndpoints
+// existing, serviceRoute existing-endpoints): each service has an available interface endpoint
+// with private DNS, without which the ESM cannot resolve it.
+func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[string]string, c endpointChoice) (map[string]*ec2.LookupVpcEndpointResult, error) {
+	found := map[string]*ec2.LookupVpcEndpointResult{}
 	for _, svc := range EndpointServices {
 		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
 			VpcId:       pulumi.StringRef(vpcID),
@@ -170,20 +195,21 @@ func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[
 			State:       pulumi.StringRef("available"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("defaultVpcEndpoints is existing, but the default VPC %s has no available %s interface endpoint (%v); "+
-				"set rabbitmq-esm:defaultVpcEndpoints to create, or create the endpoint", vpcID, svc, err)
+			return nil, fmt.Errorf("%s is %s, but %s has no available %s interface endpoint (%v); "+
+				"set %s:%s to %s, or create the endpoint", c.key, c.found, c.vpc, svc, err, ProjectName, c.key, c.create)
 		}
 		if hasTags(ep.Tags, own) {
-			// This stack created it with defaultVpcEndpoints create: switching to existing
-			// would delete the endpoints the mapping relies on.
-			return nil, fmt.Errorf("defaultVpcEndpoints is existing, but the %s endpoint %s in %s is this stack's own, created while it "+
-				"was create; switching would delete it and cut the ESM off %s: set rabbitmq-esm:defaultVpcEndpoints back to create", svc, ep.Id, vpcID, svc)
+			// This stack created it while the setting said create: switching would delete the
+			// endpoints the mapping relies on.
+			return nil, fmt.Errorf("%s is %s, but the %s endpoint %s in %s is this stack's own, created while it "+
+				"was %s; switching would delete it and cut the ESM off %s: set %s:%s back to %s", c.key, c.found, svc, ep.Id, vpcID, c.create, svc,
+				ProjectName, c.key, c.create)
 		}
 		if !ep.PrivateDnsEnabled {
-			return nil, fmt.Errorf("defaultVpcEndpoints is existing, but the %s endpoint %s in %s has private DNS off, so the ESM "+
-				"would resolve the public %s address it cannot reach; turn private DNS on for it", svc, ep.Id, vpcID, svc)
+			return nil, fmt.Errorf("%s is %s, but the %s endpoint %s in %s has private DNS off, so the ESM "+
+				"would resolve the public %s address it cannot reach; turn private DNS on for it", c.key, c.found, svc, ep.Id, vpcID, svc)
 		}
-		found[svc] = ep.Id
+		found[svc] = ep
 	}
 	return found, nil
 }
@@ -194,7 +220,7 @@ func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[
 // ("private-dns-enabled cannot be set because there is already a conflicting DNS domain",
 // hashicorp/terraform-provider-aws#17535) — and would do so with the broker half built. The
 // stack's own endpoints, from an earlier up, carry its tags and are no conflict.
-func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[string]string) error {
+func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[string]string, c endpointChoice) error {
 	for _, svc := range EndpointServices {
 		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
 			VpcId:       pulumi.StringRef(vpcID),
@@ -202,10 +228,10 @@ func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[str
 		})
 		switch {
 		case err != nil && !isNotFound(err):
-			return fmt.Errorf("looking for an existing %s endpoint in the default VPC %s: %w", svc, vpcID, err)
+			return fmt.Errorf("looking for an existing %s endpoint in %s: %w", svc, c.vpc, err)
 		case err == nil && ep.PrivateDnsEnabled && !hasTags(ep.Tags, own):
-			return fmt.Errorf("the default VPC %s already has a %s interface endpoint with private DNS (%s), so creating another would fail "+
-				"with a DNS conflict: set rabbitmq-esm:defaultVpcEndpoints to existing to use it", vpcID, svc, ep.Id)
+			return fmt.Errorf("%s already has a %s interface endpoint with private DNS (%s), so creating another would fail "+
+				"with a DNS conflict: set %s:%s to %s to use it", c.vpc, svc, ep.Id, ProjectName, c.key, c.found)
 		}
 		zoneName := svc + "." + region + ".amazonaws.com"
 		zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{
@@ -213,11 +239,11 @@ func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[str
 		})
 		switch {
 		case err != nil && !isNotFound(err):
-			return fmt.Errorf("looking for a private hosted zone %s in the default VPC %s: %w", zoneName, vpcID, err)
+			return fmt.Errorf("looking for a private hosted zone %s in %s: %w", zoneName, c.vpc, err)
 		case err == nil:
-			return fmt.Errorf("the default VPC %s is associated with a private hosted zone for %s (%s), which conflicts with the private DNS "+
-				"of the endpoint the program would create; point the zone at an endpoint and set rabbitmq-esm:defaultVpcEndpoints to existing, "+
-				"or use networkMode isolated", vpcID, zoneName, zone.ZoneId)
+			return fmt.Errorf("%s is associated with a private hosted zone for %s (%s), which conflicts with the private DNS "+
+				"of the endpoint the program would create; point the zone at an endpoint and set %s:%s to %s, "+
+				"or %s", c.vpc, zoneName, zone.ZoneId, ProjectName, c.key, c.found, c.alternative)
 		}
 	}
 	return nil

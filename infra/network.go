@@ -35,12 +35,16 @@ type NetworkArgs struct {
 	NATStrategy NATStrategy
 	// DefaultVPC is the looked-up default VPC. Required for VPCDefault; default: none.
 	DefaultVPC *DefaultVPC
+	// ExistingVPC is the looked-up user's VPC and its given subnets. Required for VPCExisting;
+	// default: none.
+	ExistingVPC *ExistingVPC
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
 }
 
 // Network is the VPC the broker and the ESM's interfaces live in: a new awsx VPC, or the
-// account's default VPC as looked up (then the component only records it).
+// account's default VPC or the user's own as looked up (then the component only records it:
+// nothing of a VPC the program did not build is changed).
 type Network struct {
 	pulumi.ResourceState
 
@@ -68,6 +72,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	case VPCDefault:
 		n.VpcID = pulumi.String(args.DefaultVPC.ID).ToStringOutput()
 		n.TierSubnetIDs = pulumi.ToStringArray(args.DefaultVPC.SubnetIDs).ToStringArrayOutput()
+	case VPCExisting:
+		n.VpcID = pulumi.String(args.ExistingVPC.ID).ToStringOutput()
+		n.TierSubnetIDs = pulumi.ToStringArray(args.ExistingVPC.SubnetIDs()).ToStringArrayOutput()
 	default:
 		return nil, fmt.Errorf("network %s: option %s has no VPC", name, args.Option.Mode)
 	}

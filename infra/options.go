@@ -1,16 +1,17 @@
 package infra
 
-// NetworkMode names one of the five networking options; it is the stack's `networkMode`
+// NetworkMode names one of the six networking options; it is the stack's `networkMode`
 // setting and, by convention, the stack's name.
 type NetworkMode string
 
-// The five networking options. Their meaning is the Options table below.
+// The six networking options. Their meaning is the Options table below.
 const (
 	ModePublic       NetworkMode = "public"
 	ModeDefaultVPC   NetworkMode = "defaultvpc"
 	ModeNAT          NetworkMode = "nat"
 	ModeIsolated     NetworkMode = "isolated"
 	ModePublicSubnet NetworkMode = "publicsubnet"
+	ModeExistingVPC  NetworkMode = "existingvpc"
 )
 
 // VPCSource says where an option's VPC comes from.
@@ -24,6 +25,9 @@ const (
 	VPCDefault VPCSource = "default"
 	// VPCNew means a new VPC built with awsx.ec2.Vpc.
 	VPCNew VPCSource = "new"
+	// VPCExisting means the user's own VPC (vpcId), looked up: the program adds its security
+	// groups (and, where asked, the interface endpoints) and changes nothing else of it.
+	VPCExisting VPCSource = "existing"
 )
 
 // SubnetTier is a kind of subnet, named as awsx names them. A tier decides the subnet's
@@ -39,6 +43,9 @@ const (
 	TierIsolated SubnetTier = "Isolated"
 	// TierDefault is the default VPC's default subnets: public, one per availability zone.
 	TierDefault SubnetTier = "Default"
+	// TierGiven is the subnets of the user's VPC the stack names (subnetIds), one per zone;
+	// their routes are the user's, looked up.
+	TierGiven SubnetTier = "Given"
 )
 
 // ServiceRoute is how the ESM's network interfaces reach STS, Secrets Manager and Lambda.
@@ -54,8 +61,10 @@ const (
 	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
 )
 
-// Option is one row of the networking table (README, "The five options"). Every component reads its
-// behaviour from here; nothing else in the program branches on the mode's name.
+// Option is one row of the networking table (README, "The six options"). Every component reads its
+// behaviour from here; nothing else in the program branches on the mode's name. Where the user
+// chooses part of the row (existingvpc's service route, whether the endpoints exist already),
+// Config.Option resolves it from the settings, once.
 type Option struct {
 	Mode NetworkMode
 	// Summary is one line for humans (errors, docs, plan output).
@@ -70,11 +79,16 @@ type Option struct {
 	// BrokerTier holds the broker's endpoints and, with them, the ESM's network interfaces.
 	// Empty for a public broker.
 	BrokerTier SubnetTier
-	// ServiceRoute carries the ESM's calls to STS, Secrets Manager and Lambda.
+	// ServiceRoute carries the ESM's calls to STS, Secrets Manager and Lambda. Empty in the
+	// table where a setting chooses it (existingvpc: serviceRoute).
 	ServiceRoute ServiceRoute
+	// EndpointsFound means the VPC has the interface endpoints already: the program looks them
+	// up and uses them instead of creating them. Never set in the table: resolved from the
+	// settings (defaultVpcEndpoints existing, serviceRoute existing-endpoints).
+	EndpointsFound bool
 }
 
-// Options is the table of the five networking options.
+// Options is the table of the six networking options.
 var Options = map[NetworkMode]Option{
 	ModePublic: {
 		Mode:         ModePublic,
@@ -115,11 +129,18 @@ var Options = map[NetworkMode]Option{
 		BrokerTier:   TierPublic,
 		ServiceRoute: RouteInterfaceEndpoints,
 	},
+	ModeExistingVPC: {
+		Mode:       ModeExistingVPC,
+		Summary:    "private broker in subnets of your own VPC; a NAT gateway or interface endpoints (created or yours) carry the mapping's AWS calls, as serviceRoute says",
+		VPC:        VPCExisting,
+		BrokerTier: TierGiven,
+		// ServiceRoute: from the serviceRoute setting (Config.Option).
+	},
 }
 
 // ModeNames lists the networking options in the order the docs present them.
 func ModeNames() []NetworkMode {
-	return []NetworkMode{ModePublic, ModeDefaultVPC, ModeNAT, ModeIsolated, ModePublicSubnet}
+	return []NetworkMode{ModePublic, ModeDefaultVPC, ModeNAT, ModeIsolated, ModePublicSubnet, ModeExistingVPC}
 }
 
 // ESMHasENIs says whether the mapping places network interfaces in the customer's VPC: it
@@ -127,8 +148,12 @@ func ModeNames() []NetworkMode {
 func (o Option) ESMHasENIs() bool { return !o.PublicBroker }
 
 // OwnBrokerGroup says whether the program gives the broker (and so the ESM's interfaces) a
-// security group of its own: in a new VPC. In the default VPC Amazon MQ uses the default group.
-func (o Option) OwnBrokerGroup() bool { return o.VPC == VPCNew }
+// security group of its own: in a new VPC and in the user's. In the default VPC Amazon MQ uses
+// the default group.
+func (o Option) OwnBrokerGroup() bool { return o.VPC == VPCNew || o.VPC == VPCExisting }
 
 // NeedsInterfaceEndpoints says whether the ESM reaches AWS services through interface endpoints.
 func (o Option) NeedsInterfaceEndpoints() bool { return o.ServiceRoute == RouteInterfaceEndpoints }
+
+// CreatesEndpoints says whether the program creates the interface endpoints the ESM needs.
+func (o Option) CreatesEndpoints() bool { return o.NeedsInterfaceEndpoints() && !o.EndpointsFound }

@@ -32,7 +32,7 @@ type Stack struct {
 	Facts       Facts
 	Network     *Network // nil for the public option
 	Broker      *Broker
-	Endpoints   *Endpoints // nil unless the option routes through interface endpoints it creates
+	Endpoints   *Endpoints // nil unless the option routes through interface endpoints it creates, or lets its own group out to the VPC's
 	Provisioner *Provisioner
 	EventSource *EventSource
 }
@@ -92,6 +92,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 			Zones:       facts.Zones,
 			NATStrategy: cfg.NATGateways,
 			DefaultVPC:  facts.DefaultVPC,
+			ExistingVPC: facts.ExistingVPC,
 			Tags:        tags,
 		})
 		if err != nil {
@@ -112,17 +113,10 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	if st.Network != nil {
 		networkPath = append(networkPath, st.Network.Members()...)
 	}
-	if opt.NeedsInterfaceEndpoints() && createsEndpoints(cfg) {
-		st.Endpoints, err = NewEndpoints(ctx, prefix+"-endpoints", &EndpointsArgs{
-			Region:                facts.Region,
-			VpcID:                 st.Network.VpcID,
-			SubnetIDs:             st.Network.TierSubnetIDs,
-			ClientSecurityGroupID: st.Broker.SecurityGroupID,
-			VpcCIDRs:              vpcCIDRs(cfg, facts),
-			ManageClientEgress:    opt.VPC == VPCNew,
-			Tags:                  tags,
-		})
-		if err != nil {
+	if endpointArgs := endpointsArgs(cfg, facts); endpointArgs != nil {
+		endpointArgs.Region, endpointArgs.VpcID, endpointArgs.SubnetIDs = facts.Region, st.Network.VpcID, st.Network.TierSubnetIDs
+		endpointArgs.ClientSecurityGroupID, endpointArgs.Tags = st.Broker.SecurityGroupID, tags
+		if st.Endpoints, err = NewEndpoints(ctx, prefix+"-endpoints", endpointArgs); err != nil {
 			return nil, err
 		}
 		networkPath = append(networkPath, st.Endpoints.Members()...)
@@ -211,19 +205,31 @@ func mappingGuardTags(opt Option, broker *Broker, provisioner *Provisioner) pulu
 	return eniwait.GuardTags(pulumi.StringArray{broker.SecurityGroupID}, pulumi.StringArray{provisioner.FunctionName})
 }
 
-// vpcCIDRs are the IPv4 blocks of the option's VPC: the default VPC's as looked up, or the new
-// VPC's.
-func vpcCIDRs(cfg Config, facts Facts) []string {
-	if facts.DefaultVPC != nil {
-		return facts.DefaultVPC.CIDRs
+// endpointsArgs says what the Endpoints component does for the option, nil for nothing: create
+// the endpoints (with rules admitting the VPC's blocks), or — where the VPC has its own and
+// the broker's group is the program's — let that group out to them. The default VPC's
+// default group lets everything out already.
+func endpointsArgs(cfg Config, facts Facts) *EndpointsArgs {
+	opt := cfg.Option()
+	switch {
+	case opt.CreatesEndpoints():
+		cidrs := []string{cfg.VPCCidr}
+		switch {
+		case facts.DefaultVPC != nil:
+			cidrs = facts.DefaultVPC.CIDRs
+		case facts.ExistingVPC != nil:
+			cidrs = facts.ExistingVPC.CIDRs
+		}
+		return &EndpointsArgs{VpcCIDRs: cidrs, ManageClientEgress: opt.OwnBrokerGroup()}
+	case opt.NeedsInterfaceEndpoints() && opt.OwnBrokerGroup() && facts.ExistingVPC != nil:
+		ev := facts.ExistingVPC
+		ids := map[string]string{}
+		for svc, ep := range ev.Endpoints {
+			ids[svc] = ep.ID
+		}
+		return &EndpointsArgs{Existing: ids, ExistingGroups: ev.EndpointGroups(), ManageClientEgress: true}
 	}
-	return []string{cfg.VPCCidr}
-}
-
-// createsEndpoints is false only where the user stated, and the look-up proved, that the
-// default VPC already has the endpoints.
-func createsEndpoints(cfg Config) bool {
-	return cfg.Option().VPC != VPCDefault || cfg.DefaultVPCEndpoints == EndpointsCreate
+	return nil
 }
 
 func exportOutputs(ctx *pulumi.Context, st *Stack) {
@@ -256,11 +262,15 @@ func stackOutputs(st *Stack) pulumi.Map {
 		out["subnetIds"] = st.Network.TierSubnetIDs
 		out["securityGroupId"] = st.Broker.SecurityGroupID
 	}
-	if st.Endpoints != nil {
+	switch {
+	case st.Endpoints != nil && st.Config.Option().CreatesEndpoints():
 		out["endpointSecurityGroupId"] = st.Endpoints.SecurityGroupID
 		out["vpcEndpointIds"] = st.Endpoints.EndpointIDs
-	} else if dv := st.Facts.DefaultVPC; dv != nil && dv.ExistingEndpoints != nil {
-		out["vpcEndpointIds"] = pulumi.ToStringMap(dv.ExistingEndpoints)
+	case st.Endpoints != nil:
+		// The VPC's own endpoints: their groups are the user's.
+		out["vpcEndpointIds"] = st.Endpoints.EndpointIDs
+	case st.Facts.DefaultVPC != nil && st.Facts.DefaultVPC.ExistingEndpoints != nil:
+		out["vpcEndpointIds"] = pulumi.ToStringMap(st.Facts.DefaultVPC.ExistingEndpoints)
 	}
 	return out
 }

@@ -58,6 +58,7 @@ type optionCase struct {
 	newVPCTiers     []string // awsx subnet types; nil when no VPC is built
 	nat             string   // awsx NAT strategy of a new VPC
 	lookedUpVPC     bool     // the default VPC is looked up
+	existingVPC     bool     // the user's VPC is looked up (vpcId)
 	brokerSubnets   []string // subnetIds given to Amazon MQ; nil when none
 	dedicatedSG     bool     // the broker gets a security group of its own
 	endpointSubnets []string // subnets of the sts/secretsmanager/lambda endpoints; nil when none
@@ -86,6 +87,13 @@ var optionCases = []optionCase{
 		stack: "publicsubnet", newVPCTiers: []string{"Public"}, nat: "None",
 		brokerSubnets: []string{"subnet-public-us-east-1a"}, dedicatedSG: true, httpsEgress: "endpoints",
 		endpointSubnets: []string{"subnet-public-us-east-1a", "subnet-public-us-east-1b"},
+		endpointClient:  "sg-rabbitmq-esm-broker-sg",
+	},
+	{
+		// The shipped file: SINGLE_INSTANCE in one subnet of the user's VPC, serviceRoute endpoints.
+		stack: "existingvpc", existingVPC: true,
+		brokerSubnets: []string{offline.UserSubnetA}, dedicatedSG: true, httpsEgress: "endpoints",
+		endpointSubnets: []string{offline.UserSubnetA},
 		endpointClient:  "sg-rabbitmq-esm-broker-sg",
 	},
 }
@@ -197,8 +205,28 @@ func checkNetwork(t *testing.T, m *offline.Account, tc optionCase) {
 			t.Errorf("cidr = %v", in["cidrBlock"])
 		}
 	}
-	if called := slices.Contains(m.Calls(), "aws:ec2/getVpc:getVpc"); called != tc.lookedUpVPC {
-		t.Errorf("default VPC looked up = %v, want %v", called, tc.lookedUpVPC)
+	if called := slices.Contains(m.Calls(), "aws:ec2/getVpc:getVpc"); called != (tc.lookedUpVPC || tc.existingVPC) {
+		t.Errorf("VPC looked up = %v, want %v", called, tc.lookedUpVPC || tc.existingVPC)
+	}
+	if tc.existingVPC {
+		// Nothing of the user's VPC changes: the program adds groups, their rules and
+		// endpoints, in that VPC, and nothing else of EC2.
+		for _, r := range m.All() {
+			switch r.Type {
+			case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/vpcEndpoint:VpcEndpoint":
+				if got := r.Inputs["vpcId"].StringValue(); got != offline.UserVPCID {
+					t.Errorf("%s %s is in %s, not the user's VPC %s", r.Type, r.Name, got, offline.UserVPCID)
+				}
+			case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+				if g := r.Inputs["securityGroupId"].StringValue(); !strings.HasPrefix(g, "sg-rabbitmq-esm-") {
+					t.Errorf("%s %s changes the group %s, which is not the stack's", r.Type, r.Name, g)
+				}
+			default:
+				if strings.HasPrefix(r.Type, "aws:ec2/") || strings.HasPrefix(r.Type, "awsx:") {
+					t.Errorf("existingvpc creates %s %s in the user's VPC", r.Type, r.Name)
+				}
+			}
+		}
 	}
 	if tc.publicBroker {
 		for _, r := range m.All() {
@@ -279,8 +307,11 @@ func checkSecurityGroups(t *testing.T, m *offline.Account, tc optionCase) {
 		// The ESM's interfaces, and every other workload of the VPC: private DNS sends all
 		// of the VPC's calls to the services through the endpoints.
 		vpcCIDR := "10.0.0.0/16"
-		if tc.lookedUpVPC {
+		switch {
+		case tc.lookedUpVPC:
 			vpcCIDR = "172.31.0.0/16"
+		case tc.existingVPC:
+			vpcCIDR = offline.UserVPCCidr
 		}
 		want := []string{"ingress 443 " + vpcCIDR, "ingress 443 " + tc.endpointClient}
 		if got := rules(m, endpointSG); !slices.Equal(got, want) {
@@ -311,9 +342,12 @@ func checkEndpoints(t *testing.T, m *offline.Account, tc optionCase) {
 		if got := strings2(in["subnetIds"]); !slices.Equal(got, tc.endpointSubnets) {
 			t.Errorf("%s subnets = %v, want %v (one per zone of the broker's tier)", ep.Name, got, tc.endpointSubnets)
 		}
-		wantVPC := offline.DefaultVPCID
-		if !tc.lookedUpVPC {
-			wantVPC = "rabbitmq-esm-network-vpc"
+		wantVPC := "rabbitmq-esm-network-vpc"
+		switch {
+		case tc.lookedUpVPC:
+			wantVPC = offline.DefaultVPCID
+		case tc.existingVPC:
+			wantVPC = offline.UserVPCID
 		}
 		if in["vpcId"].StringValue() != wantVPC {
 			t.Errorf("%s vpc = %v, want %s", ep.Name, in["vpcId"], wantVPC)

@@ -33,36 +33,53 @@ func PlannedNetwork(cfg Config, facts Facts) reach.Model {
 		for _, id := range dv.SubnetIDs {
 			m.Subnets = append(m.Subnets, reach.Subnet{ID: id, Route: reach.RouteInternetGateway})
 		}
-	case VPCNew:
+	case VPCNew, VPCExisting:
 		m.Group = reach.Group{ID: plannedBrokerGroup,
 			Ingress: []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}},
 			Egress:  []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}}}
 		if opt.ServiceRoute == RouteNATGateway {
 			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: "0.0.0.0/0"})
 		}
+		if ev := facts.ExistingVPC; ev != nil {
+			group := m.Group
+			m = ev.Model(ev.SubnetIDs())
+			m.Group = group
+			break
+		}
 		for _, zone := range facts.Zones {
 			m.Subnets = append(m.Subnets, reach.Subnet{ID: string(opt.BrokerTier) + "-" + zone, Zone: zone, Route: tierRoute(opt.BrokerTier)})
 		}
 	}
-	if opt.NeedsInterfaceEndpoints() {
+	switch {
+	case opt.CreatesEndpoints():
 		for _, svc := range EndpointServices {
 			m.Endpoints[svc] = plannedEndpoint(cfg, facts, svc, m.Group.ID)
 		}
-		if opt.VPC == VPCNew {
+		if opt.OwnBrokerGroup() {
 			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: plannedEndpointGroup})
+		}
+	case opt.NeedsInterfaceEndpoints() && facts.DefaultVPC != nil:
+		for _, svc := range EndpointServices {
+			m.Endpoints[svc] = plannedEndpoint(cfg, facts, svc, m.Group.ID)
+		}
+	case opt.NeedsInterfaceEndpoints() && opt.OwnBrokerGroup():
+		// The VPC's own endpoints (ExistingVPC.Model put them in): the program lets its group out
+		// to each of their groups.
+		for _, g := range facts.ExistingVPC.EndpointGroups() {
+			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: g})
 		}
 	}
 	return m
 }
 
 func plannedEndpoint(cfg Config, facts Facts, service, clientGroup string) reach.Endpoint {
-	if dv := facts.DefaultVPC; dv != nil && cfg.DefaultVPCEndpoints == EndpointsExisting {
+	if dv := facts.DefaultVPC; dv != nil && cfg.Option().EndpointsFound {
 		// The look-up proved it is available with private DNS; its group is the account's
 		// own, and the default group (which the ESM's interfaces carry) lets everything out.
 		return reach.Endpoint{Service: service, ID: dv.ExistingEndpoints[service], PrivateDNS: true,
 			Group: reach.Group{ID: "existing-" + service, Ingress: []reach.Rule{{Port: HTTPSPort, Peer: clientGroup}}}}
 	}
-	return reach.Endpoint{Service: service, ID: service + "-endpoint", PrivateDNS: true,
+	return reach.Endpoint{Service: service, ID: "(to be created)", PrivateDNS: true,
 		Group: reach.Group{ID: plannedEndpointGroup, Ingress: []reach.Rule{{Port: HTTPSPort, Peer: clientGroup}}}}
 }
 
@@ -86,7 +103,7 @@ func checkReachability(cfg Config, facts Facts) error {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "networkMode %s as configured would leave the event source mapping unable to reach:", cfg.NetworkMode)
+	fmt.Fprintf(&b, "networkMode %s%s as configured would leave the event source mapping unable to reach:", cfg.NetworkMode, cfg.placement())
 	for _, v := range bad {
 		fmt.Fprintf(&b, "\n  - %s: missing %s (%s)", v.Dependency, strings.Join(v.Missing, "; "), v.Reason)
 	}

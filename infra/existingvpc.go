@@ -1,0 +1,301 @@
+package infra
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/internal/reach"
+)
+
+// ExistingVPC is the user's VPC as the existingvpc option found it, before anything is
+// created: what the verifier needs to decide whether the mapping's interfaces, in the given
+// subnets, reach STS, Secrets Manager, Lambda and the broker.
+type ExistingVPC struct {
+	ID string
+	// CIDRs are the VPC's IPv4 blocks: endpoints the program creates admit 443 from them.
+	CIDRs []string
+	// DNSSupport and DNSHostnames are the VPC's enableDnsSupport and enableDnsHostnames, which
+	// the private DNS of interface endpoints needs, both.
+	DNSSupport, DNSHostnames bool
+	// Subnets are the given subnets, in the order given.
+	Subnets []ExistingSubnet
+	// Endpoints are the VPC's own interface endpoints with private DNS, by service: the ones
+	// serviceRoute existing-endpoints uses, or (serviceRoute nat) the ones that answer for a
+	// service anyway, since private DNS answers for the whole VPC.
+	Endpoints map[string]FoundEndpoint
+}
+
+// ExistingSubnet is one given subnet with what decides its path out of the VPC.
+type ExistingSubnet struct {
+	ID, Zone, CIDR string
+	// RouteTable is the table its traffic follows: its explicit association, else the VPC's
+	// main table (MainTable).
+	RouteTable string
+	MainTable  bool
+	// DefaultRoute is where its 0.0.0.0/0 route leads, and Target that route's target.
+	DefaultRoute reach.Route
+	Target       string
+}
+
+// FoundEndpoint is an interface endpoint of the user's VPC.
+type FoundEndpoint struct {
+	ID string
+	// SecurityGroupIDs are the endpoint's groups, sorted; the broker's group gets egress to
+	// each.
+	SecurityGroupIDs []string
+	// Ingress are those groups' rules that admit 443, as the verifier reads them.
+	Ingress []reach.Rule
+}
+
+// SubnetIDs are the given subnets' ids.
+func (ev *ExistingVPC) SubnetIDs() []string {
+	ids := make([]string, len(ev.Subnets))
+	for i, s := range ev.Subnets {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// EndpointGroups are the distinct security groups of the found endpoints, sorted.
+func (ev *ExistingVPC) EndpointGroups() []string {
+	var groups []string
+	for _, ep := range ev.Endpoints {
+		groups = append(groups, ep.SecurityGroupIDs...)
+	}
+	slices.Sort(groups)
+	return slices.Compact(groups)
+}
+
+// lookupExistingVPC looks up what existingvpc's settings name, and refuses — naming the
+// setting and the value — a VPC that does not exist, a subnet that does not, lies in another
+// VPC, shares a zone with another, or sits in a zone without the endpoint services. Whether
+// the mapping's paths work is the verifier's to say (checkReachability), from what this
+// returns: the subnets' route tables and default routes, the VPC's DNS attributes, and the
+// endpoints with their security groups' rules.
+func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string) (*ExistingVPC, error) {
+	refuse := func(problems ...*SettingError) error { return &ConfigError{Stack: cfg.Stack, Problems: problems} }
+	v, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(cfg.VPCID)})
+	switch {
+	case err != nil && isNotFound(err):
+		return nil, refuse(&SettingError{Key: "vpcId", Value: cfg.VPCID, Allowed: fmt.Sprintf("names no VPC in %s that these credentials see (%v); "+
+			"`aws ec2 describe-vpcs --region %s --query 'Vpcs[].[VpcId,CidrBlock]' --output table` lists them", region, err, region)})
+	case err != nil:
+		return nil, fmt.Errorf("looking up the VPC %s (vpcId): %w", cfg.VPCID, err)
+	}
+	ev := &ExistingVPC{ID: v.Id, CIDRs: []string{v.CidrBlock}, DNSSupport: v.EnableDnsSupport, DNSHostnames: v.EnableDnsHostnames}
+	for _, a := range v.CidrBlockAssociations {
+		if !slices.Contains(ev.CIDRs, a.CidrBlock) {
+			ev.CIDRs = append(ev.CIDRs, a.CidrBlock)
+		}
+	}
+
+	var problems []*SettingError
+	zoneOf := map[string]string{}
+	for _, id := range cfg.SubnetIDs {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		switch {
+		case err != nil && isNotFound(err):
+			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("names no subnet in %s (%v)", region, err)})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("looking up the subnet %s (subnetIds): %w", id, err)
+		}
+		switch {
+		case s.VpcId != ev.ID:
+			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("is a subnet of %s, not of vpcId %s: "+
+				"list subnets of %s (the broker's endpoints and the mapping's interfaces go in one VPC)", s.VpcId, ev.ID, ev.ID)})
+		case !slices.Contains(serviceZones, s.AvailabilityZone):
+			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, which does not offer the %s "+
+				"interface endpoint services (nor, it may be, Lambda's VPC networking); use a subnet in one of %s",
+				s.AvailabilityZone, strings.Join(EndpointServices, ", "), strings.Join(serviceZones, ", "))})
+		case zoneOf[s.AvailabilityZone] != "":
+			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, like %s: Amazon MQ takes one "+
+				"subnet per zone (and an interface endpoint one per zone); list one subnet per zone", s.AvailabilityZone, zoneOf[s.AvailabilityZone])})
+		}
+		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
+		ev.Subnets = append(ev.Subnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	}
+	if len(problems) > 0 {
+		return nil, refuse(problems...)
+	}
+	for i := range ev.Subnets {
+		if err := lookupDefaultRoute(ctx, &ev.Subnets[i], v.MainRouteTableId); err != nil {
+			return nil, err
+		}
+	}
+
+	own := stackTags(ctx, cfg)
+	choice := endpointChoice{vpc: ev.ID, key: "serviceRoute", found: string(ServiceRouteExistingEndpoints), create: string(ServiceRouteEndpoints),
+		alternative: "set it to nat if the subnets route 0.0.0.0/0 to a NAT gateway"}
+	switch cfg.ServiceRoute {
+	case ServiceRouteEndpoints:
+		return ev, refuseConflictingDNS(ctx, ev.ID, region, own, choice)
+	case ServiceRouteExistingEndpoints:
+		found, err := lookupExistingEndpoints(ctx, ev.ID, region, own, choice)
+		if err != nil {
+			return nil, err
+		}
+		ev.Endpoints, err = withIngress(ctx, found)
+		return ev, err
+	}
+	// serviceRoute nat: an endpoint with private DNS answers for its service in the whole VPC,
+	// NAT route or not, so the mapping's calls to that service go to it; the verifier must see
+	// it and its group.
+	found := map[string]*ec2.LookupVpcEndpointResult{}
+	for _, svc := range EndpointServices {
+		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
+			VpcId: pulumi.StringRef(ev.ID), ServiceName: pulumi.StringRef(endpointServiceName(region, svc)), State: pulumi.StringRef("available"),
+		})
+		switch {
+		case err != nil && !isNotFound(err):
+			return nil, fmt.Errorf("looking for a %s endpoint in %s: %w", svc, ev.ID, err)
+		case err == nil && ep.PrivateDnsEnabled:
+			found[svc] = ep
+		}
+	}
+	ev.Endpoints, err = withIngress(ctx, found)
+	return ev, err
+}
+
+// lookupDefaultRoute finds the subnet's route table — its explicit association, else the VPC's
+// main table — and where that table sends 0.0.0.0/0.
+func lookupDefaultRoute(ctx *pulumi.Context, s *ExistingSubnet, mainTable string) error {
+	tables, err := ec2.GetRouteTables(ctx, &ec2.GetRouteTablesArgs{
+		Filters: []ec2.GetRouteTablesFilter{{Name: "association.subnet-id", Values: []string{s.ID}}},
+	})
+	if err != nil {
+		return fmt.Errorf("looking up the route table of subnet %s: %w", s.ID, err)
+	}
+	s.RouteTable, s.MainTable = mainTable, true
+	if len(tables.Ids) > 0 {
+		s.RouteTable, s.MainTable = tables.Ids[0], false
+	}
+	table, err := ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{RouteTableId: pulumi.StringRef(s.RouteTable)})
+	if err != nil {
+		return fmt.Errorf("looking up the route table %s of subnet %s: %w", s.RouteTable, s.ID, err)
+	}
+	s.DefaultRoute = reach.RouteNone
+	for _, r := range table.Routes {
+		if r.CidrBlock != "0.0.0.0/0" {
+			continue
+		}
+		switch {
+		case r.NatGatewayId != "":
+			s.DefaultRoute, s.Target = reach.RouteNATGateway, r.NatGatewayId
+		case strings.HasPrefix(r.GatewayId, "igw-"):
+			s.DefaultRoute, s.Target = reach.RouteInternetGateway, r.GatewayId
+		default:
+			s.DefaultRoute, s.Target = reach.RouteOther, cmp.Or(r.TransitGatewayId, r.VpcEndpointId, r.NetworkInterfaceId, r.VpcPeeringConnectionId,
+				r.InstanceId, r.GatewayId, r.LocalGatewayId, r.CarrierGatewayId, r.CoreNetworkArn, "an unknown target")
+		}
+	}
+	return nil
+}
+
+// withIngress adds to each found endpoint its security groups' rules that admit 443.
+func withIngress(ctx *pulumi.Context, found map[string]*ec2.LookupVpcEndpointResult) (map[string]FoundEndpoint, error) {
+	out := map[string]FoundEndpoint{}
+	rulesOf := map[string][]reach.Rule{}
+	for _, svc := range EndpointServices {
+		ep, ok := found[svc]
+		if !ok {
+			continue
+		}
+		f := FoundEndpoint{ID: ep.Id, SecurityGroupIDs: slices.Sorted(slices.Values(ep.SecurityGroupIds))}
+		for _, g := range f.SecurityGroupIDs {
+			if _, seen := rulesOf[g]; !seen {
+				rules, err := httpsIngress(ctx, g)
+				if err != nil {
+					return nil, err
+				}
+				rulesOf[g] = rules
+			}
+			f.Ingress = append(f.Ingress, rulesOf[g]...)
+		}
+		out[svc] = f
+	}
+	return out, nil
+}
+
+// httpsIngress returns the group's ingress rules that admit TCP 443, as the verifier reads
+// them: from a group, or from an IPv4 block. Rules from prefix lists or IPv6 blocks are left
+// out (the mapping's interfaces have IPv4 addresses; prefix lists are not followed), so an
+// endpoint open only through them is reported as closed.
+func httpsIngress(ctx *pulumi.Context, group string) ([]reach.Rule, error) {
+	ids, err := vpc.GetSecurityGroupRules(ctx, &vpc.GetSecurityGroupRulesArgs{
+		Filters: []vpc.GetSecurityGroupRulesFilter{{Name: "group-id", Values: []string{group}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up the rules of security group %s: %w", group, err)
+	}
+	var rules []reach.Rule
+	for _, id := range slices.Sorted(slices.Values(ids.Ids)) {
+		r, err := vpc.GetSecurityGroupRule(ctx, &vpc.GetSecurityGroupRuleArgs{SecurityGroupRuleId: pulumi.StringRef(id)})
+		if err != nil {
+			return nil, fmt.Errorf("looking up the security group rule %s of %s: %w", id, group, err)
+		}
+		peer := cmp.Or(r.ReferencedSecurityGroupId, r.CidrIpv4)
+		if r.IsEgress || peer == "" {
+			continue
+		}
+		switch {
+		case r.IpProtocol == "-1":
+			rules = append(rules, reach.Rule{Port: reach.AllPorts, Peer: peer})
+		case (r.IpProtocol == "tcp" || r.IpProtocol == "6") && r.FromPort <= HTTPSPort && HTTPSPort <= r.ToPort:
+			rules = append(rules, reach.Rule{Port: HTTPSPort, Peer: peer})
+		}
+	}
+	return rules, nil
+}
+
+// Model is the user's VPC as the verifier sees it around the given subnets (the broker's):
+// their looked-up routes and blocks, the VPC's DNS attributes and its found endpoints. The
+// broker's group, the program's own, is the caller's to add.
+func (ev *ExistingVPC) Model(subnetIDs []string) reach.Model {
+	m := reach.Model{VPCID: ev.ID, VPCDNS: ev.DNSSupport && ev.DNSHostnames, Endpoints: map[string]reach.Endpoint{}}
+	if !ev.DNSSupport {
+		m.VPCDNSOff = append(m.VPCDNSOff, "enableDnsSupport")
+	}
+	if !ev.DNSHostnames {
+		m.VPCDNSOff = append(m.VPCDNSOff, "enableDnsHostnames")
+	}
+	for _, id := range subnetIDs {
+		i := slices.IndexFunc(ev.Subnets, func(s ExistingSubnet) bool { return s.ID == id })
+		if i < 0 {
+			m.Subnets = append(m.Subnets, reach.Subnet{ID: id, Route: reach.RouteNone})
+			continue
+		}
+		s := ev.Subnets[i]
+		table := "route table " + s.RouteTable
+		if s.MainTable {
+			table = "the VPC's main route table " + s.RouteTable
+		}
+		m.Subnets = append(m.Subnets, reach.Subnet{ID: s.ID, Zone: s.Zone, Route: s.DefaultRoute, CIDR: s.CIDR, RouteTable: table, Target: s.Target})
+	}
+	// A found endpoint: private DNS on (the look-up kept only those), its groups' 443 rules as
+	// one group's (rules of several groups add up), named after the first — to which, like to
+	// every other, the broker's group has egress.
+	for svc, ep := range ev.Endpoints {
+		group := reach.Group{ID: "none", Ingress: ep.Ingress}
+		if len(ep.SecurityGroupIDs) > 0 {
+			group.ID = ep.SecurityGroupIDs[0]
+		}
+		m.Endpoints[svc] = reach.Endpoint{Service: svc, ID: ep.ID, PrivateDNS: true, Group: group}
+	}
+	return m
+}
+
+// placement names, for messages, the settings that place the network where the user chose
+// it (existingvpc): empty where the option decides.
+func (c Config) placement() string {
+	if c.Option().VPC != VPCExisting {
+		return ""
+	}
+	return fmt.Sprintf(" (vpcId %s, subnetIds [%s], serviceRoute %s)", c.VPCID, strings.Join(c.SubnetIDs, ", "), c.ServiceRoute)
+}
