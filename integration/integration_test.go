@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ import (
 	"rabbitmq-esm/infra"
 	"rabbitmq-esm/internal/eniwait"
 	"rabbitmq-esm/internal/smoke"
+	"rabbitmq-esm/internal/stackconfig"
 )
 
 // TestOptions runs every option at once; `-parallel 1` runs them one after another.
@@ -73,8 +75,19 @@ func testOption(t *testing.T, root string, env map[string]string, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if mode == string(infra.ModeExistingVPC) {
+		shipped = yourVPC(t, shipped)
+	}
 	stackFile := filepath.Join(workDir, "Pulumi."+stackName+".yaml")
 	if err := os.WriteFile(stackFile, shipped, 0o600); err != nil { //nolint:gosec // G703: the test's own directory and a name it made
+		t.Fatal(err)
+	}
+	raw, err := stackconfig.Read(workDir, stackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := infra.ParseConfig(stackName, raw)
+	if err != nil {
 		t.Fatal(err)
 	}
 	wsOpts := []auto.LocalWorkspaceOption{auto.EnvVars(env)}
@@ -106,7 +119,7 @@ func testOption(t *testing.T, root string, env map[string]string, mode string) {
 		t.Fatalf("pulumi up: %v", err)
 	}
 	out := outputs(up.Outputs)
-	checkOutputs(t, mode, out)
+	checkOutputs(t, mode, cfg.Option(), out)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(out["awsRegion"]))
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +164,25 @@ func testOption(t *testing.T, root string, env map[string]string, mode string) {
 	}
 }
 
+// yourVPC puts the VPC and subnets named by ESM_IT_VPC_ID and ESM_IT_SUBNET_ID (and, if set,
+// ESM_IT_SERVICE_ROUTE) into existingvpc's stack file in place of its placeholders; without
+// them the option is skipped: the run cannot make up a VPC of yours.
+func yourVPC(t *testing.T, file []byte) []byte {
+	t.Helper()
+	vpcID, subnetID := os.Getenv("ESM_IT_VPC_ID"), os.Getenv("ESM_IT_SUBNET_ID")
+	if vpcID == "" || subnetID == "" {
+		t.Skip("existingvpc needs a VPC of yours: set ESM_IT_VPC_ID and ESM_IT_SUBNET_ID (and ESM_IT_SERVICE_ROUTE: nat, endpoints or existing-endpoints)")
+	}
+	text := regexp.MustCompile(`(?m)^(  rabbitmq-esm:vpcId:).*$`).ReplaceAllString(string(file), "${1} "+vpcID)
+	text = regexp.MustCompile(`(?m)^(    - )subnet-.*$`).ReplaceAllString(text, "${1}"+subnetID)
+	if route := os.Getenv("ESM_IT_SERVICE_ROUTE"); route != "" {
+		text = regexp.MustCompile(`(?m)^(  rabbitmq-esm:serviceRoute:).*$`).ReplaceAllString(text, "${1} "+route)
+	}
+	return []byte(text)
+}
+
 // checkOutputs holds the outputs README promises, per option.
-func checkOutputs(t *testing.T, mode string, out map[string]string) {
+func checkOutputs(t *testing.T, mode string, opt infra.Option, out map[string]string) {
 	t.Helper()
 	if out["networkMode"] != mode {
 		t.Errorf("networkMode output %q, want %q", out["networkMode"], mode)
@@ -166,7 +196,6 @@ func checkOutputs(t *testing.T, mode string, out map[string]string) {
 	if !strings.HasPrefix(out["amqpsEndpoint"], "amqps://") || !strings.HasPrefix(out["brokerArn"], "arn:aws") {
 		t.Errorf("amqpsEndpoint %q, brokerArn %q: not an AMQPS URL and an ARN", out["amqpsEndpoint"], out["brokerArn"])
 	}
-	opt := infra.Options[infra.NetworkMode(mode)]
 	if hasVPC := out["vpcId"] != ""; hasVPC != (opt.VPC != infra.VPCNone) {
 		t.Errorf("vpcId output %q for an option whose VPC is %s", out["vpcId"], opt.VPC)
 	}
