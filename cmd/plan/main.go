@@ -28,7 +28,7 @@ func main() {
 func cli(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "", "the stack (option) to plan: public, defaultvpc, nat, isolated or publicsubnet")
+	stack := fs.String("stack", "", "the stack (option) to plan: public, defaultvpc, nat, isolated, publicsubnet or existingvpc")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	readme := fs.String("write-readme", "", "rewrite the diagrams of every option in this README")
 	if err := fs.Parse(args); err != nil {

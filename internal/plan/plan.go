@@ -94,7 +94,7 @@ func build(stack string, st *infra.Stack, resources []offline.Resource) *Plan {
 		Hourly:      hourly(resources),
 		Assumptions: assumptions(cfg),
 	}
-	p.Mermaid = Mermaid(p, resources)
+	p.Mermaid = Mermaid(p, resources, st.Facts)
 	return p
 }
 
@@ -143,6 +143,11 @@ func sortResources(resources []offline.Resource) []offline.Resource {
 
 func assumptions(cfg infra.Config) []string {
 	out := []string{"offline: the account is simulated (us-east-1, six zones of which us-east-1e offers no endpoint services, a default VPC)"}
+	if cfg.Option().VPC == infra.VPCExisting {
+		out = append(out, "the user's VPC is the simulated account's "+offline.UserVPCID+" (the placeholder the stack file ships with): private subnets "+
+			"in us-east-1a, b and c routing 0.0.0.0/0 to a NAT gateway, DNS support and hostnames on, no interface endpoints; "+
+			"a real deployment looks up yours and refuses what would not work")
+	}
 	if cfg.Option().VPC == infra.VPCDefault {
 		out = append(out, "the default VPC's default security group keeps AWS's default rules (all traffic from itself, all egress) and its default subnets route to the internet gateway")
 		if cfg.DefaultVPCEndpoints == infra.EndpointsExisting {
@@ -181,6 +186,11 @@ func ModelFromResources(resources []offline.Resource, facts infra.Facts) reach.M
 			m.Endpoints[svc] = reach.Endpoint{Service: svc, ID: id, PrivateDNS: true,
 				Group: reach.Group{ID: "existing-" + svc, Ingress: []reach.Rule{{Port: 443, Peer: dv.SecurityGroupID}}}}
 		}
+	} else if ev := facts.ExistingVPC; ev != nil {
+		// The user's VPC: its subnets' routes, DNS and endpoints are what the look-ups found;
+		// the group is the one the program registered.
+		m = ev.Model(strs(broker.Inputs["subnetIds"]))
+		m.Group = groups[strs(broker.Inputs["securityGroups"])[0]]
 	} else if vpc != nil {
 		in := vpc.Inputs
 		m.VPCDNS = in["enableDnsSupport"].BoolValue() && in["enableDnsHostnames"].BoolValue()

@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"rabbitmq-esm/infra"
 	"rabbitmq-esm/internal/offline"
 	"rabbitmq-esm/internal/reach"
+	"rabbitmq-esm/internal/stackconfig"
 )
 
 const projectDir = "../.."
@@ -49,6 +52,7 @@ func TestPlannedNetworkMatchesWhatIsRegistered(t *testing.T) {
 		"nat":          {"sts=NAT gateway", "secretsmanager=NAT gateway", "broker=security group self-reference on 5671", "lambda=NAT gateway"},
 		"isolated":     {"sts=interface endpoint", "secretsmanager=interface endpoint", "broker=security group self-reference on 5671", "lambda=interface endpoint"},
 		"publicsubnet": {"sts=interface endpoint", "secretsmanager=interface endpoint", "broker=security group self-reference on 5671", "lambda=interface endpoint"},
+		"existingvpc":  {"sts=interface endpoint", "secretsmanager=interface endpoint", "broker=security group self-reference on 5671", "lambda=interface endpoint"},
 	}
 	for _, mode := range infra.ModeNames() {
 		t.Run(string(mode), func(t *testing.T) {
@@ -60,6 +64,51 @@ func TestPlannedNetworkMatchesWhatIsRegistered(t *testing.T) {
 			}
 			if !slices.Equal(registered, want[string(mode)]) {
 				t.Errorf("paths %v, want %v", registered, want[string(mode)])
+			}
+		})
+	}
+}
+
+// TestExistingVPCRoutesPlannedAsRegistered: for each serviceRoute of existingvpc, the model the
+// program verifies before registering anything is the model of what it registers.
+func TestExistingVPCRoutesPlannedAsRegistered(t *testing.T) {
+	cases := []struct {
+		route   string
+		account *offline.Account
+		want    []string
+	}{
+		{"nat", &offline.Account{},
+			[]string{"sts=NAT gateway", "secretsmanager=NAT gateway", "broker=security group self-reference on 5671", "lambda=NAT gateway"}},
+		{"existing-endpoints", &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(offline.UserVPCCidr)},
+			[]string{"sts=interface endpoint", "secretsmanager=interface endpoint", "broker=security group self-reference on 5671", "lambda=interface endpoint"}},
+		// Private DNS answers for the whole VPC: with the VPC's own endpoints, nat's calls go
+		// to them, not through the NAT gateway.
+		{"nat", &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints("10.20.1.0/24")},
+			[]string{"sts=interface endpoint", "secretsmanager=interface endpoint", "broker=security group self-reference on 5671", "lambda=interface endpoint"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.route, func(t *testing.T) {
+			raw, err := stackconfig.Read(projectDir, "existingvpc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw["rabbitmq-esm:serviceRoute"] = tc.route
+			cfg, err := infra.ParseConfig("existingvpc", raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st *infra.Stack
+			err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+				st, err = infra.Deploy(ctx, cfg, infra.Env{ProjectDir: projectDir})
+				return err
+			}, pulumi.WithMocks(infra.ProjectName, "existingvpc", tc.account))
+			if err != nil {
+				t.Fatal(err)
+			}
+			planned := summary(reach.Verify(infra.PlannedNetwork(cfg, st.Facts)))
+			registered := summary(reach.Verify(ModelFromResources(tc.account.All(), st.Facts)))
+			if !slices.Equal(planned, registered) || !slices.Equal(registered, tc.want) {
+				t.Errorf("planned %v, registered %v, want %v", planned, registered, tc.want)
 			}
 		})
 	}
@@ -108,10 +157,17 @@ func mutations(t *testing.T, mode infra.NetworkMode, m reach.Model) []mutation {
 			mutation{"443 egress", func(m *reach.Model) { m.Group.Egress = removeRules(m.Group.Egress, 443, "") }, all(reach.PieceHTTPSEgress)})
 	}
 	if len(m.Endpoints) > 0 {
+		// Without its endpoint, a service is reached through the subnets' default route:
+		// existingvpc's subnets route to a NAT gateway, which the broker's group (set up for
+		// endpoints) lets nothing out to.
+		withoutEndpoint := func(svc string) string { return reach.PieceEndpoint(svc) + " or " + reach.PieceNATRoute }
+		if slices.IndexFunc(m.Subnets, func(s reach.Subnet) bool { return s.Route != reach.RouteNATGateway }) < 0 {
+			withoutEndpoint = func(string) string { return reach.PieceHTTPSEgress }
+		}
 		for _, svc := range services {
 			ms = append(ms,
 				mutation{svc + " endpoint", func(m *reach.Model) { delete(m.Endpoints, svc) },
-					map[string]string{svc: reach.PieceEndpoint(svc) + " or " + reach.PieceNATRoute}},
+					map[string]string{svc: withoutEndpoint(svc)}},
 				mutation{svc + " private DNS", func(m *reach.Model) { e := m.Endpoints[svc]; e.PrivateDNS = false; m.Endpoints[svc] = e },
 					map[string]string{svc: reach.PiecePrivateDNS(svc)}},
 				mutation{svc + " endpoint ingress", func(m *reach.Model) {

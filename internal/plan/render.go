@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"rabbitmq-esm/infra"
 	"rabbitmq-esm/internal/offline"
 	"rabbitmq-esm/internal/reach"
 )
@@ -14,7 +15,7 @@ var serviceLabels = map[string]string{"sts": "STS", "secretsmanager": "Secrets M
 
 // Mermaid draws the ESM's paths as the verifier found them: where its interfaces sit and what
 // carries each dependency. It is generated, so the README's diagrams cannot drift from the code.
-func Mermaid(p *Plan, resources []offline.Resource) string {
+func Mermaid(p *Plan, resources []offline.Resource, facts infra.Facts) string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
 	via := map[string]reach.Verdict{}
@@ -37,7 +38,7 @@ func Mermaid(p *Plan, resources []offline.Resource) string {
 	}
 	b.WriteString("  end\n")
 
-	vpc, tier, nat := describeNetwork(resources)
+	vpc, tier, nat := describeNetwork(resources, facts)
 	fmt.Fprintf(&b, "  subgraph vpc[\"%s\"]\n", vpc)
 	fmt.Fprintf(&b, "    subgraph subnets[\"%s\"]\n", tier)
 	b.WriteString("      eni[\"ESM interfaces<br/>private addresses only\"]\n")
@@ -52,7 +53,12 @@ func Mermaid(p *Plan, resources []offline.Resource) string {
 		b.WriteString("      vpce[\"interface endpoints<br/>sts · secretsmanager · lambda<br/>private DNS\"]\n")
 	}
 	b.WriteString("    end\n")
-	if nat {
+	switch {
+	case !nat || endpoints:
+		// The endpoints answer for the services (private DNS), whatever the default route.
+	case facts.ExistingVPC != nil:
+		b.WriteString("    natgw[\"your NAT gateway\"]\n")
+	default:
 		b.WriteString("    natgw[\"NAT gateway<br/>(public subnet)\"]\n")
 	}
 	b.WriteString("  end\n")
@@ -87,7 +93,26 @@ func Mermaid(p *Plan, resources []offline.Resource) string {
 }
 
 // describeNetwork labels the VPC and the broker's subnets, and says whether NAT exists.
-func describeNetwork(resources []offline.Resource) (vpc, tier string, nat bool) {
+func describeNetwork(resources []offline.Resource, facts infra.Facts) (vpc, tier string, nat bool) {
+	if ev := facts.ExistingVPC; ev != nil {
+		routes := map[string]bool{}
+		for _, s := range ev.Subnets {
+			routes[map[reach.Route]string{reach.RouteNATGateway: "NAT gateway", reach.RouteInternetGateway: "internet gateway",
+				reach.RouteNone: "none", reach.RouteOther: "other"}[s.DefaultRoute]] = true
+		}
+		var names []string
+		for r := range routes {
+			names = append(names, r)
+		}
+		slices.Sort(names)
+		nat = len(names) == 1 && names[0] == "NAT gateway"
+		added := "security groups added"
+		if slices.ContainsFunc(resources, func(r offline.Resource) bool { return r.Type == "aws:ec2/vpcEndpoint:VpcEndpoint" }) {
+			added = "security groups and interface endpoints added"
+		}
+		return fmt.Sprintf("your VPC %s: only %s", ev.ID, added),
+			fmt.Sprintf("your subnets (subnetIds), broker security group<br/>default route: %s", strings.Join(names, ", ")), nat
+	}
 	for _, r := range resources {
 		if r.Type != "awsx:ec2:Vpc" {
 			continue

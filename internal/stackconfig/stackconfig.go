@@ -25,7 +25,7 @@ func Read(projectDir, stack string) (map[string]string, error) {
 	}
 	path := filepath.Join(projectDir, "Pulumi."+stack+".yaml")
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("stack %q has no stack file (%w); the shipped stacks are public, defaultvpc, nat, isolated and publicsubnet", stack, err)
+		return nil, fmt.Errorf("stack %q has no stack file (%w); the shipped stacks are public, defaultvpc, nat, isolated, publicsubnet and existingvpc", stack, err)
 	}
 	ps, err := workspace.LoadProjectStack(nil, project, path)
 	if err != nil {
