@@ -174,3 +174,57 @@ func TestDataSourcesReportWhatIsMissing(t *testing.T) {
 		t.Errorf("the default VPC: %v, %v", res.Properties, err)
 	}
 }
+
+// TestTheUserVPCAsLookedUp: existingvpc's look-ups find each subnet's route table — its
+// explicit association, or none (then the VPC's main table) — and the 0.0.0.0/0 target there.
+func TestTheUserVPCAsLookedUp(t *testing.T) {
+	p := provider(t)
+	invoke := func(tok string, args map[string]any) resource.PropertyMap {
+		t.Helper()
+		res, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: tokens.ModuleMember(tok), Args: props(args)})
+		if err != nil {
+			t.Fatalf("%s: %v", tok, err)
+		}
+		return res.Properties
+	}
+	vpc := invoke("aws:ec2/getVpc:getVpc", map[string]any{"id": cloud.UserVPCID})
+	if standin.Str(vpc, "mainRouteTableId") != cloud.UserMainRouteTable || !standin.Bool(vpc, "enableDnsHostnames") {
+		t.Errorf("the user's VPC: %v", vpc)
+	}
+	if s := invoke("aws:ec2/getSubnet:getSubnet", map[string]any{"id": cloud.UserSubnetB}); standin.Str(s, "availabilityZone") != "us-east-1b" ||
+		standin.Str(s, "vpcId") != cloud.UserVPCID {
+		t.Errorf("subnet B: %v", s)
+	}
+	defaultRoute := func(table string) map[string]any {
+		for _, r := range standin.Plain(invoke("aws:ec2/getRouteTable:getRouteTable", map[string]any{"routeTableId": table})["routes"]).([]any) {
+			if r.(map[string]any)["cidrBlock"] == "0.0.0.0/0" {
+				return r.(map[string]any)
+			}
+		}
+		return nil
+	}
+	tables := func(subnet string) []any {
+		return standin.Plain(invoke("aws:ec2/getRouteTables:getRouteTables",
+			map[string]any{"filters": []any{map[string]any{"name": "association.subnet-id", "values": []any{subnet}}}})["ids"]).([]any)
+	}
+	if got := tables(cloud.UserSubnetA); len(got) != 1 || got[0] != cloud.UserPrivateTable || defaultRoute(cloud.UserPrivateTable)["natGatewayId"] != cloud.UserNATGateway {
+		t.Errorf("subnet A's table %v, its default route %v", got, defaultRoute(cloud.UserPrivateTable))
+	}
+	if got := tables(cloud.UserPublicSubnet); len(got) != 1 || defaultRoute(got[0].(string))["gatewayId"] != cloud.UserIGW {
+		t.Errorf("the public subnet's table %v", got)
+	}
+	if got := tables(cloud.UserMainSubnet); len(got) != 0 || defaultRoute(cloud.UserMainRouteTable) != nil {
+		t.Errorf("the main-table subnet: tables %v, main default route %v", got, defaultRoute(cloud.UserMainRouteTable))
+	}
+	ids := standin.Plain(invoke("aws:vpc/getSecurityGroupRules:getSecurityGroupRules",
+		map[string]any{"filters": []any{map[string]any{"name": "group-id", "values": []any{cloud.UserDefaultSG}}}})["ids"]).([]any)
+	if len(ids) != 2 {
+		t.Fatalf("the user's default group has rules %v", ids)
+	}
+	for _, id := range ids {
+		r := invoke("aws:vpc/getSecurityGroupRule:getSecurityGroupRule", map[string]any{"securityGroupRuleId": id})
+		if standin.Str(r, "securityGroupId") != cloud.UserDefaultSG || standin.Str(r, "ipProtocol") != "-1" {
+			t.Errorf("rule %s: %v", id, r)
+		}
+	}
+}

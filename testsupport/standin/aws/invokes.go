@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"rabbitmq-esm/testsupport/standin"
@@ -28,6 +29,11 @@ func invokes() map[string]*standin.Invoke {
 		"aws:ec2/getSubnets:getSubnets":                       {Args: ec2.GetSubnetsArgs{}, Call: getSubnets},
 		"aws:ec2/getSecurityGroup:getSecurityGroup":           {Args: ec2.LookupSecurityGroupArgs{}, Call: getSecurityGroup},
 		"aws:ec2/getVpcEndpoint:getVpcEndpoint":               {Args: ec2.LookupVpcEndpointArgs{}, Call: getVpcEndpoint},
+		"aws:ec2/getSubnet:getSubnet":                         {Args: ec2.LookupSubnetArgs{}, Call: getSubnet},
+		"aws:ec2/getRouteTables:getRouteTables":               {Args: ec2.GetRouteTablesArgs{}, Call: getRouteTables},
+		"aws:ec2/getRouteTable:getRouteTable":                 {Args: ec2.LookupRouteTableArgs{}, Call: getRouteTable},
+		"aws:vpc/getSecurityGroupRules:getSecurityGroupRules": {Args: vpc.GetSecurityGroupRulesArgs{}, Call: getSecurityGroupRules},
+		"aws:vpc/getSecurityGroupRule:getSecurityGroupRule":   {Args: vpc.GetSecurityGroupRuleArgs{}, Call: getSecurityGroupRule},
 		// The account has no private hosted zones: the look-up always finds none.
 		"aws:route53/getZone:getZone": {Args: route53.LookupZoneArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
 			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
@@ -96,12 +102,119 @@ func getVpc(st *cloud.State, args resource.PropertyMap) (map[string]any, error) 
 	default:
 		return nil, fmt.Errorf("the stand-in models getVpc by default or id only")
 	}
-	if v == nil {
+	if v == nil || v.Type != cloud.TypeVPC {
 		return nil, fmt.Errorf("no matching EC2 VPC found")
 	}
 	return map[string]any{"id": v.ID, "arn": arn("ec2", "vpc/"+v.ID), "cidrBlock": v.Str("cidrBlock"), "default": v.Bool("default"),
 		"enableDnsSupport": v.Bool("enableDnsSupport"), "enableDnsHostnames": v.Bool("enableDnsHostnames"), "state": "available",
-		"ownerId": cloud.AccountID}, nil
+		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cloud.AccountID}, nil
+}
+
+func mainRouteTable(st *cloud.State, vpcID string) string {
+	if t := st.FindOne(cloud.TypeRouteTable, func(r *cloud.Resource) bool { return r.Str("vpcId") == vpcID && r.Bool("main") }); t != nil {
+		return t.ID
+	}
+	return ""
+}
+
+func getSubnet(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	id := standin.Str(args, "id")
+	if id == "" {
+		return nil, fmt.Errorf("the stand-in models getSubnet by id only")
+	}
+	s := st.Get(id)
+	if s == nil || s.Type != cloud.TypeSubnet {
+		return nil, fmt.Errorf("no matching EC2 Subnet found")
+	}
+	return map[string]any{"id": s.ID, "arn": arn("ec2", "subnet/"+s.ID), "vpcId": s.Str("vpcId"), "availabilityZone": s.Str("availabilityZone"),
+		"cidrBlock": s.Str("cidrBlock"), "defaultForAz": s.Bool("defaultForAz"), "mapPublicIpOnLaunch": s.Bool("mapPublicIpOnLaunch"),
+		"state": "available", "ownerId": cloud.AccountID}, nil
+}
+
+// getRouteTables finds the tables explicitly associated with subnets (a subnet without one
+// follows its VPC's main table, which this filter does not return, as in EC2).
+func getRouteTables(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	f, err := filters(args, "association.subnet-id")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, a := range st.Find(cloud.TypeRouteTableAssociation, func(r *cloud.Resource) bool {
+		return matches(f["association.subnet-id"], r.Str("subnetId"))
+	}) {
+		t := st.Get(a.Str("routeTableId"))
+		if t != nil && matches(optional(standin.Str(args, "vpcId")), t.Str("vpcId")) && !slices.Contains(ids, t.ID) {
+			ids = append(ids, t.ID)
+		}
+	}
+	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+}
+
+func optional(value string) []string {
+	if value == "" {
+		return nil
+	}
+	return []string{value}
+}
+
+func getRouteTable(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	id := standin.Str(args, "routeTableId")
+	t := st.Get(id)
+	if id == "" || t == nil || t.Type != cloud.TypeRouteTable {
+		return nil, fmt.Errorf("the stand-in models getRouteTable by routeTableId only, and %q is no route table: query returned no results", id)
+	}
+	routes := []any{}
+	if v := st.Get(t.Str("vpcId")); v != nil {
+		routes = append(routes, map[string]any{"cidrBlock": v.Str("cidrBlock"), "gatewayId": "local"})
+	}
+	for _, r := range st.Find(cloud.TypeRoute, func(r *cloud.Resource) bool { return r.Str("routeTableId") == t.ID }) {
+		routes = append(routes, map[string]any{"cidrBlock": r.Str("destinationCidrBlock"), "natGatewayId": r.Str("natGatewayId"),
+			"gatewayId": r.Str("gatewayId")})
+	}
+	var associations []any
+	for _, a := range st.Find(cloud.TypeRouteTableAssociation, func(r *cloud.Resource) bool { return r.Str("routeTableId") == t.ID }) {
+		associations = append(associations, map[string]any{"routeTableAssociationId": a.ID, "routeTableId": t.ID, "subnetId": a.Str("subnetId"), "main": false})
+	}
+	return map[string]any{"id": t.ID, "routeTableId": t.ID, "arn": arn("ec2", "route-table/"+t.ID), "vpcId": t.Str("vpcId"),
+		"routes": routes, "associations": associations, "ownerId": cloud.AccountID}, nil
+}
+
+func getSecurityGroupRules(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	f, err := filters(args, "group-id")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, typ := range []string{cloud.TypeIngressRule, cloud.TypeEgressRule} {
+		for _, r := range st.Find(typ, func(r *cloud.Resource) bool { return matches(f["group-id"], r.Str("securityGroupId")) }) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+}
+
+func getSecurityGroupRule(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	r := st.Get(standin.Str(args, "securityGroupRuleId"))
+	if r == nil || (r.Type != cloud.TypeIngressRule && r.Type != cloud.TypeEgressRule) {
+		return nil, fmt.Errorf("no matching Security Group Rule found")
+	}
+	from, to := r.Props["fromPort"], r.Props["toPort"]
+	if from == nil {
+		from, to = -1.0, -1.0
+	}
+	return map[string]any{"id": r.ID, "securityGroupRuleId": r.ID, "arn": arn("ec2", "security-group-rule/"+r.ID),
+		"securityGroupId": r.Str("securityGroupId"), "isEgress": r.Type == cloud.TypeEgressRule, "ipProtocol": r.Str("ipProtocol"),
+		"fromPort": from, "toPort": to, "cidrIpv4": r.Str("cidrIpv4"), "referencedSecurityGroupId": r.Str("referencedSecurityGroupId"),
+		"description": r.Str("description")}, nil
 }
 
 func getSubnets(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {

@@ -255,9 +255,31 @@ func DefaultSubnetID(zone string) string {
 	return "subnet-0default" + strings.ReplaceAll(zone, "-", "")
 }
 
-// Seeded is an account as AWS hands it over: a default VPC with an internet gateway, a
+// The user's own VPC, with the ids Pulumi.existingvpc.yaml ships as placeholders (the offline
+// account of internal/offline has the same).
+const (
+	UserVPCID          = "vpc-0123456789abcdef0"
+	UserVPCCidr        = "10.20.0.0/16"
+	UserSubnetA        = "subnet-0123456789abcdef1" // us-east-1a, private: 0.0.0.0/0 to the NAT gateway
+	UserSubnetB        = "subnet-0123456789abcdef2" // us-east-1b, private
+	UserSubnetC        = "subnet-0123456789abcdef3" // us-east-1c, private
+	UserPublicSubnet   = "subnet-0123456789abcdef4" // us-east-1a, public: 0.0.0.0/0 to the internet gateway; holds the NAT gateway
+	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table: no default route
+	UserMainRouteTable = "rtb-0123456789abcdef0"
+	UserPrivateTable   = "rtb-0123456789abcdef1"
+	UserPublicTable    = "rtb-0123456789abcdef2"
+	UserIGW            = "igw-0123456789abcdef0"
+	UserNATGateway     = "nat-0123456789abcdef0"
+	UserEIP            = "eipalloc-0123456789abcdef0"
+	UserDefaultSG      = "sg-0123456789abcdef0"
+)
+
+// Seeded is an account as AWS hands it over — a default VPC with an internet gateway, a
 // main route table routing 0.0.0.0/0 to it, a default subnet per zone, and the default security
-// group, which admits everything from itself and lets everything out.
+// group, which admits everything from itself and lets everything out — plus a VPC of the
+// user's own (existingvpc): private subnets in three zones routing 0.0.0.0/0 to a NAT gateway
+// in a public subnet, a subnet left on the main route table, DNS support and hostnames on, no
+// interface endpoints.
 func Seeded() *State {
 	st := &State{Resources: map[string]*Resource{}, Settings: Settings{ENILinger: Duration{8 * time.Second}}}
 	put := func(typ, id string, props map[string]any) {
@@ -279,6 +301,32 @@ func Seeded() *State {
 		"referencedSecurityGroupId": DefaultSGID})
 	put(TypeEgressRule, "sgr-0defaultegress000", map[string]any{"securityGroupId": DefaultSGID, "ipProtocol": "-1",
 		"cidrIpv4": "0.0.0.0/0"})
+
+	put(TypeVPC, UserVPCID, map[string]any{"cidrBlock": UserVPCCidr, "default": false, "enableDnsSupport": true, "enableDnsHostnames": true,
+		"mainRouteTableId": UserMainRouteTable})
+	put(TypeInternetGateway, UserIGW, map[string]any{"vpcId": UserVPCID})
+	put(TypeRouteTable, UserMainRouteTable, map[string]any{"vpcId": UserVPCID, "main": true})
+	put(TypeRouteTable, UserPrivateTable, map[string]any{"vpcId": UserVPCID})
+	put(TypeRouteTable, UserPublicTable, map[string]any{"vpcId": UserVPCID})
+	put(TypeRoute, UserPublicTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPublicTable, "destinationCidrBlock": "0.0.0.0/0", "gatewayId": UserIGW})
+	put(TypeRoute, UserPrivateTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPrivateTable, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": UserNATGateway})
+	for _, s := range []struct{ id, zone, cidr, table string }{
+		{UserSubnetA, "us-east-1a", "10.20.1.0/24", UserPrivateTable},
+		{UserSubnetB, "us-east-1b", "10.20.2.0/24", UserPrivateTable},
+		{UserSubnetC, "us-east-1c", "10.20.3.0/24", UserPrivateTable},
+		{UserPublicSubnet, "us-east-1a", "10.20.0.0/24", UserPublicTable},
+		{UserMainSubnet, "us-east-1d", "10.20.5.0/24", ""},
+	} {
+		put(TypeSubnet, s.id, map[string]any{"vpcId": UserVPCID, "availabilityZone": s.zone, "cidrBlock": s.cidr})
+		if s.table != "" {
+			put(TypeRouteTableAssociation, "rtbassoc-"+strings.TrimPrefix(s.id, "subnet-"), map[string]any{"subnetId": s.id, "routeTableId": s.table})
+		}
+	}
+	put(TypeEIP, UserEIP, map[string]any{"domain": "vpc", "allocationId": UserEIP, "publicIp": "3.0.0.7"})
+	put(TypeNATGateway, UserNATGateway, map[string]any{"subnetId": UserPublicSubnet, "allocationId": UserEIP, "connectivityType": "public"})
+	put(TypeSecurityGroup, UserDefaultSG, map[string]any{"vpcId": UserVPCID, "name": "default", "description": "default VPC security group"})
+	put(TypeIngressRule, "sgr-0userdefaultin000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "referencedSecurityGroupId": UserDefaultSG})
+	put(TypeEgressRule, "sgr-0userdefaulteg000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"})
 	return st
 }
 
