@@ -20,7 +20,7 @@ import (
 )
 
 // shippedStacks are the stack files the project ships, one per networking option.
-var shippedStacks = []string{"public", "defaultvpc", "nat", "isolated", "publicsubnet"}
+var shippedStacks = []string{"public", "defaultvpc", "nat", "isolated", "publicsubnet", "existingvpc"}
 
 // linger is how long the stand-in keeps a deleted mapping's (or function's) interfaces: long
 // enough that every hook must wait through at least one poll that still finds them.
@@ -58,6 +58,12 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 			`rabbitmq-esm:natGateways = "OnePerAz": applies only to networkMode nat, not to isolated; remove it from this stack`},
 		{"broken-range", "  rabbitmq-esm:networkMode: isolated\n  rabbitmq-esm:batchSize: 0\n",
 			`rabbitmq-esm:batchSize = "0": must be a whole number from 1 to 10000`},
+		// The user's VPC as the stand-in account holds it: the verifier reads its routes.
+		{"broken-existingvpc-route", existingVPC(cloud.UserPublicSubnet, "nat"),
+			"sts: missing an interface endpoint for sts or a NAT gateway route in the broker's subnets (no sts interface endpoint, and subnet " +
+				cloud.UserPublicSubnet + " (us-east-1a) routes 0.0.0.0/0 to the internet gateway " + cloud.UserIGW + " (route table " + cloud.UserPublicTable + ")"},
+		{"broken-existingvpc-endpoints", existingVPC(cloud.UserSubnetA, "existing-endpoints"),
+			"serviceRoute is existing-endpoints, but " + cloud.UserVPCID + " has no available sts interface endpoint"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack, func(t *testing.T) {
@@ -78,6 +84,13 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// existingVPC is the body of an existingvpc stack file placing the broker in subnet of the
+// stand-in's user VPC, with serviceRoute route.
+func existingVPC(subnet, route string) string {
+	return "  rabbitmq-esm:networkMode: existingvpc\n  rabbitmq-esm:vpcId: " + cloud.UserVPCID + "\n  rabbitmq-esm:subnetIds:\n    - " + subnet +
+		"\n  rabbitmq-esm:serviceRoute: " + route + "\n"
 }
 
 // lifecycle is what a user does with one option over its life.
@@ -585,17 +598,26 @@ func assertWaited(t *testing.T, calls []cloud.EC2Call, prefix string) {
 	}
 }
 
-// assertEmpty checks a destroy left nothing of the stack's in the account: only what AWS
-// hands over with a new account, and no interface at all.
+// assertEmpty checks a destroy left nothing of the stack's in the account, and took nothing of
+// what the account held before — the default VPC, the user's VPC with its subnets, routes, NAT
+// gateway and groups — nor changed any of it: only what the account was seeded with, as it
+// was, and no interface at all.
 func assertEmpty(t *testing.T, st *cloud.State) {
 	t.Helper()
-	seeded := map[string]bool{}
-	for id := range cloud.Seeded().Resources {
-		seeded[id] = true
-	}
+	seeded := cloud.Seeded().Resources
 	for id, r := range st.Resources {
-		if !seeded[id] && !r.Bool("main") {
+		if seeded[id] == nil && !r.Bool("main") {
 			t.Errorf("destroy left %s %s", r.Type, id)
+		}
+	}
+	for id, want := range seeded {
+		got := st.Get(id)
+		if got == nil {
+			t.Errorf("the stack deleted %s %s, which the account held before", want.Type, id)
+			continue
+		}
+		if a, b := fmt.Sprint(want.Props), fmt.Sprint(got.Props); a != b {
+			t.Errorf("the stack changed %s %s, which the account held before:\n  was %s\n  now %s", want.Type, id, a, b)
 		}
 	}
 	for _, e := range st.LiveENIs(time.Now()) {
