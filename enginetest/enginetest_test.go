@@ -79,6 +79,12 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 			if !strings.Contains(r.out, tc.want) {
 				t.Errorf("the user does not see %q:\n%s", tc.want, tail(r.out, 40))
 			}
+			for line := range strings.Lines(r.out) {
+				if strings.Contains(line, tc.want) {
+					t.Logf("the user sees: %s", strings.TrimSpace(line))
+					break
+				}
+			}
 			if n := len(acct.view(t).Events); n != 0 {
 				t.Errorf("%d changes reached the account before the refusal", n)
 			}
@@ -279,8 +285,8 @@ func (h *harness) rewordedMappingInterfaces(t *testing.T) {
 }
 
 // dayTwoChanges are the rows of README's day-two table: a setting changed on a deployed
-// isolated stack, and what the next up plans for each resource it touches (kinds: update,
-// replace, create, delete). A row with refused instead plans nothing: the program says why.
+// isolated stack (or the row's option), and what the next up plans for each resource it
+// touches (kinds: update, replace, create, delete). A row with refused instead plans nothing: the program says why.
 var dayTwoChanges = []struct {
 	// stack is the shipped option the row changes; empty: isolated.
 	stack      string
@@ -376,6 +382,19 @@ var dayTwoChanges = []struct {
 	// the second zone gets a gateway of its own and its route is updated in place.
 	{stack: "nat", key: "natGateways", value: "OnePerAz", plans: plans(
 		"Eip rabbitmq-esm-network-2:create", "NatGateway rabbitmq-esm-network-2:create", "Route rabbitmq-esm-network-private-2:update")},
+	// The endpoints found would be the stack's own: switching would delete them.
+	{stack: "existingvpc", key: "serviceRoute", value: "existing-endpoints", refused: "is this stack's own, created while it was endpoints"},
+	// The path moves to the user's NAT gateway (the verifier checked the route first): the
+	// endpoints, their group and rules go, the broker's group gets 443 out, and the provisioner
+	// learns the route its diagnosis expects.
+	{stack: "existingvpc", key: "serviceRoute", value: "nat", plans: plans(
+		"Endpoints rabbitmq-esm-endpoints:delete", "SecurityGroup rabbitmq-esm-endpoints-sg:delete",
+		"VpcEndpoint rabbitmq-esm-endpoints-lambda:delete", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:delete",
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:delete",
+		"SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:delete",
+		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:delete",
+		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:delete",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-aws:create", "Function rabbitmq-esm-provisioner:update")},
 }
 
 // plans builds a row's expectation from "<type> <name>:<kind>" entries.
@@ -401,7 +420,7 @@ func brokerReplaced(more ...string) map[string]string {
 // dayTwo plans each change of dayTwoChanges against a deployed stack of its option, one at a
 // time.
 func (h *harness) dayTwo(t *testing.T) {
-	for _, option := range []string{"isolated", "defaultvpc", "nat"} {
+	for _, option := range []string{"isolated", "defaultvpc", "nat", "existingvpc"} {
 		t.Run(option, func(t *testing.T) { h.dayTwoOf(t, option) })
 	}
 }
