@@ -14,7 +14,7 @@ SHELL := /bin/bash
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
-up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet).
+up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet, existingvpc).
 	@scripts/pulumi.sh up "$(STACK)" $(ARGS)
 
 preview: ## Show what `make up` would change for STACK.
