@@ -58,13 +58,13 @@ const (
 type ServiceRouteSetting string
 
 const (
-	// ServiceRouteNAT: the subnets already route 0.0.0.0/0 to a NAT gateway; the program
+	// ServiceRouteNAT means the subnets already route 0.0.0.0/0 to a NAT gateway; the program
 	// creates nothing for the path.
 	ServiceRouteNAT ServiceRouteSetting = "nat"
-	// ServiceRouteEndpoints: the program creates the sts, secretsmanager and lambda interface
+	// ServiceRouteEndpoints means the program creates the sts, secretsmanager and lambda interface
 	// endpoints, with private DNS, in the given subnets.
 	ServiceRouteEndpoints ServiceRouteSetting = "endpoints"
-	// ServiceRouteExistingEndpoints: the VPC has the three endpoints already; the program looks
+	// ServiceRouteExistingEndpoints means the VPC has the three endpoints already; the program looks
 	// them up and uses them.
 	ServiceRouteExistingEndpoints ServiceRouteSetting = "existing-endpoints"
 )

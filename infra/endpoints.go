@@ -58,7 +58,10 @@ func NewEndpoints(ctx *pulumi.Context, name string, args *EndpointsArgs, opts ..
 	}
 	parent := pulumi.Parent(e)
 	if args.Existing != nil {
-		return e, e.useExisting(ctx, name, args, parent)
+		if err := e.useExisting(ctx, name, args, parent); err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		VpcId:       args.VpcID,
