@@ -2,8 +2,8 @@ package infra
 
 import (
 	"errors"
-	"rabbitmq-esm/internal/offline"
-	"rabbitmq-esm/internal/stackconfig"
+	"rabbitmq-esm/testsupport/offline"
+	"rabbitmq-esm/testsupport/stackconfig"
 	"strings"
 	"testing"
 

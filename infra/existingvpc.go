@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/reach"
+	"rabbitmq-esm/infra/reach"
 )
 
 // ExistingVPC is the user's VPC as the existingvpc option found it, before anything is

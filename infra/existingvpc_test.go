@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/internal/offline"
+	"rabbitmq-esm/testsupport/offline"
 )
 
 // existingVPCConfigs are existingvpc settings the program must refuse without asking AWS

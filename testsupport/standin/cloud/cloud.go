@@ -256,7 +256,7 @@ func DefaultSubnetID(zone string) string {
 }
 
 // The user's own VPC, with the ids Pulumi.existingvpc.yaml ships as placeholders (the offline
-// account of internal/offline has the same).
+// account of testsupport/offline has the same).
 const (
 	UserVPCID          = "vpc-0123456789abcdef0"
 	UserVPCCidr        = "10.20.0.0/16"

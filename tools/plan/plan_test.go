@@ -13,9 +13,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"rabbitmq-esm/infra"
-	"rabbitmq-esm/internal/offline"
-	"rabbitmq-esm/internal/reach"
-	"rabbitmq-esm/internal/stackconfig"
+	"rabbitmq-esm/infra/reach"
+	"rabbitmq-esm/testsupport/offline"
+	"rabbitmq-esm/testsupport/stackconfig"
 )
 
 const projectDir = "../.."
