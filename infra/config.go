@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"rabbitmq-esm/internal/eniwait"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/infra/eniwait"
+	"rabbitmq-esm/lambdakit/rabbitops"
 )
 
 // ProjectName is the Pulumi project name; it namespaces every setting ("rabbitmq-esm:batchSize").

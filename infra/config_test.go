@@ -2,7 +2,7 @@ package infra
 
 import (
 	"errors"
-	"rabbitmq-esm/internal/offline"
+	"rabbitmq-esm/testsupport/offline"
 	"strings"
 	"testing"
 

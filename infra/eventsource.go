@@ -7,8 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/lambdabuild"
 	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
 // EventSourceArgs configure the EventSource component.

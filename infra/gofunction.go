@@ -8,8 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/lambdabuild"
 	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
 // goFunctionArgs describe one Go Lambda function of this project: its code, the permissions

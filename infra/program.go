@@ -15,8 +15,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/eniwait"
-	"rabbitmq-esm/internal/lambdabuild"
+	"rabbitmq-esm/infra/eniwait"
+	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
 // Env is where the program runs from.

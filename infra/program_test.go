@@ -3,7 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
-	"rabbitmq-esm/internal/offline"
+	"rabbitmq-esm/testsupport/offline"
 	"slices"
 	"sort"
 	"strings"
@@ -12,8 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/eniwait"
-	"rabbitmq-esm/internal/stackconfig"
+	"rabbitmq-esm/infra/eniwait"
+	"rabbitmq-esm/testsupport/stackconfig"
 )
 
 // run runs the program for a stack under the mocks with the given raw configuration and

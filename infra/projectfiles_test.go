@@ -5,7 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
-	"rabbitmq-esm/internal/stackconfig"
+	"rabbitmq-esm/testsupport/stackconfig"
 )
 
 // TestPulumiYAMLMatchesSettings keeps Pulumi.yaml's config schema and the program's settings

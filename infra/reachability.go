@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"rabbitmq-esm/internal/reach"
+	"rabbitmq-esm/infra/reach"
 )
 
 // Names the planned model gives the groups the program creates; the ids are known only after

@@ -3,7 +3,7 @@ package infra
 import (
 	"errors"
 	"fmt"
-	"rabbitmq-esm/internal/offline"
+	"rabbitmq-esm/testsupport/offline"
 	"slices"
 	"strings"
 	"testing"

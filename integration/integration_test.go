@@ -30,8 +30,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
 	"rabbitmq-esm/infra"
-	"rabbitmq-esm/internal/eniwait"
-	"rabbitmq-esm/internal/smoke"
+	"rabbitmq-esm/infra/eniwait"
+	"rabbitmq-esm/tools/smoke"
 )
 
 // TestOptions runs every option at once; `-parallel 1` runs them one after another.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/internal/lambdabuild"
-	"rabbitmq-esm/internal/runtimeapi"
+	"rabbitmq-esm/lambdakit/lambdabuild"
+	"rabbitmq-esm/testsupport/runtimeapi"
 )
 
 // These tests run the bootstrap binary this project ships — built by the same function that

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/internal/rmqevent"
-	"rabbitmq-esm/internal/runtimeapi"
+	"rabbitmq-esm/testsupport/rmqevent"
+	"rabbitmq-esm/testsupport/runtimeapi"
 )
 
 // What users pay for: the shipped bootstrap binary, as a process of its own, handed one event of

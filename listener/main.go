@@ -1,5 +1,5 @@
 // Command listener is the Lambda function the Amazon MQ event source mapping invokes with
-// batches of RabbitMQ messages (provided.al2023, arm64; built by internal/lambdabuild).
+// batches of RabbitMQ messages (provided.al2023, arm64; built by lambdakit/lambdabuild).
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"rabbitmq-esm/internal/lambdaenv"
-	"rabbitmq-esm/internal/lambdainit"
+	"rabbitmq-esm/lambdakit/lambdainit"
 	"rabbitmq-esm/listener/deadletter"
 	"rabbitmq-esm/listener/handler"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"rabbitmq-esm/internal/lambdainit"
+	"rabbitmq-esm/lambdakit/lambdainit"
 	"rabbitmq-esm/provisioner/app"
 )
 

@@ -23,8 +23,8 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fastjson"
 
-	"rabbitmq-esm/internal/rmqevent"
 	"rabbitmq-esm/listener/handler"
+	"rabbitmq-esm/testsupport/rmqevent"
 )
 
 func perMessage(b *testing.B, n int, op func()) {

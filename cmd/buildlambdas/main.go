@@ -12,7 +12,7 @@ import (
 	"os"
 
 	"rabbitmq-esm/infra"
-	"rabbitmq-esm/internal/lambdabuild"
+	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
 func main() {

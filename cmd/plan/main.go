@@ -16,7 +16,7 @@ import (
 	"os"
 
 	"rabbitmq-esm/infra"
-	"rabbitmq-esm/internal/plan"
+	"rabbitmq-esm/tools/plan"
 )
 
 func main() {

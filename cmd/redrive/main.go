@@ -27,10 +27,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"rabbitmq-esm/internal/deployed"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/app"
 	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/tools/deployed"
 )
 
 func main() {

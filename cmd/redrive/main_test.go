@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/brokertest"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/app"
 	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/testsupport/brokertest"
 )
 
 // deadLettered declares a fresh topology on the local broker and dead-letters n messages the

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"rabbitmq-esm/internal/deployed"
-	"rabbitmq-esm/internal/smoke"
+	"rabbitmq-esm/tools/deployed"
+	"rabbitmq-esm/tools/smoke"
 )
 
 func main() {

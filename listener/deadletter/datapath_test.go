@@ -11,11 +11,11 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/brokertest"
-	"rabbitmq-esm/internal/localesm"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/listener/deadletter"
 	"rabbitmq-esm/listener/handler"
+	"rabbitmq-esm/testsupport/brokertest"
+	"rabbitmq-esm/testsupport/localesm"
 )
 
 // The shipped defaults (Pulumi.yaml): batchSize 100, deliveryLimit 5.

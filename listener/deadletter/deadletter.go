@@ -19,7 +19,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"rabbitmq-esm/internal/lambdaenv"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/listener/handler"
 )
 

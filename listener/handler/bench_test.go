@@ -14,11 +14,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"rabbitmq-esm/internal/rmqevent"
+	"rabbitmq-esm/testsupport/rmqevent"
 )
 
 // The in-process figures beside `make bench`'s end-to-end ones (listener/e2e_bench_test.go): the
-// same realistic events (internal/rmqevent: 1 KiB JSON bodies, AWS's headers), per message.
+// same realistic events (testsupport/rmqevent: 1 KiB JSON bodies, AWS's headers), per message.
 
 var benchSizes = []int{100, 3000}
 

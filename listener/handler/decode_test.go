@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"rabbitmq-esm/internal/rmqevent"
+	"rabbitmq-esm/testsupport/rmqevent"
 )
 
 // reference is what the listener made of a payload before decodePayload: aws-lambda-go's

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/internal/rmqevent"
+	"rabbitmq-esm/testsupport/rmqevent"
 )
 
 // volatile are the parts of a log line that differ between two runs: the time and the duration.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/internal/rmqevent"
+	"rabbitmq-esm/testsupport/rmqevent"
 )
 
 var validJSONCases = []string{

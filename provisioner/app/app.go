@@ -18,7 +18,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"rabbitmq-esm/internal/lambdaenv"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
 	"rabbitmq-esm/provisioner/protocol"
 )

@@ -16,10 +16,10 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/brokertest"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
 	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/testsupport/brokertest"
 )
 
 // fakeSecrets serves the secret the ESM reads, or an error.

@@ -2,7 +2,7 @@
 // program's deploy-time invocations, the smoke test and the redrive command send and read.
 package protocol
 
-import "rabbitmq-esm/internal/rabbitops"
+import "rabbitmq-esm/lambdakit/rabbitops"
 
 // The actions the provisioner performs.
 const (

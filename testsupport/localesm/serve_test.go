@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/brokertest"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
+	"rabbitmq-esm/testsupport/brokertest"
 )
 
 // TestServeBacksOffWhileTheBrokerIsUnreachable: every failed attempt logs one line with its

@@ -11,7 +11,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/brokertest"
+	"rabbitmq-esm/testsupport/brokertest"
 )
 
 // connect dials the local broker the way the provisioner dials Amazon MQ: endpoint without

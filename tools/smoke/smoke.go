@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"rabbitmq-esm/internal/deployed"
 	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/tools/deployed"
 )
 
 // LogFilterer is the CloudWatch Logs call the smoke test makes.

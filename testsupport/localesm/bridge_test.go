@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/brokertest"
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/listener/handler"
+	"rabbitmq-esm/testsupport/brokertest"
 )
 
 func connect(t *testing.T) *amqp.Connection {

@@ -15,9 +15,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"rabbitmq-esm/infra"
-	"rabbitmq-esm/internal/offline"
-	"rabbitmq-esm/internal/reach"
-	"rabbitmq-esm/internal/stackconfig"
+	"rabbitmq-esm/infra/reach"
+	"rabbitmq-esm/testsupport/offline"
+	"rabbitmq-esm/testsupport/stackconfig"
 )
 
 // Plan is what one stack would build.

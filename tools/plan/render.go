@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"rabbitmq-esm/internal/offline"
-	"rabbitmq-esm/internal/reach"
+	"rabbitmq-esm/infra/reach"
+	"rabbitmq-esm/testsupport/offline"
 )
 
 var serviceLabels = map[string]string{"sts": "STS", "secretsmanager": "Secrets Manager", "lambda": "Lambda API"}

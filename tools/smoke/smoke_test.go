@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"rabbitmq-esm/internal/rabbitops"
+	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/protocol"
 )
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"rabbitmq-esm/infra"
-	"rabbitmq-esm/internal/offline"
-	"rabbitmq-esm/internal/reach"
+	"rabbitmq-esm/infra/reach"
+	"rabbitmq-esm/testsupport/offline"
 )
 
 const projectDir = "../.."
