@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
@@ -82,7 +82,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	}
 	vpcConfig, networkStatements := besideTheBroker(args.Option, args.Broker)
 	environment := brokerEnvironment(args.Broker, cfg.VirtualHost, cfg.DeliveryLimit)
-	environment[lambdaenv.ListenerLogBodies] = pulumi.String(strconv.FormatBool(cfg.LogMessageBodies))
+	environment[contract.EnvListenerLogBodies] = pulumi.String(strconv.FormatBool(cfg.LogMessageBodies))
 	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
 		description:      "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
 		archive:          args.ListenerArchive,

@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
@@ -138,10 +138,10 @@ func besideTheBroker(opt Option, broker *Broker) (*lambda.FunctionVpcConfigArgs,
 // mapping's credentials and virtual host, and the queue's delivery limit.
 func brokerEnvironment(broker *Broker, vhost string, deliveryLimit int) pulumi.StringMap {
 	return pulumi.StringMap{
-		lambdaenv.BrokerSecretArn: broker.SecretArn,
-		lambdaenv.BrokerEndpoint:  broker.Endpoint,
-		lambdaenv.BrokerVHost:     pulumi.String(vhost),
-		lambdaenv.DeliveryLimit:   pulumi.String(strconv.Itoa(deliveryLimit)),
+		contract.EnvBrokerSecretArn: broker.SecretArn,
+		contract.EnvBrokerEndpoint:  broker.Endpoint,
+		contract.EnvBrokerVHost:     pulumi.String(vhost),
+		contract.EnvDeliveryLimit:   pulumi.String(strconv.Itoa(deliveryLimit)),
 	}
 }
 

@@ -8,9 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/lambdabuild"
-	"rabbitmq-esm/provisioner/protocol"
 )
 
 // ProvisionerArgs configure the Provisioner component.
@@ -71,10 +70,10 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 		{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{args.Broker.SecretArn}},
 	}, networkStatements)
 	environment := brokerEnvironment(args.Broker, cfg.VirtualHost, cfg.DeliveryLimit)
-	environment[lambdaenv.QueueName] = pulumi.String(cfg.QueueName)
-	environment[lambdaenv.NetworkMode] = pulumi.String(string(cfg.NetworkMode))
-	environment[lambdaenv.ServiceRoute] = pulumi.String(string(opt.ServiceRoute))
-	environment[lambdaenv.EngineVersion] = pulumi.String(cfg.EngineVersion)
+	environment[contract.EnvQueueName] = pulumi.String(cfg.QueueName)
+	environment[contract.EnvNetworkMode] = pulumi.String(string(cfg.NetworkMode))
+	environment[contract.EnvServiceRoute] = pulumi.String(string(opt.ServiceRoute))
+	environment[contract.EnvEngineVersion] = pulumi.String(cfg.EngineVersion)
 	fn, err := newGoFunction(ctx, name, goFunctionArgs{
 		description:      "Queue provisioner and connectivity diagnosis of " + ProjectName + "-" + ctx.Stack(),
 		archive:          args.Archive,
@@ -125,7 +124,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	// The declaration's warnings (a dead-letter queue kept with other arguments) would sit
 	// unseen in the invocation's result: show them in the deployment's output.
 	declared.Result.ApplyT(func(result string) string {
-		var resp protocol.DeclareResponse
+		var resp contract.DeclareResponse
 		if json.Unmarshal([]byte(result), &resp) == nil {
 			for _, w := range resp.Warnings {
 				_ = ctx.Log.Warn("queue declaration: "+w, &pulumi.LogArgs{Resource: p})

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/lambdainit"
 	"rabbitmq-esm/listener/deadletter"
 	"rabbitmq-esm/listener/handler"
@@ -60,14 +60,14 @@ func tuneGC() {
 // Nothing is read or dialled here: a cold start must not wait for a broker that most batches
 // never need.
 func deadLettersFromEnv() (handler.DeadLetterer, error) {
-	endpoint := os.Getenv(lambdaenv.BrokerEndpoint)
+	endpoint := os.Getenv(contract.EnvBrokerEndpoint)
 	if endpoint == "" {
 		return nil, nil
 	}
 	store := &deadletter.Broker{
 		Endpoint:  endpoint,
-		VHost:     os.Getenv(lambdaenv.BrokerVHost),
-		SecretArn: os.Getenv(lambdaenv.BrokerSecretArn),
+		VHost:     os.Getenv(contract.EnvBrokerVHost),
+		SecretArn: os.Getenv(contract.EnvBrokerSecretArn),
 		Secrets:   &deadletter.SecretsManager{},
 	}
 	if err := store.Validate(); err != nil {

@@ -27,9 +27,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/app"
-	"rabbitmq-esm/provisioner/protocol"
 	"rabbitmq-esm/tools/deployed"
 )
 
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	var res rabbitops.RedriveResult
+	var res contract.RedriveResult
 	var err error
 	if o.url != "" {
 		res, err = o.fromURL(ctx)
@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // summarise prints what a run did, when it did anything, and turns a stop into an error that
 // says how to resume: with the count left rather than afresh, which would also take the
 // messages that failed again since.
-func summarise(w io.Writer, res rabbitops.RedriveResult, err error) error {
+func summarise(w io.Writer, res contract.RedriveResult, err error) error {
 	if err == nil || res.Moved > 0 {
 		report(w, res)
 	}
@@ -146,10 +146,10 @@ func (o options) redriveOptions() rabbitops.RedriveOptions {
 
 // fromURL redrives a broker reachable from here. The URL is never echoed: it may hold the
 // password.
-func (o options) fromURL(ctx context.Context) (rabbitops.RedriveResult, error) {
+func (o options) fromURL(ctx context.Context) (contract.RedriveResult, error) {
 	u, err := url.Parse(o.url)
 	if err != nil || u.Host == "" || u.User.Username() == "" {
-		return rabbitops.RedriveResult{}, errors.New("--url: want amqps://user@host:5671 or amqp://user@host:5672, the password in AMQP_PASSWORD")
+		return contract.RedriveResult{}, errors.New("--url: want amqps://user@host:5671 or amqp://user@host:5672, the password in AMQP_PASSWORD")
 	}
 	creds := rabbitops.Credentials{Username: u.User.Username()}
 	creds.Password, _ = u.User.Password()
@@ -159,15 +159,15 @@ func (o options) fromURL(ctx context.Context) (rabbitops.RedriveResult, error) {
 	return o.redriveFrom(ctx, u.Scheme+"://"+u.Host, creds, rabbitops.Topology{Queue: o.queue, VHost: o.vhost})
 }
 
-func (o options) redriveFrom(ctx context.Context, endpoint string, creds rabbitops.Credentials, t rabbitops.Topology) (rabbitops.RedriveResult, error) {
+func (o options) redriveFrom(ctx context.Context, endpoint string, creds rabbitops.Credentials, t rabbitops.Topology) (contract.RedriveResult, error) {
 	conn, err := rabbitops.Dial(ctx, endpoint, creds, t.VHost, o.caFile)
 	if err != nil {
-		return rabbitops.RedriveResult{}, err
+		return contract.RedriveResult{}, err
 	}
 	defer conn.Close()
 	ch, err := conn.Channel()
 	if err != nil {
-		return rabbitops.RedriveResult{}, err
+		return contract.RedriveResult{}, err
 	}
 	return rabbitops.Redrive(ctx, ch, t, o.redriveOptions())
 }
@@ -182,10 +182,10 @@ type stackOutputs struct {
 	VirtualHost             string `json:"virtualHost"`
 }
 
-func (o options) fromStack(ctx context.Context, progress io.Writer) (rabbitops.RedriveResult, error) {
+func (o options) fromStack(ctx context.Context, progress io.Writer) (contract.RedriveResult, error) {
 	var outs stackOutputs
 	if err := deployed.ReadOutputs(ctx, o.stack, &outs); err != nil {
-		return rabbitops.RedriveResult{}, err
+		return contract.RedriveResult{}, err
 	}
 	var missing []string
 	for name, v := range map[string]string{"provisionerFunctionName": outs.ProvisionerFunctionName, "awsRegion": outs.AWSRegion,
@@ -196,7 +196,7 @@ func (o options) fromStack(ctx context.Context, progress io.Writer) (rabbitops.R
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return rabbitops.RedriveResult{}, fmt.Errorf("stack %s has no output %s: is it deployed (make up)?", o.stack, strings.Join(missing, ", "))
+		return contract.RedriveResult{}, fmt.Errorf("stack %s has no output %s: is it deployed (make up)?", o.stack, strings.Join(missing, ", "))
 	}
 	region := outs.AWSRegion
 	if o.region != "" {
@@ -204,12 +204,12 @@ func (o options) fromStack(ctx context.Context, progress io.Writer) (rabbitops.R
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
 	if err != nil {
-		return rabbitops.RedriveResult{}, err
+		return contract.RedriveResult{}, err
 	}
 	if o.direct {
 		creds, err := rabbitops.ReadCredentials(ctx, app.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}, outs.CredentialsSecretArn)
 		if err != nil {
-			return rabbitops.RedriveResult{}, err
+			return contract.RedriveResult{}, err
 		}
 		return o.redriveFrom(ctx, outs.AMQPSEndpoint, creds, rabbitops.Topology{Queue: outs.QueueName, VHost: outs.VirtualHost})
 	}
@@ -223,14 +223,14 @@ const invokeTimeout = 16 * time.Minute
 // found have moved. Each invocation stops short of the function's timeout and says how many
 // are left; the next one is capped at that number, so messages that failed again meanwhile
 // are not moved again.
-func viaProvisioner(ctx context.Context, lam deployed.Invoker, function string, opts rabbitops.RedriveOptions, progress io.Writer) (rabbitops.RedriveResult, error) {
-	var total rabbitops.RedriveResult
+func viaProvisioner(ctx context.Context, lam deployed.Invoker, function string, opts rabbitops.RedriveOptions, progress io.Writer) (contract.RedriveResult, error) {
+	var total contract.RedriveResult
 	for call := 1; ; call++ {
-		var resp protocol.RedriveResponse
+		var resp contract.RedriveResponse
 		// The invocation runs to its end whatever happens here: wait for its answer on
 		// Ctrl-C rather than lose the count.
 		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invokeTimeout)
-		err := deployed.Invoke(callCtx, lam, function, protocol.Request{Action: protocol.ActionRedrive, Max: opts.Max, DryRun: opts.DryRun}, &resp)
+		err := deployed.Invoke(callCtx, lam, function, contract.Request{Action: contract.ActionRedrive, Max: opts.Max, DryRun: opts.DryRun}, &resp)
 		cancel()
 		if err != nil {
 			return total, err
@@ -241,7 +241,7 @@ func viaProvisioner(ctx context.Context, lam deployed.Invoker, function string, 
 		} else {
 			total.Moved += r.Moved
 			total.Remaining, total.Stopped = r.Remaining, r.Stopped
-			total.Messages = append(total.Messages, r.Messages[:min(len(r.Messages), rabbitops.RedriveListLimit-len(total.Messages))]...)
+			total.Messages = append(total.Messages, r.Messages[:min(len(r.Messages), contract.RedriveListLimit-len(total.Messages))]...)
 		}
 		if r.DryRun || r.Remaining == 0 {
 			return total, nil
@@ -261,7 +261,7 @@ func viaProvisioner(ctx context.Context, lam deployed.Invoker, function string, 
 	}
 }
 
-func report(w io.Writer, r rabbitops.RedriveResult) {
+func report(w io.Writer, r contract.RedriveResult) {
 	listed := r.Moved
 	if r.DryRun {
 		listed = r.Remaining

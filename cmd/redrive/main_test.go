@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/app"
-	"rabbitmq-esm/provisioner/protocol"
 	"rabbitmq-esm/testsupport/brokertest"
 )
 
@@ -110,8 +110,8 @@ func TestDirectRedriveOnTheRealBroker(t *testing.T) {
 
 func TestAStopSaysHowToResume(t *testing.T) {
 	var out strings.Builder
-	res := rabbitops.RedriveResult{Queue: "events", DeadLetterQueue: "events.dlq", Found: 10, Moved: 3, Remaining: 7, Stopped: true,
-		Messages: []rabbitops.RedrivenMessage{{MessageID: "a", RedriveCount: 1}, {RedriveCount: 2, Error: "boom"}}}
+	res := contract.RedriveResult{Queue: "events", DeadLetterQueue: "events.dlq", Found: 10, Moved: 3, Remaining: 7, Stopped: true,
+		Messages: []contract.RedrivenMessage{{MessageID: "a", RedriveCount: 1}, {RedriveCount: 2, Error: "boom"}}}
 	err := summarise(&out, res, nil)
 	if err == nil || !strings.Contains(err.Error(), "rerun with --max 7") {
 		t.Errorf("a stopped run: %v", err)
@@ -172,11 +172,11 @@ func (s secret) SecretString(context.Context, string) (string, error) { return s
 type provisionerLambda struct {
 	p      *app.Provisioner
 	window time.Duration
-	calls  []protocol.Request
+	calls  []contract.Request
 }
 
 func (f *provisionerLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
-	var req protocol.Request
+	var req contract.Request
 	if err := json.Unmarshal(in.Payload, &req); err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func TestRedriveThroughTheProvisionerTakesAsManyInvocationsAsItNeeds(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Found != total || res.Moved != total || res.Remaining != 0 || len(res.Messages) != rabbitops.RedriveListLimit {
+	if res.Found != total || res.Moved != total || res.Remaining != 0 || len(res.Messages) != contract.RedriveListLimit {
 		t.Errorf("result: found %d, moved %d, remaining %d, %d listed", res.Found, res.Moved, res.Remaining, len(res.Messages))
 	}
 	if len(lam.calls) < 2 || lam.calls[0].Max != 0 || lam.calls[1].Max == 0 {

@@ -8,13 +8,9 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-)
 
-// Published is one message Publish sent and the broker confirmed.
-type Published struct {
-	MessageID   string    `json:"messageId"`
-	PublishedAt time.Time `json:"publishedAt"`
-}
+	"rabbitmq-esm/contract"
+)
 
 // PublishedBody is the JSON body of a message Publish sends.
 type PublishedBody struct {
@@ -28,12 +24,12 @@ func MessageID(runID string, seq int) string { return fmt.Sprintf("%s-%06d", run
 
 // Publish sends count persistent JSON messages to t's queue through the default exchange and
 // waits until the broker has confirmed every one (see PublishConfirmed).
-func Publish(ctx context.Context, ch *amqp.Channel, t Topology, runID string, count int) ([]Published, error) {
+func Publish(ctx context.Context, ch *amqp.Channel, t Topology, runID string, count int) ([]contract.PublishedMessage, error) {
 	if count < 1 {
 		return nil, fmt.Errorf("publish count %d must be at least 1", count)
 	}
 	msgs := make([]amqp.Publishing, 0, count)
-	out := make([]Published, 0, count)
+	out := make([]contract.PublishedMessage, 0, count)
 	for seq := range count {
 		now := time.Now().UTC()
 		body, err := json.Marshal(PublishedBody{RunID: runID, Seq: seq, PublishedAt: now})
@@ -48,7 +44,7 @@ func Publish(ctx context.Context, ch *amqp.Channel, t Topology, runID string, co
 			Timestamp:    now,
 			Body:         body,
 		})
-		out = append(out, Published{MessageID: id, PublishedAt: now})
+		out = append(out, contract.PublishedMessage{MessageID: id, PublishedAt: now})
 	}
 	if err := PublishConfirmed(ctx, ch, "", t.Queue, msgs); err != nil {
 		return nil, fmt.Errorf("%w (queue %q on vhost %q)", err, t.Queue, t.VHost)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"rabbitmq-esm/contract"
 )
 
 // RedriveOptions bound a redrive.
@@ -21,38 +23,6 @@ type RedriveOptions struct {
 	DryRun bool
 	// ConfirmTimeout bounds the wait for one publisher confirm. Default 10 s.
 	ConfirmTimeout time.Duration
-}
-
-// RedriveListLimit is how many messages a result lists: enough to recognise a batch, small
-// enough for a Lambda response.
-const RedriveListLimit = 100
-
-// RedriveResult is what a redrive did.
-type RedriveResult struct {
-	Queue           string `json:"queue"`
-	DeadLetterQueue string `json:"deadLetterQueue"`
-	DryRun          bool   `json:"dryRun,omitempty"`
-	// Found is how many messages the dead-letter queue held when the redrive started.
-	Found int `json:"found"`
-	Moved int `json:"moved"`
-	// Remaining is how many of those the redrive set out to move (Found, capped by Max) are
-	// still to move: after a stop, a rerun with Max = Remaining moves exactly them. In a dry
-	// run it is how many would move.
-	Remaining int `json:"remaining"`
-	// Stopped says the context ended the run before Remaining reached 0.
-	Stopped bool `json:"stopped,omitempty"`
-	// Messages are the first RedriveListLimit moved (or, in a dry run, that would move).
-	Messages []RedrivenMessage `json:"messages"`
-}
-
-// RedrivenMessage is one message of a redrive.
-type RedrivenMessage struct {
-	MessageID string `json:"messageId"`
-	// Error is why it was dead-lettered: the listener's error, or RabbitMQ's reason
-	// (delivery_limit, rejected, expired, maxlen) for its own dead-lettering.
-	Error string `json:"error,omitempty"`
-	// RedriveCount counts this move too (in a dry run: the moves before).
-	RedriveCount int64 `json:"redriveCount"`
 }
 
 // Redrive moves dead-lettered messages from t's dead-letter queue back to t's queue, one at a
@@ -74,8 +44,8 @@ type RedrivenMessage struct {
 //
 // Redrive puts ch in confirm mode and listens for its returns: give it a channel of its own.
 // A dead-letter queue that does not exist closes ch, as any failed passive declaration does.
-func Redrive(ctx context.Context, ch *amqp.Channel, t Topology, opts RedriveOptions) (RedriveResult, error) {
-	res := RedriveResult{Queue: t.Queue, DeadLetterQueue: t.DeadLetterQueue(), DryRun: opts.DryRun, Messages: []RedrivenMessage{}}
+func Redrive(ctx context.Context, ch *amqp.Channel, t Topology, opts RedriveOptions) (contract.RedriveResult, error) {
+	res := contract.RedriveResult{Queue: t.Queue, DeadLetterQueue: t.DeadLetterQueue(), DryRun: opts.DryRun, Messages: []contract.RedrivenMessage{}}
 	if p := QueueNameProblem(t.Queue); p != "" {
 		return res, fmt.Errorf("redrive: queue name %q %s", t.Queue, p)
 	}
@@ -125,7 +95,7 @@ func Redrive(ctx context.Context, ch *amqp.Channel, t Topology, opts RedriveOpti
 		}
 		res.Moved++
 		res.Remaining--
-		if len(res.Messages) < RedriveListLimit {
+		if len(res.Messages) < contract.RedriveListLimit {
 			res.Messages = append(res.Messages, msg)
 		}
 	}
@@ -136,10 +106,10 @@ func Redrive(ctx context.Context, ch *amqp.Channel, t Topology, opts RedriveOpti
 // returns d to the dead-letter queue. basic.nack rather than basic.reject: from RabbitMQ 4.3
 // a rejected message counts a failed delivery against the quorum queue's delivery limit, and
 // a message that could not be moved has not failed.
-func move(ctx context.Context, ch *amqp.Channel, returns <-chan amqp.Return, t Topology, d amqp.Delivery) (RedrivenMessage, error) {
+func move(ctx context.Context, ch *amqp.Channel, returns <-chan amqp.Return, t Topology, d amqp.Delivery) (contract.RedrivenMessage, error) {
 	msg := describeDeadLetter(d)
 	msg.RedriveCount++
-	giveBack := func(err error) (RedrivenMessage, error) {
+	giveBack := func(err error) (contract.RedrivenMessage, error) {
 		if nackErr := d.Nack(false, true); nackErr != nil {
 			// The channel is gone; the broker returns the unacknowledged message itself.
 			err = errors.Join(err, nackErr)
@@ -178,13 +148,13 @@ func move(ctx context.Context, ch *amqp.Channel, returns <-chan amqp.Return, t T
 	return msg, nil
 }
 
-// list takes up to RedriveListLimit of the messages a redrive would move without
+// list takes up to contract.RedriveListLimit of the messages a redrive would move without
 // acknowledging them, then returns them all to the dead-letter queue in their order. On
 // RabbitMQ 4.0-4.2 every return counts a delivery against a quorum queue's delivery limit
 // (default 20), so a dry run is not free there.
-func list(ctx context.Context, ch *amqp.Channel, res *RedriveResult) error {
+func list(ctx context.Context, ch *amqp.Channel, res *contract.RedriveResult) error {
 	var last uint64
-	for len(res.Messages) < min(res.Remaining, RedriveListLimit) && ctx.Err() == nil {
+	for len(res.Messages) < min(res.Remaining, contract.RedriveListLimit) && ctx.Err() == nil {
 		d, ok, err := ch.Get(res.DeadLetterQueue, false)
 		if err != nil || !ok {
 			if err != nil {
@@ -209,8 +179,8 @@ func giveBackAll(ch *amqp.Channel, last uint64) error {
 }
 
 // describeDeadLetter reads a dead letter's id, cause and redrive count.
-func describeDeadLetter(d amqp.Delivery) RedrivenMessage {
-	m := RedrivenMessage{MessageID: d.MessageId, RedriveCount: redriveCount(d.Headers[HeaderRedriveCount])}
+func describeDeadLetter(d amqp.Delivery) contract.RedrivenMessage {
+	m := contract.RedrivenMessage{MessageID: d.MessageId, RedriveCount: redriveCount(d.Headers[HeaderRedriveCount])}
 	if e := headerString(d.Headers[HeaderError]); e != "" {
 		m.Error = e
 	} else if reason := headerString(d.Headers["x-first-death-reason"]); reason != "" {

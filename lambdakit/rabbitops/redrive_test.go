@@ -11,6 +11,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"rabbitmq-esm/contract"
 )
 
 // deadLetter publishes, with confirms, what the listener publishes for a message it gives up
@@ -120,7 +122,7 @@ func TestRedriveMovesEveryMessageAsItWas(t *testing.T) {
 	if res.Found != 3 || res.Moved != 3 || res.Remaining != 0 || res.Stopped {
 		t.Errorf("result = %+v", res)
 	}
-	wantListed := []RedrivenMessage{
+	wantListed := []contract.RedrivenMessage{
 		{MessageID: "full-1", Error: "upstream 503", RedriveCount: 3},
 		{MessageID: "m-001", Error: "validation failed", RedriveCount: 1},
 		{MessageID: "rejected-000000", Error: "dead-lettered by RabbitMQ: rejected", RedriveCount: 1},
@@ -320,7 +322,7 @@ func TestRedriveDryRunMovesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.DryRun || res.Found != 5 || res.Moved != 0 || res.Remaining != 3 || len(res.Messages) != 3 ||
-		res.Messages[2] != (RedrivenMessage{MessageID: "m-002", Error: "validation failed"}) {
+		res.Messages[2] != (contract.RedrivenMessage{MessageID: "m-002", Error: "validation failed"}) {
 		t.Errorf("dry run = %+v", res)
 	}
 	if n := depth(t, conn, top.Queue); n != 0 {

@@ -18,7 +18,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/listener/handler"
 )
@@ -51,7 +51,7 @@ type Broker struct {
 func (b *Broker) Validate() error {
 	var missing []string
 	for name, value := range map[string]string{
-		lambdaenv.BrokerEndpoint: b.Endpoint, lambdaenv.BrokerVHost: b.VHost, lambdaenv.BrokerSecretArn: b.SecretArn,
+		contract.EnvBrokerEndpoint: b.Endpoint, contract.EnvBrokerVHost: b.VHost, contract.EnvBrokerSecretArn: b.SecretArn,
 	} {
 		if value == "" {
 			missing = append(missing, name)

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 )
 
 // EventSourceRabbitMQ is the eventSource of every event Amazon MQ for RabbitMQ mappings send.
@@ -91,17 +91,17 @@ type Options struct {
 // is an error naming the variable: the function must fail at start, not guess.
 func OptionsFromEnv() (Options, error) {
 	opts := Options{}
-	if raw, set := os.LookupEnv(lambdaenv.ListenerLogBodies); set && raw != "" {
+	if raw, set := os.LookupEnv(contract.EnvListenerLogBodies); set && raw != "" {
 		v, err := strconv.ParseBool(raw)
 		if err != nil {
-			return Options{}, fmt.Errorf("%s=%q: must be true or false", lambdaenv.ListenerLogBodies, raw)
+			return Options{}, fmt.Errorf("%s=%q: must be true or false", contract.EnvListenerLogBodies, raw)
 		}
 		opts.LogBodies = v
 	}
-	if raw, set := os.LookupEnv(lambdaenv.DeliveryLimit); set && raw != "" {
+	if raw, set := os.LookupEnv(contract.EnvDeliveryLimit); set && raw != "" {
 		v, err := strconv.Atoi(raw)
 		if err != nil || v < 1 {
-			return Options{}, fmt.Errorf("%s=%q: must be a whole number of at least 1", lambdaenv.DeliveryLimit, raw)
+			return Options{}, fmt.Errorf("%s=%q: must be a whole number of at least 1", contract.EnvDeliveryLimit, raw)
 		}
 		opts.DeliveryLimit = v
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 )
 
 // logLine is one JSON line the handler wrote.
@@ -449,13 +449,13 @@ func TestRedeliveredAndIDs(t *testing.T) {
 }
 
 func TestOptionsFromEnv(t *testing.T) {
-	t.Setenv(lambdaenv.ListenerLogBodies, "true")
+	t.Setenv(contract.EnvListenerLogBodies, "true")
 	if o, err := OptionsFromEnv(); err != nil || !o.LogBodies {
 		t.Errorf("true: %+v %v", o, err)
 	}
-	t.Setenv(lambdaenv.ListenerLogBodies, "sometimes")
-	if _, err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), lambdaenv.ListenerLogBodies) {
-		t.Errorf("want an error naming %s, got %v", lambdaenv.ListenerLogBodies, err)
+	t.Setenv(contract.EnvListenerLogBodies, "sometimes")
+	if _, err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), contract.EnvListenerLogBodies) {
+		t.Errorf("want an error naming %s, got %v", contract.EnvListenerLogBodies, err)
 	}
 }
 

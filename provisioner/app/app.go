@@ -17,10 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/internal/lambdaenv"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
-	"rabbitmq-esm/provisioner/protocol"
 )
 
 // Env is the function's configuration, from the environment the Pulumi program sets.
@@ -39,30 +38,30 @@ type Env struct {
 // LoadEnv reads and validates the environment; every problem names its variable.
 func LoadEnv(getenv func(string) string) (Env, error) {
 	e := Env{
-		SecretArn: getenv(lambdaenv.BrokerSecretArn), Endpoint: getenv(lambdaenv.BrokerEndpoint), VHost: getenv(lambdaenv.BrokerVHost),
-		Queue: getenv(lambdaenv.QueueName), NetworkMode: getenv(lambdaenv.NetworkMode), Region: getenv("AWS_REGION"),
+		SecretArn: getenv(contract.EnvBrokerSecretArn), Endpoint: getenv(contract.EnvBrokerEndpoint), VHost: getenv(contract.EnvBrokerVHost),
+		Queue: getenv(contract.EnvQueueName), NetworkMode: getenv(contract.EnvNetworkMode), Region: getenv("AWS_REGION"),
 	}
 	var problems []string
 	for name, value := range map[string]string{
-		lambdaenv.BrokerSecretArn: e.SecretArn, lambdaenv.BrokerEndpoint: e.Endpoint, lambdaenv.BrokerVHost: e.VHost,
-		lambdaenv.QueueName: e.Queue, lambdaenv.NetworkMode: e.NetworkMode, "AWS_REGION": e.Region,
+		contract.EnvBrokerSecretArn: e.SecretArn, contract.EnvBrokerEndpoint: e.Endpoint, contract.EnvBrokerVHost: e.VHost,
+		contract.EnvQueueName: e.Queue, contract.EnvNetworkMode: e.NetworkMode, "AWS_REGION": e.Region,
 	} {
 		if value == "" {
 			problems = append(problems, name+" is not set")
 		}
 	}
-	limit, err := strconv.Atoi(getenv(lambdaenv.DeliveryLimit))
+	limit, err := strconv.Atoi(getenv(contract.EnvDeliveryLimit))
 	if err != nil || limit < 1 {
-		problems = append(problems, fmt.Sprintf("%s=%q: must be a whole number of at least 1", lambdaenv.DeliveryLimit, getenv(lambdaenv.DeliveryLimit)))
+		problems = append(problems, fmt.Sprintf("%s=%q: must be a whole number of at least 1", contract.EnvDeliveryLimit, getenv(contract.EnvDeliveryLimit)))
 	}
 	e.DeliveryLimit = limit
-	e.EngineVersion = getenv(lambdaenv.EngineVersion)
+	e.EngineVersion = getenv(contract.EnvEngineVersion)
 	if major, minor, err := rabbitops.ParseEngineVersion(e.EngineVersion); err != nil || major < 3 || (major == 3 && minor < 13) {
 		problems = append(problems, fmt.Sprintf("%s=%q: must be a RabbitMQ version major.minor of 3.13 or later, such as 3.13 or 4.2",
-			lambdaenv.EngineVersion, e.EngineVersion))
+			contract.EnvEngineVersion, e.EngineVersion))
 	}
-	if e.Route, err = diagnose.ParseRoute(getenv(lambdaenv.ServiceRoute)); err != nil {
-		problems = append(problems, lambdaenv.ServiceRoute+"="+err.Error())
+	if e.Route, err = diagnose.ParseRoute(getenv(contract.EnvServiceRoute)); err != nil {
+		problems = append(problems, contract.EnvServiceRoute+"="+err.Error())
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -112,24 +111,24 @@ func (p *Provisioner) topology() rabbitops.Topology {
 
 // Handle performs one request. A failed declaration or diagnosis is an error whose message
 // carries the report, so that the deployment that invoked it fails and shows why.
-func (p *Provisioner) Handle(ctx context.Context, req protocol.Request) (any, error) {
+func (p *Provisioner) Handle(ctx context.Context, req contract.Request) (any, error) {
 	switch req.Action {
-	case protocol.ActionDeclare:
+	case contract.ActionDeclare:
 		return p.declare(ctx)
-	case protocol.ActionDiagnose:
+	case contract.ActionDiagnose:
 		report := p.diagnose(ctx)
 		if !report.OK {
 			rendered, _ := json.MarshalIndent(report, "", "  ")
 			return nil, fmt.Errorf("the event source mapping's path is broken; diagnosis:\n%s", rendered)
 		}
 		return report, nil
-	case protocol.ActionPublish:
+	case contract.ActionPublish:
 		return p.publish(ctx, req)
-	case protocol.ActionRedrive:
+	case contract.ActionRedrive:
 		return p.redrive(ctx, req)
 	}
 	return nil, fmt.Errorf("unknown action %q: want %s, %s, %s or %s", req.Action,
-		protocol.ActionDeclare, protocol.ActionDiagnose, protocol.ActionPublish, protocol.ActionRedrive)
+		contract.ActionDeclare, contract.ActionDiagnose, contract.ActionPublish, contract.ActionRedrive)
 }
 
 func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, error) {
@@ -161,10 +160,10 @@ func (p *Provisioner) channel(ctx context.Context) (*amqp.Connection, *amqp.Chan
 
 // declare declares the topology. A dead-letter queue found with other arguments is kept and
 // reported in Warnings, which the deployment shows in the declare invocation's result.
-func (p *Provisioner) declare(ctx context.Context) (protocol.DeclareResponse, error) {
+func (p *Provisioner) declare(ctx context.Context) (contract.DeclareResponse, error) {
 	conn, err := p.connection(ctx)
 	if err != nil {
-		return protocol.DeclareResponse{}, err
+		return contract.DeclareResponse{}, err
 	}
 	defer conn.Close()
 	t := p.topology()
@@ -173,28 +172,28 @@ func (p *Provisioner) declare(ctx context.Context) (protocol.DeclareResponse, er
 		if len(warnings) > 0 {
 			err = fmt.Errorf("%w (warnings: %s)", err, strings.Join(warnings, "; "))
 		}
-		return protocol.DeclareResponse{}, err
+		return contract.DeclareResponse{}, err
 	}
-	return protocol.DeclareResponse{Queue: t.Queue, VHost: t.VHost, DeadLetterQueue: t.DeadLetterQueue(), DeliveryLimit: t.DeliveryLimit,
+	return contract.DeclareResponse{Queue: t.Queue, VHost: t.VHost, DeadLetterQueue: t.DeadLetterQueue(), DeliveryLimit: t.DeliveryLimit,
 		EngineVersion: t.EngineVersion, Warnings: warnings}, nil
 }
 
 const maxPublish = 10000
 
-func (p *Provisioner) publish(ctx context.Context, req protocol.Request) (protocol.PublishResponse, error) {
+func (p *Provisioner) publish(ctx context.Context, req contract.Request) (contract.PublishResponse, error) {
 	if req.Count < 1 || req.Count > maxPublish || req.RunID == "" {
-		return protocol.PublishResponse{}, fmt.Errorf("publish needs a runId and a count from 1 to %d (got %q, %d)", maxPublish, req.RunID, req.Count)
+		return contract.PublishResponse{}, fmt.Errorf("publish needs a runId and a count from 1 to %d (got %q, %d)", maxPublish, req.RunID, req.Count)
 	}
 	conn, ch, err := p.channel(ctx)
 	if err != nil {
-		return protocol.PublishResponse{}, err
+		return contract.PublishResponse{}, err
 	}
 	defer conn.Close()
 	published, err := rabbitops.Publish(ctx, ch, p.topology(), req.RunID, req.Count)
 	if err != nil {
-		return protocol.PublishResponse{}, err
+		return contract.PublishResponse{}, err
 	}
-	return protocol.PublishResponse{RunID: req.RunID, Published: len(published), Messages: published}, nil
+	return contract.PublishResponse{RunID: req.RunID, Published: len(published), Messages: published}, nil
 }
 
 // RedriveMargin is how long before the function's timeout a redrive stops taking messages:
@@ -202,10 +201,10 @@ func (p *Provisioner) publish(ctx context.Context, req protocol.Request) (protoc
 // function is never killed between a confirm and its acknowledgement.
 const RedriveMargin = 15 * time.Second
 
-func (p *Provisioner) redrive(ctx context.Context, req protocol.Request) (protocol.RedriveResponse, error) {
+func (p *Provisioner) redrive(ctx context.Context, req contract.Request) (contract.RedriveResponse, error) {
 	conn, ch, err := p.channel(ctx)
 	if err != nil {
-		return protocol.RedriveResponse{}, err
+		return contract.RedriveResponse{}, err
 	}
 	defer conn.Close()
 	stop := ctx
@@ -217,13 +216,13 @@ func (p *Provisioner) redrive(ctx context.Context, req protocol.Request) (protoc
 	res, err := rabbitops.Redrive(stop, ch, p.topology(), rabbitops.RedriveOptions{Max: req.Max, DryRun: req.DryRun})
 	if err != nil {
 		// A Lambda error carries no payload: the counts go into the message.
-		return protocol.RedriveResponse{}, fmt.Errorf("%w (moved %d before this; %d still to move)", err, res.Moved, res.Remaining)
+		return contract.RedriveResponse{}, fmt.Errorf("%w (moved %d before this; %d still to move)", err, res.Moved, res.Remaining)
 	}
-	return protocol.RedriveResponse{RedriveResult: res}, nil
+	return contract.RedriveResponse{RedriveResult: res}, nil
 }
 
 // diagnose checks the three services, then the credentials and the broker with them.
-func (p *Provisioner) diagnose(ctx context.Context) protocol.DiagnoseResponse {
+func (p *Provisioner) diagnose(ctx context.Context) contract.DiagnoseResponse {
 	timeout := p.CheckTimeout
 	if timeout == 0 {
 		timeout = 3 * time.Second
@@ -232,12 +231,12 @@ func (p *Provisioner) diagnose(ctx context.Context) protocol.DiagnoseResponse {
 	if targets == nil {
 		targets = diagnose.ServiceTargets(p.Env.Region)
 	}
-	report := protocol.DiagnoseResponse{OK: true}
+	report := contract.DiagnoseResponse{OK: true}
 	for _, t := range targets {
 		report.Checks = append(report.Checks, diagnose.CheckTarget(ctx, t, p.Env.Route, p.Env.NetworkMode, timeout, p.TLSConfig))
 	}
 
-	broker := protocol.Check{Name: "broker", Address: p.Env.Endpoint}
+	broker := contract.Check{Name: "broker", Address: p.Env.Endpoint}
 	checkCtx, cancel := context.WithTimeout(ctx, 3*timeout)
 	defer cancel()
 	if creds, err := p.credentials(checkCtx); err != nil {

@@ -16,9 +16,9 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/rabbitops"
 	"rabbitmq-esm/provisioner/diagnose"
-	"rabbitmq-esm/provisioner/protocol"
 	"rabbitmq-esm/testsupport/brokertest"
 )
 
@@ -85,11 +85,11 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 	p, secrets := provisioner(t, diagnose.RouteInterfaceEndpoints)
 	ctx := context.Background()
 	for range 2 {
-		out, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDeclare})
+		out, err := p.Handle(ctx, contract.Request{Action: contract.ActionDeclare})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := out.(protocol.DeclareResponse); d.Queue != p.Env.Queue || d.DeadLetterQueue != p.Env.Queue+".dlq" || d.DeliveryLimit != 5 ||
+		if d := out.(contract.DeclareResponse); d.Queue != p.Env.Queue || d.DeadLetterQueue != p.Env.Queue+".dlq" || d.DeliveryLimit != 5 ||
 			d.EngineVersion != "3.13" || len(d.Warnings) > 0 {
 			t.Errorf("declare response = %+v", d)
 		}
@@ -97,11 +97,11 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 	if secrets.calls != 2 {
 		t.Errorf("secret read %d times, want once per request", secrets.calls)
 	}
-	out, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionPublish, Count: 25, RunID: "smoke1"})
+	out, err := p.Handle(ctx, contract.Request{Action: contract.ActionPublish, Count: 25, RunID: "smoke1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := out.(protocol.PublishResponse)
+	resp := out.(contract.PublishResponse)
 	if resp.Published != 25 || resp.Messages[24].MessageID != "smoke1-000024" || resp.Messages[0].PublishedAt.IsZero() {
 		t.Errorf("publish response = %d messages, last %+v", resp.Published, resp.Messages[len(resp.Messages)-1])
 	}
@@ -113,10 +113,10 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 func TestRedriveThroughTheProvisioner(t *testing.T) {
 	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
 	ctx := context.Background()
-	if _, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDeclare}); err != nil {
+	if _, err := p.Handle(ctx, contract.Request{Action: contract.ActionDeclare}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionPublish, Count: 5, RunID: "dead"}); err != nil {
+	if _, err := p.Handle(ctx, contract.Request{Action: contract.ActionPublish, Count: 5, RunID: "dead"}); err != nil {
 		t.Fatal(err)
 	}
 	conn, ch, err := p.channel(ctx)
@@ -133,31 +133,31 @@ func TestRedriveThroughTheProvisioner(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	redrive := func(ctx context.Context, req protocol.Request) protocol.RedriveResponse {
+	redrive := func(ctx context.Context, req contract.Request) contract.RedriveResponse {
 		t.Helper()
-		req.Action = protocol.ActionRedrive
+		req.Action = contract.ActionRedrive
 		out, err := p.Handle(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out.(protocol.RedriveResponse)
+		return out.(contract.RedriveResponse)
 	}
 
-	dry := redrive(ctx, protocol.Request{DryRun: true})
+	dry := redrive(ctx, contract.Request{DryRun: true})
 	if !dry.DryRun || dry.Found != 5 || dry.Moved != 0 || dry.Remaining != 5 || len(dry.Messages) != 5 ||
 		dry.Messages[0].Error != "dead-lettered by RabbitMQ: rejected" {
 		t.Errorf("dry run = %+v", dry)
 	}
-	capped := redrive(ctx, protocol.Request{Max: 2})
+	capped := redrive(ctx, contract.Request{Max: 2})
 	if capped.Found != 5 || capped.Moved != 2 || capped.Remaining != 0 || capped.Messages[1].RedriveCount != 1 {
 		t.Errorf("redrive of 2 = %+v", capped)
 	}
 	late, cancel := context.WithTimeout(ctx, RedriveMargin-time.Second)
 	defer cancel()
-	if r := redrive(late, protocol.Request{}); !r.Stopped || r.Moved != 0 || r.Remaining != 3 {
+	if r := redrive(late, contract.Request{}); !r.Stopped || r.Moved != 0 || r.Remaining != 3 {
 		t.Errorf("a redrive inside the timeout's margin = %+v, want it stopped before the first message", r)
 	}
-	rest := redrive(ctx, protocol.Request{})
+	rest := redrive(ctx, contract.Request{})
 	if rest.Moved != 3 || rest.Remaining != 0 {
 		t.Errorf("redrive of the rest = %+v", rest)
 	}
@@ -176,7 +176,7 @@ func TestDeclareRefusesConflictingQueue(t *testing.T) {
 	if _, err := ch.QueueDeclare(p.Env.Queue, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDeclare})
+	_, err = p.Handle(context.Background(), contract.Request{Action: contract.ActionDeclare})
 	if !errors.Is(err, rabbitops.ErrQueueConflict) {
 		t.Fatalf("want a conflict, got %v", err)
 	}
@@ -196,11 +196,11 @@ func TestDeclareKeepsDeadLetterQueueWithOtherArguments(t *testing.T) {
 	if _, err := ch.QueueDeclare(dlq, true, false, false, false, amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": int64(20)}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDeclare})
+	out, err := p.Handle(context.Background(), contract.Request{Action: contract.ActionDeclare})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := out.(protocol.DeclareResponse)
+	d := out.(contract.DeclareResponse)
 	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], dlq) || !strings.Contains(d.Warnings[0], "delete it") {
 		t.Errorf("declare response warnings = %q", d.Warnings)
 	}
@@ -215,11 +215,11 @@ func TestDeclareKeepsDeadLetterQueueWithOtherArguments(t *testing.T) {
 
 func TestDiagnosePassesAgainstLocalBroker(t *testing.T) {
 	p, _ := provisioner(t, diagnose.RouteAWSSide)
-	out, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionDiagnose})
+	out, err := p.Handle(context.Background(), contract.Request{Action: contract.ActionDiagnose})
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := out.(protocol.DiagnoseResponse)
+	report := out.(contract.DiagnoseResponse)
 	var names []string
 	for _, c := range report.Checks {
 		names = append(names, c.Name)
@@ -260,7 +260,7 @@ func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, secrets := provisioner(t, tc.route)
 			tc.breakIt(p, secrets)
-			_, err := p.Handle(ctx, protocol.Request{Action: protocol.ActionDiagnose})
+			_, err := p.Handle(ctx, contract.Request{Action: contract.ActionDiagnose})
 			if err == nil {
 				t.Fatal("the diagnosis passed")
 			}
@@ -314,11 +314,11 @@ func TestLoadEnvEngineVersion(t *testing.T) {
 
 func TestUnknownActionAndBadPublish(t *testing.T) {
 	p := &Provisioner{}
-	if _, err := p.Handle(context.Background(), protocol.Request{Action: "drop"}); err == nil || !strings.Contains(err.Error(), "unknown action") ||
-		!strings.Contains(err.Error(), protocol.ActionRedrive) {
+	if _, err := p.Handle(context.Background(), contract.Request{Action: "drop"}); err == nil || !strings.Contains(err.Error(), "unknown action") ||
+		!strings.Contains(err.Error(), contract.ActionRedrive) {
 		t.Errorf("unknown action: %v", err)
 	}
-	if _, err := p.Handle(context.Background(), protocol.Request{Action: protocol.ActionPublish, Count: 0}); err == nil {
+	if _, err := p.Handle(context.Background(), contract.Request{Action: contract.ActionPublish, Count: 0}); err == nil {
 		t.Error("publish without a count succeeded")
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"net"
 	"time"
 
-	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/contract"
 )
 
 // Route is how the option means the ESM to reach AWS services (the program's ServiceRoute).
@@ -51,8 +51,8 @@ func ServiceTargets(region string) []Target {
 
 // CheckTarget resolves the target, connects and completes a TLS handshake within timeout.
 // tlsConfig nil verifies against the system roots.
-func CheckTarget(ctx context.Context, t Target, route Route, mode string, timeout time.Duration, tlsConfig *tls.Config) protocol.Check {
-	c := protocol.Check{Name: t.Name}
+func CheckTarget(ctx context.Context, t Target, route Route, mode string, timeout time.Duration, tlsConfig *tls.Config) contract.Check {
+	c := contract.Check{Name: t.Name}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	host, port, err := net.SplitHostPort(t.Address)

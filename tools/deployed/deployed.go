@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/contract"
 )
 
 // ReadOutputs decodes the stack's outputs into out with the Pulumi CLI, through the same
@@ -35,7 +35,7 @@ type Invoker interface {
 
 // Invoke sends req to the provisioner function and decodes its answer into resp. A function
 // error comes back with the provisioner's error message, which says what failed.
-func Invoke(ctx context.Context, lam Invoker, function string, req protocol.Request, resp any) error {
+func Invoke(ctx context.Context, lam Invoker, function string, req contract.Request, resp any) error {
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return err

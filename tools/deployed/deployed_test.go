@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/contract"
 )
 
 // fakePulumi answers `pulumi stack output --json --stack isolated` only.
@@ -45,8 +45,8 @@ func (a *answer) Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Op
 }
 
 func TestInvokeSaysWhatTheProvisionerAnswered(t *testing.T) {
-	req := protocol.Request{Action: protocol.ActionRedrive}
-	var resp protocol.RedriveResponse
+	req := contract.Request{Action: contract.ActionRedrive}
+	var resp contract.RedriveResponse
 	failed := &answer{FunctionError: aws.String("Unhandled"), Payload: []byte(`{"errorMessage":"queue missing"}`)}
 	if err := Invoke(context.Background(), failed, "prov", req, &resp); err == nil || !strings.Contains(err.Error(), "redrive failed (Unhandled)") || !strings.Contains(err.Error(), "queue missing") {
 		t.Errorf("a function error: %v", err)

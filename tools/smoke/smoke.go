@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/tools/deployed"
 )
 
@@ -93,8 +93,8 @@ func Run(ctx context.Context, cfg Config, lam deployed.Invoker, logs LogFilterer
 		cfg.Poll = 2 * time.Second
 	}
 	start := cfg.Now()
-	var published protocol.PublishResponse
-	req := protocol.Request{Action: protocol.ActionPublish, Count: cfg.Count, RunID: cfg.RunID}
+	var published contract.PublishResponse
+	req := contract.Request{Action: contract.ActionPublish, Count: cfg.Count, RunID: cfg.RunID}
 	if err := deployed.Invoke(ctx, lam, cfg.Outputs.ProvisionerFunctionName, req, &published); err != nil {
 		return Result{}, err
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/lambdakit/rabbitops"
-	"rabbitmq-esm/provisioner/protocol"
 )
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -23,7 +23,7 @@ var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 // fakeLambda plays the provisioner's publish action.
 type fakeLambda struct {
 	functionError string
-	request       protocol.Request
+	request       contract.Request
 }
 
 func (f *fakeLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
@@ -33,9 +33,9 @@ func (f *fakeLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func
 	if f.functionError != "" {
 		return &lambda.InvokeOutput{FunctionError: aws.String("Unhandled"), Payload: []byte(`{"errorMessage":"` + f.functionError + `"}`)}, nil
 	}
-	resp := protocol.PublishResponse{RunID: f.request.RunID, Published: f.request.Count}
+	resp := contract.PublishResponse{RunID: f.request.RunID, Published: f.request.Count}
 	for i := range f.request.Count {
-		resp.Messages = append(resp.Messages, rabbitops.Published{MessageID: rabbitops.MessageID(f.request.RunID, i), PublishedAt: t0})
+		resp.Messages = append(resp.Messages, contract.PublishedMessage{MessageID: rabbitops.MessageID(f.request.RunID, i), PublishedAt: t0})
 	}
 	payload, _ := json.Marshal(resp)
 	return &lambda.InvokeOutput{Payload: payload}, nil

@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 
-	"rabbitmq-esm/provisioner/protocol"
+	"rabbitmq-esm/contract"
 	"rabbitmq-esm/testsupport/standin"
 	"rabbitmq-esm/testsupport/standin/cloud"
 )
@@ -215,7 +215,7 @@ func createInvocation(op *standin.Op) error {
 	if fn == nil {
 		return standin.Errorf("ResourceNotFoundException", "Function not found: %s", standin.Str(op.Inputs, "functionName"))
 	}
-	var req protocol.Request
+	var req contract.Request
 	if err := json.Unmarshal([]byte(standin.Str(op.Inputs, "input")), &req); err != nil {
 		return fmt.Errorf("lambda function (%s) returned error: invalid input: %w", fn.ID, err)
 	}
@@ -227,11 +227,11 @@ func createInvocation(op *standin.Op) error {
 	}
 	var result any
 	switch req.Action {
-	case protocol.ActionDeclare:
+	case contract.ActionDeclare:
 		limit, _ := strconv.Atoi(env["DELIVERY_LIMIT"])
-		result = protocol.DeclareResponse{Queue: env["QUEUE_NAME"], VHost: env["BROKER_VHOST"], DeadLetterQueue: env["QUEUE_NAME"] + ".dlq", DeliveryLimit: limit,
+		result = contract.DeclareResponse{Queue: env["QUEUE_NAME"], VHost: env["BROKER_VHOST"], DeadLetterQueue: env["QUEUE_NAME"] + ".dlq", DeliveryLimit: limit,
 			EngineVersion: env["ENGINE_VERSION"]}
-	case protocol.ActionDiagnose:
+	case contract.ActionDiagnose:
 		report := diagnose(op.St, fn, env)
 		if !report.OK {
 			b, _ := json.MarshalIndent(report, "", "  ")
@@ -250,7 +250,7 @@ func createInvocation(op *standin.Op) error {
 	return nil
 }
 
-func diagnose(st *cloud.State, fn *cloud.Resource, env map[string]string) protocol.DiagnoseResponse {
+func diagnose(st *cloud.State, fn *cloud.Resource, env map[string]string) contract.DiagnoseResponse {
 	vpcConfig := fn.Obj("vpcConfig")
 	subnets, _ := vpcConfig["subnetIds"].([]any)
 	groups, _ := vpcConfig["securityGroupIds"].([]any)
@@ -263,9 +263,9 @@ func diagnose(st *cloud.State, fn *cloud.Resource, env map[string]string) protoc
 		endpoints, _ := first["endpoints"].([]any)
 		return len(endpoints) > 0 && endpoints[0] == env["BROKER_ENDPOINT"]
 	})
-	report := protocol.DiagnoseResponse{OK: true}
+	report := contract.DiagnoseResponse{OK: true}
 	for _, c := range st.Reach(strs(subnets), strs(groups), broker, []string{"sts", "secretsmanager", "lambda"}) {
-		check := protocol.Check{Name: c.Name, OK: c.OK, Address: c.Address, Private: c.Private, Detail: c.Detail}
+		check := contract.Check{Name: c.Name, OK: c.OK, Address: c.Address, Private: c.Private, Detail: c.Detail}
 		if c.Name == "broker" && c.OK {
 			check.OK, check.Detail = login(st, broker, env["BROKER_SECRET_ARN"])
 		}

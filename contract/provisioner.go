@@ -1,8 +1,6 @@
-// Package protocol is the provisioner function's request and response types: what the Pulumi
-// program's deploy-time invocations, the smoke test and the redrive command send and read.
-package protocol
+package contract
 
-import "rabbitmq-esm/lambdakit/rabbitops"
+import "time"
 
 // The actions the provisioner performs.
 const (
@@ -45,14 +43,14 @@ type DeclareResponse struct {
 
 // PublishResponse lists the confirmed messages.
 type PublishResponse struct {
-	RunID     string                `json:"runId"`
-	Published int                   `json:"published"`
-	Messages  []rabbitops.Published `json:"messages"`
+	RunID     string             `json:"runId"`
+	Published int                `json:"published"`
+	Messages  []PublishedMessage `json:"messages"`
 }
 
 // RedriveResponse is what the redrive did, or in a dry run would do.
 type RedriveResponse struct {
-	rabbitops.RedriveResult
+	RedriveResult
 }
 
 // DiagnoseResponse is the diagnosis report: one check per dependency of the ESM.
@@ -74,4 +72,42 @@ type Check struct {
 	Detail string `json:"detail"`
 	// Hint names, on failure, what this option needs and is probably missing.
 	Hint string `json:"hint,omitempty"`
+}
+
+// PublishedMessage is one message a publish sent and the broker confirmed.
+type PublishedMessage struct {
+	MessageID   string    `json:"messageId"`
+	PublishedAt time.Time `json:"publishedAt"`
+}
+
+// RedriveListLimit is how many messages a result lists: enough to recognise a batch, small
+// enough for a Lambda response.
+const RedriveListLimit = 100
+
+// RedriveResult is what a redrive did (rabbitops.Redrive's result).
+type RedriveResult struct {
+	Queue           string `json:"queue"`
+	DeadLetterQueue string `json:"deadLetterQueue"`
+	DryRun          bool   `json:"dryRun,omitempty"`
+	// Found is how many messages the dead-letter queue held when the redrive started.
+	Found int `json:"found"`
+	Moved int `json:"moved"`
+	// Remaining is how many of those the redrive set out to move (Found, capped by Max) are
+	// still to move: after a stop, a rerun with Max = Remaining moves exactly them. In a dry
+	// run it is how many would move.
+	Remaining int `json:"remaining"`
+	// Stopped says the context ended the run before Remaining reached 0.
+	Stopped bool `json:"stopped,omitempty"`
+	// Messages are the first RedriveListLimit moved (or, in a dry run, that would move).
+	Messages []RedrivenMessage `json:"messages"`
+}
+
+// RedrivenMessage is one message of a redrive.
+type RedrivenMessage struct {
+	MessageID string `json:"messageId"`
+	// Error is why it was dead-lettered: the listener's error, or RabbitMQ's reason
+	// (delivery_limit, rejected, expired, maxlen) for its own dead-lettering.
+	Error string `json:"error,omitempty"`
+	// RedriveCount counts this move too (in a dry run: the moves before).
+	RedriveCount int64 `json:"redriveCount"`
 }

@@ -1,0 +1,32 @@
+package contract
+
+// Read by the provisioner and, for dead-lettering, by the listener.
+const (
+	// EnvBrokerSecretArn is the Secrets Manager secret with the broker user, {"username","password"}.
+	EnvBrokerSecretArn = "BROKER_SECRET_ARN"
+	// EnvBrokerEndpoint is the broker's AMQPS endpoint, amqps://b-….mq.<region>.amazonaws.com:5671.
+	EnvBrokerEndpoint = "BROKER_ENDPOINT"
+	// EnvBrokerVHost is the virtual host of the queue and its dead-letter exchange and queue.
+	EnvBrokerVHost = "BROKER_VHOST"
+	// EnvDeliveryLimit is the queue's number of deliveries before a message is dead-lettered.
+	EnvDeliveryLimit = "DELIVERY_LIMIT"
+)
+
+// Read by the provisioner only.
+const (
+	// EnvQueueName is the queue the event source mapping consumes.
+	EnvQueueName = "QUEUE_NAME"
+	// EnvNetworkMode is the stack's networking option, which the diagnosis names in its hints.
+	EnvNetworkMode = "NETWORK_MODE"
+	// EnvServiceRoute is how the mapping reaches STS, Secrets Manager and Lambda.
+	EnvServiceRoute = "SERVICE_ROUTE"
+	// EnvEngineVersion is the broker's RabbitMQ version, major.minor ("3.13", "4.2"): the
+	// dead-letter queue's arguments depend on it.
+	EnvEngineVersion = "ENGINE_VERSION"
+)
+
+// Read by the listener only.
+const (
+	// EnvListenerLogBodies adds each message's body to its log line ("true").
+	EnvListenerLogBodies = "LISTENER_LOG_BODIES"
+)
