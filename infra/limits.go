@@ -101,3 +101,18 @@ func logRetentionProblem(days int) string {
 	}
 	return ""
 }
+
+// serviceRouteProblem: a public broker's mapping polls from AWS's side; a private broker's
+// needs a NAT gateway or interface endpoints.
+func serviceRouteProblem(route ServiceRoute, private bool) string {
+	switch {
+	case route != RouteAWSSide && route != RouteNATGateway && route != RouteInterfaceEndpoints:
+		return fmt.Sprintf("must be %s, %s or %s", RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints)
+	case private && route == RouteAWSSide:
+		return fmt.Sprintf("is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach "+
+			"STS, Secrets Manager and Lambda through %s or %s", RouteNATGateway, RouteInterfaceEndpoints)
+	case !private && route != RouteAWSSide:
+		return fmt.Sprintf("is a private broker's; a public broker's mapping polls from AWS's side: %s", RouteAWSSide)
+	}
+	return ""
+}

@@ -99,8 +99,15 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		}
 	}
 
-	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
-		GroupDeleteHook: hooks.group, Tags: tags}
+	brokerArgs := &BrokerArgs{
+		BrokerName: cfg.BrokerName, EngineVersion: cfg.EngineVersion, InstanceType: cfg.InstanceType,
+		DeploymentMode: cfg.DeploymentMode, AdminUsername: cfg.AdminUsername,
+		PubliclyAccessible: opt.PublicBroker, ServiceRoute: opt.ServiceRoute, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
+		GroupDeleteHook: hooks.group, Tags: tags,
+	}
+	if opt.OwnBrokerGroup() {
+		brokerArgs.VpcID, brokerArgs.SubnetIDs = st.Network.VpcID, st.Network.TierSubnetIDs
+	}
 	if facts.DefaultVPC != nil {
 		brokerArgs.DefaultSecurityGroupID = facts.DefaultVPC.SecurityGroupID
 	}
@@ -128,10 +135,11 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		networkPath = append(networkPath, st.Endpoints.Members()...)
 	}
 
+	broker := st.Broker.Connection()
+	queue := Queue{Name: cfg.QueueName, VirtualHost: cfg.VirtualHost, DeliveryLimit: cfg.DeliveryLimit}
 	st.Provisioner, err = NewProvisioner(ctx, prefix+"-provisioner", &ProvisionerArgs{
-		Option:         opt,
-		Config:         cfg,
-		Broker:         st.Broker,
+		Broker: broker, Queue: queue, EngineVersion: cfg.EngineVersion, LogRetentionDays: cfg.LogRetentionDays,
+		ServiceRoute: opt.ServiceRoute, NetworkName: string(cfg.NetworkMode),
 		Archive:        archives.provisioner,
 		NetworkPath:    networkPath,
 		DeleteHook:     hooks.function,
@@ -143,9 +151,8 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
-		Option:             opt,
-		Config:             cfg,
-		Broker:             st.Broker,
+		Broker: broker, Queue: queue, BatchSize: cfg.BatchSize, MaxBatchingWindowSeconds: cfg.MaxBatchingWindowSeconds,
+		LogRetentionDays: cfg.LogRetentionDays, LogMessageBodies: cfg.LogMessageBodies,
 		ListenerArchive:    archives.listener,
 		Prerequisites:      slices.Concat(networkPath, st.Provisioner.Members()),
 		DeleteHook:         hooks.mapping,
