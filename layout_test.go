@@ -20,6 +20,7 @@ import (
 //	testsupport                   what tests run against instead of AWS, Lambda and the CLI
 //	tools                         the code behind the commands
 //	cmd, integration, enginetest  the top: nothing imports them
+//	examples                      programs of a user's own, on the program's components
 //
 // Tests may also import testsupport, and a double's tests the Lambda it serves.
 var layoutRules = []struct {
@@ -28,7 +29,7 @@ var layoutRules = []struct {
 	forbidden string // a regexp over the imported path below the module
 	inTests   bool   // the rule holds for the package's tests as well
 }{
-	{"nothing imports a command or the top-level suites", `.*`, `(cmd|integration|enginetest)(/.*)?`, true},
+	{"nothing imports a command, the top-level suites or an example", `.*`, `(cmd|integration|enginetest|examples)(/.*)?`, true},
 	{"the contract imports nothing of the project", `contract(/.*)?`, `.+`, true},
 	{"lambdakit imports only the contract", `lambdakit/.+`, `(infra|listener|provisioner|tools|testsupport)(/.*)?`, false},
 	{"lambdakit's tests import no program, Lambda or tool", `lambdakit/.+`, `(infra|listener|provisioner|tools)(/.*)?`, true},
@@ -41,6 +42,7 @@ var layoutRules = []struct {
 	// A double's tests may drive the real Lambda it stands in front of (localesm's, the listener).
 	{"testsupport's tests import no program or tool", `testsupport(/.*)?`, `(infra|tools)(/.*)?`, true},
 	{"tools import no command", `tools(/.*)?`, `cmd(/.*)?`, true},
+	{"the examples, like the program, import no Lambda, tool or double", `examples/.+`, `(listener|provisioner|tools|testsupport)(/.*)?`, false},
 }
 
 // TestImportsOnlyGoDown holds every package of the module to the layout's rules, and what is

@@ -12,6 +12,13 @@ import (
 	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
+// LambdaSpec is how a function of this module is built for newGoFunction, which deploys it on
+// Lambda's arm64 runtime: the listener (ListenerPackage) or the provisioner
+// (ProvisionerPackage), from the module in moduleDir.
+func LambdaSpec(moduleDir, pkg string) lambdabuild.Spec {
+	return lambdabuild.Spec{ModuleDir: moduleDir, Package: pkg, GOARCH: "arm64"}
+}
+
 // goFunctionArgs describe one Go Lambda function of this project: its code, the permissions
 // it needs beyond writing its own logs, and where it runs.
 type goFunctionArgs struct {

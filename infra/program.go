@@ -304,10 +304,7 @@ type lambdaArchives struct{ listener, provisioner lambdabuild.Artifact }
 
 // buildLambdas builds the functions of this module for Lambda's arm64 runtime, together.
 func buildLambdas(env Env) (lambdaArchives, error) {
-	spec := func(pkg string) lambdabuild.Spec {
-		return lambdabuild.Spec{ModuleDir: env.ProjectDir, Package: pkg, GOARCH: "arm64"}
-	}
-	arts, err := lambdabuild.BuildAll(context.Background(), spec(ListenerPackage), spec(ProvisionerPackage))
+	arts, err := lambdabuild.BuildAll(context.Background(), LambdaSpec(env.ProjectDir, ListenerPackage), LambdaSpec(env.ProjectDir, ProvisionerPackage))
 	if err != nil {
 		return lambdaArchives{}, fmt.Errorf("building the Lambda functions (the program builds them itself: "+
 			"the go command must be on the PATH of the machine that runs pulumi): %w", err)
