@@ -90,7 +90,7 @@ type listedPackage struct {
 
 func goList(t *testing.T, args ...string) []listedPackage {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"list", "-json"}, args...)...)
+	cmd := exec.CommandContext(t.Context(), "go", append([]string{"list", "-json"}, args...)...) //nolint:gosec // G204: go list with the test's own fixed arguments
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
