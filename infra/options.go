@@ -54,8 +54,9 @@ const (
 	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
 )
 
-// Option is one row of the networking table (README, "The five options"). Every component reads its
-// behaviour from here; nothing else in the program branches on the mode's name.
+// Option is one row of the networking table (README, "The five options"). The program
+// translates it into each component's typed arguments (the Network reads it whole); nothing
+// else in the program branches on the mode's name.
 type Option struct {
 	Mode NetworkMode
 	// Summary is one line for humans (errors, docs, plan output).
