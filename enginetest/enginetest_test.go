@@ -194,14 +194,7 @@ func (h *harness) lifecycle(t *testing.T, stack string) {
 // the subnets or the roles Lambda removes the interfaces with.
 func (h *harness) rerunAfterFailedWait(t *testing.T) {
 	const stack = "isolated-slow"
-	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi.isolated.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(h.project, "Pulumi."+stack+".yaml")
-	if err := os.WriteFile(file, append(shipped, "  rabbitmq-esm:eniWaitTimeoutMinutes: 1\n"...), 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
-		t.Fatal(err)
-	}
+	h.stackFrom(t, "isolated", stack, "  rabbitmq-esm:eniWaitTimeoutMinutes: 1\n")
 	acct := h.newAccount(t, linger)
 	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
 	run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
@@ -242,7 +235,8 @@ func (h *harness) rerunAfterFailedWait(t *testing.T) {
 // group that belong to none of the stack's functions, and says that the description matched
 // nothing.
 func (h *harness) rewordedMappingInterfaces(t *testing.T) {
-	const stack = "isolated"
+	const stack = "isolated-reworded"
+	h.stackFrom(t, "isolated", stack, "")
 	acct := h.newAccount(t, 15*time.Second)
 	if err := acct.store.Update(func(st *cloud.State) error {
 		st.Settings.ESMENIDescription = "AWS Lambda VPC ENI-mq-esm-{uuid}"
@@ -427,13 +421,7 @@ func (h *harness) dayTwo(t *testing.T) {
 
 func (h *harness) dayTwoOf(t *testing.T, option string) {
 	stack := option + "-daytwo"
-	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi."+option+".yaml")) //nolint:gosec // G304: a shipped stack file
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(h.project, "Pulumi."+stack+".yaml"), shipped, 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
-		t.Fatal(err)
-	}
+	shipped := h.stackFrom(t, option, stack, "")
 	acct := h.newAccount(t, linger)
 	h.run(t, acct, stack, "up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
 	for _, row := range dayTwoChanges {
@@ -469,6 +457,20 @@ func (h *harness) dayTwoOf(t *testing.T, option string) {
 		}
 	}
 	h.run(t, acct, stack, "destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
+}
+
+// stackFrom writes the stack file of a stack of the suite's own: the shipped option's, with
+// more settings appended, and returns the shipped file.
+func (h *harness) stackFrom(t *testing.T, option, stack, more string) []byte {
+	t.Helper()
+	shipped, err := os.ReadFile(filepath.Join(h.repo, "Pulumi."+option+".yaml")) //nolint:gosec // G304: a shipped stack file
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.project, "Pulumi."+stack+".yaml"), append(slices.Clone(shipped), more...), 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
+		t.Fatal(err)
+	}
+	return shipped
 }
 
 // shippedSetting is the value a shipped stack file gives the project's key, if it sets it.

@@ -21,20 +21,41 @@ const (
 
 // BrokerArgs configure the Broker component.
 type BrokerArgs struct {
-	// Option is the networking option's table row: public or private, placement, and which
-	// route the ESM's interfaces (which carry the broker's security group) need egress for.
-	// Required.
-	Option Option
-	// Config supplies name, engine version, instance type, deployment mode and admin username.
-	// Required (as ParseConfig returns it).
-	Config Config
-	// Network is the broker's VPC. Required for a private broker; default: none (public).
-	Network *Network
-	// DefaultSecurityGroupID is the default VPC's default security group (VPCDefault only),
-	// which Amazon MQ attaches when the broker is given no security group. Default: none.
+	// BrokerName is Amazon MQ's name of the broker, unique in the account and region: 1-50
+	// letters, digits, '-' or '_'. Required.
+	BrokerName string
+	// EngineVersion is the RabbitMQ version, major.minor, 3.13 or later (Amazon MQ upgrades
+	// the patch version itself). Required.
+	EngineVersion string
+	// InstanceType is the broker's instance type: mq.t3.micro runs SINGLE_INSTANCE only, and
+	// RabbitMQ 4 runs on mq.m7g only. Required.
+	InstanceType string
+	// DeploymentMode is SINGLE_INSTANCE or CLUSTER_MULTI_AZ. Required.
+	DeploymentMode DeploymentMode
+	// AdminUsername is the broker's one user, whose generated password the component keeps
+	// with it in a Secrets Manager secret (the mapping's BASIC_AUTH). Required.
+	AdminUsername string
+	// PubliclyAccessible makes a public broker: Amazon MQ keeps all its networking, and it
+	// takes no VPC, subnets or security groups. Default: false, a private broker.
+	PubliclyAccessible bool
+	// VpcID places a private broker in a VPC, in a security group of its own that the component
+	// creates. Default: none, and then Amazon MQ places the private broker in the account's
+	// default VPC, in a default subnet and the default security group (DefaultSecurityGroupID).
+	VpcID pulumi.StringInput
+	// SubnetIDs of the broker's endpoints in VpcID, one per zone: a SINGLE_INSTANCE broker
+	// takes the first, a cluster all. Required with VpcID; default: none.
+	SubnetIDs pulumi.StringArrayInput
+	// ServiceRoute is how the mapping's interfaces, which carry the broker's group, reach STS,
+	// Secrets Manager and Lambda. With RouteNATGateway the broker's own group lets them out on
+	// 443 to any address; with interface endpoints the Endpoints component adds a narrower
+	// egress. Default: none (no HTTPS egress).
+	ServiceRoute ServiceRoute
+	// DefaultSecurityGroupID is the default VPC's default security group, which Amazon MQ
+	// attaches to a private broker given no VPC. Required for a private broker without VpcID;
+	// default: none.
 	DefaultSecurityGroupID string
 	// AdminAccessCIDRs may reach the console (443) and AMQPS (5671) of a broker with a group of
-	// its own: a bastion's or VPN's blocks. Default: none.
+	// its own (VpcID): a bastion's or VPN's blocks. Default: none.
 	AdminAccessCIDRs []string
 	// GroupDeleteHook runs before the broker's own security group is deleted, until no
 	// interface Lambda made carries it. Default: none.
@@ -43,8 +64,40 @@ type BrokerArgs struct {
 	Tags pulumi.StringMap
 }
 
+// checkBrokerArgs holds the arguments to Amazon MQ's rules for RabbitMQ brokers.
+func checkBrokerArgs(c *argCheck, a *BrokerArgs) {
+	c.bad("BrokerName", a.BrokerName, brokerNameProblem(a.BrokerName))
+	c.bad("EngineVersion", a.EngineVersion, engineVersionProblem(a.EngineVersion))
+	c.bad("DeploymentMode", string(a.DeploymentMode), deploymentModeProblem(a.DeploymentMode))
+	c.bad("InstanceType", a.InstanceType, instanceTypeProblem(a.InstanceType, a.DeploymentMode, a.EngineVersion))
+	c.bad("AdminUsername", a.AdminUsername, usernameProblem(a.AdminUsername))
+	if a.ServiceRoute != "" {
+		c.bad("ServiceRoute", string(a.ServiceRoute), serviceRouteProblem(a.ServiceRoute, !a.PubliclyAccessible))
+	}
+	ownGroup, subnets := given(a.VpcID), givenArray(a.SubnetIDs)
+	switch {
+	case a.PubliclyAccessible && (ownGroup || subnets || a.DefaultSecurityGroupID != ""):
+		c.bad("PubliclyAccessible", "true", "a public broker takes no VpcID, SubnetIDs or DefaultSecurityGroupID: Amazon MQ keeps its networking")
+	case ownGroup && !subnets:
+		c.bad("SubnetIDs", "", "is required with VpcID: the subnets of the broker's endpoints, one per zone")
+	case !ownGroup && subnets:
+		c.bad("VpcID", "", "is required with SubnetIDs: the VPC of the broker's security group")
+	case !a.PubliclyAccessible && !ownGroup && a.DefaultSecurityGroupID == "":
+		c.bad("DefaultSecurityGroupID", "", "is required for a private broker without VpcID, which Amazon MQ places in the default VPC's default group")
+	case !a.PubliclyAccessible && !ownGroup && a.DeploymentMode == ClusterMultiAZ:
+		c.bad("DeploymentMode", string(a.DeploymentMode), "needs subnets for a private cluster: give VpcID and SubnetIDs")
+	}
+	for _, cidr := range a.AdminAccessCIDRs {
+		if !ownGroup {
+			c.bad("AdminAccessCIDRs", cidr, "needs a broker with a group of its own (VpcID) to admit operators")
+			continue
+		}
+		c.bad("AdminAccessCIDRs", cidr, adminCIDRProblem(cidr))
+	}
+}
+
 // Broker is the Amazon MQ for RabbitMQ broker and its admin credentials. It is the broker as
-// deployed; Endpoint is the broker as reached, which is all a client needs besides the ARN.
+// deployed; Connection is the broker as reached, all its clients need.
 type Broker struct {
 	pulumi.ResourceState
 
@@ -71,16 +124,26 @@ type Broker struct {
 
 	// members: the broker, its credentials and the rules its security group needs.
 	members
+	// placement is a private broker's; nil for a public one.
+	placement *BrokerPlacement
+}
+
+// Connection is the broker as the EventSource and the Provisioner reach it.
+func (b *Broker) Connection() BrokerConnection {
+	return BrokerConnection{Arn: b.Arn, Endpoint: b.Endpoint, SecretArn: b.SecretArn, CredentialsVersion: b.CredentialsVersion,
+		Private: b.placement, DependsOn: b.Members()}
 }
 
 // NewBroker creates the credentials, the security group a private broker needs and the broker.
 func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulumi.ResourceOption) (*Broker, error) {
+	if err := checkArgs("Broker", name, args, checkBrokerArgs); err != nil {
+		return nil, err
+	}
 	b := &Broker{}
 	if err := ctx.RegisterComponentResource(typeToken("Broker"), name, b, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(b)
-	cfg, opt := args.Config, args.Option
 
 	// Amazon MQ's rules: at least 12 characters and 4 distinct ones, none of , : =. The
 	// minimums guarantee 4 distinct characters; the special set leaves out those three.
@@ -97,7 +160,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		return nil, err
 	}
 	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
-		Description: pulumi.Sprintf("Admin credentials of the Amazon MQ broker %s, read by the Lambda event source mapping (BASIC_AUTH)", cfg.BrokerName),
+		Description: pulumi.Sprintf("Admin credentials of the Amazon MQ broker %s, read by the Lambda event source mapping (BASIC_AUTH)", args.BrokerName),
 		Tags:        args.Tags,
 	}, parent)
 	if err != nil {
@@ -106,7 +169,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	secretVersion, err := secretsmanager.NewSecretVersion(ctx, name+"-credentials", &secretsmanager.SecretVersionArgs{
 		SecretId: secret.ID(),
 		SecretString: pulumi.JSONMarshal(pulumi.Map{
-			"username": pulumi.String(cfg.AdminUsername),
+			"username": pulumi.String(args.AdminUsername),
 			"password": password.Result,
 		}),
 	}, parent)
@@ -115,12 +178,12 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	}
 
 	brokerArgs := &mq.BrokerArgs{
-		BrokerName:              pulumi.String(cfg.BrokerName),
+		BrokerName:              pulumi.String(args.BrokerName),
 		EngineType:              pulumi.String("RabbitMQ"),
-		EngineVersion:           pulumi.String(cfg.EngineVersion),
-		HostInstanceType:        pulumi.String(cfg.InstanceType),
-		DeploymentMode:          pulumi.String(string(cfg.DeploymentMode)),
-		PubliclyAccessible:      pulumi.Bool(opt.PublicBroker),
+		EngineVersion:           pulumi.String(args.EngineVersion),
+		HostInstanceType:        pulumi.String(args.InstanceType),
+		DeploymentMode:          pulumi.String(string(args.DeploymentMode)),
+		PubliclyAccessible:      pulumi.Bool(args.PubliclyAccessible),
 		AutoMinorVersionUpgrade: pulumi.Bool(true), // required for RabbitMQ 3.13 and later
 		// Without it, a change of engine version, instance type or logs waits for the
 		// maintenance window, and every up until then shows the same change again. With it the
@@ -128,7 +191,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		ApplyImmediately: pulumi.Bool(true),
 		Logs:             &mq.BrokerLogsArgs{General: pulumi.Bool(true)},
 		Users: mq.BrokerUserArray{&mq.BrokerUserArgs{
-			Username: pulumi.String(cfg.AdminUsername),
+			Username: pulumi.String(args.AdminUsername),
 			Password: password.Result,
 		}},
 		Tags: args.Tags,
@@ -149,18 +212,18 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	}
 	b.SecurityGroupID = pulumi.String("").ToStringOutput()
 	switch {
-	case opt.OwnBrokerGroup():
+	case given(args.VpcID):
 		sg, err := b.newSecurityGroup(ctx, name, args, parent)
 		if err != nil {
 			return nil, err
 		}
 		b.SecurityGroupID = sg.ID().ToStringOutput()
 		brokerArgs.SecurityGroups = pulumi.StringArray{sg.ID()}
-		brokerArgs.SubnetIds = brokerSubnets(args.Network.TierSubnetIDs, cfg.DeploymentMode)
+		brokerArgs.SubnetIds = brokerSubnets(args.SubnetIDs, args.DeploymentMode)
 		// RabbitMQ brokers refuse a security-group update ("Changing security groups is not
 		// supported for RabbitMQ brokers", hashicorp/terraform-provider-aws#33514): replace.
 		brokerOpts = append(brokerOpts, pulumi.ReplaceOnChanges([]string{"securityGroups"}))
-	case opt.VPC == VPCDefault:
+	case !args.PubliclyAccessible:
 		// Given no subnets and no security groups, Amazon MQ places a private broker in the
 		// default VPC with its default security group, which admits all traffic from itself.
 		b.SecurityGroupID = pulumi.String(args.DefaultSecurityGroupID).ToStringOutput()
@@ -179,6 +242,9 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	b.SecretArn = secret.Arn
 	b.CredentialsVersion = secretVersion.ID().ToStringOutput()
 	b.SubnetIDs = broker.SubnetIds
+	if !args.PubliclyAccessible {
+		b.placement = &BrokerPlacement{SubnetIDs: b.SubnetIDs, SecurityGroupIDs: pulumi.StringArray{b.SecurityGroupID}}
+	}
 	instance := broker.Instances.Index(pulumi.Int(0))
 	b.Endpoint = instance.Endpoints().Index(pulumi.Int(0))
 	b.ConsoleURL = instance.ConsoleUrl().Elem()
@@ -197,9 +263,9 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 
 // brokerSubnets gives Amazon MQ the subnets its deployment mode takes: exactly one for a
 // single instance, one per zone for a cluster.
-func brokerSubnets(tier pulumi.StringArrayOutput, mode DeploymentMode) pulumi.StringArrayInput {
+func brokerSubnets(tier pulumi.StringArrayInput, mode DeploymentMode) pulumi.StringArrayInput {
 	if mode == SingleInstance {
-		return pulumi.StringArray{tier.Index(pulumi.Int(0))}
+		return pulumi.StringArray{tier.ToStringArrayOutput().Index(pulumi.Int(0))}
 	}
 	return tier
 }
@@ -214,7 +280,7 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 		sgOpts = append(sgOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeDelete: []*pulumi.ResourceHook{args.GroupDeleteHook}}))
 	}
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		VpcId:       args.Network.VpcID,
+		VpcId:       args.VpcID,
 		Description: pulumi.String("Amazon MQ broker endpoints and the Lambda ESM's network interfaces"),
 		Tags:        args.Tags,
 	}, sgOpts...)
@@ -227,7 +293,7 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 		{name: name + "-amqps-to-self", group: sg.ID(), port: AMQPSPort, peerGroup: sg.ID(),
 			description: "AMQPS from the ESM's interfaces to the broker endpoints"},
 	}
-	if args.Option.ServiceRoute == RouteNATGateway {
+	if args.ServiceRoute == RouteNATGateway {
 		// Through NAT, STS, Secrets Manager and Lambda are reached at their public addresses.
 		// With interface endpoints, the Endpoints component adds a narrower egress instead.
 		rules = append(rules, rule{name: name + "-https-to-aws", group: sg.ID(), port: HTTPSPort, peerCIDR: "0.0.0.0/0",

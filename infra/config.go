@@ -427,20 +427,14 @@ const (
 	maxUserTags   = 40 // AWS allows 50 per resource; the program adds its own and awsx adds Name
 )
 
-var (
-	brokerNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,50}$`)
-	usernamePattern     = regexp.MustCompile(`^[A-Za-z0-9._-]{2,100}$`)
-	instanceTypePattern = regexp.MustCompile(`^mq\.[a-z0-9]+\.[a-z0-9]+$`)
-	engineVersionRE     = regexp.MustCompile(`^(\d+)\.(\d+)$`)
-	// CloudWatch Logs accepts only these retention periods.
-	logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-)
-
 // validate checks a parsed Config against AWS's and RabbitMQ's rules. It is pure: no I/O.
 func (c Config) validate() []*SettingError {
 	var p []*SettingError
+	// bad records a problem; an empty one (a rule's "") is none.
 	bad := func(key, value, allowed string) {
-		p = append(p, &SettingError{Key: key, Value: value, Allowed: allowed})
+		if allowed != "" {
+			p = append(p, &SettingError{Key: key, Value: value, Allowed: allowed})
+		}
 	}
 
 	opt, known := Options[c.NetworkMode]
@@ -458,51 +452,27 @@ func (c Config) validate() []*SettingError {
 		}
 	}
 
-	switch {
-	case c.DeploymentMode != SingleInstance && c.DeploymentMode != ClusterMultiAZ:
-		bad("deploymentMode", string(c.DeploymentMode), "must be SINGLE_INSTANCE or CLUSTER_MULTI_AZ")
+	switch msg := deploymentModeProblem(c.DeploymentMode); {
+	case msg != "":
+		bad("deploymentMode", string(c.DeploymentMode), msg)
 	case known && c.DeploymentMode == ClusterMultiAZ && opt.VPC == VPCDefault:
 		// CreateBroker requires subnets for a private cluster, and this option gives none.
 		bad("deploymentMode", string(c.DeploymentMode), "is not available with networkMode defaultvpc: Amazon MQ needs subnets for a private "+
 			"cluster, and defaultvpc gives it none (it lets Amazon MQ place the broker); use SINGLE_INSTANCE, or networkMode isolated or nat for a cluster")
 	}
-	switch {
-	case !instanceTypePattern.MatchString(c.InstanceType):
-		bad("instanceType", c.InstanceType, "must be an Amazon MQ instance type such as mq.t3.micro, mq.m5.large or mq.m7g.large")
-	case c.InstanceType == "mq.t3.micro" && c.DeploymentMode == ClusterMultiAZ:
-		bad("instanceType", c.InstanceType, "supports SINGLE_INSTANCE only; use mq.m5.large or larger for CLUSTER_MULTI_AZ (or set deploymentMode to SINGLE_INSTANCE)")
-	case engineMajor(c.EngineVersion) >= 4 && !strings.HasPrefix(c.InstanceType, "mq.m7g."):
-		bad("instanceType", c.InstanceType, fmt.Sprintf("cannot run RabbitMQ %s: Amazon MQ runs RabbitMQ 4 on mq.m7g instance types only "+
-			"(mq.m7g.medium, mq.m7g.large, ...); leave instanceType unset to get one, or set engineVersion to 3.13", c.EngineVersion))
+	if msg := instanceTypeProblem(c.InstanceType, c.DeploymentMode, c.EngineVersion); msg != "" {
+		bad("instanceType", c.InstanceType, msg+" (or leave instanceType unset: the program picks the cheapest type that fits)")
 	}
-	if m := engineVersionRE.FindStringSubmatch(c.EngineVersion); len(m) != 3 || !atLeast(m[1], m[2], 3, 13) {
-		bad("engineVersion", c.EngineVersion, "must be a RabbitMQ major.minor version of 3.13 or later, such as 3.13 or 4.2: "+
-			"Amazon MQ upgrades the patch version itself (autoMinorVersionUpgrade is always on)")
+	bad("engineVersion", c.EngineVersion, engineVersionProblem(c.EngineVersion))
+	bad("brokerName", c.BrokerName, brokerNameProblem(c.BrokerName))
+	bad("adminUsername", c.AdminUsername, usernameProblem(c.AdminUsername))
+	bad("queueName", c.QueueName, rabbitops.QueueNameProblem(c.QueueName))
+	bad("virtualHost", c.VirtualHost, virtualHostProblem(c.VirtualHost))
+	bad("batchSize", strconv.Itoa(c.BatchSize), batchSizeProblem(c.BatchSize))
+	if w := c.MaxBatchingWindowSeconds; w != nil {
+		bad("maxBatchingWindowSeconds", strconv.Itoa(*w), batchingWindowProblem(*w))
 	}
-	if !brokerNamePattern.MatchString(c.BrokerName) {
-		bad("brokerName", c.BrokerName, "must be 1-50 letters, digits, '-' or '_'")
-	}
-	switch {
-	case !usernamePattern.MatchString(c.AdminUsername):
-		bad("adminUsername", c.AdminUsername, "must be 2-100 letters, digits, '-', '.' or '_'")
-	case strings.EqualFold(c.AdminUsername, "guest"):
-		bad("adminUsername", c.AdminUsername, "is reserved by RabbitMQ; choose another name")
-	}
-	if msg := rabbitops.QueueNameProblem(c.QueueName); msg != "" {
-		bad("queueName", c.QueueName, msg)
-	}
-	if len(c.VirtualHost) == 0 || len(c.VirtualHost) > 255 || strings.ContainsFunc(c.VirtualHost, isControl) {
-		bad("virtualHost", c.VirtualHost, "must be 1-255 bytes without control characters (the default is /)")
-	}
-	if c.BatchSize < 1 || c.BatchSize > 10000 {
-		bad("batchSize", strconv.Itoa(c.BatchSize), "must be a whole number from 1 to 10000 (the ESM's limit for Amazon MQ)")
-	}
-	if w := c.MaxBatchingWindowSeconds; w != nil && (*w < 0 || *w > 300) {
-		bad("maxBatchingWindowSeconds", strconv.Itoa(*w), "must be a whole number of seconds from 1 to 300, or 0 (the default) to leave it to AWS: 0.5 s for Amazon MQ")
-	}
-	if msg := vpcCidrProblem(c.VPCCidr); msg != "" {
-		bad("vpcCidr", c.VPCCidr, msg)
-	}
+	bad("vpcCidr", c.VPCCidr, vpcCidrProblem(c.VPCCidr))
 	if c.AvailabilityZones < 1 || c.AvailabilityZones > 6 {
 		bad("availabilityZones", strconv.Itoa(c.AvailabilityZones), "must be a whole number from 1 to 6")
 	}
@@ -520,20 +490,14 @@ func (c Config) validate() []*SettingError {
 	if known && opt.VPC == VPCExisting {
 		p = append(p, existingVPCProblems(c)...)
 	}
-	if c.DeliveryLimit < 1 || c.DeliveryLimit > 100 {
-		bad("deliveryLimit", strconv.Itoa(c.DeliveryLimit), "must be a whole number of deliveries from 1 to 100 before a message is dead-lettered")
-	}
-	if !slices.Contains(logRetentionValues, c.LogRetentionDays) {
-		bad("logRetentionDays", strconv.Itoa(c.LogRetentionDays), "must be a retention CloudWatch Logs accepts: "+intList(logRetentionValues))
-	}
+	bad("deliveryLimit", strconv.Itoa(c.DeliveryLimit), deliveryLimitProblem(c.DeliveryLimit))
+	bad("logRetentionDays", strconv.Itoa(c.LogRetentionDays), logRetentionProblem(c.LogRetentionDays))
 	if c.ENIWaitTimeoutMinutes < 1 || c.ENIWaitTimeoutMinutes > 120 {
 		bad("eniWaitTimeoutMinutes", strconv.Itoa(c.ENIWaitTimeoutMinutes), "must be a whole number of minutes from 1 to 120")
 	}
 	p = append(p, tagProblems(c.Tags)...)
 	for _, cidr := range c.AdminAccessCIDRs {
-		if msg := adminCIDRProblem(cidr); msg != "" {
-			bad("adminAccessCidrs", cidr, msg)
-		}
+		bad("adminAccessCidrs", cidr, adminCIDRProblem(cidr))
 	}
 	return p
 }

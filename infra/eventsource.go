@@ -13,13 +13,23 @@ import (
 
 // EventSourceArgs configure the EventSource component.
 type EventSourceArgs struct {
-	// Option is the networking option's table row (whether the ESM makes interfaces in a VPC).
+	// Broker is the event source, as reached: Arn and SecretArn are required; with Endpoint
+	// the listener dead-letters on the broker; with Private the mapping makes its interfaces
+	// in the broker's subnets and the listener runs there. Required.
+	Broker BrokerConnection
+	// Queue is the queue the mapping consumes; the listener dead-letters to its exchange.
 	// Required.
-	Option Option
-	// Config supplies queue, virtual host, batching, log retention and body logging. Required.
-	Config Config
-	// Broker is the event source. Required.
-	Broker *Broker
+	Queue Queue
+	// BatchSize is the most messages the mapping hands the listener at once, 1-10000 (AWS's
+	// default is 100). Required.
+	BatchSize int
+	// MaxBatchingWindowSeconds is how long the mapping gathers a batch, 0-300. Default: nil,
+	// AWS's 0.5 s for Amazon MQ.
+	MaxBatchingWindowSeconds *int
+	// LogRetentionDays of the listener's log group, one CloudWatch Logs accepts. Required.
+	LogRetentionDays int
+	// LogMessageBodies adds each message's body to the listener's log line. Default: false.
+	LogMessageBodies bool
 	// ListenerArchive is the built listener (lambdabuild, arm64). Required.
 	ListenerArchive lambdabuild.Artifact
 	// Prerequisites must be in place before the mapping polls: the VPC with its routes (NAT
@@ -62,27 +72,41 @@ type EventSource struct {
 	MappingID pulumi.StringOutput `pulumi:"mappingId"`
 }
 
+// checkEventSourceArgs holds the arguments to the mapping's and the listener's limits.
+func checkEventSourceArgs(c *argCheck, a *EventSourceArgs) {
+	a.Broker.check(c, "Broker", false)
+	a.Queue.check(c, "Queue")
+	c.bad("BatchSize", strconv.Itoa(a.BatchSize), batchSizeProblem(a.BatchSize))
+	if w := a.MaxBatchingWindowSeconds; w != nil {
+		c.bad("MaxBatchingWindowSeconds", strconv.Itoa(*w), batchingWindowProblem(*w))
+	}
+	c.bad("LogRetentionDays", strconv.Itoa(a.LogRetentionDays), logRetentionProblem(a.LogRetentionDays))
+	checkArchive(c, "ListenerArchive", a.ListenerArchive)
+}
+
 // NewEventSource creates the listener and its mapping.
 func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opts ...pulumi.ResourceOption) (*EventSource, error) {
+	if err := checkArgs("EventSource", name, args, checkEventSourceArgs); err != nil {
+		return nil, err
+	}
 	es := &EventSource{}
 	if err := ctx.RegisterComponentResource(typeToken("EventSource"), name, es, opts...); err != nil {
 		return nil, err
 	}
-	cfg := args.Config
 
 	// The ESM acts with the listener's role: it reads the credentials and describes the
 	// broker, and for a private broker creates its interfaces in the broker's subnets.
 	statements := []statement{
-		{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{args.Broker.SecretArn}},
+		readCredentials(args.Broker),
 		{sid: "DescribeBroker", actions: []string{"mq:DescribeBroker"}, resources: pulumi.StringArray{args.Broker.Arn}},
 	}
-	if args.Option.ESMHasENIs() {
+	if args.Broker.Private != nil {
 		statements = append(statements, statement{sid: "ManageEsmNetworkInterfaces", actions: eniManagementActions,
 			resources: pulumi.StringArray{pulumi.String("*")}})
 	}
-	vpcConfig, networkStatements := besideTheBroker(args.Option, args.Broker)
-	environment := brokerEnvironment(args.Broker, cfg.VirtualHost, cfg.DeliveryLimit)
-	environment[contract.EnvListenerLogBodies] = pulumi.String(strconv.FormatBool(cfg.LogMessageBodies))
+	vpcConfig, networkStatements := besideTheBroker(args.Broker.Private)
+	environment := brokerEnvironment(args.Broker, args.Queue)
+	environment[contract.EnvListenerLogBodies] = pulumi.String(strconv.FormatBool(args.LogMessageBodies))
 	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
 		description:      "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
 		archive:          args.ListenerArchive,
@@ -93,7 +117,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		roleDeleteHook:   args.RoleDeleteHook,
 		timeoutSeconds:   60,
 		memoryMB:         256,
-		logRetentionDays: cfg.LogRetentionDays,
+		logRetentionDays: args.LogRetentionDays,
 		tags:             args.Tags,
 	}, es)
 	if err != nil {
@@ -103,23 +127,23 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	mappingArgs := &lambda.EventSourceMappingArgs{
 		EventSourceArn: args.Broker.Arn,
 		FunctionName:   fn.function.Arn,
-		Queues:         pulumi.String(cfg.QueueName),
-		BatchSize:      pulumi.Int(cfg.BatchSize),
+		Queues:         pulumi.String(args.Queue.Name),
+		BatchSize:      pulumi.Int(args.BatchSize),
 		SourceAccessConfigurations: lambda.EventSourceMappingSourceAccessConfigurationArray{
 			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.SecretArn},
-			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("VIRTUAL_HOST"), Uri: pulumi.String(cfg.VirtualHost)},
+			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("VIRTUAL_HOST"), Uri: pulumi.String(args.Queue.VirtualHost)},
 		},
 		Tags: mergeTags(args.Tags, args.MappingTags),
 	}
-	if cfg.MaxBatchingWindowSeconds != nil {
-		mappingArgs.MaximumBatchingWindowInSeconds = pulumi.Int(*cfg.MaxBatchingWindowSeconds)
+	if args.MaxBatchingWindowSeconds != nil {
+		mappingArgs.MaximumBatchingWindowInSeconds = pulumi.Int(*args.MaxBatchingWindowSeconds)
 	}
 	// The role's policy is a separate resource: without this edge the mapping could be created
 	// before its permissions exist and fail its first polls with EVENT_SOURCE_AUTHN_ERROR.
 	// The same edges order the deletion: Pulumi deletes the mapping, runs its after-delete hook
 	// until the interfaces are gone, and only then the role (whose EC2 permissions Lambda needs
 	// to remove them), the security group rules and groups, the endpoints and the VPC.
-	dependsOn := slices.Concat([]pulumi.Resource{fn.role, fn.policy}, args.Broker.Members(), args.Prerequisites)
+	dependsOn := slices.Concat([]pulumi.Resource{fn.role, fn.policy}, args.Broker.DependsOn, args.Prerequisites)
 	mappingOpts := []pulumi.ResourceOption{
 		pulumi.Parent(es), pulumi.DependsOn(dependsOn),
 		// Replaced, the old mapping goes first (with the wait), so its interfaces are gone

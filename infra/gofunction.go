@@ -12,6 +12,13 @@ import (
 	"rabbitmq-esm/lambdakit/lambdabuild"
 )
 
+// LambdaSpec is how a function of this module is built for newGoFunction, which deploys it on
+// Lambda's arm64 runtime: the listener (ListenerPackage) or the provisioner
+// (ProvisionerPackage), from the module in moduleDir.
+func LambdaSpec(moduleDir, pkg string) lambdabuild.Spec {
+	return lambdabuild.Spec{ModuleDir: moduleDir, Package: pkg, GOARCH: "arm64"}
+}
+
 // goFunctionArgs describe one Go Lambda function of this project: its code, the permissions
 // it needs beyond writing its own logs, and where it runs.
 type goFunctionArgs struct {
@@ -116,33 +123,41 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 }
 
 // besideTheBroker places a function where the mapping's interfaces are — in the broker's
-// subnets with the broker's security group — for a private broker, with the permissions
+// subnets with the broker's security groups — for a private broker, with the permissions
 // Lambda needs to manage the function's own interfaces there. A public broker's functions run
 // outside any VPC: nil, nil.
 //
 // The provisioner must sit there to reach a private broker at all, the listener to
 // dead-letter on it; and from there both take the mapping's own path to AWS's services, which
 // the deploy-time diagnosis checks.
-func besideTheBroker(opt Option, broker *Broker) (*lambda.FunctionVpcConfigArgs, []statement) {
-	if !opt.ESMHasENIs() {
+func besideTheBroker(private *BrokerPlacement) (*lambda.FunctionVpcConfigArgs, []statement) {
+	if private == nil {
 		return nil, nil
 	}
 	return &lambda.FunctionVpcConfigArgs{
-			SubnetIds:        broker.SubnetIDs,
-			SecurityGroupIds: pulumi.StringArray{broker.SecurityGroupID},
+			SubnetIds:        private.SubnetIDs,
+			SecurityGroupIds: private.SecurityGroupIDs,
 		}, []statement{{sid: "ManageOwnNetworkInterfaces", actions: vpcFunctionActions,
 			resources: pulumi.StringArray{pulumi.String("*")}}}
 }
 
-// brokerEnvironment is how a function reaches the broker as the mapping does: its endpoint, the
-// mapping's credentials and virtual host, and the queue's delivery limit.
-func brokerEnvironment(broker *Broker, vhost string, deliveryLimit int) pulumi.StringMap {
-	return pulumi.StringMap{
+// brokerEnvironment is how a function reaches the broker as the mapping does: its endpoint (if
+// given), the mapping's credentials, the queue's virtual host and its delivery limit.
+func brokerEnvironment(broker BrokerConnection, queue Queue) pulumi.StringMap {
+	env := pulumi.StringMap{
 		contract.EnvBrokerSecretArn: broker.SecretArn,
-		contract.EnvBrokerEndpoint:  broker.Endpoint,
-		contract.EnvBrokerVHost:     pulumi.String(vhost),
-		contract.EnvDeliveryLimit:   pulumi.String(strconv.Itoa(deliveryLimit)),
+		contract.EnvBrokerVHost:     pulumi.String(queue.VirtualHost),
+		contract.EnvDeliveryLimit:   pulumi.String(strconv.Itoa(queue.DeliveryLimit)),
 	}
+	if given(broker.Endpoint) {
+		env[contract.EnvBrokerEndpoint] = broker.Endpoint
+	}
+	return env
+}
+
+// readCredentials lets a function read the broker's credentials, as the mapping does.
+func readCredentials(broker BrokerConnection) statement {
+	return statement{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{broker.SecretArn}}
 }
 
 // vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage

@@ -61,10 +61,11 @@ const (
 	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
 )
 
-// Option is one row of the networking table (README, "The six options"). Every component reads its
-// behaviour from here; nothing else in the program branches on the mode's name. Where the user
-// chooses part of the row (existingvpc's service route, whether the endpoints exist already),
-// Config.Option resolves it from the settings, once.
+// Option is one row of the networking table (README, "The six options"). The program
+// translates it into each component's typed arguments (the Network reads it whole); nothing
+// else in the program branches on the mode's name. Where the user chooses part of the row
+// (existingvpc's service route, whether the endpoints exist already), Config.Option resolves
+// it from the settings, once.
 type Option struct {
 	Mode NetworkMode
 	// Summary is one line for humans (errors, docs, plan output).

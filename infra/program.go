@@ -100,8 +100,15 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		}
 	}
 
-	brokerArgs := &BrokerArgs{Option: opt, Config: cfg, Network: st.Network, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
-		GroupDeleteHook: hooks.group, Tags: tags}
+	brokerArgs := &BrokerArgs{
+		BrokerName: cfg.BrokerName, EngineVersion: cfg.EngineVersion, InstanceType: cfg.InstanceType,
+		DeploymentMode: cfg.DeploymentMode, AdminUsername: cfg.AdminUsername,
+		PubliclyAccessible: opt.PublicBroker, ServiceRoute: opt.ServiceRoute, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
+		GroupDeleteHook: hooks.group, Tags: tags,
+	}
+	if opt.OwnBrokerGroup() {
+		brokerArgs.VpcID, brokerArgs.SubnetIDs = st.Network.VpcID, st.Network.TierSubnetIDs
+	}
 	if facts.DefaultVPC != nil {
 		brokerArgs.DefaultSecurityGroupID = facts.DefaultVPC.SecurityGroupID
 	}
@@ -122,10 +129,11 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		networkPath = append(networkPath, st.Endpoints.Members()...)
 	}
 
+	broker := st.Broker.Connection()
+	queue := Queue{Name: cfg.QueueName, VirtualHost: cfg.VirtualHost, DeliveryLimit: cfg.DeliveryLimit}
 	st.Provisioner, err = NewProvisioner(ctx, prefix+"-provisioner", &ProvisionerArgs{
-		Option:         opt,
-		Config:         cfg,
-		Broker:         st.Broker,
+		Broker: broker, Queue: queue, EngineVersion: cfg.EngineVersion, LogRetentionDays: cfg.LogRetentionDays,
+		ServiceRoute: opt.ServiceRoute, NetworkName: string(cfg.NetworkMode),
 		Archive:        archives.provisioner,
 		NetworkPath:    networkPath,
 		DeleteHook:     hooks.function,
@@ -137,9 +145,8 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
-		Option:             opt,
-		Config:             cfg,
-		Broker:             st.Broker,
+		Broker: broker, Queue: queue, BatchSize: cfg.BatchSize, MaxBatchingWindowSeconds: cfg.MaxBatchingWindowSeconds,
+		LogRetentionDays: cfg.LogRetentionDays, LogMessageBodies: cfg.LogMessageBodies,
 		ListenerArchive:    archives.listener,
 		Prerequisites:      slices.Concat(networkPath, st.Provisioner.Members()),
 		DeleteHook:         hooks.mapping,
@@ -307,10 +314,7 @@ type lambdaArchives struct{ listener, provisioner lambdabuild.Artifact }
 
 // buildLambdas builds the functions of this module for Lambda's arm64 runtime, together.
 func buildLambdas(env Env) (lambdaArchives, error) {
-	spec := func(pkg string) lambdabuild.Spec {
-		return lambdabuild.Spec{ModuleDir: env.ProjectDir, Package: pkg, GOARCH: "arm64"}
-	}
-	arts, err := lambdabuild.BuildAll(context.Background(), spec(ListenerPackage), spec(ProvisionerPackage))
+	arts, err := lambdabuild.BuildAll(context.Background(), LambdaSpec(env.ProjectDir, ListenerPackage), LambdaSpec(env.ProjectDir, ProvisionerPackage))
 	if err != nil {
 		return lambdaArchives{}, fmt.Errorf("building the Lambda functions (the program builds them itself: "+
 			"the go command must be on the PATH of the machine that runs pulumi): %w", err)

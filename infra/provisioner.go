@@ -14,13 +14,25 @@ import (
 
 // ProvisionerArgs configure the Provisioner component.
 type ProvisionerArgs struct {
-	// Option is the networking option's table row: where the provisioner runs and which
-	// route the diagnosis expects the ESM to use. Required.
-	Option Option
-	// Config supplies the queue, virtual host, delivery limit and log retention. Required.
-	Config Config
-	// Broker is the broker to provision and to diagnose. Required.
-	Broker *Broker
+	// Broker is the broker to provision and to diagnose, as reached: Arn, Endpoint and
+	// SecretArn are required; with Private the provisioner runs where the mapping's interfaces
+	// are, in the broker's subnets and security groups. Required.
+	Broker BrokerConnection
+	// Queue is the queue to declare, with its dead-letter exchange and queue. Required.
+	Queue Queue
+	// EngineVersion is the broker's RabbitMQ version, major.minor (3.13 or later): the
+	// dead-letter queue's arguments depend on it. Required.
+	EngineVersion string
+	// ServiceRoute is how the mapping reaches STS, Secrets Manager and Lambda: RouteAWSSide
+	// for a public broker, RouteNATGateway or RouteInterfaceEndpoints for a private one. The
+	// diagnosis's hints follow it. Required.
+	ServiceRoute ServiceRoute
+	// NetworkName names the network in the diagnosis's hints ("networkMode <name> reaches sts
+	// through ..."): the stack's networkMode, or a name of your own for a network this project
+	// did not build. Required.
+	NetworkName string
+	// LogRetentionDays of the provisioner's log group, one CloudWatch Logs accepts. Required.
+	LogRetentionDays int
 	// Archive is the built provisioner (lambdabuild, arm64). Required.
 	Archive lambdabuild.Artifact
 	// NetworkPath are the resources the ESM's traffic depends on; the diagnosis runs after
@@ -57,23 +69,34 @@ type Provisioner struct {
 	members
 }
 
+// checkProvisionerArgs holds the arguments to what the provisioner needs at deployment.
+func checkProvisionerArgs(c *argCheck, a *ProvisionerArgs) {
+	a.Broker.check(c, "Broker", true)
+	a.Queue.check(c, "Queue")
+	c.bad("EngineVersion", a.EngineVersion, engineVersionProblem(a.EngineVersion))
+	c.bad("ServiceRoute", string(a.ServiceRoute), serviceRouteProblem(a.ServiceRoute, a.Broker.Private != nil))
+	c.required("NetworkName", a.NetworkName != "", "the name the diagnosis's hints give the network")
+	c.bad("LogRetentionDays", strconv.Itoa(a.LogRetentionDays), logRetentionProblem(a.LogRetentionDays))
+	checkArchive(c, "Archive", a.Archive)
+}
+
 // NewProvisioner creates the function and runs the diagnosis, then the declaration.
 func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opts ...pulumi.ResourceOption) (*Provisioner, error) {
+	if err := checkArgs("Provisioner", name, args, checkProvisionerArgs); err != nil {
+		return nil, err
+	}
 	p := &Provisioner{}
 	if err := ctx.RegisterComponentResource(typeToken("Provisioner"), name, p, opts...); err != nil {
 		return nil, err
 	}
-	cfg, opt := args.Config, args.Option
 
-	vpcConfig, networkStatements := besideTheBroker(opt, args.Broker)
-	statements := slices.Concat([]statement{
-		{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{args.Broker.SecretArn}},
-	}, networkStatements)
-	environment := brokerEnvironment(args.Broker, cfg.VirtualHost, cfg.DeliveryLimit)
-	environment[contract.EnvQueueName] = pulumi.String(cfg.QueueName)
-	environment[contract.EnvNetworkMode] = pulumi.String(string(cfg.NetworkMode))
-	environment[contract.EnvServiceRoute] = pulumi.String(string(opt.ServiceRoute))
-	environment[contract.EnvEngineVersion] = pulumi.String(cfg.EngineVersion)
+	vpcConfig, networkStatements := besideTheBroker(args.Broker.Private)
+	statements := slices.Concat([]statement{readCredentials(args.Broker)}, networkStatements)
+	environment := brokerEnvironment(args.Broker, args.Queue)
+	environment[contract.EnvQueueName] = pulumi.String(args.Queue.Name)
+	environment[contract.EnvNetworkMode] = pulumi.String(args.NetworkName)
+	environment[contract.EnvServiceRoute] = pulumi.String(string(args.ServiceRoute))
+	environment[contract.EnvEngineVersion] = pulumi.String(args.EngineVersion)
 	fn, err := newGoFunction(ctx, name, goFunctionArgs{
 		description:      "Queue provisioner and connectivity diagnosis of " + ProjectName + "-" + ctx.Stack(),
 		archive:          args.Archive,
@@ -84,7 +107,7 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 		roleDeleteHook:   args.RoleDeleteHook,
 		timeoutSeconds:   60,
 		memoryMB:         256,
-		logRetentionDays: cfg.LogRetentionDays,
+		logRetentionDays: args.LogRetentionDays,
 		tags:             args.Tags,
 	}, p)
 	if err != nil {
@@ -97,14 +120,16 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	// is updated in place before the invocations run (they wait for it).
 	triggers := pulumi.StringMap{
 		"broker":        args.Broker.Arn,
-		"credentials":   args.Broker.CredentialsVersion,
-		"queue":         pulumi.String(cfg.QueueName),
-		"virtualHost":   pulumi.String(cfg.VirtualHost),
-		"deliveryLimit": pulumi.String(strconv.Itoa(cfg.DeliveryLimit)),
-		"engineVersion": pulumi.String(cfg.EngineVersion),
+		"queue":         pulumi.String(args.Queue.Name),
+		"virtualHost":   pulumi.String(args.Queue.VirtualHost),
+		"deliveryLimit": pulumi.String(strconv.Itoa(args.Queue.DeliveryLimit)),
+		"engineVersion": pulumi.String(args.EngineVersion),
 		"code":          pulumi.String(args.Archive.SHA256),
 	}
-	diagnoseAfter := slices.Concat([]pulumi.Resource{fn.function}, args.Broker.Members(), args.NetworkPath)
+	if args.Broker.CredentialsVersion != nil {
+		triggers["credentials"] = args.Broker.CredentialsVersion
+	}
+	diagnoseAfter := slices.Concat([]pulumi.Resource{fn.function}, args.Broker.DependsOn, args.NetworkPath)
 	diagnosis, err := lambda.NewInvocation(ctx, name+"-diagnose", &lambda.InvocationArgs{
 		FunctionName: fn.function.Name,
 		Input:        pulumi.String(`{"action":"diagnose"}`),

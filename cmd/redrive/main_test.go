@@ -192,11 +192,12 @@ func (f *provisionerLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, 
 }
 
 func TestRedriveThroughTheProvisionerTakesAsManyInvocationsAsItNeeds(t *testing.T) {
-	// Enough messages that moving them one confirm at a time outlasts one window on any machine.
-	const total = 300
+	// Enough messages that moving them one confirm at a time outlasts one window on any machine,
+	// and a window long enough that a loaded machine still dials, logs in and moves some in it.
+	const total = 1000
 	b, ch, top := deadLettered(t, total)
 	creds, _ := json.Marshal(rabbitops.Credentials{Username: b.Username, Password: b.Password}) //nolint:gosec // G117: the test broker's generated credentials
-	lam := &provisionerLambda{window: 200 * time.Millisecond, p: &app.Provisioner{
+	lam := &provisionerLambda{window: 500 * time.Millisecond, p: &app.Provisioner{
 		Env:     app.Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: b.TLSEndpoint, VHost: "/", Queue: top.Queue, DeliveryLimit: 5}, //nolint:gosec // G101: a fake ARN
 		Secrets: secret(creds), CAFile: b.CAFile,
 	}}

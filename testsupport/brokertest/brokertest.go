@@ -93,7 +93,7 @@ func logSkip(test string) error {
 }
 
 // packageDir is the test's package directory (its working directory) relative to its module,
-// as ./internal/x.
+// as ./listener/handler.
 func packageDir() string {
 	wd, err := os.Getwd()
 	if err != nil {

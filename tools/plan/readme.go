@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"regexp"
-	"strings"
 )
 
 // The README holds each option's diagram between these markers, in a mermaid code block.
@@ -23,14 +22,4 @@ func ReplaceDiagram(readme, stack, mermaid string) (string, error) {
 	}
 	block := DiagramBlock(stack, mermaid)
 	return re.ReplaceAllLiteralString(readme, block), nil
-}
-
-// DiagramIn returns the diagram block of stack as it stands in readme.
-func DiagramIn(readme, stack string) string {
-	start := strings.Index(readme, beginMarker(stack))
-	end := strings.Index(readme, endMarker(stack))
-	if start < 0 || end < start {
-		return ""
-	}
-	return readme[start : end+len(endMarker(stack))]
 }
