@@ -380,8 +380,9 @@ var dayTwoChanges = []struct {
 	{stack: "existingvpc", key: "serviceRoute", value: "existing-endpoints", refused: "is this stack's own, created while it was endpoints"},
 	// The path moves to the user's NAT gateway (the verifier checked the route first): the
 	// endpoints, their group and rules go, the broker's group gets 443 out, and the provisioner
-	// learns the route its diagnosis expects.
+	// learns the route its diagnosis expects, and the diagnosis runs again on the new path.
 	{stack: "existingvpc", key: "serviceRoute", value: "nat", plans: plans(
+		"Invocation rabbitmq-esm-provisioner-diagnose:replace",
 		"Endpoints rabbitmq-esm-endpoints:delete", "SecurityGroup rabbitmq-esm-endpoints-sg:delete",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:delete", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:delete",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:delete",

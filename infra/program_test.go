@@ -565,8 +565,13 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := inv.Inputs["triggers"].ObjectValue()["credentials"]; !ok {
+		triggers := inv.Inputs["triggers"].ObjectValue()
+		if _, ok := triggers["credentials"]; !ok {
 			t.Errorf("the %s invocation does not rerun when the credentials change", suffix)
+		}
+		// Only the diagnosis checks the path, so only it reruns when the path changes.
+		if _, ok := triggers["serviceRoute"]; ok != (suffix == "diagnose") {
+			t.Errorf("the %s invocation's triggers %v: want serviceRoute in the diagnosis's only", suffix, triggers)
 		}
 	}
 }

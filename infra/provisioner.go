@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -129,11 +130,15 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	if args.Broker.CredentialsVersion != nil {
 		triggers["credentials"] = args.Broker.CredentialsVersion
 	}
+	// The diagnosis checks the path as well: it runs again when what carries the mapping's
+	// calls changes (existingvpc's serviceRoute), which the declaration does not care about.
+	diagnoseTriggers := pulumi.StringMap{"serviceRoute": pulumi.String(string(args.ServiceRoute))}
+	maps.Copy(diagnoseTriggers, triggers)
 	diagnoseAfter := slices.Concat([]pulumi.Resource{fn.function}, args.Broker.DependsOn, args.NetworkPath)
 	diagnosis, err := lambda.NewInvocation(ctx, name+"-diagnose", &lambda.InvocationArgs{
 		FunctionName: fn.function.Name,
 		Input:        pulumi.String(`{"action":"diagnose"}`),
-		Triggers:     triggers,
+		Triggers:     diagnoseTriggers,
 	}, pulumi.Parent(p), pulumi.DependsOn(diagnoseAfter))
 	if err != nil {
 		return nil, err
