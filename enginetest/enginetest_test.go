@@ -327,11 +327,10 @@ var dayTwoChanges = []struct {
 		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:replace", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:replace")},
-	// Every taggable resource, in place.
 	// Another option rebuilds the network around the same VPC: isolated's subnets, routes and
 	// endpoints go, nat's public and private subnets, gateways and routes come, the broker is
 	// replaced into the new subnets, and every taggable resource takes the new networkMode tag.
-	{key: "networkMode", value: "nat", plans: brokerReplaced(
+	{key: "networkMode", value: "nat", plans: brokerReplaced(slices.Concat([]string{
 		"Vpc rabbitmq-esm-network:update", "InternetGateway rabbitmq-esm-network:create",
 		"Eip rabbitmq-esm-network-1:create", "NatGateway rabbitmq-esm-network-1:create",
 		"Subnet rabbitmq-esm-network-isolated-1:delete", "Subnet rabbitmq-esm-network-isolated-2:delete",
@@ -345,17 +344,13 @@ var dayTwoChanges = []struct {
 		"RouteTableAssociation rabbitmq-esm-network-public-1:create", "RouteTableAssociation rabbitmq-esm-network-public-2:create",
 		"Route rabbitmq-esm-network-private-1:create", "Route rabbitmq-esm-network-private-2:create",
 		"Route rabbitmq-esm-network-public-1:create", "Route rabbitmq-esm-network-public-2:create",
-		"Endpoints rabbitmq-esm-endpoints:delete", "SecurityGroup rabbitmq-esm-endpoints-sg:delete",
-		"VpcEndpoint rabbitmq-esm-endpoints-lambda:delete", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:delete",
-		"VpcEndpoint rabbitmq-esm-endpoints-sts:delete",
-		"SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:delete",
-		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:delete",
-		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:delete",
-		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-aws:create",
+	}, endpointsGiveWayToNAT, []string{
 		"SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update",
 		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:update",
 		"Secret rabbitmq-esm-broker-credentials:update", "LogGroup rabbitmq-esm-events-listener:update",
-		"LogGroup rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update")},
+		"LogGroup rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
+	})...)},
+	// Every taggable resource, in place.
 	{key: "tags.team", value: "payments", path: true, plans: plans(
 		"Broker rabbitmq-esm-broker:update", "EventSourceMapping rabbitmq-esm-events-mapping:update",
 		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update",
@@ -381,15 +376,20 @@ var dayTwoChanges = []struct {
 	// The path moves to the user's NAT gateway (the verifier checked the route first): the
 	// endpoints, their group and rules go, the broker's group gets 443 out, and the provisioner
 	// learns the route its diagnosis expects, and the diagnosis runs again on the new path.
-	{stack: "existingvpc", key: "serviceRoute", value: "nat", plans: plans(
-		"Invocation rabbitmq-esm-provisioner-diagnose:replace",
-		"Endpoints rabbitmq-esm-endpoints:delete", "SecurityGroup rabbitmq-esm-endpoints-sg:delete",
-		"VpcEndpoint rabbitmq-esm-endpoints-lambda:delete", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:delete",
-		"VpcEndpoint rabbitmq-esm-endpoints-sts:delete",
-		"SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:delete",
-		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:delete",
-		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:delete",
-		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-aws:create", "Function rabbitmq-esm-provisioner:update")},
+	{stack: "existingvpc", key: "serviceRoute", value: "nat", plans: plans(append(endpointsGiveWayToNAT,
+		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Function rabbitmq-esm-provisioner:update")...)},
+}
+
+// endpointsGiveWayToNAT is what moving the mapping's path from the interface endpoints to a
+// NAT gateway plans: the endpoints with their group and rules go, the broker's group lets 443 out.
+var endpointsGiveWayToNAT = []string{
+	"Endpoints rabbitmq-esm-endpoints:delete", "SecurityGroup rabbitmq-esm-endpoints-sg:delete",
+	"VpcEndpoint rabbitmq-esm-endpoints-lambda:delete", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:delete",
+	"VpcEndpoint rabbitmq-esm-endpoints-sts:delete",
+	"SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:delete",
+	"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:delete",
+	"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:delete",
+	"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-aws:create",
 }
 
 // plans builds a row's expectation from "<type> <name>:<kind>" entries.
