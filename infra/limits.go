@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"rabbitmq-esm/contract"
 )
 
 // The rules of Amazon MQ, Lambda, CloudWatch Logs and RabbitMQ on the values that the stack's
@@ -106,7 +108,7 @@ func logRetentionProblem(days int) string {
 // needs a NAT gateway or interface endpoints.
 func serviceRouteProblem(route ServiceRoute, private bool) string {
 	switch {
-	case route != RouteAWSSide && route != RouteNATGateway && route != RouteInterfaceEndpoints:
+	case !slices.Contains(contract.ServiceRoutes, route):
 		return fmt.Sprintf("must be %s, %s or %s", RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints)
 	case private && route == RouteAWSSide:
 		return fmt.Sprintf("is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach "+

@@ -1,5 +1,7 @@
 package infra
 
+import "rabbitmq-esm/contract"
+
 // NetworkMode names one of the six networking options; it is the stack's `networkMode`
 // setting and, by convention, the stack's name.
 type NetworkMode string
@@ -48,17 +50,16 @@ const (
 	TierGiven SubnetTier = "Given"
 )
 
-// ServiceRoute is how the ESM's network interfaces reach STS, Secrets Manager and Lambda.
-// Those interfaces have private addresses only, so an internet gateway alone never suffices.
-type ServiceRoute string
+// ServiceRoute is how the ESM's network interfaces reach STS, Secrets Manager and Lambda. Those
+// interfaces have private addresses only, so an internet gateway alone never suffices. The
+// contract defines it: the provisioner's diagnosis reads the same values.
+type ServiceRoute = contract.ServiceRoute
 
+// The service routes, as the contract defines them.
 const (
-	// RouteAWSSide means a public broker's mapping polls from AWS's side, over public endpoints.
-	RouteAWSSide ServiceRoute = "aws-side"
-	// RouteNATGateway means a NAT gateway route in the broker's subnets.
-	RouteNATGateway ServiceRoute = "nat-gateway"
-	// RouteInterfaceEndpoints means interface VPC endpoints with private DNS in the broker's VPC.
-	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
+	RouteAWSSide            = contract.RouteAWSSide
+	RouteNATGateway         = contract.RouteNATGateway
+	RouteInterfaceEndpoints = contract.RouteInterfaceEndpoints
 )
 
 // Option is one row of the networking table (README, "The six options"). The program

@@ -31,7 +31,7 @@ type Env struct {
 	DeliveryLimit int    // DELIVERY_LIMIT
 	EngineVersion string // ENGINE_VERSION, the broker's RabbitMQ major.minor: 3.13 or later
 	NetworkMode   string // NETWORK_MODE
-	Route         diagnose.Route
+	Route         contract.ServiceRoute
 	Region        string // AWS_REGION, set by Lambda
 }
 
@@ -60,7 +60,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		problems = append(problems, fmt.Sprintf("%s=%q: must be a RabbitMQ version major.minor of 3.13 or later, such as 3.13 or 4.2",
 			contract.EnvEngineVersion, e.EngineVersion))
 	}
-	if e.Route, err = diagnose.ParseRoute(getenv(contract.EnvServiceRoute)); err != nil {
+	if e.Route, err = contract.ParseServiceRoute(getenv(contract.EnvServiceRoute)); err != nil {
 		problems = append(problems, contract.EnvServiceRoute+"="+err.Error())
 	}
 	if len(problems) > 0 {

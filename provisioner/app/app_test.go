@@ -53,7 +53,7 @@ func localServices(t *testing.T) ([]diagnose.Target, *tls.Config) {
 	return targets, &tls.Config{RootCAs: pool}
 }
 
-func provisioner(t *testing.T, mode diagnose.Route) (*Provisioner, *fakeSecrets) {
+func provisioner(t *testing.T, mode contract.ServiceRoute) (*Provisioner, *fakeSecrets) {
 	t.Helper()
 	b := brokertest.Require(t)
 	secret, _ := json.Marshal(rabbitops.Credentials{Username: b.Username, Password: b.Password}) //nolint:gosec // G117: the test broker's generated credentials
@@ -82,7 +82,7 @@ func deleteTopology(p *Provisioner) {
 }
 
 func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
-	p, secrets := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	p, secrets := provisioner(t, contract.RouteInterfaceEndpoints)
 	ctx := context.Background()
 	for range 2 {
 		out, err := p.Handle(ctx, contract.Request{Action: contract.ActionDeclare})
@@ -111,7 +111,7 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 // without requeue), then redrives them through Handle: a dry run, a capped run, and a run
 // that starts too close to the function's timeout to take any message.
 func TestRedriveThroughTheProvisioner(t *testing.T) {
-	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
 	ctx := context.Background()
 	if _, err := p.Handle(ctx, contract.Request{Action: contract.ActionDeclare}); err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestRedriveThroughTheProvisioner(t *testing.T) {
 }
 
 func TestDeclareRefusesConflictingQueue(t *testing.T) {
-	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
 	conn, ch, err := p.channel(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestDeclareRefusesConflictingQueue(t *testing.T) {
 // arguments depended on the engine version (here with another delivery limit) does not fail
 // the deployment; the response warns, and the main queue is declared.
 func TestDeclareKeepsDeadLetterQueueWithOtherArguments(t *testing.T) {
-	p, _ := provisioner(t, diagnose.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
 	conn, ch, err := p.channel(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestDeclareKeepsDeadLetterQueueWithOtherArguments(t *testing.T) {
 }
 
 func TestDiagnosePassesAgainstLocalBroker(t *testing.T) {
-	p, _ := provisioner(t, diagnose.RouteAWSSide)
+	p, _ := provisioner(t, contract.RouteAWSSide)
 	out, err := p.Handle(context.Background(), contract.Request{Action: contract.ActionDiagnose})
 	if err != nil {
 		t.Fatal(err)
@@ -236,21 +236,21 @@ func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name    string
-		route   diagnose.Route
+		route   contract.ServiceRoute
 		breakIt func(p *Provisioner, s *fakeSecrets)
 		failed  string
 		hint    string
 	}{
-		{"secrets manager endpoint unreachable", diagnose.RouteInterfaceEndpoints,
+		{"secrets manager endpoint unreachable", contract.RouteInterfaceEndpoints,
 			func(p *Provisioner, _ *fakeSecrets) { p.Targets[1].Address = closedPort(t) },
 			"secretsmanager", "secretsmanager endpoint exists in this VPC with private DNS on"},
-		{"no NAT route to STS", diagnose.RouteNATGateway,
+		{"no NAT route to STS", contract.RouteNATGateway,
 			func(p *Provisioner, _ *fakeSecrets) { p.Targets[0].Address = closedPort(t) },
 			"sts", "route 0.0.0.0/0 to a NAT gateway"},
-		{"broker port closed", diagnose.RouteInterfaceEndpoints,
+		{"broker port closed", contract.RouteInterfaceEndpoints,
 			func(p *Provisioner, _ *fakeSecrets) { p.Env.Endpoint = "amqps://" + closedPort(t) },
 			"broker", "must admit 5671 from itself"},
-		{"wrong credentials", diagnose.RouteInterfaceEndpoints,
+		{"wrong credentials", contract.RouteInterfaceEndpoints,
 			func(_ *Provisioner, s *fakeSecrets) {
 				s.value = `{"username":"esm-test","password":"wrong-password-123"}`
 			},

@@ -13,27 +13,6 @@ import (
 	"rabbitmq-esm/contract"
 )
 
-// Route is how the option means the ESM to reach AWS services (the program's ServiceRoute).
-type Route string
-
-const (
-	// RouteAWSSide is a public broker's: public endpoints, from AWS's network.
-	RouteAWSSide Route = "aws-side"
-	// RouteNATGateway is a NAT gateway in the broker's subnets.
-	RouteNATGateway Route = "nat-gateway"
-	// RouteInterfaceEndpoints is interface endpoints with private DNS.
-	RouteInterfaceEndpoints Route = "interface-endpoints"
-)
-
-// ParseRoute validates a route name.
-func ParseRoute(s string) (Route, error) {
-	switch r := Route(s); r {
-	case RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints:
-		return r, nil
-	}
-	return "", fmt.Errorf("%q is not a route: want aws-side, nat-gateway or interface-endpoints", s)
-}
-
 // Target is one AWS service endpoint to check.
 type Target struct {
 	Name    string // sts, secretsmanager, lambda
@@ -51,7 +30,7 @@ func ServiceTargets(region string) []Target {
 
 // CheckTarget resolves the target, connects and completes a TLS handshake within timeout.
 // tlsConfig nil verifies against the system roots.
-func CheckTarget(ctx context.Context, t Target, route Route, mode string, timeout time.Duration, tlsConfig *tls.Config) contract.Check {
+func CheckTarget(ctx context.Context, t Target, route contract.ServiceRoute, mode string, timeout time.Duration, tlsConfig *tls.Config) contract.Check {
 	c := contract.Check{Name: t.Name}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -81,7 +60,7 @@ func CheckTarget(ctx context.Context, t Target, route Route, mode string, timeou
 	if err != nil {
 		c.Detail = fmt.Sprintf("TCP/TLS to %s (%s) failed within %s: %v", host, c.Address, timeout, err)
 		c.Hint = serviceHint(t.Name, route, mode)
-		if route == RouteInterfaceEndpoints && !c.Private {
+		if route == contract.RouteInterfaceEndpoints && !c.Private {
 			c.Hint = fmt.Sprintf("%s resolved to the public address %s: the %s interface endpoint is missing or its private DNS is off, "+
 				"and in networkMode %s the ESM's interfaces cannot reach public addresses", host, ip, t.Name, mode)
 		}
@@ -90,19 +69,19 @@ func CheckTarget(ctx context.Context, t Target, route Route, mode string, timeou
 	_ = conn.Close()
 	c.OK = true
 	c.Detail = fmt.Sprintf("TLS handshake with %s at %s", host, c.Address)
-	if route == RouteInterfaceEndpoints && !c.Private {
+	if route == contract.RouteInterfaceEndpoints && !c.Private {
 		c.Detail += "; note: a public address, not the interface endpoint this option relies on (is there a NAT or proxy?)"
 	}
 	return c
 }
 
-func serviceHint(name string, route Route, mode string) string {
+func serviceHint(name string, route contract.ServiceRoute, mode string) string {
 	switch route {
-	case RouteInterfaceEndpoints:
+	case contract.RouteInterfaceEndpoints:
 		return fmt.Sprintf("networkMode %s reaches %s through an interface endpoint: check that the %s endpoint exists in this VPC with "+
 			"private DNS on (which needs the VPC's DNS support and hostnames) and that its security group admits 443 from the broker's group, "+
 			"and that the broker's group allows egress 443 to it", mode, name, name)
-	case RouteNATGateway:
+	case contract.RouteNATGateway:
 		return fmt.Sprintf("networkMode %s reaches %s through a NAT gateway: check that the broker's subnets route 0.0.0.0/0 to a NAT gateway "+
 			"(in a public subnet with an internet gateway) and that the broker's security group allows egress 443", mode, name)
 	default:
@@ -112,8 +91,8 @@ func serviceHint(name string, route Route, mode string) string {
 }
 
 // BrokerHint explains a failed broker check for the option.
-func BrokerHint(route Route, mode string) string {
-	if route == RouteAWSSide {
+func BrokerHint(route contract.ServiceRoute, mode string) string {
+	if route == contract.RouteAWSSide {
 		return fmt.Sprintf("networkMode %s uses a public broker: check the broker is running and the credentials secret matches its user", mode)
 	}
 	return fmt.Sprintf("networkMode %s: the ESM's interfaces carry the broker's security group, which must admit 5671 from itself "+
