@@ -208,11 +208,11 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := m.One("aws:mq/broker:Broker", "broker")
-		if got := strings2(b.Inputs["subnetIds"]); !slices.Equal(got, subnets) {
+		if got := offline.Strings(b.Inputs["subnetIds"]); !slices.Equal(got, subnets) {
 			t.Errorf("cluster subnets = %v, want %v", got, subnets)
 		}
 		ep, _ := m.One("aws:ec2/vpcEndpoint:VpcEndpoint", "sts")
-		if got := strings2(ep.Inputs["subnetIds"]); !slices.Equal(got, subnets) {
+		if got := offline.Strings(ep.Inputs["subnetIds"]); !slices.Equal(got, subnets) {
 			t.Errorf("endpoint subnets = %v, want %v", got, subnets)
 		}
 	})

@@ -323,12 +323,10 @@ func buildLambdas(env Env) (lambdaArchives, error) {
 }
 
 // mergeTags returns a new map with the tags of each map in turn, later ones winning.
-func mergeTags(maps ...pulumi.StringMap) pulumi.StringMap {
+func mergeTags(tagMaps ...pulumi.StringMap) pulumi.StringMap {
 	merged := pulumi.StringMap{}
-	for _, m := range maps {
-		for k, v := range m {
-			merged[k] = v
-		}
+	for _, m := range tagMaps {
+		maps.Copy(merged, m)
 	}
 	return merged
 }

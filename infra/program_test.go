@@ -142,10 +142,10 @@ func checkBroker(t *testing.T, m *offline.Account, tc optionCase) {
 	if !in["logs"].ObjectValue()["general"].BoolValue() {
 		t.Error("broker general logs are off")
 	}
-	if got := strings2(in["subnetIds"]); !slices.Equal(got, tc.brokerSubnets) {
+	if got := offline.Strings(in["subnetIds"]); !slices.Equal(got, tc.brokerSubnets) {
 		t.Errorf("broker subnetIds = %v, want %v", got, tc.brokerSubnets)
 	}
-	groups := strings2(in["securityGroups"])
+	groups := offline.Strings(in["securityGroups"])
 	switch {
 	case tc.dedicatedSG && !slices.Equal(groups, []string{"sg-rabbitmq-esm-broker-sg"}):
 		t.Errorf("broker securityGroups = %v, want its own group", groups)
@@ -198,7 +198,7 @@ func checkNetwork(t *testing.T, m *offline.Account, tc optionCase) {
 		if !in["enableDnsSupport"].BoolValue() || !in["enableDnsHostnames"].BoolValue() {
 			t.Error("the VPC needs DNS support and DNS hostnames for private DNS of interface endpoints")
 		}
-		if got := strings2(in["availabilityZoneNames"]); !slices.Equal(got, []string{"us-east-1a", "us-east-1b"}) {
+		if got := offline.Strings(in["availabilityZoneNames"]); !slices.Equal(got, []string{"us-east-1a", "us-east-1b"}) {
 			t.Errorf("zones = %v, want the first two that offer the endpoint services", got)
 		}
 		if in["cidrBlock"].StringValue() != "10.0.0.0/16" {
@@ -339,7 +339,7 @@ func checkEndpoints(t *testing.T, m *offline.Account, tc optionCase) {
 		if in["vpcEndpointType"].StringValue() != "Interface" || !in["privateDnsEnabled"].BoolValue() {
 			t.Errorf("%s: want an Interface endpoint with private DNS", ep.Name)
 		}
-		if got := strings2(in["subnetIds"]); !slices.Equal(got, tc.endpointSubnets) {
+		if got := offline.Strings(in["subnetIds"]); !slices.Equal(got, tc.endpointSubnets) {
 			t.Errorf("%s subnets = %v, want %v (one per zone of the broker's tier)", ep.Name, got, tc.endpointSubnets)
 		}
 		wantVPC := "rabbitmq-esm-network-vpc"
@@ -352,7 +352,7 @@ func checkEndpoints(t *testing.T, m *offline.Account, tc optionCase) {
 		if in["vpcId"].StringValue() != wantVPC {
 			t.Errorf("%s vpc = %v, want %s", ep.Name, in["vpcId"], wantVPC)
 		}
-		if got := strings2(in["securityGroupIds"]); !slices.Equal(got, []string{"sg-rabbitmq-esm-endpoints-sg"}) {
+		if got := offline.Strings(in["securityGroupIds"]); !slices.Equal(got, []string{"sg-rabbitmq-esm-endpoints-sg"}) {
 			t.Errorf("%s groups = %v", ep.Name, got)
 		}
 	}
@@ -425,7 +425,7 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 	}
 	in := fn.Inputs
 	if in["runtime"].StringValue() != "provided.al2023" || in["handler"].StringValue() != "bootstrap" ||
-		!slices.Equal(strings2(in["architectures"]), []string{"arm64"}) {
+		!slices.Equal(offline.Strings(in["architectures"]), []string{"arm64"}) {
 		t.Errorf("listener runtime = %v %v %v, want provided.al2023, bootstrap, arm64", in["runtime"], in["handler"], in["architectures"])
 	}
 	// The listener dead-letters on the broker: beside it, like the provisioner.
@@ -668,20 +668,6 @@ func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	}
 }
 
-func strings2(v resource.PropertyValue) []string {
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if !v.IsArray() {
-		return nil
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -702,15 +688,15 @@ func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource,
 		t.Fatalf("%s VPC-attached = %v for %s", fn.Name, attached, tc.stack)
 	}
 	if attached {
-		subnets := strings2(vpcConfig.ObjectValue()["subnetIds"])
-		if want := strings2(broker.Outputs["subnetIds"]); len(want) == 0 || !slices.Equal(subnets, want) {
+		subnets := offline.Strings(vpcConfig.ObjectValue()["subnetIds"])
+		if want := offline.Strings(broker.Outputs["subnetIds"]); len(want) == 0 || !slices.Equal(subnets, want) {
 			t.Errorf("%s subnets = %v, want the broker's %v", fn.Name, subnets, want)
 		}
 		wantSG := tc.endpointClient
 		if tc.dedicatedSG {
 			wantSG = "sg-rabbitmq-esm-broker-sg"
 		}
-		if got := strings2(vpcConfig.ObjectValue()["securityGroupIds"]); !slices.Equal(got, []string{wantSG}) {
+		if got := offline.Strings(vpcConfig.ObjectValue()["securityGroupIds"]); !slices.Equal(got, []string{wantSG}) {
 			t.Errorf("%s groups = %v, want [%s]", fn.Name, got, wantSG)
 		}
 	}
@@ -794,10 +780,6 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 }
 
 func dependsOn(r offline.Resource, typeAndName string) bool {
-	for _, urn := range r.DependsOn {
-		if typ, name := offline.URNName(urn); typ+" "+name == typeAndName {
-			return true
-		}
-	}
-	return false
+	typ, name, _ := strings.Cut(typeAndName, " ")
+	return r.DependsOnResource(typ, name)
 }

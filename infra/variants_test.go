@@ -26,7 +26,7 @@ func TestClusterTakesOneSubnetPerZone(t *testing.T) {
 	}
 	b, _ := m.One("aws:mq/broker:Broker", "broker")
 	want := []string{"subnet-isolated-us-east-1a", "subnet-isolated-us-east-1b", "subnet-isolated-us-east-1c"}
-	if got := strings2(b.Inputs["subnetIds"]); !slices.Equal(got, want) {
+	if got := offline.Strings(b.Inputs["subnetIds"]); !slices.Equal(got, want) {
 		t.Errorf("cluster subnets = %v, want %v", got, want)
 	}
 	if got := b.Inputs["hostInstanceType"].StringValue(); got != "mq.m5.large" {
@@ -52,7 +52,7 @@ func TestZonesSkipThoseWithoutEndpointServices(t *testing.T) {
 	if _, err := run(t, "isolated", withSettings(t, "isolated", map[string]string{"availabilityZones": "5"}), m); err != nil {
 		t.Fatal(err)
 	}
-	zones := strings2(m.ByType("awsx:ec2:Vpc")[0].Inputs["availabilityZoneNames"])
+	zones := offline.Strings(m.ByType("awsx:ec2:Vpc")[0].Inputs["availabilityZoneNames"])
 	if slices.Contains(zones, "us-east-1e") || len(zones) != 5 {
 		t.Errorf("zones = %v", zones)
 	}

@@ -121,7 +121,7 @@ func checkMapping(t *testing.T, m *offline.Account, private bool) {
 	if want := []string{"BASIC_AUTH=" + brokerUserArn, "VIRTUAL_HOST=/"}; !slices.Equal(access, want) {
 		t.Errorf("mapping access %v, want %v", access, want)
 	}
-	if !dependsOn(esm, "aws:lambda/invocation:Invocation", "orders-provisioner-declare") {
+	if !esm.DependsOnResource("aws:lambda/invocation:Invocation", "orders-provisioner-declare") {
 		t.Error("the mapping does not wait for the queue's declaration")
 	}
 	if got := in["tags"].ObjectValue()["example"]; !got.IsString() || got.StringValue() != projectName {
@@ -150,7 +150,7 @@ func checkFunctions(t *testing.T, m *offline.Account, private bool, route string
 			t.Fatalf("%s in a VPC: %v, want %v", name, attached, private)
 		}
 		if private {
-			subnets, groups := ids(vpc.ObjectValue()["subnetIds"]), ids(vpc.ObjectValue()["securityGroupIds"])
+			subnets, groups := offline.Strings(vpc.ObjectValue()["subnetIds"]), offline.Strings(vpc.ObjectValue()["securityGroupIds"])
 			if !slices.Equal(subnets, []string{subnetID}) || !slices.Equal(groups, []string{groupID}) {
 				t.Errorf("%s in subnets %v, groups %v; want the broker's", name, subnets, groups)
 			}
@@ -227,23 +227,6 @@ func TestExistingBrokerRefusesBadSettings(t *testing.T) {
 			}
 		})
 	}
-}
-
-func dependsOn(r offline.Resource, typ, name string) bool {
-	for _, urn := range r.DependsOn {
-		if gotType, gotName := offline.URNName(urn); gotType == typ && gotName == name {
-			return true
-		}
-	}
-	return false
-}
-
-func ids(v resource.PropertyValue) []string {
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
 }
 
 // TestReadmeShowsThisExample: the snippet of the README's "Using the components from another

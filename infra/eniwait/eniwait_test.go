@@ -84,10 +84,12 @@ func (f *fakeEC2) polls() int {
 	return n
 }
 
-// fakeClock advances only when the wait sleeps.
+// fakeClock advances only when the wait sleeps; onSleep, if set, runs at each sleep (the
+// interfaces' fake moves on to its next poll).
 type fakeClock struct {
-	now    time.Time
-	sleeps []time.Duration
+	now     time.Time
+	sleeps  []time.Duration
+	onSleep func()
 }
 
 func (c *fakeClock) options() Options {
@@ -96,9 +98,17 @@ func (c *fakeClock) options() Options {
 		Sleep: func(_ context.Context, d time.Duration) error {
 			c.sleeps = append(c.sleeps, d)
 			c.now = c.now.Add(d)
+			if c.onSleep != nil {
+				c.onSleep()
+			}
 			return nil
 		},
 	}
+}
+
+// logInto is a Logf that appends each line to logs.
+func logInto(logs *[]string) func(string, ...any) {
+	return func(f string, a ...any) { *logs = append(*logs, fmt.Sprintf(f, a...)) }
 }
 
 const prefix = "AWS Lambda VPC ENI-armq-123456789012-0f1e2d3c"
@@ -113,7 +123,7 @@ func TestVanishAfterSomePolls(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(0, 0)}
 	var logs []string
 	opts := clock.options()
-	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	opts.Logf = logInto(&logs)
 	if err := Wait(context.Background(), api, prefix, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +198,7 @@ func TestPaginationAndExactPrefix(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(0, 0)}
 	var logs []string
 	opts := clock.options()
-	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	opts.Logf = logInto(&logs)
 	if err := Wait(context.Background(), api, prefix, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -382,15 +392,10 @@ func TestGuardFindsInterfacesDescribedOtherwise(t *testing.T) {
 		{id: "eni-endpoint", description: "VPC Endpoint Interface vpce-1", kind: "vpc_endpoint", groups: []string{"sg-broker"}, polls: -1},
 		{id: "eni-other", description: "AWS Lambda VPC ENI-mq-99", kind: "lambda", groups: []string{"sg-other"}, polls: -1},
 	}}
-	clock := &fakeClock{now: time.Unix(0, 0)}
+	clock := &fakeClock{now: time.Unix(0, 0), onSleep: func() { api.poll++ }}
 	opts := clock.options()
-	opts.Sleep = func(_ context.Context, d time.Duration) error {
-		api.poll++
-		clock.now = clock.now.Add(d)
-		return nil
-	}
 	var logs []string
-	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	opts.Logf = logInto(&logs)
 	opts.Guard = &Guard{SecurityGroupIDs: []string{"sg-broker"}, ExceptFunctions: []string{"provisioner-5d6e7f8", "listener-1a2b3c4"}}
 	if err := Wait(context.Background(), api, prefix, opts); err != nil {
 		t.Fatal(err)
@@ -417,7 +422,7 @@ func TestWithoutGuardSaysWhatItCannotSee(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(0, 0)}
 	opts := clock.options()
 	var logs []string
-	opts.Logf = func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	opts.Logf = logInto(&logs)
 	if err := Wait(context.Background(), api, prefix, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -435,9 +440,8 @@ func TestESMHookReadsItsGuardFromTheMappingsTags(t *testing.T) {
 		{id: "eni-listener", description: "AWS Lambda VPC ENI-listener-1a2b3c4", kind: "lambda", groups: []string{"sg-broker"}, polls: -1},
 		{id: "eni-provisioner", description: "AWS Lambda VPC ENI-provisioner-5d6e7f8", kind: "lambda", groups: []string{"sg-broker"}, polls: -1},
 	}}
-	clock := &fakeClock{now: time.Unix(0, 0)}
+	clock := &fakeClock{now: time.Unix(0, 0), onSleep: func() { api.poll++ }}
 	opts := clock.options()
-	opts.Sleep = func(_ context.Context, d time.Duration) error { api.poll++; clock.now = clock.now.Add(d); return nil }
 	settings := HookSettings{Timeout: time.Minute, Options: opts, NewClient: func(context.Context, string) (API, error) { return api, nil }}
 	var tags map[string]any
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {

@@ -309,3 +309,27 @@ func URNName(urn string) (typ, name string) {
 	qualified := parts[len(parts)-2]
 	return qualified[strings.LastIndex(qualified, "$")+1:], parts[len(parts)-1]
 }
+
+// DependsOnResource says whether r was registered to wait for the resource of that type and
+// name ("aws:iam/role:Role", "rabbitmq-esm-events-listener").
+func (r Resource) DependsOnResource(typ, name string) bool {
+	return slices.ContainsFunc(r.DependsOn, func(urn string) bool {
+		gotType, gotName := URNName(urn)
+		return gotType == typ && gotName == name
+	})
+}
+
+// Strings reads a list of strings from an input, secret or not; nil if it is no list.
+func Strings(v resource.PropertyValue) []string {
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, e.StringValue())
+	}
+	return out
+}
