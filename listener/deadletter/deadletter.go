@@ -154,7 +154,7 @@ func (b *Broker) Close() error {
 func Publishing(l handler.DeadLetter) amqp.Publishing {
 	m := l.Message
 	headers := amqp.Table{}
-	for k, v := range m.Headers {
+	for k, v := range m.Headers.Map() {
 		headers[k] = tableValue(v)
 	}
 	reason := l.Err.Error()

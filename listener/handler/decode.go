@@ -93,6 +93,13 @@ func (p *decoder) keep(b []byte) string {
 	return unsafe.String(&p.arena[start], len(b)) //nolint:gosec // G103: see above
 }
 
+// keepBytes copies b into the arena.
+func (p *decoder) keepBytes(b []byte) []byte {
+	start := len(p.arena)
+	p.arena = append(p.arena, b...)
+	return p.arena[start:len(p.arena):len(p.arena)]
+}
+
 // view returns b as a string without copying, for a value that is only read during the decode.
 func view(b []byte) string {
 	if len(b) == 0 {
@@ -193,7 +200,11 @@ func unquote(raw []byte, escaped bool) (string, bool) {
 }
 
 // str consumes a string (kept in the arena) or null ("").
-func (p *decoder) str() (string, bool) {
+func (p *decoder) str() (string, bool) { return p.stringValue(true) }
+
+// stringValue is str; with build false it checks the string exactly as str decodes it and
+// keeps nothing.
+func (p *decoder) stringValue(build bool) (string, bool) {
 	if p.null() {
 		return "", true
 	}
@@ -202,6 +213,9 @@ func (p *decoder) str() (string, bool) {
 		return "", false
 	}
 	if plain || (!escaped && utf8.Valid(raw)) {
+		if !build {
+			return "", true
+		}
 		return p.keep(raw), true
 	}
 	return unquote(raw, escaped)
@@ -369,11 +383,12 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 	var data, decodedBody []byte
 	var dataEscaped, decoded bool
 	var bodySize uint64
+	var counts returnCounts
 	if !p.null() {
 		ok := p.object(func(key []byte) (uint32, bool) {
 			switch string(key) {
 			case "basicProperties":
-				return 1, p.properties(&m, &bodySize)
+				return 1, p.properties(&m, &bodySize, &counts)
 			case "data":
 				if p.null() {
 					data, dataEscaped = nil, false
@@ -398,7 +413,7 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 			return false
 		}
 	}
-	m.Attempt = attempt(m.Headers, m.Redelivered)
+	m.Attempt = counts.attempt(m.Redelivered)
 	if decoded {
 		if len(data) == 0 && bodySize > 0 {
 			m.problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
@@ -434,8 +449,9 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 var propertyFields = []string{"contentType", "contentEncoding", "headers", "deliveryMode", "priority", "correlationId",
 	"replyTo", "expiration", "messageId", "timestamp", "type", "userId", "appId", "clusterId", "bodySize"}
 
-// properties decodes basicProperties as decodeProperties does.
-func (p *decoder) properties(m *Message, bodySize *uint64) bool {
+// properties decodes basicProperties as decodeProperties does, and the return counts among
+// its headers into counts.
+func (p *decoder) properties(m *Message, bodySize *uint64, counts *returnCounts) bool {
 	if p.null() {
 		return true
 	}
@@ -449,14 +465,18 @@ func (p *decoder) properties(m *Message, bodySize *uint64) bool {
 			m.ContentEncoding, ok = p.str()
 			return 1 << 1, ok
 		case "headers":
+			*counts = returnCounts{}
 			if p.null() {
+				m.Headers = Headers{}
 				return 1 << 2, true
 			}
-			var h any
-			if h, ok = p.headerObject(true); ok {
-				m.Headers, _ = h.(map[string]any)
+			// Checked now, decoded when asked for (Headers), except the return counts.
+			start := p.i
+			if !p.headerTable(isReturnCountHeader, counts.set) {
+				return 1 << 2, false
 			}
-			return 1 << 2, ok
+			m.Headers = Headers{raw: p.keepBytes(p.d[start:p.i])}
+			return 1 << 2, true
 		case "deliveryMode":
 			m.DeliveryMode, ok = p.uint8()
 			return 1 << 3, ok
@@ -633,27 +653,34 @@ var smallNumbers = func() (boxes [256]any) {
 	return boxes
 }()
 
-// headerValue decodes one header value already normalised (normaliseValue's result).
-func (p *decoder) headerValue() (any, bool) {
+// headerValue decodes one header value already normalised (normaliseValue's result). With
+// build false it only checks the value, accepting exactly what it would decode, and keeps
+// nothing: how a batch's headers are checked before they are asked for (Headers).
+func (p *decoder) headerValue(build bool) (any, bool) {
 	switch p.peek() {
 	case '"':
-		return p.str()
+		return p.stringValue(build)
 	case '{':
-		return p.headerObject(false)
+		return p.headerObject(false, build)
 	case '[':
 		if !p.next('[') {
 			return nil, false
 		}
-		list := []any{}
+		var list []any
+		if build {
+			list = []any{}
+		}
 		if p.next(']') {
 			return list, true
 		}
 		for {
-			v, ok := p.headerValue()
+			v, ok := p.headerValue(build)
 			if !ok {
 				return nil, false
 			}
-			list = append(list, v)
+			if build {
+				list = append(list, v)
+			}
 			more, ok := p.more(']')
 			if !ok {
 				return nil, false
@@ -668,6 +695,9 @@ func (p *decoder) headerValue() (any, bool) {
 		return nil, p.null()
 	}
 	f, ok := p.number()
+	if !build {
+		return nil, ok
+	}
 	if i := int(f); f == float64(i) && i >= 0 && i < len(smallNumbers) && !(f == 0 && math.Signbit(f)) {
 		return smallNumbers[i], ok
 	}
@@ -675,29 +705,37 @@ func (p *decoder) headerValue() (any, bool) {
 }
 
 // headerObject decodes a table of headers, normalised: AWS's {"bytes":[...]} is a []byte
-// (except at the top, where normaliseHeaders keeps the map), an empty table a nil map.
-func (p *decoder) headerObject(top bool) (any, bool) {
+// (except at the top, where normaliseHeaders keeps the map), an empty table a nil map. With
+// build false it checks the table as headerValue does.
+func (p *decoder) headerObject(top, build bool) (any, bool) {
 	start := p.i
 	if !top {
+		kept := len(p.arena)
 		if b, ok := p.byteArray(); ok {
+			if !build {
+				p.arena = p.arena[:kept]
+				return nil, true
+			}
 			return b, true
 		}
 		p.i = start
 	}
 	var m map[string]any
 	ok := p.object(func(key []byte) (uint32, bool) {
-		if m == nil {
-			m = make(map[string]any, 8)
-		}
 		if !p.keyPlain && !utf8.Valid(key) {
 			return 0, false // encoding/json would replace the invalid bytes
 		}
-		v, ok := p.headerValue()
-		m[p.keep(key)] = v
+		v, ok := p.headerValue(build)
+		if build {
+			if m == nil {
+				m = make(map[string]any, 8)
+			}
+			m[p.keep(key)] = v
+		}
 		return 0, ok
 	})
-	if !ok {
-		return nil, false
+	if !ok || !build {
+		return nil, ok
 	}
 	if !top && len(m) == 1 {
 		if b, ok := byteArray(m); ok {
@@ -708,6 +746,23 @@ func (p *decoder) headerObject(top bool) (any, bool) {
 		return map[string]any(nil), true
 	}
 	return m, true
+}
+
+// headerTable checks a message's headers table as headerObject(true, false) does, and decodes
+// the values of the keys pick accepts, handing each to found (a repeated key: each in turn,
+// the last as encoding/json keeps it).
+func (p *decoder) headerTable(pick func(key []byte) bool, found func(key []byte, v any)) bool {
+	return p.object(func(key []byte) (uint32, bool) {
+		if !p.keyPlain && !utf8.Valid(key) {
+			return 0, false
+		}
+		build := pick(key)
+		v, ok := p.headerValue(build)
+		if ok && build {
+			found(key, v)
+		}
+		return 0, ok
+	})
 }
 
 // byteArray consumes {"bytes":[n,...]} written the plain way (integers only, from -128 to 255)

@@ -330,7 +330,8 @@ func decodeBatch(ev events.RabbitMQEvent) ([]Message, error) {
 			raw := &list[i]
 			m := Message{Queue: queue, VHost: vhost, Index: i, Redelivered: raw.Redelivered}
 			decodeProperties(&m, raw.BasicProperties)
-			m.Attempt = attempt(m.Headers, m.Redelivered)
+			counts := returnCountsOf(m.Headers)
+			m.Attempt = counts.attempt(m.Redelivered)
 			body, err := base64.StdEncoding.DecodeString(raw.Data)
 			switch {
 			case err != nil:

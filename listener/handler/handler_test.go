@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,8 @@ func TestDocumentedEvent(t *testing.T) {
 	if m.Queue != "pizzaQueue" || m.VHost != "/" || string(m.Body) != `{"timeout":0,"data":"CZrmf0Gw8Ov4bqLQxD4E"}` {
 		t.Errorf("message = %+v", m)
 	}
-	if h1, _ := m.Headers["header1"].([]byte); string(h1) != "value1" || m.Headers["numberInHeader"] != float64(10) {
+	header1, _ := m.Headers.Get("header1")
+	if number, _ := m.Headers.Get("numberInHeader"); string(header1.([]byte)) != "value1" || number != float64(10) {
 		t.Errorf("headers = %#v", m.Headers)
 	}
 	if !m.Timestamp.Equal(time.Date(1970, 1, 1, 0, 33, 41, 0, time.UTC)) || m.DeliveryMode != 1 || m.ContentType != "text/plain" {
@@ -182,7 +184,7 @@ func TestEveryHeaderType(t *testing.T) {
 		t.Fatal(err)
 	}
 	var h map[string]any
-	if _, err := run(t, Options{Process: func(_ context.Context, m Message) (string, error) { h = m.Headers; return "", nil }}, ev); err != nil {
+	if _, err := run(t, Options{Process: func(_ context.Context, m Message) (string, error) { h = m.Headers.Map(); return "", nil }}, ev); err != nil {
 		t.Fatal(err)
 	}
 	checks := map[string]any{
@@ -300,7 +302,7 @@ func TestPermanentFailuresAreDeadLetteredAlone(t *testing.T) {
 	if m := byID["bad-base64"]; string(m.Body) != "not base64!" || m.AppID != "billing" {
 		t.Errorf("undecodable message: body %q, app id %q: want its raw data and properties kept", m.Body, m.AppID)
 	}
-	if m := byID["bad-json"]; string(m.Body) != `{"a":` || string(m.Headers["tenant"].([]byte)) != "t1" || m.ContentType != "application/json" {
+	if m := byID["bad-json"]; string(m.Body) != `{"a":` || fmt.Sprint(m.Headers.Get("tenant")) != "[116 49] true" || m.ContentType != "application/json" {
 		t.Errorf("refused message lost its body or properties: %+v", m)
 	}
 	if m := byID["panics"]; m.Priority != 3 || m.Type != "order" {
@@ -403,18 +405,36 @@ func TestAFailedStoreReturnsTheBatch(t *testing.T) {
 
 func TestAttempt(t *testing.T) {
 	for _, tc := range []struct {
-		headers     map[string]any
+		headers     string // a headers table as JSON
 		redelivered bool
 		want        int
 	}{
-		{nil, false, 1},
-		{nil, true, 0},
-		{map[string]any{"x-delivery-count": float64(2)}, true, 3},
-		{map[string]any{"x-delivery-count": float64(1), "x-acquired-count": float64(3)}, true, 4},
-		{map[string]any{"x-delivery-count": "two"}, true, 0},
+		{`null`, false, 1},
+		{`{}`, true, 0},
+		{`{"x-delivery-count":2}`, true, 3},
+		{`{"x-delivery-count":1,"x-acquired-count":3}`, true, 4},
+		{`{"x-delivery-count":"two"}`, true, 0},
+		{`{"x-delivery-count":-1}`, true, 0},
+		{`{"x-delivery-count":5,"x-delivery-count":1}`, true, 2}, // the last, as encoding/json keeps it
 	} {
-		if got := attempt(tc.headers, tc.redelivered); got != tc.want {
-			t.Errorf("attempt(%v, %v) = %d, want %d", tc.headers, tc.redelivered, got, tc.want)
+		var decoded map[string]any
+		if err := json.Unmarshal([]byte(tc.headers), &decoded); err != nil {
+			t.Fatal(err)
+		}
+		// The three ways a message gets its count: decoded with the batch, from headers
+		// decoded when asked for, and from headers that came decoded.
+		payload := `{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"redelivered":` + strconv.FormatBool(tc.redelivered) +
+			`,"basicProperties":{"headers":` + tc.headers + `}}]}}`
+		messages, handled, err := decodePayload([]byte(payload))
+		if !handled || err != nil || len(messages) != 1 {
+			t.Fatalf("%s: handled %v, err %v, %d messages", payload, handled, err, len(messages))
+		}
+		lazy, eager := returnCountsOf(messages[0].Headers), returnCountsOf(HeadersFrom(decoded))
+		for name, got := range map[string]int{"decoded with the batch": messages[0].Attempt,
+			"from Headers.Get": lazy.attempt(tc.redelivered), "from HeadersFrom": eager.attempt(tc.redelivered)} {
+			if got != tc.want {
+				t.Errorf("headers %s, redelivered %v: attempt %s = %d, want %d", tc.headers, tc.redelivered, name, got, tc.want)
+			}
 		}
 	}
 }

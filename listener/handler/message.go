@@ -41,9 +41,8 @@ type Message struct {
 	Body []byte
 	// ContentType and ContentEncoding as the publisher set them (may be empty).
 	ContentType, ContentEncoding string
-	// Headers are the AMQP headers. Byte-array values, which AWS sends as {"bytes":[...]},
-	// are []byte here; numbers are float64, as JSON gives them.
-	Headers map[string]any
+	// Headers are the AMQP headers: Headers.Get("tenant"), or Headers.Map() for all of them.
+	Headers Headers
 	// MessageID and CorrelationID as the publisher set them (may be empty).
 	MessageID, CorrelationID string
 	// ID identifies the message in logs: MessageID, or "sha256:<hex>" of the body when the
@@ -169,33 +168,11 @@ func deref(s *string) string {
 func decodeProperties(m *Message, p events.RabbitMQBasicProperties) {
 	m.ContentType = p.ContentType
 	m.ContentEncoding = deref(p.ContentEncoding)
-	m.Headers = normaliseHeaders(p.Headers)
+	m.Headers = Headers{m: normaliseHeaders(p.Headers)}
 	m.MessageID = deref(p.MessageID)
 	m.CorrelationID = deref(p.CorrelationID)
 	m.Timestamp = parseTimestamp(p.Timestamp)
 	m.DeliveryMode = p.DeliveryMode
 	m.Priority = p.Priority
 	m.Type, m.AppID, m.ReplyTo = deref(p.Type), deref(p.AppID), deref(p.ReplyTo)
-}
-
-// Headers the quorum queue adds to a redelivered message. Up to RabbitMQ 4.2 x-delivery-count
-// counts every return; from 4.3 it counts only failed returns (basic.reject, a closed channel)
-// and x-acquired-count counts them all. The larger is the number of earlier deliveries.
-var returnCountHeaders = []string{"x-delivery-count", "x-acquired-count"}
-
-// attempt numbers a delivery from the queue's return counts (see Message.Attempt).
-func attempt(headers map[string]any, redelivered bool) int {
-	returns, counted := 0, false
-	for _, name := range returnCountHeaders {
-		if n, ok := headers[name].(float64); ok && n >= 0 {
-			returns, counted = max(returns, int(n)), true
-		}
-	}
-	switch {
-	case counted:
-		return returns + 1
-	case !redelivered:
-		return 1
-	}
-	return 0
 }
