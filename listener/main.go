@@ -5,6 +5,7 @@ package main
 import (
 	"log"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 
@@ -25,7 +26,7 @@ func main() {
 	if opts.DeadLetters, err = deadLettersFromEnv(); err != nil {
 		lambdainit.Fail("Runtime.ConfigError", err)
 	}
-	tuneGC()
+	tuneRuntime()
 	h := handler.New(opts)
 	api := os.Getenv(lambdainit.EnvRuntimeAPI)
 	if api == "" || lambdacontext.MaxConcurrency() > 1 {
@@ -39,20 +40,39 @@ func main() {
 	log.Fatal(newRuntimeClient(api).serve(h))
 }
 
-// tuneGC lets the heap grow further between collections than Go's default. A batch decodes
-// into buffers the size of its event (up to 6 MB) over a live heap of about as much, so with
-// GOGC=100 the collector ran about once per batch — and every run also emptied aws-lambda-go's
-// pool of payload buffers, to be grown again from 512 bytes for the next event. GOGC=400 with
-// a soft limit at half the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) as the
-// backstop. A GOGC or GOMEMLIMIT set on the function wins.
-func tuneGC() {
+// lambdaMBPerVCPU is the memory at which Lambda gives a function the equivalent of one vCPU; it
+// gives CPU in proportion to memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+const lambdaMBPerVCPU = 1769
+
+// tuneRuntime fits Go's scheduler and collector to the function's memory setting
+// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE). A GOMAXPROCS, GOGC or GOMEMLIMIT set on the function wins.
+//
+// GOMAXPROCS: the vCPUs Lambda's share of CPU amounts to, at least one, rather than every CPU
+// the sandbox shows (two, even at 128 MB). The listener runs one goroutine; a second P bought
+// it no parallelism, only a scheduler that spun and slept between the Runtime API's requests:
+// about a tenth of its CPU per invocation of 100 messages (BenchmarkEndToEnd).
+//
+// The collector: a batch decodes into buffers the size of its event (up to 6 MB) over a live
+// heap of about as much, so with GOGC=100 it ran about once per batch. GOGC=400, with a soft
+// limit at half the function's memory as the backstop.
+func tuneRuntime() {
+	mb, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	if os.Getenv("GOMAXPROCS") == "" && mb > 0 {
+		runtime.GOMAXPROCS(procsFor(mb, runtime.GOMAXPROCS(0)))
+	}
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
 	debug.SetGCPercent(400)
-	if mb, err := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil && mb > 0 {
+	if mb > 0 {
 		debug.SetMemoryLimit(int64(mb) << 20 / 2)
 	}
+}
+
+// procsFor is the GOMAXPROCS for a function of memoryMB: its share of vCPUs, rounded up, and
+// no more than the available Ps.
+func procsFor(memoryMB, available int) int {
+	return max(1, min(available, (memoryMB+lambdaMBPerVCPU-1)/lambdaMBPerVCPU))
 }
 
 // deadLettersFromEnv is the broker's dead-letter exchange when the program set the broker's
