@@ -45,6 +45,13 @@ type Server struct {
 	firstNext  chan time.Time
 	nextSeen   atomic.Bool
 	seq        atomic.Int64
+
+	// What Lambda bills: each invocation from the event's first byte to the runtime's next
+	// request for work, which it makes once it has posted its response.
+	billingMu     sync.Mutex
+	handedAt      time.Time // the invocation in flight; zero when none
+	billing       Billing
+	billedChanged chan struct{}
 }
 
 type invocation struct {
@@ -64,6 +71,8 @@ func Start() (*Server, error) {
 		waiting:    map[string]chan Result{},
 		initErrors: make(chan ErrorPayload, 1),
 		firstNext:  make(chan time.Time, 1),
+
+		billedChanged: make(chan struct{}, 1),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", s.next)
@@ -118,7 +127,59 @@ func (s *Server) FirstNext(ctx context.Context) (time.Time, error) {
 	}
 }
 
+// Billing is what the Runtime API saw of the invocations that have ended, as Lambda bills
+// them: from the event handed over to the runtime's next request for work, which it makes once
+// it has posted its response.
+type Billing struct {
+	Invocations int
+	Total       time.Duration
+	// LastEnd is when the last of them ended.
+	LastEnd time.Time
+}
+
+// WaitBilled waits until n invocations have ended and returns the billing so far. Subtract an
+// earlier call's figures to bill a stretch of invocations.
+func (s *Server) WaitBilled(ctx context.Context, n int) (Billing, error) {
+	for {
+		s.billingMu.Lock()
+		b := s.billing
+		s.billingMu.Unlock()
+		if b.Invocations >= n {
+			return b, nil
+		}
+		select {
+		case <-s.billedChanged:
+		case <-ctx.Done():
+			return b, fmt.Errorf("%d invocations ended, want %d: %w", b.Invocations, n, ctx.Err())
+		}
+	}
+}
+
+// endBilling ends the invocation in flight, if any, at now.
+func (s *Server) endBilling(now time.Time) {
+	s.billingMu.Lock()
+	defer s.billingMu.Unlock()
+	if s.handedAt.IsZero() {
+		return
+	}
+	s.billing.Invocations++
+	s.billing.Total += now.Sub(s.handedAt)
+	s.billing.LastEnd = now
+	s.handedAt = time.Time{}
+	select {
+	case s.billedChanged <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Server) startBilling(now time.Time) {
+	s.billingMu.Lock()
+	s.handedAt = now
+	s.billingMu.Unlock()
+}
+
 func (s *Server) next(w http.ResponseWriter, r *http.Request) {
+	s.endBilling(time.Now())
 	if s.nextSeen.CompareAndSwap(false, true) {
 		s.firstNext <- time.Now()
 	}
@@ -130,6 +191,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:local")
 		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
 		h.Set("Content-Type", "application/json")
+		s.startBilling(time.Now())
 		_, _ = w.Write(inv.payload)
 	case <-r.Context().Done():
 	}
