@@ -360,7 +360,11 @@ func Summarise(_ context.Context, m Message) (string, error) {
 	if !ValidJSON(m.Body) {
 		return "", fmt.Errorf("body declared or shaped as JSON is not valid JSON (%d bytes)", len(m.Body))
 	}
-	return "JSON " + jsonKind(m.Body) + ", " + strconv.Itoa(len(m.Body)) + " bytes", nil
+	// One allocation, the summary's own (strconv.Itoa of a size over 99 would be another).
+	var buf [48]byte
+	summary := append(append(append(buf[:0], "JSON "...), jsonKind(m.Body)...), ", "...)
+	summary = append(strconv.AppendInt(summary, int64(len(m.Body)), 10), " bytes"...)
+	return string(summary), nil
 }
 
 func looksJSON(m Message) bool {
