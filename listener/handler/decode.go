@@ -722,8 +722,8 @@ func (p *decoder) headerObject(top, build bool) (any, bool) {
 	}
 	var m map[string]any
 	ok := p.object(func(key []byte) (uint32, bool) {
-		if !p.keyPlain && !utf8.Valid(key) {
-			return 0, false // encoding/json would replace the invalid bytes
+		if !p.headerKey(key) {
+			return 0, false
 		}
 		v, ok := p.headerValue(build)
 		if build {
@@ -753,7 +753,7 @@ func (p *decoder) headerObject(top, build bool) (any, bool) {
 // the last as encoding/json keeps it).
 func (p *decoder) headerTable(pick func(key []byte) bool, found func(key []byte, v any)) bool {
 	return p.object(func(key []byte) (uint32, bool) {
-		if !p.keyPlain && !utf8.Valid(key) {
+		if !p.headerKey(key) {
 			return 0, false
 		}
 		build := pick(key)
@@ -764,6 +764,10 @@ func (p *decoder) headerTable(pick func(key []byte) bool, found func(key []byte,
 		return 0, ok
 	})
 }
+
+// headerKey says whether a header's key is decoded here: a key that is not valid UTF-8 is left
+// to encoding/json, which replaces the invalid bytes.
+func (p *decoder) headerKey(key []byte) bool { return p.keyPlain || utf8.Valid(key) }
 
 // byteArray consumes {"bytes":[n,...]} written the plain way (integers only, from -128 to 255)
 // into the arena. Anything else is left to headerObject's general path.
