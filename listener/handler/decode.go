@@ -87,10 +87,9 @@ func (p *decoder) keep(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	start := len(p.arena)
-	p.arena = append(p.arena, b...)
+	kept := p.keepBytes(b)
 	// The arena's bytes are never written again once appended: the string is immutable.
-	return unsafe.String(&p.arena[start], len(b)) //nolint:gosec // G103: see above
+	return unsafe.String(&kept[0], len(kept)) //nolint:gosec // G103: see above
 }
 
 // keepBytes copies b into the arena.
@@ -465,9 +464,7 @@ func (p *decoder) properties(m *Message, bodySize *uint64, counts *returnCounts)
 			m.ContentEncoding, ok = p.str()
 			return 1 << 1, ok
 		case "headers":
-			*counts = returnCounts{}
 			if p.null() {
-				m.Headers = Headers{}
 				return 1 << 2, true
 			}
 			// Checked now, decoded when asked for (Headers), except the return counts.
@@ -721,18 +718,11 @@ func (p *decoder) headerObject(top, build bool) (any, bool) {
 		p.i = start
 	}
 	var m map[string]any
-	ok := p.object(func(key []byte) (uint32, bool) {
-		if !p.headerKey(key) {
-			return 0, false
+	ok := p.headerTable(func([]byte) bool { return build }, func(key []byte, v any) {
+		if m == nil {
+			m = make(map[string]any, 8)
 		}
-		v, ok := p.headerValue(build)
-		if build {
-			if m == nil {
-				m = make(map[string]any, 8)
-			}
-			m[p.keep(key)] = v
-		}
-		return 0, ok
+		m[p.keep(key)] = v
 	})
 	if !ok || !build {
 		return nil, ok
@@ -748,9 +738,9 @@ func (p *decoder) headerObject(top, build bool) (any, bool) {
 	return m, true
 }
 
-// headerTable checks a message's headers table as headerObject(true, false) does, and decodes
-// the values of the keys pick accepts, handing each to found (a repeated key: each in turn,
-// the last as encoding/json keeps it).
+// headerTable walks a table of headers, checking every value as headerValue does and decoding
+// those whose key pick accepts, each handed to found (a repeated key: each in turn, the last as
+// encoding/json keeps it).
 func (p *decoder) headerTable(pick func(key []byte) bool, found func(key []byte, v any)) bool {
 	return p.object(func(key []byte) (uint32, bool) {
 		if !p.headerKey(key) {
