@@ -78,7 +78,7 @@ func (ev *ExistingVPC) EndpointGroups() []string {
 // the mapping's paths work is the verifier's to say (checkReachability), from what this
 // returns: the subnets' route tables and default routes, the VPC's DNS attributes, and the
 // endpoints with their security groups' rules.
-func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string) (*ExistingVPC, error) {
+func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string, refused *refusals) (*ExistingVPC, error) {
 	refuse := func(problems ...*SettingError) error { return &ConfigError{Stack: cfg.Stack, Problems: problems} }
 	v, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(cfg.VPCID)})
 	switch {
@@ -122,7 +122,7 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		ev.Subnets = append(ev.Subnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
 	}
 	if len(problems) > 0 {
-		return nil, refuse(problems...)
+		refused.add(refuse(problems...))
 	}
 	for i := range ev.Subnets {
 		if err := lookupDefaultRoute(ctx, &ev.Subnets[i], v.MainRouteTableId); err != nil {
@@ -135,9 +135,9 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		alternative: "set it to nat if the subnets route 0.0.0.0/0 to a NAT gateway"}
 	switch cfg.ServiceRoute {
 	case ServiceRouteEndpoints:
-		return ev, refuseConflictingDNS(ctx, ev.ID, region, own, choice)
+		return ev, refuseConflictingDNS(ctx, ev.ID, region, own, choice, refused)
 	case ServiceRouteExistingEndpoints:
-		found, err := lookupExistingEndpoints(ctx, ev.ID, region, own, choice)
+		found, err := lookupExistingEndpoints(ctx, ev.ID, region, own, choice, refused)
 		if err != nil {
 			return nil, err
 		}

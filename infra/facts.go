@@ -27,6 +27,9 @@ type Facts struct {
 	DefaultVPC *DefaultVPC
 	// ExistingVPC is set for the existingvpc option only.
 	ExistingVPC *ExistingVPC
+
+	// refused are the checks of the account that failed and guard a deploy only (refusals).
+	refused refusals
 }
 
 // DefaultVPC is the account's default VPC as the defaultvpc option uses it.
@@ -67,11 +70,11 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 
 	switch opt.VPC {
 	case VPCNew:
-		facts.Zones, err = chooseZones(ctx, cfg, serviceZones)
+		facts.Zones, err = chooseZones(ctx, cfg, serviceZones, &facts.refused)
 	case VPCDefault:
-		facts.DefaultVPC, err = lookupDefaultVPC(ctx, cfg, region.Name, serviceZones)
+		facts.DefaultVPC, err = lookupDefaultVPC(ctx, cfg, region.Name, serviceZones, &facts.refused)
 	case VPCExisting:
-		facts.ExistingVPC, err = lookupExistingVPC(ctx, cfg, region.Name, serviceZones)
+		facts.ExistingVPC, err = lookupExistingVPC(ctx, cfg, region.Name, serviceZones, &facts.refused)
 	}
 	return facts, err
 }
@@ -98,7 +101,7 @@ func endpointServiceZones(ctx *pulumi.Context, region string) ([]string, error) 
 	return common, nil
 }
 
-func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string) ([]string, error) {
+func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string, refused *refusals) ([]string, error) {
 	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
 		State: pulumi.StringRef("available"),
 		Filters: []aws.GetAvailabilityZonesFilter{
@@ -110,15 +113,16 @@ func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string) ([]stri
 	}
 	zones := slices.DeleteFunc(slices.Clone(azs.Names), func(z string) bool { return !slices.Contains(serviceZones, z) })
 	if len(zones) < cfg.AvailabilityZones {
-		return nil, &ConfigError{Stack: cfg.Stack, Problems: []*SettingError{{
+		refused.add(&ConfigError{Stack: cfg.Stack, Problems: []*SettingError{{
 			Key: "availabilityZones", Value: fmt.Sprint(cfg.AvailabilityZones),
 			Allowed: fmt.Sprintf("must be at most %d here: only %s offer what the %s option needs", len(zones), strings.Join(zones, ", "), cfg.NetworkMode),
-		}}}
+		}}})
+		return zones, nil
 	}
 	return zones[:cfg.AvailabilityZones], nil
 }
 
-func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string) (*DefaultVPC, error) {
+func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string, refused *refusals) (*DefaultVPC, error) {
 	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Default: pulumi.BoolRef(true)})
 	if err != nil {
 		return nil, fmt.Errorf("networkMode defaultvpc needs the account's default VPC, and none was found in %s (%v). "+
@@ -154,7 +158,7 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 	choice := endpointChoice{vpc: "the default VPC " + vpc.Id, key: "defaultVpcEndpoints", found: string(EndpointsExisting),
 		create: string(EndpointsCreate), alternative: "use networkMode isolated"}
 	if cfg.Option().EndpointsFound {
-		found, err := lookupExistingEndpoints(ctx, vpc.Id, region, stackTags(ctx, cfg), choice)
+		found, err := lookupExistingEndpoints(ctx, vpc.Id, region, stackTags(ctx, cfg), choice, refused)
 		if err != nil {
 			return nil, err
 		}
@@ -164,10 +168,7 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 		}
 		return dv, nil
 	}
-	if err := refuseConflictingDNS(ctx, vpc.Id, region, stackTags(ctx, cfg), choice); err != nil {
-		return nil, err
-	}
-	return dv, nil
+	return dv, refuseConflictingDNS(ctx, vpc.Id, region, stackTags(ctx, cfg), choice, refused)
 }
 
 // endpointChoice names, for messages, the setting that says whether a VPC's interface
@@ -186,7 +187,7 @@ type endpointChoice struct {
 // lookupExistingEndpoints proves the claim that the VPC has the endpoints (defaultVpcEndpoints
 // existing, serviceRoute existing-endpoints): each service has an available interface endpoint
 // with private DNS, without which the ESM cannot resolve it.
-func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[string]string, c endpointChoice) (map[string]*ec2.LookupVpcEndpointResult, error) {
+func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[string]string, c endpointChoice, refused *refusals) (map[string]*ec2.LookupVpcEndpointResult, error) {
 	found := map[string]*ec2.LookupVpcEndpointResult{}
 	for _, svc := range EndpointServices {
 		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
@@ -195,19 +196,21 @@ func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[
 			State:       pulumi.StringRef("available"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s is %s, but %s has no available %s interface endpoint (%v); "+
-				"set %s:%s to %s, or create the endpoint", c.key, c.found, c.vpc, svc, err, ProjectName, c.key, c.create)
+			refused.add(fmt.Errorf("%s is %s, but %s has no available %s interface endpoint (%v); "+
+				"set %s:%s to %s, or create the endpoint", c.key, c.found, c.vpc, svc, err, ProjectName, c.key, c.create))
+			continue
 		}
 		if hasTags(ep.Tags, own) {
 			// This stack created it while the setting said create: switching would delete the
 			// endpoints the mapping relies on.
-			return nil, fmt.Errorf("%s is %s, but the %s endpoint %s in %s is this stack's own, created while it "+
+			refused.add(fmt.Errorf("%s is %s, but the %s endpoint %s in %s is this stack's own, created while it "+
 				"was %s; switching would delete it and cut the ESM off %s: set %s:%s back to %s", c.key, c.found, svc, ep.Id, vpcID, c.create, svc,
-				ProjectName, c.key, c.create)
+				ProjectName, c.key, c.create))
+			continue
 		}
 		if !ep.PrivateDnsEnabled {
-			return nil, fmt.Errorf("%s is %s, but the %s endpoint %s in %s has private DNS off, so the ESM "+
-				"would resolve the public %s address it cannot reach; turn private DNS on for it", c.key, c.found, svc, ep.Id, vpcID, svc)
+			refused.add(fmt.Errorf("%s is %s, but the %s endpoint %s in %s has private DNS off, so the ESM "+
+				"would resolve the public %s address it cannot reach; turn private DNS on for it", c.key, c.found, svc, ep.Id, vpcID, svc))
 		}
 		found[svc] = ep
 	}
@@ -220,7 +223,7 @@ func lookupExistingEndpoints(ctx *pulumi.Context, vpcID, region string, own map[
 // ("private-dns-enabled cannot be set because there is already a conflicting DNS domain",
 // hashicorp/terraform-provider-aws#17535) — and would do so with the broker half built. The
 // stack's own endpoints, from an earlier up, carry its tags and are no conflict.
-func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[string]string, c endpointChoice) error {
+func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[string]string, c endpointChoice, refused *refusals) error {
 	for _, svc := range EndpointServices {
 		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
 			VpcId:       pulumi.StringRef(vpcID),
@@ -230,8 +233,8 @@ func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[str
 		case err != nil && !isNotFound(err):
 			return fmt.Errorf("looking for an existing %s endpoint in %s: %w", svc, c.vpc, err)
 		case err == nil && ep.PrivateDnsEnabled && !hasTags(ep.Tags, own):
-			return fmt.Errorf("%s already has a %s interface endpoint with private DNS (%s), so creating another would fail "+
-				"with a DNS conflict: set %s:%s to %s to use it", c.vpc, svc, ep.Id, ProjectName, c.key, c.found)
+			refused.add(fmt.Errorf("%s already has a %s interface endpoint with private DNS (%s), so creating another would fail "+
+				"with a DNS conflict: set %s:%s to %s to use it", c.vpc, svc, ep.Id, ProjectName, c.key, c.found))
 		}
 		zoneName := svc + "." + region + ".amazonaws.com"
 		zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{
@@ -241,9 +244,9 @@ func refuseConflictingDNS(ctx *pulumi.Context, vpcID, region string, own map[str
 		case err != nil && !isNotFound(err):
 			return fmt.Errorf("looking for a private hosted zone %s in %s: %w", zoneName, c.vpc, err)
 		case err == nil:
-			return fmt.Errorf("%s is associated with a private hosted zone for %s (%s), which conflicts with the private DNS "+
+			refused.add(fmt.Errorf("%s is associated with a private hosted zone for %s (%s), which conflicts with the private DNS "+
 				"of the endpoint the program would create; point the zone at an endpoint and set %s:%s to %s, "+
-				"or %s", c.vpc, zoneName, zone.ZoneId, ProjectName, c.key, c.found, c.alternative)
+				"or %s", c.vpc, zoneName, zone.ZoneId, ProjectName, c.key, c.found, c.alternative))
 		}
 	}
 	return nil

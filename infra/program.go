@@ -69,7 +69,11 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReachability(cfg, facts); err != nil {
+	if len(facts.refused.errs) == 0 {
+		// The verifier's view of a network already refused would only repeat the refusal.
+		facts.refused.add(checkReachability(cfg, facts))
+	}
+	if err := facts.refused.settle(ctx, tearingDown()); err != nil {
 		return nil, err
 	}
 	archives, err := buildLambdas(env)

@@ -95,8 +95,8 @@ func tierRoute(t SubnetTier) reach.Route {
 	}
 }
 
-// checkReachability runs the verifier over the planned network and fails, before anything is
-// registered, when the ESM could not reach one of its dependencies.
+// checkReachability runs the verifier over the planned network and refuses, before anything is
+// registered, a network in which the ESM could not reach one of its dependencies.
 func checkReachability(cfg Config, facts Facts) error {
 	bad := reach.Unreachable(reach.Verify(PlannedNetwork(cfg, facts)))
 	if len(bad) == 0 {

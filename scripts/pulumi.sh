@@ -71,8 +71,10 @@ case "$command" in
   up) exec pulumi up --stack "$stack" "$@" ;;
   preview) exec pulumi preview --diff --stack "$stack" "$@" ;;
   # The ESM's after-delete hook waits out its network interfaces; the engine runs hooks on
-  # destroy only with --run-program.
-  destroy) exec pulumi destroy --run-program --stack "$stack" "$@" ;;
+  # destroy only with --run-program. The program then runs whole, and RABBITMQ_ESM_TEARDOWN
+  # turns its deploy-only checks (infra/teardown.go) into warnings: an account changed since the
+  # deploy must not keep the stack from being destroyed.
+  destroy) RABBITMQ_ESM_TEARDOWN=1 exec pulumi destroy --run-program --stack "$stack" "$@" ;;
   # The smoke test and the redrive read the stack's outputs through the same backend.
   smoke) exec go run ./cmd/smoke --stack "$stack" "$@" ;;
   redrive) exec go run ./cmd/redrive --stack "$stack" "$@" ;;
