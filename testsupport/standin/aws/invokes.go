@@ -48,7 +48,7 @@ func filters(args resource.PropertyMap, allowed ...string) (map[string][]string,
 	for _, f := range list {
 		m, _ := f.(map[string]any)
 		name, _ := m["name"].(string)
-		if !slices.Contains(allowed, name) {
+		if !slices.Contains(allowed, name) && !(strings.HasPrefix(name, "tag:") && slices.Contains(allowed, "tag:*")) {
 			return nil, fmt.Errorf("the stand-in does not model the filter %q (modelled: %s)", name, strings.Join(allowed, ", "))
 		}
 		values, _ := m["values"].([]any)
@@ -131,7 +131,7 @@ func getSubnet(st *cloud.State, args resource.PropertyMap) (map[string]any, erro
 	}
 	return map[string]any{"id": s.ID, "arn": arn("ec2", "subnet/"+s.ID), "vpcId": s.Str("vpcId"), "availabilityZone": s.Str("availabilityZone"),
 		"cidrBlock": s.Str("cidrBlock"), "defaultForAz": s.Bool("defaultForAz"), "mapPublicIpOnLaunch": s.Bool("mapPublicIpOnLaunch"),
-		"state": "available", "ownerId": cloud.AccountID}, nil
+		"state": "available", "ownerId": cloud.AccountID, "tags": s.Obj("tags")}, nil
 }
 
 // getRouteTables finds the tables explicitly associated with subnets (a subnet without one
@@ -217,19 +217,36 @@ func getSecurityGroupRule(st *cloud.State, args resource.PropertyMap) (map[strin
 		"description": r.Str("description")}, nil
 }
 
+// getSubnets answers DescribeSubnets' filters vpc-id, default-for-az, availability-zone and
+// tag:<key> (EC2 API reference, DescribeSubnets: "tag:<key> - The key/value combination of a tag
+// assigned to the resource").
 func getSubnets(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
-	f, err := filters(args, "vpc-id", "default-for-az", "availability-zone")
+	f, err := filters(args, "vpc-id", "default-for-az", "availability-zone", "tag:*")
 	if err != nil {
 		return nil, err
 	}
 	var ids []string
 	for _, s := range st.Find(cloud.TypeSubnet, nil) {
 		if matches(f["vpc-id"], s.Str("vpcId")) && matches(f["availability-zone"], s.Str("availabilityZone")) &&
-			matches(f["default-for-az"], fmt.Sprint(s.Bool("defaultForAz"))) {
+			matches(f["default-for-az"], fmt.Sprint(s.Bool("defaultForAz"))) && matchesTags(f, s.Obj("tags")) {
 			ids = append(ids, s.ID)
 		}
 	}
+	slices.Sort(ids)
 	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+}
+
+// matchesTags holds a resource's tags to the tag:<key> filters.
+func matchesTags(f map[string][]string, tags map[string]any) bool {
+	for name, values := range f {
+		if key, ok := strings.CutPrefix(name, "tag:"); ok {
+			have, set := tags[key].(string)
+			if !set || !slices.Contains(values, have) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func matches(values []string, have string) bool {
