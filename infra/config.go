@@ -582,8 +582,9 @@ func vpcCidrProblem(cidr string) string {
 	if prefix.Masked() != prefix {
 		return fmt.Sprintf("has host bits set; did you mean %s?", prefix.Masked())
 	}
-	if prefix.Bits() < 16 || prefix.Bits() > 24 {
-		return "must have a prefix length from /16 (AWS's largest VPC) to /24 (room for a subnet per tier and zone)"
+	if prefix.Bits() < 16 || prefix.Bits() > widestLayoutVPC {
+		return fmt.Sprintf("must have a prefix length from /16 (AWS's largest VPC) to /%d (the subnet layout cuts it into %d slots, "+
+			"and AWS's smallest subnet is a /%d)", widestLayoutVPC, 1<<slotBits, smallestSubnet)
 	}
 	for _, r := range privateRanges {
 		if r.Contains(prefix.Addr()) && prefix.Bits() >= r.Bits() {

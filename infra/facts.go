@@ -2,7 +2,9 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -20,9 +22,13 @@ var EndpointServices = []string{"sts", "secretsmanager", "lambda"}
 // message while nothing has been created yet.
 type Facts struct {
 	Region string
-	// Zones are the availability zones a new VPC spans: the first ones in which every
-	// interface endpoint service the option needs is offered.
+	// Zones are the availability zones a new VPC spans: those its subnets are in already, in
+	// their places, then the first others that offer every service the option needs.
 	Zones []string
+	// Layout is a new VPC's subnet blocks, per tier and zone (layOutSubnets).
+	Layout SubnetLayout
+	// Network is the stack's new VPC as an earlier up left it; nil before the first up.
+	Network *FoundNetwork
 	// DefaultVPC is set for the defaultvpc option only.
 	DefaultVPC *DefaultVPC
 	// ExistingVPC is set for the existingvpc option only.
@@ -70,7 +76,18 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 
 	switch opt.VPC {
 	case VPCNew:
-		facts.Zones, err = chooseZones(ctx, cfg, serviceZones, &facts.refused)
+		if facts.Network, err = lookupStackNetwork(ctx, cfg); err != nil {
+			return Facts{}, err
+		}
+		if facts.Zones, err = chooseZones(ctx, cfg, serviceZones, facts.Network, &facts.refused); err != nil {
+			return Facts{}, err
+		}
+		facts.Layout, err = layOutSubnets(cfg.VPCCidr, opt.SubnetTiers, facts.Zones, facts.Network)
+		if err != nil {
+			facts.refused.add(err)
+			// Tearing down, any valid layout serves: the engine creates nothing.
+			facts.Layout, err = layOutSubnets(cfg.VPCCidr, opt.SubnetTiers, facts.Zones, nil)
+		}
 	case VPCDefault:
 		facts.DefaultVPC, err = lookupDefaultVPC(ctx, cfg, region.Name, serviceZones, &facts.refused)
 	case VPCExisting:
@@ -101,7 +118,9 @@ func endpointServiceZones(ctx *pulumi.Context, region string) ([]string, error) 
 	return common, nil
 }
 
-func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string, refused *refusals) ([]string, error) {
+// chooseZones keeps the zones the stack's subnets are in and adds, where more are asked for,
+// the first available ones (no opt-in) that offer every endpoint service.
+func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string, found *FoundNetwork, refused *refusals) ([]string, error) {
 	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
 		State: pulumi.StringRef("available"),
 		Filters: []aws.GetAvailabilityZonesFilter{
@@ -111,15 +130,92 @@ func chooseZones(ctx *pulumi.Context, cfg Config, serviceZones []string, refused
 	if err != nil {
 		return nil, fmt.Errorf("looking up availability zones: %w", err)
 	}
-	zones := slices.DeleteFunc(slices.Clone(azs.Names), func(z string) bool { return !slices.Contains(serviceZones, z) })
-	if len(zones) < cfg.AvailabilityZones {
+	candidates := slices.DeleteFunc(slices.Clone(azs.Names), func(z string) bool { return !slices.Contains(serviceZones, z) })
+	var pinned []string
+	if found != nil {
+		pinned = found.Zones()
+	}
+	zones, short := pinZones(pinned, cfg.AvailabilityZones, candidates)
+	if short > 0 {
 		refused.add(&ConfigError{Stack: cfg.Stack, Problems: []*SettingError{{
 			Key: "availabilityZones", Value: fmt.Sprint(cfg.AvailabilityZones),
-			Allowed: fmt.Sprintf("must be at most %d here: only %s offer what the %s option needs", len(zones), strings.Join(zones, ", "), cfg.NetworkMode),
+			Allowed: fmt.Sprintf("must be at most %d here: only %s offer what the %s option needs", len(zones),
+				strings.Join(slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(zones), candidates...)))), ", "), cfg.NetworkMode),
 		}}})
-		return zones, nil
 	}
-	return zones[:cfg.AvailabilityZones], nil
+	return zones, nil
+}
+
+// lookupStackNetwork finds the VPC an earlier up of this stack built, by the tags the program
+// gives every resource, with every subnet it holds; nil when there is none.
+func lookupStackNetwork(ctx *pulumi.Context, cfg Config) (*FoundNetwork, error) {
+	own, err := ec2.GetSubnets(ctx, &ec2.GetSubnetsArgs{Filters: []ec2.GetSubnetsFilter{
+		{Name: "tag:" + tagProject, Values: []string{ProjectName}},
+		{Name: "tag:" + tagStack, Values: []string{ctx.Stack()}},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("looking up the subnets of this stack's VPC: %w", err)
+	}
+	byVPC := map[string][]FoundSubnet{}
+	for _, id := range own.Ids {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		if err != nil {
+			return nil, fmt.Errorf("looking up the subnet %s of this stack's VPC: %w", id, err)
+		}
+		tier, index := awsxSubnetName(s.Tags["Name"])
+		byVPC[s.VpcId] = append(byVPC[s.VpcId], FoundSubnet{ID: s.Id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock, Tier: tier, Index: index})
+	}
+	if len(byVPC) == 0 {
+		return nil, nil
+	}
+	var found *FoundNetwork
+	for _, vpcID := range slices.Sorted(maps.Keys(byVPC)) {
+		v, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(vpcID)})
+		if err != nil {
+			return nil, fmt.Errorf("looking up this stack's VPC %s: %w", vpcID, err)
+		}
+		// Were a replacement of the VPC cut short, both would hold the stack's subnets: the one
+		// with the configured block is the one to keep.
+		if found == nil || v.CidrBlock == cfg.VPCCidr {
+			found = &FoundNetwork{VpcID: v.Id, CIDR: v.CidrBlock}
+		}
+	}
+	all, err := ec2.GetSubnets(ctx, &ec2.GetSubnetsArgs{Filters: []ec2.GetSubnetsFilter{{Name: "vpc-id", Values: []string{found.VpcID}}}})
+	if err != nil {
+		return nil, fmt.Errorf("looking up the subnets of %s: %w", found.VpcID, err)
+	}
+	for _, id := range all.Ids {
+		if i := slices.IndexFunc(byVPC[found.VpcID], func(s FoundSubnet) bool { return s.ID == id }); i >= 0 {
+			found.Subnets = append(found.Subnets, byVPC[found.VpcID][i])
+			continue
+		}
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		if err != nil {
+			return nil, fmt.Errorf("looking up the subnet %s of %s: %w", id, found.VpcID, err)
+		}
+		found.Subnets = append(found.Subnets, FoundSubnet{ID: s.Id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	}
+	return found, nil
+}
+
+// awsxSubnetName reads the tier and the zone's place from the name awsx gives a subnet,
+// <vpc>-<tier>-<n> (awsx/ec2/vpc.ts, v2.22.0); "" and 0 for another name.
+func awsxSubnetName(name string) (SubnetTier, int) {
+	rest, ok := strings.CutPrefix(name, networkName+"-")
+	if !ok {
+		return "", 0
+	}
+	tier, n, ok := strings.Cut(rest, "-")
+	index, err := strconv.Atoi(n)
+	if !ok || err != nil || index < 1 {
+		return "", 0
+	}
+	for t := range tierSlot {
+		if strings.EqualFold(string(t), tier) {
+			return t, index
+		}
+	}
+	return "", 0
 }
 
 func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string, refused *refusals) (*DefaultVPC, error) {

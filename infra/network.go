@@ -31,6 +31,9 @@ type NetworkArgs struct {
 	CidrBlock string
 	// Zones a new VPC spans, one subnet per tier in each. Default: none (required for VPCNew).
 	Zones []string
+	// Layout gives a new VPC's subnet blocks, per tier in the zones' order (layOutSubnets).
+	// Default: none (required for VPCNew).
+	Layout SubnetLayout
 	// NATStrategy of a new VPC with NAT gateways. Default: Single.
 	NATStrategy NATStrategy
 	// DefaultVPC is the looked-up default VPC. Required for VPCDefault; default: none.
@@ -87,14 +90,18 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 func (n *Network) buildVPC(ctx *pulumi.Context, name string, args *NetworkArgs) error {
 	specs := make([]awsxec2.SubnetSpecArgs, 0, len(args.Option.SubnetTiers))
 	for _, tier := range args.Option.SubnetTiers {
-		specs = append(specs, awsxec2.SubnetSpecArgs{Type: awsxec2.SubnetType(tier), Tags: args.Tags})
+		if len(args.Layout[tier]) != len(args.Zones) {
+			// awsx takes explicit blocks only for every zone of every spec.
+			return fmt.Errorf("network %s: the layout gives %d blocks for the %s subnets of %d zones", name, len(args.Layout[tier]), tier, len(args.Zones))
+		}
+		specs = append(specs, awsxec2.SubnetSpecArgs{Type: awsxec2.SubnetType(tier), CidrBlocks: args.Layout[tier], Tags: args.Tags})
 	}
 	nat := awsxec2.NatGatewayStrategyNone
 	if args.Option.NATGateways {
 		nat = awsxec2.NatGatewayStrategy(cmp.Or(args.NATStrategy, NATSingle))
 	}
-	// Auto sizes the subnets from the CIDR block; Legacy (awsx's default) is kept only for
-	// compatibility with old awsx programs.
+	// Every spec gives its blocks, so awsx places them as given (its explicit allocator) instead of
+	// deriving them from the number of zones and specs, which would move them on a change.
 	subnetStrategy := awsxec2.SubnetAllocationStrategyAuto
 	vpc, err := awsxec2.NewVpc(ctx, name, &awsxec2.VpcArgs{
 		CidrBlock:             pulumi.StringRef(args.CidrBlock),

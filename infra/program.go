@@ -26,6 +26,9 @@ type Env struct {
 	ProjectDir string
 }
 
+// networkName is the Network component's name, which awsx puts in its subnets' names.
+const networkName = ProjectName + "-network"
+
 // Stack is everything Deploy built, for tests and tools that inspect the program.
 type Stack struct {
 	Config      Config
@@ -90,10 +93,11 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	prefix := ProjectName
 
 	if opt.VPC != VPCNone {
-		st.Network, err = NewNetwork(ctx, prefix+"-network", &NetworkArgs{
+		st.Network, err = NewNetwork(ctx, networkName, &NetworkArgs{
 			Option:      opt,
 			CidrBlock:   cfg.VPCCidr,
 			Zones:       facts.Zones,
+			Layout:      facts.Layout,
 			NATStrategy: cfg.NATGateways,
 			DefaultVPC:  facts.DefaultVPC,
 			ExistingVPC: facts.ExistingVPC,
