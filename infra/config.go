@@ -385,7 +385,7 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	if c.InstanceType == automaticString {
-		c.InstanceType = defaultInstanceType(c)
+		c.InstanceType = defaultInstanceType(c.DeploymentMode, c.EngineVersion)
 	}
 	if c.BrokerName == automaticString {
 		c.BrokerName = truncate(ProjectName+"-"+c.Stack, maxBrokerName)
@@ -395,18 +395,16 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// defaultInstanceType is the cheapest type for the deployment mode: mq.t3.micro runs
-// SINGLE_INSTANCE only.
 // defaultInstanceType is the cheapest type Amazon MQ runs the engine and deployment mode on:
 // RabbitMQ 4 runs only on mq.m7g (mq.m7g.medium is for testing, like mq.t3.micro for 3.13),
 // and mq.t3.micro runs SINGLE_INSTANCE only.
-func defaultInstanceType(c *Config) string {
+func defaultInstanceType(mode DeploymentMode, engineVersion string) string {
 	switch {
-	case engineMajor(c.EngineVersion) >= 4 && c.DeploymentMode == ClusterMultiAZ:
+	case engineMajor(engineVersion) >= 4 && mode == ClusterMultiAZ:
 		return "mq.m7g.large"
-	case engineMajor(c.EngineVersion) >= 4:
+	case engineMajor(engineVersion) >= 4:
 		return "mq.m7g.medium"
-	case c.DeploymentMode == ClusterMultiAZ:
+	case mode == ClusterMultiAZ:
 		return "mq.m5.large"
 	}
 	return "mq.t3.micro"

@@ -29,6 +29,9 @@ type Facts struct {
 	Layout SubnetLayout
 	// Network is the stack's new VPC as an earlier up left it; nil before the first up.
 	Network *FoundNetwork
+	// Broker is the broker of the configured name as Amazon MQ reports it; nil before the
+	// first up (or under a new brokerName).
+	Broker *DeployedBroker
 	// DefaultVPC is set for the defaultvpc option only.
 	DefaultVPC *DefaultVPC
 	// ExistingVPC is set for the existingvpc option only.
@@ -61,6 +64,10 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 		return Facts{}, fmt.Errorf("looking up the AWS region (set aws:region in the stack file): %w", err)
 	}
 	facts := Facts{Region: region.Name}
+	if facts.Broker, err = lookupDeployedBroker(ctx, cfg.BrokerName); err != nil {
+		return Facts{}, err
+	}
+	facts.refused.add(brokerChangeProblem(facts.Broker, cfg.EngineVersion, cfg.InstanceType, cfg.DeploymentMode, opt.PublicBroker))
 	if opt.VPC == VPCNone {
 		return facts, nil
 	}

@@ -69,6 +69,10 @@ type Account struct {
 	// UserVPC is the user's own VPC (existingvpc); nil: NewUserVPC's, as the shipped stack
 	// file names it. Tests change a copy to break it.
 	UserVPC *UserVPC
+	// Broker is what getBroker answers for the stack's broker name, as the provider's data
+	// source names the fields (engineVersion, hostInstanceType, deploymentMode, ...); nil: the
+	// account has no broker of that name yet.
+	Broker map[string]any
 }
 
 // NewResource answers a registration with the outputs AWS would give.
@@ -224,6 +228,11 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id": "vpce-existing-" + svc, "serviceName": str("serviceName"), "vpcId": str("vpcId"),
 			"privateDnsEnabled": !slices.Contains(m.NoPrivateDNS, svc),
 		}), nil
+	case "aws:mq/getBroker:getBroker":
+		if m.Broker == nil {
+			return nil, fmt.Errorf("reading MQ Broker: empty result")
+		}
+		return resource.NewPropertyMapFromMap(m.Broker), nil
 	case "aws:route53/getZone:getZone":
 		svc, _, _ := strings.Cut(str("name"), ".")
 		if !slices.Contains(m.PrivateZones, svc) {
