@@ -42,8 +42,10 @@ type BrokerArgs struct {
 	// creates. Default: none, and then Amazon MQ places the private broker in the account's
 	// default VPC, in a default subnet and the default security group (DefaultSecurityGroupID).
 	VpcID pulumi.StringInput
-	// SubnetIDs of the broker's endpoints in VpcID, one per zone: a SINGLE_INSTANCE broker
-	// takes the first, a cluster all. Required with VpcID; default: none.
+	// SubnetIDs of the broker's endpoints, one per zone: a SINGLE_INSTANCE broker takes the
+	// first, a cluster all. In VpcID (required with it), or in the default VPC with
+	// DefaultSecurityGroupID. Default: none, and a private broker without VpcID is placed by
+	// Amazon MQ in a default subnet of its choice.
 	SubnetIDs pulumi.StringArrayInput
 	// ServiceRoute is how the mapping's interfaces, which carry the broker's group, reach STS,
 	// Secrets Manager and Lambda. With RouteNATGateway the broker's own group lets them out on
@@ -80,12 +82,12 @@ func checkBrokerArgs(c *argCheck, a *BrokerArgs) {
 		c.bad("PubliclyAccessible", "true", "a public broker takes no VpcID, SubnetIDs or DefaultSecurityGroupID: Amazon MQ keeps its networking")
 	case ownGroup && !subnets:
 		c.bad("SubnetIDs", "", "is required with VpcID: the subnets of the broker's endpoints, one per zone")
-	case !ownGroup && subnets:
-		c.bad("VpcID", "", "is required with SubnetIDs: the VPC of the broker's security group")
+	case !ownGroup && subnets && a.DefaultSecurityGroupID == "":
+		c.bad("VpcID", "", "is required with SubnetIDs (or DefaultSecurityGroupID, in the default VPC): the VPC of the broker's security group")
 	case !a.PubliclyAccessible && !ownGroup && a.DefaultSecurityGroupID == "":
 		c.bad("DefaultSecurityGroupID", "", "is required for a private broker without VpcID, which Amazon MQ places in the default VPC's default group")
-	case !a.PubliclyAccessible && !ownGroup && a.DeploymentMode == ClusterMultiAZ:
-		c.bad("DeploymentMode", string(a.DeploymentMode), "needs subnets for a private cluster: give VpcID and SubnetIDs")
+	case !a.PubliclyAccessible && !subnets && a.DeploymentMode == ClusterMultiAZ:
+		c.bad("DeploymentMode", string(a.DeploymentMode), "needs subnets for a private cluster: give SubnetIDs")
 	}
 	for _, cidr := range a.AdminAccessCIDRs {
 		if !ownGroup {
@@ -222,6 +224,13 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		brokerArgs.SubnetIds = brokerSubnets(args.SubnetIDs, args.DeploymentMode)
 		// RabbitMQ brokers refuse a security-group update ("Changing security groups is not
 		// supported for RabbitMQ brokers", hashicorp/terraform-provider-aws#33514): replace.
+		brokerOpts = append(brokerOpts, pulumi.ReplaceOnChanges([]string{"securityGroups"}))
+	case !args.PubliclyAccessible && givenArray(args.SubnetIDs):
+		// The default VPC's subnet and group the caller chose and checked, given explicitly:
+		// left to itself, Amazon MQ picks a default subnet, maybe in a zone nobody checked.
+		b.SecurityGroupID = pulumi.String(args.DefaultSecurityGroupID).ToStringOutput()
+		brokerArgs.SecurityGroups = pulumi.StringArray{b.SecurityGroupID}
+		brokerArgs.SubnetIds = brokerSubnets(args.SubnetIDs, args.DeploymentMode)
 		brokerOpts = append(brokerOpts, pulumi.ReplaceOnChanges([]string{"securityGroups"}))
 	case !args.PubliclyAccessible:
 		// Given no subnets and no security groups, Amazon MQ places a private broker in the

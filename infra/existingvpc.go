@@ -258,13 +258,8 @@ func httpsIngress(ctx *pulumi.Context, group string) ([]reach.Rule, error) {
 // their looked-up routes and blocks, the VPC's DNS attributes and its found endpoints. The
 // broker's group, the program's own, is the caller's to add.
 func (ev *ExistingVPC) Model(subnetIDs []string) reach.Model {
-	m := reach.Model{VPCID: ev.ID, VPCDNS: ev.DNSSupport && ev.DNSHostnames, Endpoints: map[string]reach.Endpoint{}}
-	if !ev.DNSSupport {
-		m.VPCDNSOff = append(m.VPCDNSOff, "enableDnsSupport")
-	}
-	if !ev.DNSHostnames {
-		m.VPCDNSOff = append(m.VPCDNSOff, "enableDnsHostnames")
-	}
+	m := reach.Model{VPCID: ev.ID, VPCDNS: ev.DNSSupport && ev.DNSHostnames, VPCDNSOff: dnsOff(ev.DNSSupport, ev.DNSHostnames),
+		Endpoints: map[string]reach.Endpoint{}}
 	for _, id := range subnetIDs {
 		i := slices.IndexFunc(ev.Subnets, func(s ExistingSubnet) bool { return s.ID == id })
 		if i < 0 {
@@ -289,6 +284,18 @@ func (ev *ExistingVPC) Model(subnetIDs []string) reach.Model {
 		m.Endpoints[svc] = reach.Endpoint{Service: svc, ID: ep.ID, PrivateDNS: true, Group: group}
 	}
 	return m
+}
+
+// dnsOff names the VPC attributes private DNS needs that are off.
+func dnsOff(support, hostnames bool) []string {
+	var off []string
+	if !support {
+		off = append(off, "enableDnsSupport")
+	}
+	if !hostnames {
+		off = append(off, "enableDnsHostnames")
+	}
+	return off
 }
 
 // placement names, for messages, the settings that place the network where the user chose

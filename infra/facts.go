@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"rabbitmq-esm/infra/reach"
 )
 
 // EndpointServices are the AWS services the ESM calls from its network interfaces, in the
@@ -41,17 +43,28 @@ type Facts struct {
 	refused refusals
 }
 
-// DefaultVPC is the account's default VPC as the defaultvpc option uses it.
+// DefaultVPC is the account's default VPC as the defaultvpc option uses it: looked up, never
+// assumed to be as AWS created it (accounts remediated for CIS AWS Foundations 5.4 have an empty
+// default group; a VPC may have DNS hostnames off).
 type DefaultVPC struct {
 	ID string
 	// SubnetIDs are the default subnets (one per zone) in zones where the endpoint services
 	// are offered; the interface endpoints go there.
 	SubnetIDs []string
+	// Subnets are those subnets' zones and blocks, by id.
+	Subnets map[string]ExistingSubnet
+	// BrokerSubnetID is the one of them the program gives the broker (and so the mapping's
+	// interfaces), rather than letting Amazon MQ pick a default subnet in a zone it may not
+	// have checked: the deployed broker's, else the first zone's.
+	BrokerSubnetID string
 	// CIDRs are the VPC's IPv4 blocks.
 	CIDRs []string
-	// SecurityGroupID is the VPC's default security group, which Amazon MQ gives the broker
-	// (and the ESM its interfaces) when the broker is created without security groups.
+	// DNSSupport and DNSHostnames are the VPC's attributes, which private DNS needs, both.
+	DNSSupport, DNSHostnames bool
+	// SecurityGroupID is the VPC's default security group, which the program gives the broker
+	// (and the ESM its interfaces), and Group its rules as looked up.
 	SecurityGroupID string
+	Group           reach.Group
 	// ExistingEndpoints maps each endpoint service to the id of the endpoint the VPC already
 	// has (defaultVpcEndpoints = existing).
 	ExistingEndpoints map[string]string
@@ -96,7 +109,7 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 			facts.Layout, err = layOutSubnets(cfg.VPCCidr, opt.SubnetTiers, facts.Zones, nil)
 		}
 	case VPCDefault:
-		facts.DefaultVPC, err = lookupDefaultVPC(ctx, cfg, region.Name, serviceZones, &facts.refused)
+		facts.DefaultVPC, err = lookupDefaultVPC(ctx, cfg, region.Name, serviceZones, facts.Broker, &facts.refused)
 	case VPCExisting:
 		facts.ExistingVPC, err = lookupExistingVPC(ctx, cfg, region.Name, serviceZones, &facts.refused)
 	}
@@ -225,7 +238,8 @@ func awsxSubnetName(name string) (SubnetTier, int) {
 	return "", 0
 }
 
-func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string, refused *refusals) (*DefaultVPC, error) {
+func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZones []string, deployed *DeployedBroker,
+	refused *refusals) (*DefaultVPC, error) {
 	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Default: pulumi.BoolRef(true)})
 	if err != nil {
 		return nil, fmt.Errorf("networkMode defaultvpc needs the account's default VPC, and none was found in %s (%v). "+
@@ -252,7 +266,22 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 	if err != nil {
 		return nil, fmt.Errorf("looking up the default security group of %s: %w", vpc.Id, err)
 	}
-	dv := &DefaultVPC{ID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), SecurityGroupID: sg.Id, CIDRs: []string{vpc.CidrBlock}}
+	dv := &DefaultVPC{ID: vpc.Id, SubnetIDs: slices.Sorted(slices.Values(subnets.Ids)), SecurityGroupID: sg.Id, CIDRs: []string{vpc.CidrBlock},
+		DNSSupport: vpc.EnableDnsSupport, DNSHostnames: vpc.EnableDnsHostnames, Subnets: map[string]ExistingSubnet{}}
+	if dv.Group, err = lookupGroup(ctx, sg.Id); err != nil {
+		return nil, err
+	}
+	for _, id := range dv.SubnetIDs {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		if err != nil {
+			return nil, fmt.Errorf("looking up the default subnet %s: %w", id, err)
+		}
+		dv.Subnets[id] = ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock, DefaultRoute: reach.RouteInternetGateway}
+	}
+	dv.BrokerSubnetID = slices.MinFunc(dv.SubnetIDs, func(a, b string) int { return strings.Compare(dv.Subnets[a].Zone, dv.Subnets[b].Zone) })
+	if deployed != nil && len(deployed.SubnetIDs) > 0 && slices.Contains(dv.SubnetIDs, deployed.SubnetIDs[0]) {
+		dv.BrokerSubnetID = deployed.SubnetIDs[0]
+	}
 	for _, a := range vpc.CidrBlockAssociations {
 		if !slices.Contains(dv.CIDRs, a.CidrBlock) {
 			dv.CIDRs = append(dv.CIDRs, a.CidrBlock)

@@ -117,8 +117,9 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	if opt.OwnBrokerGroup() {
 		brokerArgs.VpcID, brokerArgs.SubnetIDs = st.Network.VpcID, st.Network.TierSubnetIDs
 	}
-	if facts.DefaultVPC != nil {
-		brokerArgs.DefaultSecurityGroupID = facts.DefaultVPC.SecurityGroupID
+	if dv := facts.DefaultVPC; dv != nil {
+		brokerArgs.DefaultSecurityGroupID = dv.SecurityGroupID
+		brokerArgs.SubnetIDs = pulumi.ToStringArray([]string{dv.BrokerSubnetID})
 	}
 	if st.Broker, err = NewBroker(ctx, prefix+"-broker", brokerArgs); err != nil {
 		return nil, err

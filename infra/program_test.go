@@ -69,7 +69,9 @@ type optionCase struct {
 var optionCases = []optionCase{
 	{stack: "public", publicBroker: true},
 	{
-		stack: "defaultvpc", lookedUpVPC: true,
+		// The program gives the broker the default subnet of the first zone and the default group,
+		// rather than letting Amazon MQ choose.
+		stack: "defaultvpc", lookedUpVPC: true, brokerSubnets: []string{"subnet-default-us-east-1a"},
 		endpointSubnets: []string{"subnet-default-us-east-1a", "subnet-default-us-east-1b", "subnet-default-us-east-1c", "subnet-default-us-east-1d", "subnet-default-us-east-1f"},
 		endpointClient:  offline.DefaultSGID,
 	},
@@ -149,8 +151,10 @@ func checkBroker(t *testing.T, m *offline.Account, tc optionCase) {
 	switch {
 	case tc.dedicatedSG && !slices.Equal(groups, []string{"sg-rabbitmq-esm-broker-sg"}):
 		t.Errorf("broker securityGroups = %v, want its own group", groups)
-	case !tc.dedicatedSG && groups != nil:
-		t.Errorf("broker securityGroups = %v, want none (public brokers take none; defaultvpc relies on the default group)", groups)
+	case tc.lookedUpVPC && !slices.Equal(groups, []string{offline.DefaultSGID}):
+		t.Errorf("broker securityGroups = %v, want the default VPC's default group", groups)
+	case tc.publicBroker && groups != nil:
+		t.Errorf("broker securityGroups = %v, want none (public brokers take none)", groups)
 	}
 	user := in["users"].ArrayValue()[0].ObjectValue()
 	if user["username"].StringValue() != "esmadmin" || !user["password"].IsSecret() {
@@ -552,12 +556,8 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wantIgnore []string
-	if tc.lookedUpVPC {
-		wantIgnore = []string{"securityGroups"}
-	}
-	if !slices.Equal(broker.IgnoreChanges, wantIgnore) {
-		t.Errorf("broker ignoreChanges = %v, want %v", broker.IgnoreChanges, wantIgnore)
+	if len(broker.IgnoreChanges) != 0 {
+		t.Errorf("broker ignoreChanges = %v, want none", broker.IgnoreChanges)
 	}
 	checkBrokerDayTwo(t, broker, tc)
 	for _, suffix := range []string{"diagnose", "declare"} {
@@ -586,7 +586,7 @@ func checkBrokerDayTwo(t *testing.T, broker offline.Resource, tc optionCase) {
 		t.Errorf("broker deleteBeforeReplace %v, replacementTrigger %v; want both", broker.DeleteBeforeReplace, broker.ReplacementTrigger)
 	}
 	var wantReplace []string
-	if tc.dedicatedSG {
+	if tc.dedicatedSG || tc.lookedUpVPC {
 		wantReplace = []string{"securityGroups"}
 	}
 	if !slices.Equal(broker.ReplaceOnChanges, wantReplace) {

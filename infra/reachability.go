@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"rabbitmq-esm/infra/reach"
@@ -25,14 +26,12 @@ func PlannedNetwork(cfg Config, facts Facts) reach.Model {
 	m := reach.Model{VPCDNS: true, Endpoints: map[string]reach.Endpoint{}}
 	switch opt.VPC {
 	case VPCDefault:
+		// The default group and the VPC's DNS as they are now, not as AWS creates them.
 		dv := facts.DefaultVPC
-		// The default group, as AWS creates it: all traffic from itself in, everything out.
-		m.Group = reach.Group{ID: dv.SecurityGroupID,
-			Ingress: []reach.Rule{{Port: reach.AllPorts, Peer: dv.SecurityGroupID}},
-			Egress:  []reach.Rule{{Port: reach.AllPorts, Peer: "0.0.0.0/0"}}}
-		for _, id := range dv.SubnetIDs {
-			m.Subnets = append(m.Subnets, reach.Subnet{ID: id, Route: reach.RouteInternetGateway})
-		}
+		m.Group, m.VPCID = dv.Group, dv.ID
+		m.VPCDNS, m.VPCDNSOff = dv.DNSSupport && dv.DNSHostnames, dnsOff(dv.DNSSupport, dv.DNSHostnames)
+		s := dv.Subnets[dv.BrokerSubnetID]
+		m.Subnets = []reach.Subnet{{ID: s.ID, Zone: s.Zone, Route: s.DefaultRoute, CIDR: s.CIDR}}
 	case VPCNew, VPCExisting:
 		m.Group = reach.Group{ID: plannedBrokerGroup,
 			Ingress: []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}},
@@ -79,8 +78,14 @@ func plannedEndpoint(cfg Config, facts Facts, service, clientGroup string) reach
 		return reach.Endpoint{Service: service, ID: dv.ExistingEndpoints[service], PrivateDNS: true,
 			Group: reach.Group{ID: "existing-" + service, Ingress: []reach.Rule{{Port: HTTPSPort, Peer: clientGroup}}}}
 	}
-	return reach.Endpoint{Service: service, ID: "(to be created)", PrivateDNS: true,
+	ep := reach.Endpoint{Service: service, ID: "(to be created)", PrivateDNS: true,
 		Group: reach.Group{ID: plannedEndpointGroup, Ingress: []reach.Rule{{Port: HTTPSPort, Peer: clientGroup}}}}
+	if dv := facts.DefaultVPC; dv != nil {
+		for _, id := range dv.SubnetIDs {
+			ep.SubnetCIDRs = append(ep.SubnetCIDRs, dv.Subnets[id].CIDR)
+		}
+	}
+	return ep
 }
 
 // tierRoute is where a subnet tier's default route goes (awsx's tiers).
@@ -106,6 +111,19 @@ func checkReachability(cfg Config, facts Facts) error {
 	fmt.Fprintf(&b, "networkMode %s%s as configured would leave the event source mapping unable to reach:", cfg.NetworkMode, cfg.placement())
 	for _, v := range bad {
 		fmt.Fprintf(&b, "\n  - %s: missing %s (%s)", v.Dependency, strings.Join(v.Missing, "; "), v.Reason)
+	}
+	if dv := facts.DefaultVPC; dv != nil && slices.ContainsFunc(bad, func(v reach.Verdict) bool {
+		return slices.ContainsFunc(v.Missing, func(p string) bool {
+			return p == reach.PieceSelfIngress || p == reach.PieceAMQPSEgress || p == reach.PieceHTTPSEgress
+		})
+	}) {
+		fmt.Fprintf(&b, "\nThe mapping's interfaces carry the default security group %[1]s of %[2]s, which no longer lets them do this "+
+			"(accounts remediated for CIS AWS Foundations 5.4 / Security Hub EC2.2 empty it). Either give it what the mapping needs "+
+			"(EC2.2 will flag the group again):\n"+
+			"  aws ec2 authorize-security-group-ingress --group-id %[1]s --ip-permissions 'IpProtocol=tcp,FromPort=5671,ToPort=5671,UserIdGroupPairs=[{GroupId=%[1]s}]'\n"+
+			"  aws ec2 authorize-security-group-egress --group-id %[1]s --ip-permissions 'IpProtocol=tcp,FromPort=5671,ToPort=5671,UserIdGroupPairs=[{GroupId=%[1]s}]' "+
+			"'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=%[3]s}]'\n"+
+			"or use networkMode isolated or existingvpc, where the broker has a security group of its own.", dv.SecurityGroupID, dv.ID, dv.CIDRs[0])
 	}
 	b.WriteString("\nNothing was created. See `make plan STACK=" + cfg.Stack + "` for the whole picture.")
 	return fmt.Errorf("%s", b.String())

@@ -126,6 +126,15 @@ func TestDefaultVPCLookupFailures(t *testing.T) {
 		{"a private hosted zone answers for a service", nil,
 			&offline.Account{PrivateZones: []string{"lambda"}},
 			[]string{"private hosted zone for lambda.us-east-1.amazonaws.com", "defaultVpcEndpoints to existing"}},
+		// The default group and the VPC's DNS are read, not assumed: a remediated account has an
+		// empty group, and private DNS needs both attributes.
+		{"the default group emptied (CIS 5.4)", nil,
+			&offline.Account{DefaultGroupRules: []offline.UserRule{}},
+			[]string{"broker: missing ingress on 5671 from the broker's own security group", "sts: missing egress on 443",
+				"authorize-security-group-ingress --group-id sg-default", "IpRanges=[{CidrIp=172.31.0.0/16}]", "networkMode isolated or existingvpc"}},
+		{"DNS hostnames off", nil,
+			&offline.Account{DefaultVPCDNSHostnamesOff: true},
+			[]string{"missing DNS support and DNS hostnames on the VPC", "vpc-default has enableDnsHostnames off", "--enable-dns-hostnames"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,5 +200,18 @@ func TestAdminAccess(t *testing.T) {
 		if strings.HasPrefix(r, "ingress 443") {
 			t.Errorf("the shipped stack opens the console: %s", r)
 		}
+	}
+}
+
+// A default group narrowed to what the mapping needs — the rules the refusal above suggests —
+// passes the verifier.
+func TestDefaultVPCWithANarrowedDefaultGroup(t *testing.T) {
+	m := &offline.Account{DefaultGroupRules: []offline.UserRule{
+		{ID: "sgr-1", Protocol: "tcp", From: 5671, To: 5671, Group: offline.DefaultSGID},
+		{ID: "sgr-2", Egress: true, Protocol: "tcp", From: 5671, To: 5671, Group: offline.DefaultSGID},
+		{ID: "sgr-3", Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "172.31.0.0/16"},
+	}}
+	if _, err := run(t, "defaultvpc", shipped(t, "defaultvpc"), m); err != nil {
+		t.Fatal(err)
 	}
 }

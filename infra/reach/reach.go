@@ -89,6 +89,18 @@ type Endpoint struct {
 	ID         string
 	PrivateDNS bool
 	Group      Group
+	// SubnetCIDRs are the blocks of the subnets its interfaces are in, where known: egress to
+	// blocks holding them all reaches it as egress to its group does.
+	SubnetCIDRs []string
+}
+
+// reachedFrom says whether group lets HTTPS out to the endpoint: to its group, or to blocks
+// holding every subnet of its interfaces.
+func (ep Endpoint) reachedFrom(g Group) bool {
+	if g.letsOut(443, ep.Group.ID) {
+		return true
+	}
+	return len(ep.SubnetCIDRs) > 0 && !slices.ContainsFunc(ep.SubnetCIDRs, func(c string) bool { return !g.letsOut(443, c) })
 }
 
 // Model is the network the ESM's interfaces live in.
@@ -211,7 +223,7 @@ func verifyService(m Model, service string) Verdict {
 					ep.Group.ID, strings.Join(subnets, ", ")))
 			}
 		}
-		if !m.Group.letsOut(443, ep.Group.ID) {
+		if !ep.reachedFrom(m.Group) {
 			v.Missing = append(v.Missing, PieceHTTPSEgress)
 		}
 		if len(v.Missing) > 0 {

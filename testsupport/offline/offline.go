@@ -69,6 +69,11 @@ type Account struct {
 	// UserVPC is the user's own VPC (existingvpc); nil: NewUserVPC's, as the shipped stack
 	// file names it. Tests change a copy to break it.
 	UserVPC *UserVPC
+	// DefaultGroupRules are the default security group's rules; nil: as AWS creates it (all
+	// traffic from itself in, everything out). Empty: emptied, as CIS AWS Foundations 5.4 asks.
+	DefaultGroupRules []UserRule
+	// DefaultVPCDNSHostnamesOff turns the default VPC's enableDnsHostnames off.
+	DefaultVPCDNSHostnamesOff bool
 	// Broker is what getBroker answers for the stack's broker name, as the provider's data
 	// source names the fields (engineVersion, hostInstanceType, deploymentMode, ...); nil: the
 	// account has no broker of that name yet.
@@ -191,9 +196,14 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if id := str("id"); id != "" && id != DefaultVPCID {
 			return m.userVPC().vpc(id)
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16"}), nil
-	case "aws:ec2/getSubnet:getSubnet", "aws:ec2/getRouteTables:getRouteTables", "aws:ec2/getRouteTable:getRouteTable",
-		"aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16",
+			"enableDnsSupport": true, "enableDnsHostnames": !m.DefaultVPCDNSHostnamesOff}), nil
+	case "aws:ec2/getSubnet:getSubnet", "aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
+		if out, ok := m.defaultVPC(args.Token, args.Args, str); ok {
+			return out, nil
+		}
+		return m.userVPC().call(args.Token, args.Args)
+	case "aws:ec2/getRouteTables:getRouteTables", "aws:ec2/getRouteTable:getRouteTable":
 		return m.userVPC().call(args.Token, args.Args)
 	case "aws:ec2/getSubnets:getSubnets":
 		zones := Zones
@@ -242,6 +252,46 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"privateZone": true}), nil
 	}
 	return nil, fmt.Errorf("offline account: unexpected invoke %s: add it to the mocks and assert it", args.Token)
+}
+
+// defaultVPC answers the look-ups of the default VPC's subnets and default group's rules;
+// false for another subnet or group.
+func (m *Account) defaultVPC(token string, args resource.PropertyMap, str func(string) string) (resource.PropertyMap, bool) {
+	rules := m.DefaultGroupRules
+	if rules == nil {
+		rules = []UserRule{{ID: "sgr-default-in", Protocol: "-1", Group: DefaultSGID}, {ID: "sgr-default-out", Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0"}}
+	}
+	switch token {
+	case "aws:ec2/getSubnet:getSubnet":
+		zone, ok := strings.CutPrefix(str("id"), "subnet-default-")
+		if !ok {
+			return nil, false
+		}
+		i := slices.Index(Zones, zone)
+		return resource.NewPropertyMapFromMap(map[string]any{"id": str("id"), "vpcId": DefaultVPCID, "availabilityZone": zone,
+			"cidrBlock": fmt.Sprintf("172.31.%d.0/20", 16*i), "defaultForAz": true}), true
+	case "aws:vpc/getSecurityGroupRules:getSecurityGroupRules":
+		// The program asks for one group at a time.
+		for _, f := range args["filters"].ArrayValue() {
+			if vs := f.ObjectValue()["values"].ArrayValue(); f.ObjectValue()["name"].StringValue() == "group-id" && len(vs) == 1 && vs[0].StringValue() == DefaultSGID {
+				var ids []any
+				for _, r := range rules {
+					ids = append(ids, r.ID)
+				}
+				return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": ids}), true
+			}
+		}
+		return nil, false
+	case "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
+		for _, r := range rules {
+			if r.ID == str("securityGroupRuleId") {
+				return resource.NewPropertyMapFromMap(map[string]any{"id": r.ID, "securityGroupRuleId": r.ID, "securityGroupId": DefaultSGID,
+					"isEgress": r.Egress, "ipProtocol": r.Protocol, "fromPort": r.From, "toPort": r.To,
+					"cidrIpv4": r.CIDR, "referencedSecurityGroupId": r.Group}), true
+			}
+		}
+	}
+	return nil, false
 }
 
 // userVPC is the account's user VPC.
