@@ -116,8 +116,10 @@ var Options = map[NetworkMode]Option{
 		ServiceRoute: RouteNATGateway,
 	},
 	ModeIsolated: {
-		Mode:         ModeIsolated,
-		Summary:      "private broker in a new VPC of isolated subnets (no internet gateway, no NAT); interface endpoints",
+		Mode: ModeIsolated,
+		// awsx attaches an internet gateway to every VPC it builds ("We unconditionally create the
+		// IGW", awsx/ec2/vpc.ts); no isolated subnet routes to it.
+		Summary:      "private broker in a new VPC of isolated subnets (no route out of the VPC: no NAT, and no subnet routes to the internet gateway awsx attaches to every VPC); interface endpoints",
 		VPC:          VPCNew,
 		SubnetTiers:  []SubnetTier{TierIsolated},
 		BrokerTier:   TierIsolated,

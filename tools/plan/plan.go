@@ -149,7 +149,9 @@ func assumptions(cfg infra.Config) []string {
 			"a real deployment looks up yours and refuses what would not work")
 	}
 	if cfg.Option().VPC == infra.VPCDefault {
-		out = append(out, "the default VPC's default security group keeps AWS's default rules (all traffic from itself, all egress) and its default subnets route to the internet gateway")
+		out = append(out, "the default VPC's default security group keeps AWS's default rules (all traffic from itself, all egress), DNS support and "+
+			"hostnames are on, and its default subnets route to the internet gateway; a real deployment reads the group's rules and the VPC's "+
+			"attributes and refuses what would not work")
 		if cfg.DefaultVPCEndpoints == infra.EndpointsExisting {
 			out = append(out, "the existing endpoints' security groups admit 443 from the default group (private DNS is checked at look-up)")
 		}

@@ -125,7 +125,8 @@ func describeNetwork(resources []offline.Resource, facts infra.Facts) (vpc, tier
 		nat = in["natGateways"].ObjectValue()["strategy"].StringValue() != "None"
 		vpc = fmt.Sprintf("new VPC %s: %s subnets", str(in["cidrBlock"]), strings.ToLower(strings.Join(tiers, " + ")))
 		if !slices.Contains(tiers, "Public") {
-			vpc += ", no internet gateway"
+			// awsx attaches one to every VPC (awsx/ec2/vpc.ts); no subnet of these tiers routes to it.
+			vpc += ", an internet gateway no subnet routes to"
 		}
 		brokerTier := tiers[len(tiers)-1]
 		route := map[string]string{"Public": "internet gateway (unusable without public addresses)", "Private": "NAT gateway", "Isolated": "none"}[brokerTier]
