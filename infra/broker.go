@@ -123,6 +123,10 @@ type Broker struct {
 	// SubnetIDs are the subnets of the broker's endpoints, where the ESM places its interfaces:
 	// the ones given, or the default subnet Amazon MQ chose in the default VPC.
 	SubnetIDs pulumi.StringArrayOutput `pulumi:"subnetIds"`
+	// GeneralLogGroupName is the log group Amazon MQ itself creates for the broker's general
+	// logs, /aws/amazonmq/broker/<id>/general ("Configuring RabbitMQ logs", Amazon MQ developer
+	// guide): it has no retention, and deleting the broker leaves it.
+	GeneralLogGroupName pulumi.StringOutput `pulumi:"generalLogGroupName"`
 
 	// members: the broker, its credentials and the rules its security group needs.
 	members
@@ -251,6 +255,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	b.SecretArn = secret.Arn
 	b.CredentialsVersion = secretVersion.ID().ToStringOutput()
 	b.SubnetIDs = broker.SubnetIds
+	b.GeneralLogGroupName = pulumi.Sprintf("/aws/amazonmq/broker/%s/general", b.ID)
 	if !args.PubliclyAccessible {
 		b.placement = &BrokerPlacement{SubnetIDs: b.SubnetIDs, SecurityGroupIDs: pulumi.StringArray{b.SecurityGroupID}}
 	}
@@ -267,6 +272,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		"credentialsVersion":   b.CredentialsVersion,
 		"securityGroupId":      b.SecurityGroupID,
 		"subnetIds":            b.SubnetIDs,
+		"generalLogGroupName":  b.GeneralLogGroupName,
 	})
 }
 

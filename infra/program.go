@@ -265,6 +265,7 @@ func stackOutputs(st *Stack) pulumi.Map {
 		"amqpsEndpoint":           st.Broker.Endpoint,
 		"consoleUrl":              st.Broker.ConsoleURL,
 		"credentialsSecretArn":    st.Broker.SecretArn,
+		"brokerLogGroupName":      st.Broker.GeneralLogGroupName,
 		"queueName":               pulumi.String(st.Config.QueueName),
 		"virtualHost":             pulumi.String(st.Config.VirtualHost),
 		"listenerFunctionName":    st.EventSource.FunctionName,

@@ -643,7 +643,7 @@ func checkTags(t *testing.T, m *offline.Account, want map[string]string) {
 
 func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	t.Helper()
-	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "consoleUrl", "credentialsSecretArn",
+	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn",
 		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost",
 		"provisionerFunctionName", "diagnosis"}
 	if !tc.publicBroker {
