@@ -39,6 +39,8 @@ func TestRealEngine(t *testing.T) {
 	t.Run("rerun-after-failed-wait", h.rerunAfterFailedWait)
 	t.Run("reworded-mapping-interfaces", h.rewordedMappingInterfaces)
 	t.Run("day-two", h.dayTwo)
+	t.Run("upgrade-path", h.upgradePath)
+	t.Run("teardown-after-account-changed", h.teardownAfterAccountChanged)
 }
 
 // configAsTheCLISeesIt runs the CLI on broken copies of a stack file: the CLI's own schema
@@ -68,10 +70,7 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.stack, func(t *testing.T) {
 			acct := h.newAccount(t, linger)
-			file := filepath.Join(h.project, "Pulumi."+tc.stack+".yaml")
-			if err := os.WriteFile(file, []byte("config:\n  aws:region: us-east-1\n"+tc.extra), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			h.stackFromBody(t, tc.stack, tc.extra)
 			r := h.run(t, acct, tc.stack, "up --yes (refused)", pulumiSh, "up", tc.stack, "--yes", "--skip-preview")
 			if r.err == nil {
 				t.Fatalf("the CLI accepted the broken stack:\n%s", tail(r.out, 40))
@@ -289,6 +288,9 @@ var dayTwoChanges = []struct {
 	path    bool
 	plans   map[string]string
 	refused string
+	// deploy: the row is deployed too, and then taken back: each up is followed by a preview
+	// that must plan nothing.
+	deploy bool
 }{
 	{key: "batchSize", value: "500", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
 	{key: "maxBatchingWindowSeconds", value: "5", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
@@ -296,9 +298,9 @@ var dayTwoChanges = []struct {
 	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update"}},
 	{key: "eniWaitTimeoutMinutes", value: "60", plans: map[string]string{}},
 	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
-	// The provisioner declares the dead-letter queue for the engine: the declaration runs again.
-	{key: "engineVersion", value: "4.2", plans: map[string]string{"Broker rabbitmq-esm-broker": "update", "Function rabbitmq-esm-provisioner": "update",
-		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+	// RabbitMQ 4 runs on mq.m7g only and the provider changes the engine before the instance
+	// type: from mq.t3.micro it takes two ups (upgradePath deploys them).
+	{key: "engineVersion", value: "4.2", refused: "Upgrade in two ups:"},
 	{key: "deliveryLimit", value: "10", plans: map[string]string{"Function rabbitmq-esm-provisioner": "update",
 		"Function rabbitmq-esm-events-listener":        "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
@@ -310,11 +312,11 @@ var dayTwoChanges = []struct {
 		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
 	{key: "deploymentMode", value: "CLUSTER_MULTI_AZ", plans: brokerReplaced()},
 	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update")},
-	// awsx lays the subnets out anew for another number of zones.
-	{key: "availabilityZones", value: "3", plans: brokerReplaced(
-		"Subnet rabbitmq-esm-network-isolated-1:replace", "Subnet rabbitmq-esm-network-isolated-2:replace", "Subnet rabbitmq-esm-network-isolated-3:create",
-		"RouteTableAssociation rabbitmq-esm-network-isolated-1:replace", "RouteTableAssociation rabbitmq-esm-network-isolated-2:replace",
-		"RouteTableAssociation rabbitmq-esm-network-isolated-3:create", "RouteTable rabbitmq-esm-network-isolated-3:create",
+	// The subnets that exist keep their blocks and zones; the third zone's subnet takes its own
+	// slot, and the endpoints reach into it. Deployed, and taken back.
+	{key: "availabilityZones", value: "3", deploy: true, plans: plans(
+		"Subnet rabbitmq-esm-network-isolated-3:create", "RouteTable rabbitmq-esm-network-isolated-3:create",
+		"RouteTableAssociation rabbitmq-esm-network-isolated-3:create",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
 	{key: "vpcCidr", value: "10.1.0.0/16", plans: brokerReplaced(
@@ -330,7 +332,7 @@ var dayTwoChanges = []struct {
 	// Another option rebuilds the network around the same VPC: isolated's subnets, routes and
 	// endpoints go, nat's public and private subnets, gateways and routes come, the broker is
 	// replaced into the new subnets, and every taggable resource takes the new networkMode tag.
-	{key: "networkMode", value: "nat", plans: brokerReplaced(slices.Concat([]string{
+	{key: "networkMode", value: "nat", deploy: true, plans: brokerReplaced(slices.Concat([]string{
 		"Vpc rabbitmq-esm-network:update", "InternetGateway rabbitmq-esm-network:create",
 		"Eip rabbitmq-esm-network-1:create", "NatGateway rabbitmq-esm-network-1:create",
 		"Subnet rabbitmq-esm-network-isolated-1:delete", "Subnet rabbitmq-esm-network-isolated-2:delete",
@@ -450,11 +452,21 @@ func (h *harness) dayTwoOf(t *testing.T, option string) {
 				t.Errorf("%s plans %v, want %v", name, got, row.plans)
 			}
 		}
+		upAndSettled := func(what string) {
+			h.run(t, acct, stack, "up ("+what+")", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up with "+what)
+			h.run(t, acct, stack, "preview --expect-no-changes ("+what+")", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the preview after "+what)
+		}
+		if row.deploy {
+			upAndSettled(name)
+		}
 		key, _, _ := strings.Cut(strings.Split(row.key, ".")[0], "[")
 		if value, ok := shippedSetting(shipped, key); ok {
 			h.run(t, acct, stack, "config set back "+key, "pulumi", "config", "set", "rabbitmq-esm:"+key, value, "--stack", stack).must(t, "config set back")
 		} else {
 			h.run(t, acct, stack, "config rm "+key, "pulumi", "config", "rm", "rabbitmq-esm:"+key, "--stack", stack).must(t, "config rm")
+		}
+		if row.deploy {
+			upAndSettled(key + " back")
 		}
 	}
 	h.run(t, acct, stack, "destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
@@ -468,10 +480,16 @@ func (h *harness) stackFrom(t *testing.T, option, stack, more string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(h.project, "Pulumi."+stack+".yaml"), append(slices.Clone(shipped), more...), 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
+	h.writeStack(t, stack, string(shipped)+more)
+	return shipped
+}
+
+// writeStack writes the stack file of a stack of the suite's own.
+func (h *harness) writeStack(t *testing.T, stack, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(h.project, "Pulumi."+stack+".yaml"), []byte(body), 0o600); err != nil { //nolint:gosec // G703: the suite's temp copy
 		t.Fatal(err)
 	}
-	return shipped
 }
 
 // shippedSetting is the value a shipped stack file gives the project's key, if it sets it.
@@ -626,12 +644,8 @@ func assertWaited(t *testing.T, calls []cloud.EC2Call, prefix string) {
 // was, and no interface at all.
 func assertEmpty(t *testing.T, st *cloud.State) {
 	t.Helper()
+	assertNothingOfTheStackLeft(t, st)
 	seeded := cloud.Seeded().Resources
-	for id, r := range st.Resources {
-		if seeded[id] == nil && !r.Bool("main") {
-			t.Errorf("destroy left %s %s", r.Type, id)
-		}
-	}
 	for id, want := range seeded {
 		got := st.Get(id)
 		if got == nil {
@@ -640,6 +654,18 @@ func assertEmpty(t *testing.T, st *cloud.State) {
 		}
 		if a, b := fmt.Sprint(want.Props), fmt.Sprint(got.Props); a != b {
 			t.Errorf("the stack changed %s %s, which the account held before:\n  was %s\n  now %s", want.Type, id, a, b)
+		}
+	}
+}
+
+// assertNothingOfTheStackLeft checks a destroy left nothing the account was not seeded with, and
+// no interface at all.
+func assertNothingOfTheStackLeft(t *testing.T, st *cloud.State) {
+	t.Helper()
+	seeded := cloud.Seeded().Resources
+	for id, r := range st.Resources {
+		if seeded[id] == nil && !r.Bool("main") {
+			t.Errorf("destroy left %s %s", r.Type, id)
 		}
 	}
 	for _, e := range st.LiveENIs(time.Now()) {

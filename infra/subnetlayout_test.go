@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"rabbitmq-esm/testsupport/offline"
 )
 
 func TestSubnetLayoutOfANewVPC(t *testing.T) {
@@ -175,4 +177,52 @@ func foundFrom(vpcID, cidr string, layout SubnetLayout, zones []string) *FoundNe
 		}
 	}
 	return f
+}
+
+// The program reads the stack's own subnets from the account and gives awsx every block and
+// zone: the first up gets the grid, a later one keeps what exists, in its zones.
+func TestNewVPCGivesAwsxTheLayout(t *testing.T) {
+	awsxInputs := func(t *testing.T, m *offline.Account, settings map[string]string) (zones []string, blocks map[string][]string) {
+		t.Helper()
+		if _, err := run(t, "isolated", withSettings(t, "isolated", settings), m); err != nil {
+			t.Fatal(err)
+		}
+		vpc, err := m.One("awsx:ec2:Vpc", "network")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = map[string][]string{}
+		for _, spec := range vpc.Inputs["subnetSpecs"].ArrayValue() {
+			blocks[spec.ObjectValue()["type"].StringValue()] = offline.Strings(spec.ObjectValue()["cidrBlocks"])
+		}
+		return offline.Strings(vpc.Inputs["availabilityZoneNames"]), blocks
+	}
+
+	zones, blocks := awsxInputs(t, &offline.Account{}, nil)
+	if fmt.Sprint(zones, blocks) != "[us-east-1a us-east-1b] map[Isolated:[10.0.128.0/21 10.0.136.0/21]]" {
+		t.Errorf("first up: %v %v", zones, blocks)
+	}
+
+	// An older stack: awsx's Auto layout, in zones the region now lists otherwise.
+	older := &offline.StackNetwork{VpcID: "vpc-older", CIDR: "10.0.0.0/16", Subnets: []offline.StackSubnet{
+		{ID: "subnet-1", Name: "rabbitmq-esm-network-isolated-1", Zone: "us-east-1c", CIDR: "10.0.0.0/17"},
+		{ID: "subnet-2", Name: "rabbitmq-esm-network-isolated-2", Zone: "us-east-1a", CIDR: "10.0.128.0/17"},
+	}}
+	zones, blocks = awsxInputs(t, &offline.Account{StackNetwork: older}, nil)
+	if fmt.Sprint(zones, blocks) != "[us-east-1c us-east-1a] map[Isolated:[10.0.0.0/17 10.0.128.0/17]]" {
+		t.Errorf("a later up moved something: %v %v", zones, blocks)
+	}
+	zones, blocks = awsxInputs(t, &offline.Account{StackNetwork: older}, map[string]string{"networkMode": "isolated", "vpcCidr": "10.1.0.0/16"})
+	if fmt.Sprint(zones, blocks) != "[us-east-1c us-east-1a] map[Isolated:[10.1.128.0/21 10.1.136.0/21]]" {
+		t.Errorf("a new vpcCidr keeps the zones, and lays out the new VPC: %v %v", zones, blocks)
+	}
+
+	m := &offline.Account{StackNetwork: older}
+	_, err := run(t, "isolated", withSettings(t, "isolated", map[string]string{"availabilityZones": "3"}), m)
+	if err == nil || !strings.Contains(err.Error(), "no room in vpc-older") || !strings.Contains(err.Error(), "isolated in us-east-1b") {
+		t.Fatalf("a third zone in a full VPC: %v", err)
+	}
+	if n := len(m.All()); n != 0 {
+		t.Errorf("%d resources registered before the refusal", n)
+	}
 }

@@ -74,6 +74,9 @@ type Account struct {
 	DefaultGroupRules []UserRule
 	// DefaultVPCDNSHostnamesOff turns the default VPC's enableDnsHostnames off.
 	DefaultVPCDNSHostnamesOff bool
+	// StackNetwork is the VPC an earlier up of the stack built, as the program's look-up of its
+	// own subnets (by its tags) finds it; nil: none.
+	StackNetwork *StackNetwork
 	// Broker is what getBroker answers for the stack's broker name, as the provider's data
 	// source names the fields (engineVersion, hostInstanceType, deploymentMode, ...); nil: the
 	// account has no broker of that name yet.
@@ -193,12 +196,18 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		return resource.NewPropertyMapFromMap(map[string]any{"serviceName": str("serviceName"), "availabilityZones": toAny(ServiceZones)}), nil
 	case "aws:ec2/getVpc:getVpc":
+		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
+			return out, nil
+		}
 		if id := str("id"); id != "" && id != DefaultVPCID {
 			return m.userVPC().vpc(id)
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16",
 			"enableDnsSupport": true, "enableDnsHostnames": !m.DefaultVPCDNSHostnamesOff}), nil
 	case "aws:ec2/getSubnet:getSubnet", "aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
+		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
+			return out, nil
+		}
 		if out, ok := m.defaultVPC(args.Token, args.Args, str); ok {
 			return out, nil
 		}
@@ -206,6 +215,9 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:ec2/getRouteTables:getRouteTables", "aws:ec2/getRouteTable:getRouteTable":
 		return m.userVPC().call(args.Token, args.Args)
 	case "aws:ec2/getSubnets:getSubnets":
+		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
+			return out, nil
+		}
 		zones := Zones
 		for _, f := range args.Args["filters"].ArrayValue() {
 			if strings.HasPrefix(f.ObjectValue()["name"].StringValue(), "tag:") {
@@ -252,6 +264,54 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"privateZone": true}), nil
 	}
 	return nil, fmt.Errorf("offline account: unexpected invoke %s: add it to the mocks and assert it", args.Token)
+}
+
+// StackNetwork is a VPC of the stack's with its subnets, each named as awsx names them.
+type StackNetwork struct {
+	VpcID, CIDR string
+	Subnets     []StackSubnet
+}
+
+// StackSubnet is one subnet of a StackNetwork; Name empty: not the stack's.
+type StackSubnet struct{ ID, Name, Zone, CIDR string }
+
+// stackNetwork answers the look-ups of the stack's own earlier network; false for others.
+func (m *Account) stackNetwork(token string, args resource.PropertyMap, str func(string) string) (resource.PropertyMap, bool) {
+	n := m.StackNetwork
+	if n == nil {
+		return nil, false
+	}
+	switch token {
+	case "aws:ec2/getSubnets:getSubnets":
+		var ids []any
+		for _, f := range args["filters"].ArrayValue() {
+			name, values := f.ObjectValue()["name"].StringValue(), f.ObjectValue()["values"].ArrayValue()
+			if name == "tag:stack" || (name == "vpc-id" && len(values) == 1 && values[0].StringValue() == n.VpcID) {
+				for _, s := range n.Subnets {
+					if s.Name != "" || name == "vpc-id" {
+						ids = append(ids, s.ID)
+					}
+				}
+				return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": ids}), true
+			}
+		}
+	case "aws:ec2/getSubnet:getSubnet":
+		for _, s := range n.Subnets {
+			if s.ID == str("id") {
+				tags := map[string]any{}
+				if s.Name != "" {
+					tags = map[string]any{"Name": s.Name, "project": "rabbitmq-esm"}
+				}
+				return resource.NewPropertyMapFromMap(map[string]any{"id": s.ID, "vpcId": n.VpcID, "availabilityZone": s.Zone,
+					"cidrBlock": s.CIDR, "tags": tags}), true
+			}
+		}
+	case "aws:ec2/getVpc:getVpc":
+		if str("id") == n.VpcID {
+			return resource.NewPropertyMapFromMap(map[string]any{"id": n.VpcID, "cidrBlock": n.CIDR, "enableDnsSupport": true, "enableDnsHostnames": true}), true
+		}
+	}
+	return nil, false
 }
 
 // defaultVPC answers the look-ups of the default VPC's subnets and default group's rules;

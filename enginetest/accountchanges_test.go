@@ -1,0 +1,137 @@
+package enginetest
+
+import (
+	"strings"
+	"testing"
+
+	"rabbitmq-esm/testsupport/standin/cloud"
+)
+
+// upgradePath takes a deployed isolated stack (RabbitMQ 3.13 on mq.t3.micro) where the README's
+// day-two section tells the user to take it: RabbitMQ 4.2 in the two ups the refusal names, each
+// followed by a preview that plans nothing; and the changes Amazon MQ would refuse half way are
+// refused before anything changes.
+func (h *harness) upgradePath(t *testing.T) {
+	const stack = "isolated-upgrade"
+	h.stackFrom(t, "isolated", stack, "")
+	acct := h.newAccount(t, linger)
+	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
+	set := func(key, value string) {
+		run("config set "+key+" "+value, "pulumi", "config", "set", "rabbitmq-esm:"+key, value, "--stack", stack).must(t, "config set")
+	}
+	upAndSettled := func(what string) {
+		run("up ("+what+")", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up with "+what)
+		run("preview --expect-no-changes ("+what+")", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the preview after "+what)
+	}
+	refused := func(what, want string) {
+		before := len(acct.view(t).Events)
+		r := run("up (refused: "+what+")", pulumiSh, "up", stack, "--yes", "--skip-preview")
+		if r.err == nil || !strings.Contains(r.out, want) {
+			t.Fatalf("%s: want a refusal with %q:\n%s", what, want, tail(r.out, 30))
+		}
+		if n := len(acct.view(t).Events) - before; n != 0 {
+			t.Fatalf("%s: %d changes reached the account before the refusal", what, n)
+		}
+		t.Logf("%s is refused: %s", what, firstLineWith(r.out, want))
+	}
+	broker := func() *cloud.Resource { return acct.view(t).FindOne(cloud.TypeBroker, nil) }
+
+	upAndSettled("3.13 on mq.t3.micro")
+	id := broker().ID
+
+	set("engineVersion", "4.2")
+	refused("engineVersion 4.2 in one step", "Upgrade in two ups")
+	set("engineVersion", "3.13")
+	set("instanceType", "mq.m7g.medium")
+	upAndSettled("step 1: instanceType mq.m7g.medium")
+	set("engineVersion", "4.2")
+	upAndSettled("step 2: engineVersion 4.2")
+	if b := broker(); b.ID != id || b.Str("engineVersion") != "4.2" || b.Str("hostInstanceType") != "mq.m7g.medium" {
+		t.Fatalf("want the same broker %s on 4.2 and mq.m7g.medium, got %s on %s and %s", id, b.ID, b.Str("engineVersion"), b.Str("hostInstanceType"))
+	}
+
+	set("instanceType", "mq.t3.micro")
+	set("engineVersion", "3.13")
+	refused("engineVersion back to 3.13", "does not downgrade")
+	set("engineVersion", "4.2")
+	set("instanceType", "mq.t3.micro")
+	refused("instanceType back to mq.t3.micro", "back to mq.t3.micro")
+	set("instanceType", "mq.m7g.medium")
+
+	run("destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy")
+	assertEmpty(t, acct.view(t))
+}
+
+// teardownAfterAccountChanged deploys a stack, changes the account under it the way accounts
+// change — a route removed, endpoints removed, a private hosted zone associated, the default
+// group emptied — and destroys it: a check that guards a deploy refuses the preview, and does not
+// keep the destroy from finishing.
+func (h *harness) teardownAfterAccountChanged(t *testing.T) {
+	cases := []struct {
+		name, option, extra string
+		change              func(*cloud.State) error
+		refusal             string
+	}{
+		{"existingvpc-nat-route-removed", "existingvpc", existingVPC(cloud.UserSubnetA, "nat"),
+			func(st *cloud.State) error { return st.RemoveRoute(cloud.UserPrivateTable, "0.0.0.0/0") },
+			"missing an interface endpoint for sts or a NAT gateway route"},
+		{"existingvpc-endpoints-removed", "existingvpc", existingVPC(cloud.UserSubnetA, "existing-endpoints"),
+			func(st *cloud.State) error { return st.RemoveUserEndpoints() },
+			"has no available sts interface endpoint"},
+		{"defaultvpc-zone-associated-group-emptied", "defaultvpc", "",
+			func(st *cloud.State) error {
+				if err := st.AssociatePrivateZone("sts."+cloud.Region+".amazonaws.com", cloud.DefaultVPCID, cloud.AccountID); err != nil {
+					return err
+				}
+				return st.EmptySecurityGroup(cloud.DefaultSGID)
+			},
+			"private hosted zone for sts.us-east-1.amazonaws.com"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := tc.name
+			if tc.extra != "" {
+				h.stackFromBody(t, stack, tc.extra)
+			} else {
+				h.stackFrom(t, tc.option, stack, "")
+			}
+			acct := h.newAccount(t, linger)
+			if tc.name == "existingvpc-endpoints-removed" {
+				if err := acct.store.Update(func(st *cloud.State) error { return st.AddUserEndpoints() }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
+			run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
+			if err := acct.store.Update(tc.change); err != nil {
+				t.Fatal(err)
+			}
+			r := run("preview (refused: the account changed)", pulumiSh, "preview", stack)
+			if r.err == nil || !strings.Contains(r.out, tc.refusal) || !strings.Contains(r.out, "make destroy STACK="+stack) {
+				t.Errorf("the preview after the change: want the refusal %q and the way to tear down:\n%s", tc.refusal, tail(r.out, 30))
+			}
+			r = run("destroy --run-program", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy after the account changed")
+			if !strings.Contains(r.out, "tearing down, so not refused") {
+				t.Errorf("the destroy did not say which checks it passed over:\n%s", tail(r.out, 30))
+			}
+			t.Logf("the destroy warns: %s", firstLineWith(r.out, "tearing down, so not refused"))
+			assertNothingOfTheStackLeft(t, acct.view(t))
+			run("stack rm", "pulumi", "stack", "rm", "--yes", "--stack", stack).must(t, "stack rm")
+		})
+	}
+}
+
+// stackFromBody writes a stack file of the suite's own from a config body.
+func (h *harness) stackFromBody(t *testing.T, stack, body string) {
+	t.Helper()
+	h.writeStack(t, stack, "config:\n  aws:region: us-east-1\n"+body)
+}
+
+func firstLineWith(out, s string) string {
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, s) {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
