@@ -145,20 +145,23 @@ func deleteVPC(op *standin.Op, old *cloud.Resource) error {
 	return nil
 }
 
+// createSubnet is EC2 CreateSubnet. A subnet's block lies inside its VPC's block, is /16 to
+// /28 (Amazon VPC User Guide, "Subnet CIDR blocks"), and overlaps no other subnet of the VPC
+// (EC2 API Reference, "Error codes": InvalidSubnet.Range, "The CIDR block you've specified for
+// the subnet is not within the CIDR range of the VPC"; InvalidSubnet.Conflict, "The specified
+// CIDR block conflicts with that of another subnet in your VPC"). The old subnet of a
+// replacement still exists when Pulumi creates the new one (create before delete), so a
+// subnet moved onto addresses it overlaps is refused as in AWS. The messages are those AWS
+// returns as reported by the Terraform provider ("The CIDR '10.0.0.0/24' conflicts with
+// another subnet"); the Range message's wording is the stand-in's. See cloud.CheckSubnetBlock.
 func createSubnet(op *standin.Op) error {
 	v := op.St.Get(standin.Str(op.Inputs, "vpcId"))
 	if v == nil {
 		return standin.Errorf("InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", standin.Str(op.Inputs, "vpcId"))
 	}
-	vpcCidr, _ := netip.ParsePrefix(v.Str("cidrBlock"))
-	cidr, err := netip.ParsePrefix(standin.Str(op.Inputs, "cidrBlock"))
-	if err != nil || !vpcCidr.Contains(cidr.Addr()) || cidr.Bits() < vpcCidr.Bits() {
-		return standin.Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid for the VPC %s.", standin.Str(op.Inputs, "cidrBlock"), v.ID)
-	}
-	for _, other := range op.St.Find(cloud.TypeSubnet, func(r *cloud.Resource) bool { return r.Str("vpcId") == v.ID }) {
-		if o, err := netip.ParsePrefix(other.Str("cidrBlock")); err == nil && o.Overlaps(cidr) {
-			return standin.Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", cidr)
-		}
+	given := standin.Str(op.Inputs, "cidrBlock")
+	if err := cloud.CheckSubnetBlock(op.St, v.ID, given); err != nil {
+		return err
 	}
 	zone := standin.Str(op.Inputs, "availabilityZone")
 	if zone == "" {

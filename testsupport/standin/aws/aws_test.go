@@ -228,3 +228,35 @@ func TestTheUserVPCAsLookedUp(t *testing.T) {
 		}
 	}
 }
+
+// TestSubnetBlocksAsEC2ChecksThem: a subnet outside its VPC's block is InvalidSubnet.Range, one
+// overlapping another subnet of the VPC InvalidSubnet.Conflict — the old subnet of a
+// replacement included, since Pulumi creates the new one first (cloud.CheckSubnetBlock).
+func TestSubnetBlocksAsEC2ChecksThem(t *testing.T) {
+	p := provider(t)
+	vpcID, _, err := create(t, p, "ec2/vpc:Vpc", "v", map[string]any{"cidrBlock": "10.0.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnet := func(name, cidr string) error {
+		_, _, err := create(t, p, "ec2/subnet:Subnet", name, map[string]any{"vpcId": vpcID, "cidrBlock": cidr, "availabilityZone": "us-east-1a"})
+		return err
+	}
+	if err := subnet("isolated-1", "10.0.0.0/17"); err != nil {
+		t.Fatal(err)
+	}
+	for cidr, code := range map[string]string{
+		"10.0.0.0/18":   "InvalidSubnet.Conflict: The CIDR '10.0.0.0/18' conflicts with another subnet", // the 3-zone layout's isolated-1
+		"10.0.64.0/24":  "InvalidSubnet.Conflict",
+		"10.1.0.0/24":   "InvalidSubnet.Range",
+		"10.0.128.0/29": "InvalidSubnet.Range",
+		"10.0.0.0/15":   "InvalidSubnet.Range",
+	} {
+		if err := subnet("replacement", cidr); err == nil || !strings.Contains(err.Error(), code) {
+			t.Errorf("%s: %v, want %s", cidr, err, code)
+		}
+	}
+	if err := subnet("isolated-2", "10.0.128.0/17"); err != nil {
+		t.Errorf("the free half: %v", err)
+	}
+}

@@ -1,15 +1,17 @@
 // Package awsx is the stand-in of the awsx provider (pulumi-awsx v2.22.0): Construct for
-// awsx:ec2:Vpc registers, through the engine, the children awsx really creates — the VPC, a
-// subnet per tier and zone with its route table and association, the internet gateway and its
-// routes, EIPs and NAT gateways per strategy and the private subnets' routes to them — so the
-// aws stand-in holds the network the program's diagnosis and deletions depend on.
+// awsx:ec2:Vpc registers, through the engine, the children awsx v2.22.0 creates, with its
+// names, parents and tags — the VPC, the internet gateway (in every VPC), a subnet per spec
+// and zone laid out as awsx lays it out (layout.go), each with its route table and
+// association, the public subnets' routes to the gateway, EIPs and NAT gateways per strategy
+// and the private subnets' routes to them — so the aws stand-in holds the network the
+// program's diagnosis and deletions depend on.
+//
+// Source of everything here: pulumi/pulumi-awsx awsx/ec2/vpc.ts (Vpc.initialize, stored
+// version 01c654f2, the v2 line of v2.22.0; see testsupport/standin/BEHAVIOURS.md).
 package awsx
 
 import (
 	"fmt"
-	"math/bits"
-	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -36,10 +38,20 @@ func construct(ctx *pulumi.Context, typ, name string, inputs provider.ConstructI
 	if err != nil {
 		return nil, err
 	}
-	known := standin.InputKeys(vpcArgs{})
-	for key := range given {
-		if !known[resource.PropertyKey(key)] {
-			return nil, fmt.Errorf("awsx:ec2:Vpc %s: the stand-in does not model the input %q", name, key)
+	if err := refuseUnmodelled(vpcArgs{}, keysOf(given), "awsx:ec2:Vpc "+name); err != nil {
+		return nil, err
+	}
+	// Nested inputs: the keys of natGateways and of each subnet spec.
+	var raw rawArgs
+	if err := inputs.CopyTo(&raw); err != nil {
+		return nil, fmt.Errorf("awsx:ec2:Vpc %s: reading its inputs: %w", name, err)
+	}
+	if err := refuseUnmodelled(natConfig{}, raw.NatGateways, "awsx:ec2:Vpc "+name+" natGateways"); err != nil {
+		return nil, err
+	}
+	for i, s := range raw.SubnetSpecs {
+		if err := refuseUnmodelled(SubnetSpec{}, s, fmt.Sprintf("awsx:ec2:Vpc %s subnetSpecs[%d]", name, i)); err != nil {
+			return nil, err
 		}
 	}
 	var args vpcArgs
@@ -53,25 +65,46 @@ func construct(ctx *pulumi.Context, typ, name string, inputs provider.ConstructI
 	return provider.NewConstructResult(v)
 }
 
-type subnetSpec struct {
-	Type string            `pulumi:"type"`
-	Tags map[string]string `pulumi:"tags"`
+func keysOf[M ~map[string]V, V any](m M) map[string]any {
+	out := map[string]any{}
+	for k := range m {
+		out[k] = nil
+	}
+	return out
+}
+
+// refuseUnmodelled fails for an input key the stand-in's type for it does not name.
+func refuseUnmodelled(typ any, given map[string]any, what string) error {
+	known := standin.InputKeys(typ)
+	for key := range given {
+		if !known[resource.PropertyKey(key)] {
+			return fmt.Errorf("%s: the stand-in does not model the input %q", what, key)
+		}
+	}
+	return nil
+}
+
+type rawArgs struct {
+	NatGateways map[string]any   `pulumi:"natGateways"`
+	SubnetSpecs []map[string]any `pulumi:"subnetSpecs"`
 }
 
 type natConfig struct {
 	Strategy string `pulumi:"strategy"`
 }
 
-// vpcArgs are the inputs of awsx:ec2:Vpc the stand-in models; Construct refuses the others.
+// vpcArgs are the inputs of awsx:ec2:Vpc the stand-in models; Construct refuses the others
+// (numberOfAvailabilityZones, IPAM, IPv6, vpcEndpointSpecs, elasticIpAllocationIds, …).
 type vpcArgs struct {
-	CidrBlock             *string           `pulumi:"cidrBlock"`
-	AvailabilityZoneNames []string          `pulumi:"availabilityZoneNames"`
-	SubnetStrategy        *string           `pulumi:"subnetStrategy"`
-	SubnetSpecs           []subnetSpec      `pulumi:"subnetSpecs"`
-	NatGateways           *natConfig        `pulumi:"natGateways"`
-	EnableDNSSupport      *bool             `pulumi:"enableDnsSupport"`
-	EnableDNSHostnames    *bool             `pulumi:"enableDnsHostnames"`
-	Tags                  map[string]string `pulumi:"tags"`
+	CidrBlock                *string           `pulumi:"cidrBlock"`
+	AvailabilityZoneNames    []string          `pulumi:"availabilityZoneNames"`
+	AvailabilityZoneCidrMask *int              `pulumi:"availabilityZoneCidrMask"`
+	SubnetStrategy           *string           `pulumi:"subnetStrategy"`
+	SubnetSpecs              []SubnetSpec      `pulumi:"subnetSpecs"`
+	NatGateways              *natConfig        `pulumi:"natGateways"`
+	EnableDNSSupport         *bool             `pulumi:"enableDnsSupport"`
+	EnableDNSHostnames       *bool             `pulumi:"enableDnsHostnames"`
+	Tags                     map[string]string `pulumi:"tags"`
 }
 
 type vpc struct {
@@ -87,41 +120,47 @@ type awsResource struct {
 	pulumi.CustomResourceState
 }
 
-// tierOrder is the order awsx lays subnets out in.
-var tierOrder = []string{"Public", "Private", "Isolated"}
+// layoutArgs turns the component's inputs into the layout's.
+func layoutArgs(args vpcArgs) LayoutArgs {
+	a := LayoutArgs{Zones: args.AvailabilityZoneNames, Specs: args.SubnetSpecs, AZCidrMask: args.AvailabilityZoneCidrMask}
+	if args.CidrBlock != nil {
+		a.CidrBlock = *args.CidrBlock
+	}
+	if args.SubnetStrategy != nil {
+		a.Strategy = *args.SubnetStrategy
+	}
+	if args.NatGateways != nil {
+		a.NAT = args.NatGateways.Strategy
+	}
+	return a
+}
+
+// merge is a JavaScript object spread: later maps win.
+func merge(maps ...map[string]string) pulumi.StringMap {
+	out := pulumi.StringMap{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = pulumi.String(v)
+		}
+	}
+	return out
+}
 
 func newVpc(ctx *pulumi.Context, name string, args vpcArgs, opts pulumi.ResourceOption) (*vpc, error) {
-	if args.SubnetStrategy != nil && *args.SubnetStrategy != "Auto" {
-		return nil, fmt.Errorf("the stand-in awsx models subnetStrategy Auto only, not %s", *args.SubnetStrategy)
-	}
-	strategy := "Single"
-	if args.NatGateways != nil {
-		strategy = args.NatGateways.Strategy
-	}
-	tiers := map[string]subnetSpec{}
-	for _, s := range args.SubnetSpecs {
-		if !slices.Contains(tierOrder, s.Type) {
-			return nil, fmt.Errorf("the stand-in awsx does not model subnet type %q", s.Type)
-		}
-		tiers[s.Type] = s
-	}
-	_, hasPublic := tiers["Public"]
-	_, hasPrivate := tiers["Private"]
-	// awsx's own validation.
-	if strategy != "None" && (!hasPublic || !hasPrivate) {
-		return nil, fmt.Errorf("awsx:ec2:Vpc %s: if NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared", name)
-	}
-	cidr := "10.0.0.0/16"
-	if args.CidrBlock != nil {
-		cidr = *args.CidrBlock
-	}
-	block, err := netip.ParsePrefix(cidr)
+	la := layoutArgs(args)
+	// vpc.ts validates the whole layout before it creates anything (the cidrBlock is known).
+	subnets, err := Layout(name, la)
 	if err != nil {
-		return nil, fmt.Errorf("cidrBlock %q: %w", cidr, err)
+		return nil, fmt.Errorf("awsx:ec2:Vpc %s: %w", name, err)
 	}
-	zones := args.AvailabilityZoneNames
-	if len(zones) == 0 {
-		return nil, fmt.Errorf("the stand-in awsx needs availabilityZoneNames")
+	nat := la.NAT
+	if nat == "" {
+		nat = DefaultNATStrategy
+	}
+	nat = strings.ToLower(nat) // vpc.ts compares the strategy lower-cased
+	cidr := la.CidrBlock
+	if cidr == "" {
+		cidr = DefaultCidrBlock
 	}
 
 	v := &vpc{}
@@ -134,103 +173,103 @@ func newVpc(ctx *pulumi.Context, name string, args vpcArgs, opts pulumi.Resource
 		err := ctx.RegisterResource(typ, name, props, r, pulumi.Parent(parent), aws, pulumi.DependsOn(deps))
 		return r, err
 	}
-	tags := func(extra string) pulumi.StringMap {
-		t := pulumi.ToStringMap(args.Tags)
-		t["Name"] = pulumi.String(extra)
-		return t
+	// sharedTags = { Name: name, ...args.tags }: the user's own Name tag wins.
+	shared := merge(map[string]string{"Name": name}, args.Tags)
+	sharedPlain := map[string]string{"Name": name}
+	for k, val := range args.Tags {
+		sharedPlain[k] = val
 	}
-	dnsSupport := args.EnableDNSSupport == nil || *args.EnableDNSSupport
-	dnsHostnames := args.EnableDNSHostnames != nil && *args.EnableDNSHostnames
-	awsVpc, err := register("aws:ec2/vpc:Vpc", name, pulumi.Map{
-		"cidrBlock": pulumi.String(cidr), "enableDnsSupport": pulumi.Bool(dnsSupport), "enableDnsHostnames": pulumi.Bool(dnsHostnames),
-		"tags": tags(name),
-	}, v)
+
+	// new aws.ec2.Vpc(name, {...args, cidrBlock, tags: sharedTags}, {parent: this}): the DNS
+	// flags pass through as given (absent ones take the aws provider's defaults).
+	vpcProps := pulumi.Map{"cidrBlock": pulumi.String(cidr), "tags": shared}
+	if args.EnableDNSSupport != nil {
+		vpcProps["enableDnsSupport"] = pulumi.Bool(*args.EnableDNSSupport)
+	}
+	if args.EnableDNSHostnames != nil {
+		vpcProps["enableDnsHostnames"] = pulumi.Bool(*args.EnableDNSHostnames)
+	}
+	awsVpc, err := register("aws:ec2/vpc:Vpc", name, vpcProps, v)
 	if err != nil {
 		return nil, err
 	}
 	vpcID := awsVpc.ID().ToStringOutput()
 
-	var igw *awsResource
-	if hasPublic {
-		if igw, err = register("aws:ec2/internetGateway:InternetGateway", name, pulumi.Map{"vpcId": vpcID, "tags": tags(name)}, awsVpc); err != nil {
-			return nil, err
-		}
+	// "We unconditionally create the IGW (even if it's not needed because we only have
+	// isolated subnets)": named after the component, child of the aws Vpc, sharedTags.
+	igw, err := register("aws:ec2/internetGateway:InternetGateway", name, pulumi.Map{"vpcId": vpcID, "tags": shared}, awsVpc, awsVpc)
+	if err != nil {
+		return nil, err
 	}
 
-	// Auto layout: one block per zone, split among the tiers.
-	zoneBits, tierBits := ceilLog2(len(zones)), ceilLog2(len(tierOrder))
 	ids := map[string]pulumi.StringArray{}
-	subnets := map[string][]*awsResource{}
-	tables := map[string][]*awsResource{}
-	for zi, zone := range zones {
-		for ti, tier := range tierOrder {
-			spec, ok := tiers[tier]
-			if !ok {
-				continue
-			}
-			subnetName := fmt.Sprintf("%s-%s-%d", name, strings.ToLower(tier), zi+1)
-			subnetCidr, err := subnetBlock(block, zoneBits+tierBits, zi<<tierBits|ti)
-			if err != nil {
-				return nil, err
-			}
-			st := tags(subnetName)
-			for k, val := range spec.Tags {
-				st[k] = pulumi.String(val)
-			}
-			subnet, err := register("aws:ec2/subnet:Subnet", subnetName, pulumi.Map{
-				"vpcId": vpcID, "availabilityZone": pulumi.String(zone), "cidrBlock": pulumi.String(subnetCidr.String()),
-				"mapPublicIpOnLaunch": pulumi.Bool(tier == "Public"), "tags": st,
-			}, awsVpc, awsVpc)
-			if err != nil {
-				return nil, err
-			}
-			table, err := register("aws:ec2/routeTable:RouteTable", subnetName, pulumi.Map{"vpcId": vpcID, "tags": tags(subnetName)}, subnet)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := register("aws:ec2/routeTableAssociation:RouteTableAssociation", subnetName, pulumi.Map{
-				"routeTableId": table.ID(), "subnetId": subnet.ID(),
-			}, table); err != nil {
-				return nil, err
-			}
-			// awsx names a subnet's route after the subnet, as its table and association
-			// (pulumi-awsx awsx/ec2/vpc.ts): a change of NAT strategy updates the private
-			// subnets' routes in place rather than creating new ones beside them.
-			if tier == "Public" {
-				if _, err := register("aws:ec2/route:Route", subnetName, pulumi.Map{
-					"routeTableId": table.ID(), "destinationCidrBlock": pulumi.String("0.0.0.0/0"), "gatewayId": igw.ID(),
-				}, table); err != nil {
-					return nil, err
-				}
-			}
-			ids[tier] = append(ids[tier], subnet.ID().ToStringOutput())
-			subnets[tier] = append(subnets[tier], subnet)
-			tables[tier] = append(tables[tier], table)
-		}
-	}
-
 	var nats []*awsResource
-	natCount := map[string]int{"None": 0, "Single": 1, "OnePerAz": len(zones)}[strategy]
-	for i := range natCount {
-		public := subnets["Public"][i]
-		eip, err := register("aws:ec2/eip:Eip", fmt.Sprintf("%s-%d", name, i+1), pulumi.Map{"domain": pulumi.String("vpc"), "tags": tags(name)}, public)
+	for _, spec := range CreationOrder(subnets, len(la.Zones)) {
+		i := spec.ZoneIndex
+		// Subnet: child of the aws Vpc, tags {...sharedTags, ...spec.tags, Name, SubnetType}.
+		subnetTags := merge(sharedPlain, spec.Tags, map[string]string{"Name": spec.Name, "SubnetType": spec.Type})
+		subnet, err := register("aws:ec2/subnet:Subnet", spec.Name, pulumi.Map{
+			"vpcId": vpcID, "availabilityZone": pulumi.String(spec.Zone), "cidrBlock": pulumi.String(spec.CidrBlock),
+			"mapPublicIpOnLaunch": pulumi.Bool(spec.Type == "Public"), "tags": subnetTags,
+		}, awsVpc, awsVpc)
 		if err != nil {
 			return nil, err
 		}
-		nat, err := register("aws:ec2/natGateway:NatGateway", fmt.Sprintf("%s-%d", name, i+1), pulumi.Map{
-			"subnetId": public.ID(), "allocationId": eip.ID(), "tags": tags(name),
-		}, public)
+		ids[spec.Type] = append(ids[spec.Type], subnet.ID().ToStringOutput())
+		// Route table: child of the subnet, named after it, tags {...sharedTags, Name,
+		// SubnetType} (not the spec's tags).
+		table, err := register("aws:ec2/routeTable:RouteTable", spec.Name, pulumi.Map{
+			"vpcId": vpcID, "tags": merge(sharedPlain, map[string]string{"Name": spec.Name, "SubnetType": spec.Type}),
+		}, subnet, subnet)
 		if err != nil {
 			return nil, err
 		}
-		nats = append(nats, nat)
-	}
-	for i, table := range tables["Private"] {
-		nat := nats[min(i, len(nats)-1)]
-		if _, err := register("aws:ec2/route:Route", fmt.Sprintf("%s-private-%d", name, i+1), pulumi.Map{
-			"routeTableId": table.ID(), "destinationCidrBlock": pulumi.String("0.0.0.0/0"), "natGatewayId": nat.ID(),
-		}, table); err != nil {
+		if _, err := register("aws:ec2/routeTableAssociation:RouteTableAssociation", spec.Name, pulumi.Map{
+			"routeTableId": table.ID(), "subnetId": subnet.ID(),
+		}, table, table); err != nil {
 			return nil, err
+		}
+		// shouldCreateNatGateway: Single, one in the first public subnet of the first zone;
+		// OnePerAz, one in the first public subnet of each zone. EIP and NAT gateway are
+		// named <vpc>-<zone number>, children of the subnet, tags {...args.tags, Name}.
+		if spec.Type == "Public" && shouldCreateNAT(nat, len(nats), i) {
+			natName := fmt.Sprintf("%s-%d", name, i+1)
+			natTags := merge(args.Tags, map[string]string{"Name": natName})
+			eip, err := register("aws:ec2/eip:Eip", natName, pulumi.Map{"tags": natTags}, subnet, subnet)
+			if err != nil {
+				return nil, err
+			}
+			gw, err := register("aws:ec2/natGateway:NatGateway", natName, pulumi.Map{
+				"subnetId": subnet.ID(), "allocationId": eip.ID(), "tags": natTags,
+			}, subnet, subnet)
+			if err != nil {
+				return nil, err
+			}
+			nats = append(nats, gw)
+		}
+		// Routes, named after the subnet, children of its table: public to the IGW; private
+		// to the NAT gateway (Single: the one; OnePerAz: its zone's) unless strategy None;
+		// isolated none.
+		switch spec.Type {
+		case "Public":
+			if _, err := register("aws:ec2/route:Route", spec.Name, pulumi.Map{
+				"routeTableId": table.ID(), "gatewayId": igw.ID(), "destinationCidrBlock": pulumi.String("0.0.0.0/0"),
+			}, table, table); err != nil {
+				return nil, err
+			}
+		case "Private":
+			if nat == "none" {
+				break
+			}
+			gw := nats[0]
+			if nat != "single" {
+				gw = nats[i]
+			}
+			if _, err := register("aws:ec2/route:Route", spec.Name, pulumi.Map{
+				"routeTableId": table.ID(), "natGatewayId": gw.ID(), "destinationCidrBlock": pulumi.String("0.0.0.0/0"),
+			}, table, table); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -246,28 +285,13 @@ func newVpc(ctx *pulumi.Context, name string, args vpcArgs, opts pulumi.Resource
 	return v, nil
 }
 
-func ceilLog2(n int) int {
-	if n <= 1 {
-		return 0
+// shouldCreateNAT is shouldCreateNatGateway (vpc.ts), for a lower-cased strategy.
+func shouldCreateNAT(strategy string, count, zone int) bool {
+	switch strategy {
+	case "single":
+		return count < 1
+	case "oneperaz":
+		return count < zone+1
 	}
-	return bits.Len(uint(n - 1))
-}
-
-// subnetBlock is the index-th block of newBits more bits inside block.
-func subnetBlock(block netip.Prefix, newBits, index int) (netip.Prefix, error) {
-	size := block.Bits() + newBits
-	if size > 28 {
-		return netip.Prefix{}, fmt.Errorf("the VPC block %s is too small for its subnets", block)
-	}
-	addr := block.Masked().Addr()
-	// Step over index blocks of the subnet size, address by address through the block size.
-	step := netip.PrefixFrom(addr, size)
-	for range index {
-		last := step.Addr()
-		for range 1 << (32 - size) {
-			last = last.Next()
-		}
-		step = netip.PrefixFrom(last, size)
-	}
-	return step, nil
+	return false
 }
