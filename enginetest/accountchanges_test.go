@@ -80,10 +80,11 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 			"has no available sts interface endpoint"},
 		{"defaultvpc-zone-associated-group-emptied", "defaultvpc", "",
 			func(st *cloud.State) error {
-				if err := st.AssociatePrivateZone("sts."+cloud.Region+".amazonaws.com", cloud.DefaultVPCID, cloud.AccountID); err != nil {
+				if _, err := st.AssociatePrivateZone("sts."+cloud.Region+".amazonaws.com", cloud.DefaultVPCID); err != nil {
 					return err
 				}
-				return st.EmptySecurityGroup(cloud.DefaultSGID)
+				_, err := st.EmptyDefaultSecurityGroup(cloud.DefaultVPCID)
+				return err
 			},
 			"private hosted zone for sts.us-east-1.amazonaws.com"},
 	}

@@ -320,7 +320,7 @@ var dayTwoChanges = []struct {
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
 	{key: "vpcCidr", value: "10.1.0.0/16", plans: brokerReplaced(
-		"Vpc rabbitmq-esm-network:replace", "Subnet rabbitmq-esm-network-isolated-1:replace", "Subnet rabbitmq-esm-network-isolated-2:replace",
+		"Vpc rabbitmq-esm-network:replace", "InternetGateway rabbitmq-esm-network:update", "Subnet rabbitmq-esm-network-isolated-1:replace", "Subnet rabbitmq-esm-network-isolated-2:replace",
 		"RouteTable rabbitmq-esm-network-isolated-1:replace", "RouteTable rabbitmq-esm-network-isolated-2:replace",
 		"RouteTableAssociation rabbitmq-esm-network-isolated-1:replace", "RouteTableAssociation rabbitmq-esm-network-isolated-2:replace",
 		"SecurityGroup rabbitmq-esm-broker-sg:replace", "SecurityGroup rabbitmq-esm-endpoints-sg:replace",
@@ -333,7 +333,7 @@ var dayTwoChanges = []struct {
 	// endpoints go, nat's public and private subnets, gateways and routes come, the broker is
 	// replaced into the new subnets, and every taggable resource takes the new networkMode tag.
 	{key: "networkMode", value: "nat", deploy: true, plans: brokerReplaced(slices.Concat([]string{
-		"Vpc rabbitmq-esm-network:update", "InternetGateway rabbitmq-esm-network:create",
+		"Vpc rabbitmq-esm-network:update", "InternetGateway rabbitmq-esm-network:update",
 		"Eip rabbitmq-esm-network-1:create", "NatGateway rabbitmq-esm-network-1:create",
 		"Subnet rabbitmq-esm-network-isolated-1:delete", "Subnet rabbitmq-esm-network-isolated-2:delete",
 		"RouteTable rabbitmq-esm-network-isolated-1:delete", "RouteTable rabbitmq-esm-network-isolated-2:delete",
@@ -364,6 +364,7 @@ var dayTwoChanges = []struct {
 		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:update", "SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:update",
 		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:update",
 		"Subnet rabbitmq-esm-network-isolated-1:update", "Subnet rabbitmq-esm-network-isolated-2:update", "Vpc rabbitmq-esm-network:update",
+		"InternetGateway rabbitmq-esm-network:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
 	{stack: "defaultvpc", key: "defaultVpcEndpoints", value: "existing", refused: "is this stack's own, created while it was create"},
