@@ -57,10 +57,16 @@ type Op struct {
 	Type   string
 	ID     string
 	Inputs resource.PropertyMap
+	// Olds are the outputs the engine's state holds (updates only): what the provider's plan
+	// compares the new inputs with.
+	Olds resource.PropertyMap
 	// Out are the outputs AWS computes, plain; SecretOut marks secret ones.
 	Out       map[string]any
 	SecretOut map[string]bool
-	Now       time.Time
+	// Keep are properties AWS holds but the provider does not report (pending modifications):
+	// stored in the account with the resource, never returned to the engine.
+	Keep map[string]any
+	Now  time.Time
 	// Linger is how long Lambda's interfaces outlive their owner.
 	Linger time.Duration
 }
@@ -255,7 +261,8 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 		}
 		return plugin.CreateResponse{Properties: outs, Status: resource.StatusOK}, nil
 	}
-	op := &Op{Name: req.Name, Type: string(req.Type), Inputs: req.Properties, Out: map[string]any{}, SecretOut: map[string]bool{}}
+	op := &Op{Name: req.Name, Type: string(req.Type), Inputs: req.Properties, Out: map[string]any{}, SecretOut: map[string]bool{},
+		Keep: map[string]any{}}
 	err = p.inAccount(k, op, func() error {
 		if err := k.Create(op); err != nil {
 			return err
@@ -279,7 +286,8 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if err != nil {
 		return plugin.UpdateResponse{}, err
 	}
-	op := &Op{Name: req.Name, Type: string(req.Type), ID: string(req.ID), Inputs: req.NewInputs, Out: map[string]any{}, SecretOut: map[string]bool{}}
+	op := &Op{Name: req.Name, Type: string(req.Type), ID: string(req.ID), Inputs: req.NewInputs, Olds: req.OldOutputs,
+		Out: map[string]any{}, SecretOut: map[string]bool{}, Keep: map[string]any{}}
 	// What the provider computed carries over: outputs that are no inputs, and computed
 	// inputs the new inputs leave unset (a plan keeps their prior value).
 	for key, v := range req.OldOutputs {
@@ -292,6 +300,9 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if req.Preview {
 		return plugin.UpdateResponse{Properties: outputs(req.NewInputs, op), Status: resource.StatusOK}, nil
 	}
+	// A refusal keeps what AWS did before it (a provider's update is several API calls, and the
+	// calls made before the refused one stay made): the account is saved, the error returned.
+	var refused error
 	err = p.inAccount(k, op, func() error {
 		var old *cloud.Resource
 		if !k.Local {
@@ -302,13 +313,17 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		if k.Update != nil {
 			if err := k.Update(op, old); err != nil {
 				op.St.Record("refuse", op.Type, op.ID, err.Error())
-				return err
+				refused = err
+				return nil
 			}
 		}
 		p.keep(k, op)
 		op.St.Record("update", op.Type, op.ID, op.Name)
 		return nil
 	})
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return plugin.UpdateResponse{}, err
 	}
@@ -415,6 +430,9 @@ func (p *Provider) keep(k *Kind, op *Op) {
 	}
 	props := PlainMap(op.Inputs)
 	for key, v := range op.Out {
+		props[key] = v
+	}
+	for key, v := range op.Keep {
 		props[key] = v
 	}
 	op.St.Resources[op.ID] = &cloud.Resource{Type: op.Type, ID: op.ID, Props: props}
