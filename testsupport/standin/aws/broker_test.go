@@ -229,3 +229,42 @@ func TestBrokerLogsTurnedOnLaterMakeTheGroupAtTheReboot(t *testing.T) {
 		t.Fatal("no group after the reboot")
 	}
 }
+
+func TestGetBroker(t *testing.T) {
+	in := rabbit("orders")
+	in["logs"] = map[string]any{"general": true}
+	d := deploy(t, in)
+	invoke := func(args map[string]any) (resource.PropertyMap, error) {
+		res, err := d.p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:mq/getBroker:getBroker", Args: props(args)})
+		return res.Properties, err
+	}
+	for _, args := range []map[string]any{{"brokerId": d.id}, {"brokerName": "orders"}} {
+		got, err := invoke(args)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if standin.Str(got, "id") != d.id || standin.Str(got, "brokerName") != "orders" || standin.Str(got, "engineType") != "RabbitMQ" ||
+			standin.Str(got, "engineVersion") != "3.13" || standin.Str(got, "hostInstanceType") != "mq.t3.micro" ||
+			standin.Str(got, "deploymentMode") != "SINGLE_INSTANCE" || standin.Bool(got, "publiclyAccessible") ||
+			len(standin.Strs(got, "subnetIds")) != 1 || standin.Strs(got, "securityGroups")[0] != cloud.DefaultSGID ||
+			!strings.HasPrefix(standin.Str(got, "arn"), "arn:aws:mq:") || len(standin.Plain(got["instances"]).([]any)) != 1 ||
+			len(standin.Plain(got["users"]).([]any)) != 0 || !standin.Plain(got["logs"]).(map[string]any)["general"].(bool) {
+			t.Errorf("%v: %v", args, got)
+		}
+	}
+	if _, err := invoke(map[string]any{"brokerName": "other"}); err == nil || err.Error() != "no matching MQ Broker found" {
+		t.Errorf("an unknown name: %v", err)
+	}
+	if _, err := invoke(map[string]any{"brokerId": "b-0000"}); err == nil || err.Error() != "no matching MQ Broker found" {
+		t.Errorf("an unknown id: %v", err)
+	}
+	if _, err := invoke(map[string]any{"brokerId": d.id, "brokerName": "orders"}); err == nil || !strings.Contains(err.Error(), "conflicts with") {
+		t.Errorf("both arguments: %v", err)
+	}
+	if _, _, err := create(t, d.p, "mq/broker:Broker", "b2", rabbit("payments")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invoke(map[string]any{}); err == nil || !strings.HasPrefix(err.Error(), "multiple MQ Brokers matched") {
+		t.Errorf("no argument, two brokers: %v", err)
+	}
+}

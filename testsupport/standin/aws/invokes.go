@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/mq"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -34,6 +35,7 @@ func invokes() map[string]*standin.Invoke {
 		"aws:ec2/getRouteTable:getRouteTable":                 {Args: ec2.LookupRouteTableArgs{}, Call: getRouteTable},
 		"aws:vpc/getSecurityGroupRules:getSecurityGroupRules": {Args: vpc.GetSecurityGroupRulesArgs{}, Call: getSecurityGroupRules},
 		"aws:vpc/getSecurityGroupRule:getSecurityGroupRule":   {Args: vpc.GetSecurityGroupRuleArgs{}, Call: getSecurityGroupRule},
+		"aws:mq/getBroker:getBroker":                          {Args: mq.LookupBrokerArgs{}, Call: getBroker},
 		// The account has no private hosted zones: the look-up always finds none.
 		"aws:route53/getZone:getZone": {Args: route53.LookupZoneArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
 			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
