@@ -411,6 +411,14 @@ func createEndpoint(op *standin.Op) error {
 			return standin.Errorf("InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting DNS domain for %s in the VPC %s (%s)",
 				endpointServices[service], vpcID, other.ID)
 		}
+		// A private hosted zone of the service's domain associated with the VPC, whoever owns
+		// it, conflicts the same way (hashicorp/terraform-provider-aws#17269, #17535 for the wording).
+		for _, z := range op.St.PrivateZonesOf(vpcID) {
+			if z.Str("name") == endpointServices[service] {
+				return standin.Errorf("InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting DNS domain for %s in the VPC %s (hosted zone %s)",
+					endpointServices[service], vpcID, z.ID)
+			}
+		}
 	}
 	groups := standin.Strs(in, "securityGroupIds")
 	if len(groups) == 0 {
