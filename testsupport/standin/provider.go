@@ -13,8 +13,10 @@ import (
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc/codes"
 
 	"rabbitmq-esm/testsupport/standin/cloud"
 )
@@ -46,6 +48,17 @@ type Kind struct {
 	Delete func(op *Op, old *cloud.Resource) error
 	// Local kinds do not live in the account (random values).
 	Local bool
+	// PlannedOnFailure: when Update fails, the engine records the planned state anyway, with
+	// the failure as an initialization error. Through pulumi-terraform-bridge this is every
+	// SDKv2 resource that does not set d.Partial: the SDK returns the planned values as the new
+	// state even when Update fails (hashicorp/terraform-plugin-sdk#476), and the bridge's Update
+	// returns that state in an ErrorResourceInitFailed (pkg/tfbridge/provider.go,
+	// initializationError). The engine then forces an update on the next deployment, which
+	// finds no change. Kinds opt in as their refusals are checked against this.
+	PlannedOnFailure bool
+	// Refresh is what the provider's Read reports for a resource that exists (nil: the state
+	// as it is).
+	Refresh func(r *cloud.Resource, state resource.PropertyMap) resource.PropertyMap
 
 	inputs map[resource.PropertyKey]bool
 }
@@ -63,8 +76,9 @@ type Op struct {
 	// Out are the outputs AWS computes, plain; SecretOut marks secret ones.
 	Out       map[string]any
 	SecretOut map[string]bool
-	// Keep are properties AWS holds but the provider does not report (pending modifications):
-	// stored in the account with the resource, never returned to the engine.
+	// Keep are what AWS holds where it differs from what the provider reports (the provider's
+	// planned values, pending modifications): stored in the account over the inputs and
+	// outputs, never returned to the engine.
 	Keep map[string]any
 	Now  time.Time
 	// Linger is how long Lambda's interfaces outlive their owner.
@@ -321,6 +335,9 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		op.St.Record("update", op.Type, op.ID, op.Name)
 		return nil
 	})
+	if err == nil && refused != nil && k.PlannedOnFailure {
+		return plugin.UpdateResponse{}, partialFailure(op.ID, outputs(req.NewInputs, op), refused)
+	}
 	if err == nil {
 		err = refused
 	}
@@ -364,19 +381,24 @@ func (p *Provider) Read(_ context.Context, req plugin.ReadRequest) (plugin.ReadR
 		return plugin.ReadResponse{}, err
 	}
 	exists := true
+	var current *cloud.Resource
 	if !k.Local {
 		store, err := p.account()
 		if err != nil {
 			return plugin.ReadResponse{}, err
 		}
-		if err := store.View(func(st *cloud.State) { exists = st.Get(string(req.ID)) != nil }); err != nil {
+		if err := store.View(func(st *cloud.State) { current = st.Get(string(req.ID)); exists = current != nil }); err != nil {
 			return plugin.ReadResponse{}, err
 		}
 	}
 	if !exists {
 		return plugin.ReadResponse{ReadResult: plugin.ReadResult{}, Status: resource.StatusOK}, nil
 	}
-	return plugin.ReadResponse{ReadResult: plugin.ReadResult{ID: req.ID, Inputs: req.Inputs, Outputs: req.State}, Status: resource.StatusOK}, nil
+	outs := req.State
+	if current != nil && k.Refresh != nil {
+		outs = k.Refresh(current, req.State.Copy())
+	}
+	return plugin.ReadResponse{ReadResult: plugin.ReadResult{ID: req.ID, Inputs: req.Inputs, Outputs: outs}, Status: resource.StatusOK}, nil
 }
 
 // Invoke answers a data source from the account.
@@ -449,6 +471,17 @@ func outputs(inputs resource.PropertyMap, op *Op) resource.PropertyMap {
 		outs[resource.PropertyKey(key)] = pv
 	}
 	return outs
+}
+
+// partialFailure is a failed update whose planned state the engine records, as
+// pulumi-terraform-bridge's initializationError returns it.
+func partialFailure(id string, planned resource.PropertyMap, reason error) error {
+	props, err := plugin.MarshalProperties(planned, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true})
+	if err != nil {
+		return fmt.Errorf("%w (and marshalling the planned state: %v)", reason, err)
+	}
+	return rpcerror.WithDetails(rpcerror.New(codes.Unknown, reason.Error()),
+		&pulumirpc.ErrorResourceInitFailed{Id: id, Properties: props, Reasons: []string{reason.Error()}})
 }
 
 // randomHex derives n hex digits from the engine's random seed, which is stable for a

@@ -38,6 +38,9 @@ func brokerKind() *standin.Kind {
 		Validate:   validateBroker,
 		Create:     createBroker,
 		Update:     updateBroker,
+		Refresh:    refreshBroker,
+		// resourceBrokerUpdate does not set d.Partial: a refused call leaves the planned state.
+		PlannedOnFailure: true,
 	}
 }
 
@@ -206,7 +209,7 @@ func checkPlacement(st *cloud.State, subnets, groups []string) error {
 //
 // then one RebootBroker when apply_immediately and call 2, 4 or 7 was made. Calls 2, 4 and 7
 // are pending modifications until a reboot (or the maintenance window): until then the broker
-// reports what it runs, so every plan shows the same change again. Amazon MQ judges each call
+// runs, and a refresh reports, the old values. Amazon MQ judges each call
 // against what the broker runs, not against what is pending. "Changes" are the provider's
 // HasChange: the new inputs against the engine's state (op.Olds), not against the account.
 func updateBroker(op *standin.Op, old *cloud.Resource) error {
@@ -296,19 +299,35 @@ func updateBroker(op *standin.Op, old *cloud.Resource) error {
 		rebootBroker(op.St, old)
 	}
 
-	// What the broker now reports: what it runs. What waits stays in the account only; the
-	// provider sends neither storage_type nor authentication_strategy, so they stay as they were.
-	for _, key := range []string{"engineVersion", "hostInstanceType", "logs", "storageType", "authenticationStrategy", "securityGroups"} {
-		if v, ok := old.Props[key]; ok {
-			op.Set(key, v)
-		}
-	}
-	for _, key := range []string{"pendingEngineVersion", "pendingHostInstanceType", "pendingLogs"} {
+	// resourceBrokerUpdate ends without reading the broker back: the engine records the planned
+	// values (the new inputs), while the broker runs what it ran until a reboot, and the
+	// provider sends neither storage_type nor authentication_strategy. The account keeps what
+	// AWS holds; a refresh (refreshBroker) shows the difference.
+	for _, key := range brokerHeld {
 		if v, ok := old.Props[key]; ok {
 			op.Keep[key] = v
 		}
 	}
 	return nil
+}
+
+// brokerHeld are the properties the account holds for a broker independently of the
+// provider's planned values: what DescribeBroker reports, and the pending modifications.
+var brokerHeld = append(slices.Clone(brokerReported), "pendingEngineVersion", "pendingHostInstanceType", "pendingLogs")
+
+// brokerReported are what DescribeBroker reports as the broker runs it.
+var brokerReported = []string{"engineVersion", "hostInstanceType", "logs", "storageType", "authenticationStrategy", "securityGroups",
+	"autoMinorVersionUpgrade", "maintenanceWindowStartTime"}
+
+// refreshBroker is resourceBrokerRead: DescribeBroker's engine version, instance type, logs,
+// security groups, storage type and authentication strategy, as the broker runs them.
+func refreshBroker(r *cloud.Resource, state resource.PropertyMap) resource.PropertyMap {
+	for _, key := range brokerReported {
+		if v, ok := r.Props[key]; ok {
+			state[resource.PropertyKey(key)] = resource.NewPropertyValue(v)
+		}
+	}
+	return state
 }
 
 // rebootBroker applies the pending modifications (RebootBroker, or the maintenance window).

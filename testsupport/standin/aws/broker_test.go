@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc/status"
 
 	"rabbitmq-esm/testsupport/standin"
 	"rabbitmq-esm/testsupport/standin/cloud"
@@ -152,6 +154,19 @@ func TestBrokerRefusalKeepsEarlierCalls(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Downgrading from current instance type") {
 		t.Fatalf("update: %v", err)
 	}
+	// The engine records the planned state with the refusal as an initialization error, as the
+	// bridge returns it.
+	st, ok := status.FromError(err)
+	var planned *pulumirpc.ErrorResourceInitFailed
+	for _, detail := range st.Details() {
+		if f, is := detail.(*pulumirpc.ErrorResourceInitFailed); is {
+			planned = f
+		}
+	}
+	if !ok || planned == nil || planned.Id != d.id || planned.Properties.Fields["engineVersion"].GetStringValue() != "4.2" ||
+		planned.Properties.Fields["hostInstanceType"].GetStringValue() != "mq.t3.micro" || len(planned.Reasons) != 1 {
+		t.Fatalf("the refusal carries no planned state: %v", err)
+	}
 	b := d.account(t).Get(d.id)
 	if b.Str("pendingEngineVersion") != "4.2" || b.Str("engineVersion") != "3.13" || b.Str("hostInstanceType") != "mq.m7g.large" {
 		t.Fatalf("after the refusal: %v", b.Props)
@@ -159,6 +174,26 @@ func TestBrokerRefusalKeepsEarlierCalls(t *testing.T) {
 	got := d.calls(t)
 	if len(got) != 2 || got[0] != "call UpdateBroker configuration,logs,engineVersion" || !strings.HasPrefix(got[1], "refuse ") {
 		t.Fatalf("calls %q", got)
+	}
+
+	// The next deployment updates the resource again (its initialization error): from the
+	// planned state nothing changes, no call is made, and the engine believes t3.micro and 4.2.
+	plannedState, err := plugin.UnmarshalProperties(planned.Properties, plugin.MarshalOptions{KeepSecrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	news := props(d.in)
+	news["securityGroups"] = d.outs["securityGroups"]
+	for k, v := range map[string]any{"engineVersion": "4.2", "hostInstanceType": "mq.t3.micro", "applyImmediately": true} {
+		news[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
+	again, err := d.p.Update(context.Background(), plugin.UpdateRequest{Type: cloud.TypeBroker, ID: resource.ID(d.id), OldOutputs: plannedState, NewInputs: news})
+	if err != nil || standin.Str(again.Properties, "hostInstanceType") != "mq.t3.micro" || len(d.calls(t)) != 2 {
+		t.Fatalf("the forced update: %v, %v, calls %q", again.Properties["hostInstanceType"], err, d.calls(t))
+	}
+	r, err := d.p.Read(context.Background(), plugin.ReadRequest{Type: cloud.TypeBroker, ID: resource.ID(d.id), State: again.Properties})
+	if err != nil || standin.Str(r.Outputs, "hostInstanceType") != "mq.m7g.large" || standin.Str(r.Outputs, "engineVersion") != "3.13" {
+		t.Fatalf("a refresh: %v %v %v", r.Outputs["hostInstanceType"], r.Outputs["engineVersion"], err)
 	}
 }
 
@@ -173,8 +208,15 @@ func TestBrokerStorageAndAuthChangeNothing(t *testing.T) {
 		t.Fatalf("storageType diff: %+v %v", diff, err)
 	}
 	outs, err := d.update(t, map[string]any{"storageType": "efs", "applyImmediately": true})
-	if err != nil || standin.Str(outs, "storageType") != "ebs" {
-		t.Fatalf("storageType after the update: %v %v", outs["storageType"], err)
+	if err != nil || standin.Str(outs, "storageType") != "efs" {
+		t.Fatalf("storageType planned by the update: %v %v", outs["storageType"], err)
+	}
+	if got := d.account(t).Get(d.id).Str("storageType"); got != "ebs" {
+		t.Fatalf("the broker's storage type became %s: the update sends none", got)
+	}
+	r, err := d.p.Read(context.Background(), plugin.ReadRequest{Type: cloud.TypeBroker, ID: resource.ID(d.id), State: outs})
+	if err != nil || standin.Str(r.Outputs, "storageType") != "ebs" {
+		t.Fatalf("storageType after a refresh: %v %v", r.Outputs["storageType"], err)
 	}
 	for _, key := range []string{"deploymentMode", "publiclyAccessible", "ldapServerMetadata", "dataReplicationPrimaryBrokerArn"} {
 		news := props(d.in)
