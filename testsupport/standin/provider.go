@@ -39,6 +39,9 @@ type Kind struct {
 	AutoNameMax int
 	// Required inputs must be present.
 	Required []string
+	// Defaults are the schema's Default values: an input left out takes its default in Check,
+	// as the provider plans with it (so leaving it out is no change against an output that holds it).
+	Defaults map[string]any
 	// Validate returns a failure per invalid input (property, reason).
 	Validate func(news resource.PropertyMap) []plugin.CheckFailure
 	// Create, Update and Delete act on the account. Update and Delete may be nil (no effect
@@ -198,6 +201,11 @@ func (p *Provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.Che
 				Reason: fmt.Sprintf("Missing required property '%s'", key)})
 		}
 	}
+	for key, v := range k.Defaults {
+		if !Has(news, key) {
+			news[resource.PropertyKey(key)] = resource.NewPropertyValue(v)
+		}
+	}
 	if k.AutoName != "" {
 		key := resource.PropertyKey(k.AutoName)
 		if _, set := news[key]; !set && !Has(news, k.AutoName+"Prefix") {
@@ -240,6 +248,9 @@ func (p *Provider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.DiffR
 			continue
 		}
 		nv, inNew := req.NewInputs[key]
+		if def, ok := k.Defaults[string(key)]; ok && (!inNew || nv.IsNull()) {
+			nv, inNew = resource.NewPropertyValue(def), true
+		}
 		ov := req.OldOutputs[key]
 		if !inNew || nv.IsNull() {
 			if slices.Contains(k.Computed, string(key)) || IsEmpty(ov) {

@@ -34,11 +34,15 @@ func brokerKind() *standin.Kind {
 		// RabbitMQ users are not returned by the API; the provider ignores changes to them.
 		Suppressed: []string{"users"},
 		Required:   []string{"brokerName", "engineType", "engineVersion", "hostInstanceType", "users"},
-		Outputs:    []string{"arn", "instances"},
-		Validate:   validateBroker,
-		Create:     createBroker,
-		Update:     updateBroker,
-		Refresh:    refreshBroker,
+		// Default: deployment_mode SINGLE_INSTANCE; publicly_accessible, auto_minor_version_upgrade
+		// and apply_immediately false.
+		Defaults: map[string]any{"deploymentMode": "SINGLE_INSTANCE", "publiclyAccessible": false, "autoMinorVersionUpgrade": false,
+			"applyImmediately": false},
+		Outputs:  []string{"arn", "instances"},
+		Validate: validateBroker,
+		Create:   createBroker,
+		Update:   updateBroker,
+		Refresh:  refreshBroker,
 		// resourceBrokerUpdate does not set d.Partial: a refused call leaves the planned state.
 		PlannedOnFailure: true,
 	}

@@ -310,3 +310,20 @@ func TestGetBroker(t *testing.T) {
 		t.Errorf("no argument, two brokers: %v", err)
 	}
 }
+
+// TestBrokerDefaultsAreNoChange: deployment_mode defaults to SINGLE_INSTANCE in the schema, so
+// leaving it out plans no replacement of the broker that reports it.
+func TestBrokerDefaultsAreNoChange(t *testing.T) {
+	in := rabbit("orders")
+	delete(in, "deploymentMode")
+	d := deploy(t, in)
+	checked, err := d.p.Check(context.Background(), plugin.CheckRequest{Type: cloud.TypeBroker, Name: "b", News: props(in), Olds: d.outs})
+	if err != nil || standin.Str(checked.Properties, "deploymentMode") != "SINGLE_INSTANCE" {
+		t.Fatalf("check: %v %v", checked.Properties["deploymentMode"], err)
+	}
+	checked.Properties["securityGroups"] = d.outs["securityGroups"]
+	diff, err := d.p.Diff(context.Background(), plugin.DiffRequest{Type: cloud.TypeBroker, OldOutputs: d.outs, NewInputs: checked.Properties})
+	if err != nil || diff.Changes != plugin.DiffNone {
+		t.Fatalf("diff: %+v %v", diff, err)
+	}
+}
