@@ -272,8 +272,12 @@ func updateBroker(op *standin.Op, old *cloud.Resource) error {
 			return standin.Errorf("BadRequestException", "Downgrading from current instance type [%s] to requested instance type [%s] is not supported for RabbitMQ brokers.",
 				current, instance)
 		}
-		if err := checkEngineAndInstance(running("engineVersion"), instance, running("deploymentMode")); err != nil {
-			return err
+		// Judged against the running version and a pending one (accepted at call 2 or before):
+		// the reboot would apply both.
+		for _, version := range []string{running("engineVersion"), old.Str("pendingEngineVersion")} {
+			if err := checkEngineAndInstance(version, instance, running("deploymentMode")); err != nil {
+				return err
+			}
 		}
 		call("UpdateBroker hostInstanceType")
 		old.Props["pendingHostInstanceType"] = instance

@@ -117,6 +117,8 @@ func TestBrokerRefusals(t *testing.T) {
 			"Downgrading from current instance type [mq.m7g.large]"},
 		{"4.x moved off m7g", "mq.m7g.large", "4.2", map[string]any{"hostInstanceType": "mq.m5.large"},
 			"RabbitMQ 4.2 is supported on mq.m7g instance types only, not mq.m5.large"},
+		{"4.2 pending, then off m7g", "mq.m7g.large", "3.13", map[string]any{"engineVersion": "4.2", "hostInstanceType": "mq.m5.large"},
+			"RabbitMQ 4.2 is supported on mq.m7g instance types only, not mq.m5.large"},
 		{"engine downgrade", "mq.m7g.large", "4.2", map[string]any{"engineVersion": "3.13"},
 			"Downgrading from current engine version [4.2] to requested engine version [3.13]"},
 		{"4.3 from 3.13", "mq.m7g.large", "3.13", map[string]any{"engineVersion": "4.3"},
