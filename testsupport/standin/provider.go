@@ -13,8 +13,10 @@ import (
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc/codes"
 
 	"rabbitmq-esm/testsupport/standin/cloud"
 )
@@ -37,6 +39,9 @@ type Kind struct {
 	AutoNameMax int
 	// Required inputs must be present.
 	Required []string
+	// Defaults are the schema's Default values: an input left out takes its default in Check,
+	// as the provider plans with it (so leaving it out is no change against an output that holds it).
+	Defaults map[string]any
 	// Validate returns a failure per invalid input (property, reason).
 	Validate func(news resource.PropertyMap) []plugin.CheckFailure
 	// Create, Update and Delete act on the account. Update and Delete may be nil (no effect
@@ -46,6 +51,17 @@ type Kind struct {
 	Delete func(op *Op, old *cloud.Resource) error
 	// Local kinds do not live in the account (random values).
 	Local bool
+	// PlannedOnFailure: when Update fails, the engine records the planned state anyway, with
+	// the failure as an initialization error. Through pulumi-terraform-bridge this is every
+	// SDKv2 resource that does not set d.Partial: the SDK returns the planned values as the new
+	// state even when Update fails (hashicorp/terraform-plugin-sdk#476), and the bridge's Update
+	// returns that state in an ErrorResourceInitFailed (pkg/tfbridge/provider.go,
+	// initializationError). The engine then forces an update on the next deployment, which
+	// finds no change. Kinds opt in as their refusals are checked against this.
+	PlannedOnFailure bool
+	// Refresh is what the provider's Read reports for a resource that exists (nil: the state
+	// as it is).
+	Refresh func(r *cloud.Resource, state resource.PropertyMap) resource.PropertyMap
 
 	inputs map[resource.PropertyKey]bool
 }
@@ -57,10 +73,17 @@ type Op struct {
 	Type   string
 	ID     string
 	Inputs resource.PropertyMap
+	// Olds are the outputs the engine's state holds (updates only): what the provider's plan
+	// compares the new inputs with.
+	Olds resource.PropertyMap
 	// Out are the outputs AWS computes, plain; SecretOut marks secret ones.
 	Out       map[string]any
 	SecretOut map[string]bool
-	Now       time.Time
+	// Keep are what AWS holds where it differs from what the provider reports (the provider's
+	// planned values, pending modifications): stored in the account over the inputs and
+	// outputs, never returned to the engine.
+	Keep map[string]any
+	Now  time.Time
 	// Linger is how long Lambda's interfaces outlive their owner.
 	Linger time.Duration
 }
@@ -178,6 +201,11 @@ func (p *Provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.Che
 				Reason: fmt.Sprintf("Missing required property '%s'", key)})
 		}
 	}
+	for key, v := range k.Defaults {
+		if !Has(news, key) {
+			news[resource.PropertyKey(key)] = resource.NewPropertyValue(v)
+		}
+	}
 	if k.AutoName != "" {
 		key := resource.PropertyKey(k.AutoName)
 		if _, set := news[key]; !set && !Has(news, k.AutoName+"Prefix") {
@@ -220,6 +248,9 @@ func (p *Provider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.DiffR
 			continue
 		}
 		nv, inNew := req.NewInputs[key]
+		if def, ok := k.Defaults[string(key)]; ok && (!inNew || nv.IsNull()) {
+			nv, inNew = resource.NewPropertyValue(def), true
+		}
 		ov := req.OldOutputs[key]
 		if !inNew || nv.IsNull() {
 			if slices.Contains(k.Computed, string(key)) || IsEmpty(ov) {
@@ -255,7 +286,8 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 		}
 		return plugin.CreateResponse{Properties: outs, Status: resource.StatusOK}, nil
 	}
-	op := &Op{Name: req.Name, Type: string(req.Type), Inputs: req.Properties, Out: map[string]any{}, SecretOut: map[string]bool{}}
+	op := &Op{Name: req.Name, Type: string(req.Type), Inputs: req.Properties, Out: map[string]any{}, SecretOut: map[string]bool{},
+		Keep: map[string]any{}}
 	err = p.inAccount(k, op, func() error {
 		if err := k.Create(op); err != nil {
 			return err
@@ -279,7 +311,8 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if err != nil {
 		return plugin.UpdateResponse{}, err
 	}
-	op := &Op{Name: req.Name, Type: string(req.Type), ID: string(req.ID), Inputs: req.NewInputs, Out: map[string]any{}, SecretOut: map[string]bool{}}
+	op := &Op{Name: req.Name, Type: string(req.Type), ID: string(req.ID), Inputs: req.NewInputs, Olds: req.OldOutputs,
+		Out: map[string]any{}, SecretOut: map[string]bool{}, Keep: map[string]any{}}
 	// What the provider computed carries over: outputs that are no inputs, and computed
 	// inputs the new inputs leave unset (a plan keeps their prior value).
 	for key, v := range req.OldOutputs {
@@ -292,6 +325,9 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if req.Preview {
 		return plugin.UpdateResponse{Properties: outputs(req.NewInputs, op), Status: resource.StatusOK}, nil
 	}
+	// A refusal keeps what AWS did before it (a provider's update is several API calls, and the
+	// calls made before the refused one stay made): the account is saved, the error returned.
+	var refused error
 	err = p.inAccount(k, op, func() error {
 		var old *cloud.Resource
 		if !k.Local {
@@ -302,13 +338,20 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		if k.Update != nil {
 			if err := k.Update(op, old); err != nil {
 				op.St.Record("refuse", op.Type, op.ID, err.Error())
-				return err
+				refused = err
+				return nil
 			}
 		}
 		p.keep(k, op)
 		op.St.Record("update", op.Type, op.ID, op.Name)
 		return nil
 	})
+	if err == nil && refused != nil && k.PlannedOnFailure {
+		return plugin.UpdateResponse{}, partialFailure(op.ID, outputs(req.NewInputs, op), refused)
+	}
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return plugin.UpdateResponse{}, err
 	}
@@ -349,19 +392,24 @@ func (p *Provider) Read(_ context.Context, req plugin.ReadRequest) (plugin.ReadR
 		return plugin.ReadResponse{}, err
 	}
 	exists := true
+	var current *cloud.Resource
 	if !k.Local {
 		store, err := p.account()
 		if err != nil {
 			return plugin.ReadResponse{}, err
 		}
-		if err := store.View(func(st *cloud.State) { exists = st.Get(string(req.ID)) != nil }); err != nil {
+		if err := store.View(func(st *cloud.State) { current = st.Get(string(req.ID)); exists = current != nil }); err != nil {
 			return plugin.ReadResponse{}, err
 		}
 	}
 	if !exists {
 		return plugin.ReadResponse{ReadResult: plugin.ReadResult{}, Status: resource.StatusOK}, nil
 	}
-	return plugin.ReadResponse{ReadResult: plugin.ReadResult{ID: req.ID, Inputs: req.Inputs, Outputs: req.State}, Status: resource.StatusOK}, nil
+	outs := req.State
+	if current != nil && k.Refresh != nil {
+		outs = k.Refresh(current, req.State.Copy())
+	}
+	return plugin.ReadResponse{ReadResult: plugin.ReadResult{ID: req.ID, Inputs: req.Inputs, Outputs: outs}, Status: resource.StatusOK}, nil
 }
 
 // Invoke answers a data source from the account.
@@ -417,6 +465,9 @@ func (p *Provider) keep(k *Kind, op *Op) {
 	for key, v := range op.Out {
 		props[key] = v
 	}
+	for key, v := range op.Keep {
+		props[key] = v
+	}
 	op.St.Resources[op.ID] = &cloud.Resource{Type: op.Type, ID: op.ID, Props: props}
 }
 
@@ -431,6 +482,17 @@ func outputs(inputs resource.PropertyMap, op *Op) resource.PropertyMap {
 		outs[resource.PropertyKey(key)] = pv
 	}
 	return outs
+}
+
+// partialFailure is a failed update whose planned state the engine records, as
+// pulumi-terraform-bridge's initializationError returns it.
+func partialFailure(id string, planned resource.PropertyMap, reason error) error {
+	props, err := plugin.MarshalProperties(planned, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true})
+	if err != nil {
+		return fmt.Errorf("%w (and marshalling the planned state: %v)", reason, err)
+	}
+	return rpcerror.WithDetails(rpcerror.New(codes.Unknown, reason.Error()),
+		&pulumirpc.ErrorResourceInitFailed{Id: id, Properties: props, Reasons: []string{reason.Error()}})
 }
 
 // randomHex derives n hex digits from the engine's random seed, which is stable for a

@@ -136,6 +136,9 @@ func TestUnknownInputsAndTypesFailLoudly(t *testing.T) {
 	}
 }
 
+// TestPendingChangesWaitForTheMaintenanceWindow: resourceBrokerUpdate does not read the broker
+// back, so the engine records the new instance type at once; the broker runs the old one until
+// a reboot, which only a refresh shows (and then the next plan shows the change again).
 func TestPendingChangesWaitForTheMaintenanceWindow(t *testing.T) {
 	p := provider(t)
 	in := rabbit("orders")
@@ -150,13 +153,29 @@ func TestPendingChangesWaitForTheMaintenanceWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := standin.Str(up.Properties, "hostInstanceType"); got != "mq.t3.micro" {
-		t.Errorf("without applyImmediately the broker reports %s at once", got)
+	if got := standin.Str(up.Properties, "hostInstanceType"); got != "mq.m5.large" {
+		t.Errorf("the update reports %s, not the planned mq.m5.large", got)
+	}
+	refresh := func(state resource.PropertyMap) resource.PropertyMap {
+		t.Helper()
+		r, err := p.Read(context.Background(), plugin.ReadRequest{Type: cloud.TypeBroker, ID: resource.ID(id), Inputs: news, State: state})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Outputs
+	}
+	refreshed := refresh(up.Properties)
+	if got := standin.Str(refreshed, "hostInstanceType"); got != "mq.t3.micro" {
+		t.Errorf("without applyImmediately a refresh reports %s", got)
+	}
+	if d, err := p.Diff(context.Background(), plugin.DiffRequest{Type: cloud.TypeBroker, ID: resource.ID(id), OldOutputs: refreshed, NewInputs: news}); err != nil ||
+		d.Changes != plugin.DiffSome {
+		t.Errorf("after the refresh the change is not planned again: %+v %v", d, err)
 	}
 	news["applyImmediately"] = resource.NewBoolProperty(true)
-	up, err = p.Update(context.Background(), plugin.UpdateRequest{Type: cloud.TypeBroker, ID: resource.ID(id), OldOutputs: outs, NewInputs: news})
-	if err != nil || standin.Str(up.Properties, "hostInstanceType") != "mq.m5.large" {
-		t.Errorf("with applyImmediately: %v, %v", standin.Str(up.Properties, "hostInstanceType"), err)
+	up, err = p.Update(context.Background(), plugin.UpdateRequest{Type: cloud.TypeBroker, ID: resource.ID(id), OldOutputs: refreshed, NewInputs: news})
+	if err != nil || standin.Str(refresh(up.Properties), "hostInstanceType") != "mq.m5.large" {
+		t.Errorf("with applyImmediately: %v, %v", standin.Str(refresh(up.Properties), "hostInstanceType"), err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/mq"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -34,10 +35,8 @@ func invokes() map[string]*standin.Invoke {
 		"aws:ec2/getRouteTable:getRouteTable":                 {Args: ec2.LookupRouteTableArgs{}, Call: getRouteTable},
 		"aws:vpc/getSecurityGroupRules:getSecurityGroupRules": {Args: vpc.GetSecurityGroupRulesArgs{}, Call: getSecurityGroupRules},
 		"aws:vpc/getSecurityGroupRule:getSecurityGroupRule":   {Args: vpc.GetSecurityGroupRuleArgs{}, Call: getSecurityGroupRule},
-		// The account has no private hosted zones: the look-up always finds none.
-		"aws:route53/getZone:getZone": {Args: route53.LookupZoneArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
-			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
-		}},
+		"aws:mq/getBroker:getBroker":                          {Args: mq.LookupBrokerArgs{}, Call: getBroker},
+		"aws:route53/getZone:getZone":                         {Args: route53.LookupZoneArgs{}, Call: getZone},
 	}
 }
 
@@ -286,4 +285,54 @@ func getVpcEndpoint(st *cloud.State, args resource.PropertyMap) (map[string]any,
 	return map[string]any{"id": ep.ID, "arn": arn("ec2", "vpc-endpoint/"+ep.ID), "vpcId": ep.Str("vpcId"), "serviceName": ep.Str("serviceName"),
 		"state": "available", "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface",
 		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds")), "tags": ep.Obj("tags")}, nil
+}
+
+// getZone is the aws_route53_zone data source (terraform-provider-aws v5,
+// internal/service/route53/zone_data_source.go): by zone_id (GetHostedZone), or by listing
+// this account's hosted zones (ListHostedZones: "the public and private hosted zones that are
+// associated with the current AWS account") and keeping those of the name, of the type
+// (private_zone, implied by vpc_id) and associated with vpc_id; exactly one must remain. A zone
+// another account owns is in neither answer, even when it is associated with this account's
+// VPC. The failures are tfresource.SingularDataSourceFindError's for "Route 53 Hosted Zone".
+func getZone(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	zoneID, name, vpcID := standin.Str(args, "zoneId"), standin.Str(args, "name"), standin.Str(args, "vpcId")
+	if zoneID != "" && name != "" {
+		// The provider returns a warning and no zone; the stand-in fails instead.
+		return nil, fmt.Errorf("only one of `zone_id` or `name` may be set")
+	}
+	private := vpcID != "" || standin.Bool(args, "privateZone")
+	if standin.Has(args, "tags") {
+		return nil, fmt.Errorf("the stand-in does not model getZone's tags argument")
+	}
+	own := func(r *cloud.Resource) bool { return r.Str("ownerAccount") == cloud.AccountID }
+	var zone *cloud.Resource
+	if zoneID != "" {
+		zone = st.Get(zoneID)
+		if zone == nil || zone.Type != cloud.TypeHostedZone || !own(zone) {
+			return nil, fmt.Errorf("NoSuchHostedZone: No hosted zone found with ID: %s", zoneID)
+		}
+	} else {
+		found := st.Find(cloud.TypeHostedZone, func(r *cloud.Resource) bool {
+			return own(r) && (name == "" || normalizeDomain(r.Str("name")) == normalizeDomain(name)) && r.Bool("privateZone") == private &&
+				(vpcID == "" || slices.Contains(r.Strs("vpcIds"), vpcID))
+		})
+		switch len(found) {
+		case 0:
+			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
+		case 1:
+			zone = found[0]
+		default:
+			return nil, fmt.Errorf("multiple Route 53 Hosted Zones matched; use additional constraints to reduce matches to a single Route 53 Hosted Zone")
+		}
+	}
+	ns := []any{"ns-0.awsdns-00.com.", "ns-512.awsdns-00.net.", "ns-1024.awsdns-00.org.", "ns-1536.awsdns-00.co.uk."}
+	return map[string]any{"id": zone.ID, "zoneId": zone.ID, "arn": "arn:aws:route53:::hostedzone/" + zone.ID,
+		"name": normalizeDomain(zone.Str("name")), "privateZone": zone.Bool("privateZone"), "callerReference": zone.Str("callerReference"),
+		"comment": zone.Str("comment"), "linkedServiceDescription": "", "linkedServicePrincipal": "", "nameServers": ns,
+		"primaryNameServer": ns[0], "resourceRecordSetCount": 2.0, "tags": map[string]any{}, "vpcId": vpcID}, nil
+}
+
+// normalizeDomain is the provider's normalizeDomainName in effect: lower case, no trailing dot.
+func normalizeDomain(name string) string {
+	return strings.TrimSuffix(strings.ToLower(name), ".")
 }

@@ -295,6 +295,10 @@ func Seeded() *State {
 		put(TypeSubnet, DefaultSubnetID(z), map[string]any{"vpcId": DefaultVPCID, "availabilityZone": z,
 			"cidrBlock": fmt.Sprintf("172.31.%d.0/20", 16*i), "defaultForAz": true, "mapPublicIpOnLaunch": true})
 	}
+	// The default security group as AWS creates it (Amazon VPC user guide, "Default security
+	// groups for your VPCs"; the same rules are the ones aws.ec2.DefaultSecurityGroup's
+	// documentation reproduces "as AWS provides by default"): all traffic in from the group
+	// itself, all traffic out. EmptyDefaultSecurityGroup models the accounts that removed both.
 	put(TypeSecurityGroup, DefaultSGID, map[string]any{"vpcId": DefaultVPCID, "name": "default",
 		"description": "default VPC security group"})
 	put(TypeIngressRule, "sgr-0defaultingress00", map[string]any{"securityGroupId": DefaultSGID, "ipProtocol": "-1",
