@@ -147,15 +147,13 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 	// serviceRoute nat: an endpoint with private DNS answers for its service in the whole VPC,
 	// NAT route or not, so the mapping's calls to that service go to it; the verifier must see
 	// it and its group.
+	all, err := listEndpoints(ctx, ev.ID, region)
+	if err != nil {
+		return nil, err
+	}
 	found := map[string]*ec2.LookupVpcEndpointResult{}
-	for _, svc := range EndpointServices {
-		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
-			VpcId: pulumi.StringRef(ev.ID), ServiceName: pulumi.StringRef(endpointServiceName(region, svc)), State: pulumi.StringRef("available"),
-		})
-		switch {
-		case err != nil && !isNotFound(err):
-			return nil, fmt.Errorf("looking for a %s endpoint in %s: %w", svc, ev.ID, err)
-		case err == nil && ep.PrivateDnsEnabled:
+	for svc, eps := range all {
+		if ep := answering(eps); ep != nil {
 			found[svc] = ep
 		}
 	}

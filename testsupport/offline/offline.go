@@ -208,18 +208,9 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": "us-east-1"}), nil
 	case "aws:ec2/getSecurityGroup:getSecurityGroup":
 		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
-	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
-		svc := str("serviceName")[strings.LastIndex(str("serviceName"), ".")+1:]
-		if u := m.userVPC(); str("vpcId") == u.ID {
-			return u.endpoint(svc)
-		}
-		if !m.ExistingEndpoints {
-			return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
-		}
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"id": "vpce-existing-" + svc, "serviceName": str("serviceName"), "vpcId": str("vpcId"),
-			"privateDnsEnabled": !slices.Contains(m.NoPrivateDNS, svc),
-		}), nil
+	case "aws:ec2/getVpcEndpoint:getVpcEndpoint", "aws:ec2/getNetworkInterfaces:getNetworkInterfaces",
+		"aws:ec2/getNetworkInterface:getNetworkInterface":
+		return m.endpointCall(args.Token, args.Args)
 	case "aws:route53/getZone:getZone":
 		svc, _, _ := strings.Cut(str("name"), ".")
 		if !slices.Contains(m.PrivateZones, svc) {

@@ -41,8 +41,10 @@ type UserVPC struct {
 	DefaultRoutes map[string]string
 	// Associations maps a subnet to its explicitly associated route table.
 	Associations map[string]string
-	// Endpoints are the VPC's interface endpoints, by service.
+	// Endpoints are the VPC's interface endpoints, by service, and More are further ones
+	// (a second endpoint of a service, a deleted one), each naming its Service.
 	Endpoints map[string]UserEndpoint
+	More      []UserEndpoint
 	// Rules are security group rules, by group.
 	Rules map[string][]UserRule
 }
@@ -55,6 +57,13 @@ type UserEndpoint struct {
 	ID         string
 	PrivateDNS bool
 	Groups     []string
+	// Service is sts, secretsmanager or lambda (set for More; Endpoints' key says it).
+	Service string
+	// State is the endpoint's state; "" is available.
+	State string
+	// Subnets hold its interfaces, one each; none given: UserSubnetA.
+	Subnets []string
+	Tags    map[string]string
 }
 
 // UserRule is one security group rule.
@@ -107,15 +116,6 @@ func (u *UserVPC) vpc(id string) (resource.PropertyMap, error) {
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{"id": u.ID, "cidrBlock": u.CIDR, "default": false,
 		"enableDnsSupport": u.DNSSupport, "enableDnsHostnames": u.DNSHostnames, "mainRouteTableId": u.MainRouteTable}), nil
-}
-
-func (u *UserVPC) endpoint(svc string) (resource.PropertyMap, error) {
-	ep, ok := u.Endpoints[svc]
-	if !ok {
-		return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
-	}
-	return resource.NewPropertyMapFromMap(map[string]any{"id": ep.ID, "vpcId": u.ID, "serviceName": "com.amazonaws.us-east-1." + svc,
-		"state": "available", "privateDnsEnabled": ep.PrivateDNS, "securityGroupIds": toAny(ep.Groups)}), nil
 }
 
 // call answers the look-ups only existingvpc makes.
