@@ -97,6 +97,29 @@ func (e *ENI) Exists(t time.Time) bool {
 	return e.Orphaned || e.VanishAt == nil || t.Before(*e.VanishAt)
 }
 
+// DeletedEndpoint is an interface endpoint as DescribeVpcEndpoints lists it after its
+// deletion: its last properties, in state deleted (EC2 API reference, VpcEndpoint.State:
+// "… | Deleting | Deleted | …"; the describe filter vpc-endpoint-state takes deleted).
+type DeletedEndpoint struct {
+	Endpoint  *Resource `json:"endpoint"`
+	DeletedAt time.Time `json:"deletedAt"`
+}
+
+// DeletedEndpointListed is how long the stand-in lists a deleted endpoint. AWS documents
+// no duration ("for a while"); an hour outlasts any run of the suite.
+const DeletedEndpointListed = time.Hour
+
+// ListedDeletedEndpoints are the deleted endpoints EC2 still lists at now.
+func (st *State) ListedDeletedEndpoints(now time.Time) []*Resource {
+	var out []*Resource
+	for _, d := range st.DeletedEndpoints {
+		if now.Before(d.DeletedAt.Add(DeletedEndpointListed)) {
+			out = append(out, d.Endpoint)
+		}
+	}
+	return out
+}
+
 // Settings steer the account's timing; tests change them between commands.
 type Settings struct {
 	// ENILinger is how long Lambda's interfaces outlive their deleted owner. Real AWS: minutes,
@@ -150,8 +173,11 @@ type State struct {
 	Seq       int                  `json:"seq"`
 	Resources map[string]*Resource `json:"resources"`
 	ENIs      []*ENI               `json:"enis"`
-	Settings  Settings             `json:"settings"`
-	Events    []Event              `json:"events"`
+	// DeletedEndpoints are interface endpoints deleted from the account, which
+	// DescribeVpcEndpoints goes on listing, in state deleted, for DeletedEndpointListed.
+	DeletedEndpoints []DeletedEndpoint `json:"deletedEndpoints,omitempty"`
+	Settings         Settings          `json:"settings"`
+	Events           []Event           `json:"events"`
 }
 
 // Store is the account in its directory.
