@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -89,6 +90,9 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		return nil, fmt.Errorf("looking up the VPC %s (vpcId): %w", cfg.VPCID, err)
 	}
 	ev := &ExistingVPC{ID: v.Id, CIDRs: []string{v.CidrBlock}, DNSSupport: v.EnableDnsSupport, DNSHostnames: v.EnableDnsHostnames}
+	if err := refuseSharedVPC(ctx, cfg, v, refuse, refused); err != nil {
+		return nil, err
+	}
 	for _, a := range v.CidrBlockAssociations {
 		if !slices.Contains(ev.CIDRs, a.CidrBlock) {
 			ev.CIDRs = append(ev.CIDRs, a.CidrBlock)
@@ -159,6 +163,25 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 	}
 	ev.Endpoints, err = withIngress(ctx, found)
 	return ev, err
+}
+
+// refuseSharedVPC refuses a VPC another account owns and shares with this one through AWS
+// RAM: Amazon MQ creates a RabbitMQ broker's endpoints only in subnets of a VPC its own
+// account owns (CreateBroker, subnetIds: "If you specify subnets in a shared VPC for a
+// RabbitMQ broker, the associated VPC to which the specified subnets belong must be owned by
+// your AWS account"), and would refuse the broker with the stack half built.
+func refuseSharedVPC(ctx *pulumi.Context, cfg Config, v *ec2.LookupVpcResult, refuse func(...*SettingError) error, refused *refusals) error {
+	caller, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{})
+	if err != nil {
+		return fmt.Errorf("looking up the deploying account (to compare with the owner of vpcId %s): %w", cfg.VPCID, err)
+	}
+	if v.OwnerId == "" || v.OwnerId == caller.AccountId {
+		return nil
+	}
+	refused.add(refuse(&SettingError{Key: "vpcId", Value: cfg.VPCID, Allowed: fmt.Sprintf("is owned by account %s and shared with this account, %s "+
+		"(AWS RAM); Amazon MQ places a RabbitMQ broker only in a VPC its own account owns, and would refuse these subnets: deploy the stack "+
+		"with credentials of account %s, or use a VPC account %s owns", v.OwnerId, caller.AccountId, v.OwnerId, caller.AccountId)}))
+	return nil
 }
 
 // lookupDefaultRoute finds the subnet's route table — its explicit association, else the VPC's

@@ -116,6 +116,10 @@ func TestExistingVPCRefusals(t *testing.T) {
 			broken(func(u *offline.UserVPC) { u.WithEndpoints("10.20.2.0/24") }),
 			[]string{"serviceRoute existing-endpoints", "secretsmanager: missing ingress on 443 to the secretsmanager endpoint from the broker's security group or subnets",
 				"sg-0userendpoints0000 admits 443 neither from the broker's group nor from subnet " + offline.UserSubnetA + " (10.20.1.0/24)"}},
+		{"a VPC shared through AWS RAM", map[string]string{"vpcId": offline.SharedVPCID, "subnetIds": `["` + offline.SharedSubnet + `"]`},
+			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "` + offline.SharedVPCID + `": is owned by account ` + offline.SharedVPCOwner +
+				` and shared with this account, ` + offline.AccountID + ` (AWS RAM)`, "deploy the stack with credentials of account " + offline.SharedVPCOwner,
+				"or use a VPC account " + offline.AccountID + " owns"}},
 		{"no such VPC", map[string]string{"vpcId": "vpc-0aaaaaaaaaaaaaaa0"},
 			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "vpc-0aaaaaaaaaaaaaaa0": names no VPC in us-east-1`}},
 		{"no such subnet", map[string]string{"subnetIds": `["subnet-0aaaaaaaaaaaaaaa0"]`},

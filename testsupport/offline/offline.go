@@ -179,6 +179,9 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": "us-east-1", "id": "us-east-1"}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": AccountID, "accountId": AccountID,
+			"arn": "arn:aws:iam::" + AccountID + ":user/offline", "userId": "AIDAOFFLINE"}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(Zones), "id": "us-east-1"}), nil
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
@@ -187,7 +190,7 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if id := str("id"); id != "" && id != DefaultVPCID {
 			return m.userVPC().vpc(id)
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16", "ownerId": AccountID}), nil
 	case "aws:ec2/getSubnet:getSubnet", "aws:ec2/getRouteTables:getRouteTables", "aws:ec2/getRouteTable:getRouteTable",
 		"aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
 		return m.userVPC().call(args.Token, args.Args)

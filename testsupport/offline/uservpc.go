@@ -29,6 +29,12 @@ const (
 	UserPublicTable    = "rtb-0123456789abcdef2"
 	UserNATGateway     = "nat-0123456789abcdef0"
 	UserIGW            = "igw-0123456789abcdef0"
+	// SharedVPCID is a VPC account SharedVPCOwner shares with this one through AWS RAM, and
+	// SharedSubnet (us-east-1a) its subnet shared with it.
+	SharedVPCID     = "vpc-0badc0ffee0000001"
+	SharedSubnet    = "subnet-0badc0ffee0000002"
+	SharedMainTable = "rtb-0badc0ffee0000003"
+	SharedVPCOwner  = "210987654321"
 )
 
 // UserVPC is a VPC of the user's as its look-ups answer for it.
@@ -88,8 +94,9 @@ func NewUserVPC() *UserVPC {
 			UserMainSubnet:   {UserVPCID, "us-east-1d", "10.20.5.0/24"},
 			UserSubnetE:      {UserVPCID, "us-east-1e", "10.20.6.0/24"},
 			OtherVPCSubnet:   {"vpc-0fedcba9876543210", "us-east-1b", "10.30.1.0/24"},
+			SharedSubnet:     {SharedVPCID, "us-east-1a", "10.40.1.0/24"},
 		},
-		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW},
+		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW, SharedMainTable: UserNATGateway},
 		Associations: map[string]string{UserSubnetA: UserPrivateTable, UserSubnetB: UserPrivateTable, UserSubnetC: UserPrivateTable,
 			UserSubnetE: UserPrivateTable, UserPublicSubnet: UserPublicTable},
 		Endpoints: map[string]UserEndpoint{},
@@ -111,11 +118,15 @@ func (u *UserVPC) WithEndpoints(cidr string) *UserVPC {
 }
 
 func (u *UserVPC) vpc(id string) (resource.PropertyMap, error) {
+	if id == SharedVPCID {
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "cidrBlock": "10.40.0.0/16", "default": false, "enableDnsSupport": true,
+			"enableDnsHostnames": true, "mainRouteTableId": SharedMainTable, "ownerId": SharedVPCOwner}), nil
+	}
 	if id != u.ID {
 		return nil, fmt.Errorf("no matching EC2 VPC found")
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{"id": u.ID, "cidrBlock": u.CIDR, "default": false,
-		"enableDnsSupport": u.DNSSupport, "enableDnsHostnames": u.DNSHostnames, "mainRouteTableId": u.MainRouteTable}), nil
+		"enableDnsSupport": u.DNSSupport, "enableDnsHostnames": u.DNSHostnames, "mainRouteTableId": u.MainRouteTable, "ownerId": AccountID}), nil
 }
 
 // call answers the look-ups only existingvpc makes.

@@ -290,3 +290,21 @@ func TestEndpointsAsListed(t *testing.T) {
 		t.Error("a filter the stand-in does not model was accepted")
 	}
 }
+
+// TestSharedVPCAsSeen: a VPC shared through AWS RAM is visible with its owner's account, which
+// differs from the caller's.
+func TestSharedVPCAsSeen(t *testing.T) {
+	p := provider(t)
+	vpc, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": cloud.SharedVPCID})})
+	if err != nil || standin.Str(vpc.Properties, "ownerId") != cloud.SharedVPCOwner {
+		t.Errorf("the shared VPC: %v, %v", vpc.Properties, err)
+	}
+	own, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": cloud.UserVPCID})})
+	if err != nil || standin.Str(own.Properties, "ownerId") != cloud.AccountID {
+		t.Errorf("the user's own VPC: %v, %v", own.Properties, err)
+	}
+	caller, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:index/getCallerIdentity:getCallerIdentity", Args: props(map[string]any{})})
+	if err != nil || standin.Str(caller.Properties, "accountId") != cloud.AccountID {
+		t.Errorf("the caller: %v, %v", caller.Properties, err)
+	}
+}

@@ -27,6 +27,11 @@ func invokes() map[string]*standin.Invoke {
 				"endpoint": "ec2." + cloud.Region + ".amazonaws.com"}, nil
 		}},
 		"aws:index/getAvailabilityZones:getAvailabilityZones": {Args: aws.GetAvailabilityZonesArgs{}, Call: getAvailabilityZones},
+		// sts:GetCallerIdentity: the stand-in's credentials are the account's own user.
+		"aws:index/getCallerIdentity:getCallerIdentity": {Args: aws.GetCallerIdentityArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
+			return map[string]any{"id": cloud.AccountID, "accountId": cloud.AccountID, "arn": "arn:aws:iam::" + cloud.AccountID + ":user/standin",
+				"userId": "AIDASTANDIN000000000"}, nil
+		}},
 		"aws:ec2/getVpcEndpointService:getVpcEndpointService": {Args: ec2.LookupVpcEndpointServiceArgs{}, Call: getVpcEndpointService},
 		"aws:ec2/getVpc:getVpc":                               {Args: ec2.LookupVpcArgs{}, Call: getVpc},
 		"aws:ec2/getSubnets:getSubnets":                       {Args: ec2.GetSubnetsArgs{}, Call: getSubnets},
@@ -112,7 +117,7 @@ func getVpc(st *cloud.State, args resource.PropertyMap) (map[string]any, error) 
 	}
 	return map[string]any{"id": v.ID, "arn": arn("ec2", "vpc/"+v.ID), "cidrBlock": v.Str("cidrBlock"), "default": v.Bool("default"),
 		"enableDnsSupport": v.Bool("enableDnsSupport"), "enableDnsHostnames": v.Bool("enableDnsHostnames"), "state": "available",
-		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cloud.AccountID}, nil
+		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cmp.Or(v.Str("ownerId"), cloud.AccountID)}, nil
 }
 
 func mainRouteTable(st *cloud.State, vpcID string) string {
@@ -136,7 +141,7 @@ func getSubnet(st *cloud.State, args resource.PropertyMap) (map[string]any, erro
 	}
 	return map[string]any{"id": s.ID, "arn": arn("ec2", "subnet/"+s.ID), "vpcId": s.Str("vpcId"), "availabilityZone": s.Str("availabilityZone"),
 		"cidrBlock": s.Str("cidrBlock"), "defaultForAz": s.Bool("defaultForAz"), "mapPublicIpOnLaunch": s.Bool("mapPublicIpOnLaunch"),
-		"state": "available", "ownerId": cloud.AccountID, "tags": s.Obj("tags")}, nil
+		"state": "available", "ownerId": cmp.Or(s.Str("ownerId"), cloud.AccountID), "tags": s.Obj("tags")}, nil
 }
 
 // getRouteTables finds the tables explicitly associated with subnets (a subnet without one

@@ -300,6 +300,17 @@ const (
 	UserDefaultSG      = "sg-0123456789abcdef0"
 )
 
+// A VPC another account owns and shares with this one through AWS RAM, with one subnet
+// shared: a participant sees both, the VPC with its owner's id (VPC user guide, "Share your
+// VPC with other accounts": participants can view the shared subnets and their VPC, whose
+// OwnerId is the owner's account).
+const (
+	SharedVPCID     = "vpc-0badc0ffee0000001"
+	SharedSubnet    = "subnet-0badc0ffee0000002" // us-east-1a
+	SharedMainTable = "rtb-0badc0ffee0000003"
+	SharedVPCOwner  = "210987654321"
+)
+
 // Seeded is an account as AWS hands it over — a default VPC with an internet gateway, a
 // main route table routing 0.0.0.0/0 to it, a default subnet per zone, and the default security
 // group, which admits everything from itself and lets everything out — plus a VPC of the
@@ -353,6 +364,11 @@ func Seeded() *State {
 	put(TypeSecurityGroup, UserDefaultSG, map[string]any{"vpcId": UserVPCID, "name": "default", "description": "default VPC security group"})
 	put(TypeIngressRule, "sgr-0userdefaultin000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "referencedSecurityGroupId": UserDefaultSG})
 	put(TypeEgressRule, "sgr-0userdefaulteg000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"})
+
+	put(TypeVPC, SharedVPCID, map[string]any{"cidrBlock": "10.40.0.0/16", "default": false, "enableDnsSupport": true, "enableDnsHostnames": true,
+		"mainRouteTableId": SharedMainTable, "ownerId": SharedVPCOwner})
+	put(TypeRouteTable, SharedMainTable, map[string]any{"vpcId": SharedVPCID, "main": true})
+	put(TypeSubnet, SharedSubnet, map[string]any{"vpcId": SharedVPCID, "availabilityZone": "us-east-1a", "cidrBlock": "10.40.1.0/24", "ownerId": SharedVPCOwner})
 	return st
 }
 
