@@ -67,6 +67,10 @@ const (
 	// ServiceRouteExistingEndpoints means the VPC has the three endpoints already; the program looks
 	// them up and uses them.
 	ServiceRouteExistingEndpoints ServiceRouteSetting = "existing-endpoints"
+	// ServiceRouteCustomEgress means the subnets route 0.0.0.0/0 to something the program cannot
+	// follow (a transit gateway, a firewall endpoint, a NAT instance) that the user states
+	// reaches the internet; the program checks the route exists and is no internet gateway.
+	ServiceRouteCustomEgress ServiceRouteSetting = "custom-egress"
 )
 
 // Config is the validated configuration of one stack. Zero values never reach components:
@@ -118,9 +122,13 @@ func (c Config) Option() Option {
 	case VPCDefault:
 		o.EndpointsFound = c.DefaultVPCEndpoints == EndpointsExisting
 	case VPCExisting:
-		o.ServiceRoute = RouteInterfaceEndpoints
-		if c.ServiceRoute == ServiceRouteNAT {
+		switch c.ServiceRoute {
+		case ServiceRouteNAT:
 			o.ServiceRoute = RouteNATGateway
+		case ServiceRouteCustomEgress:
+			o.ServiceRoute = RouteCustomEgress
+		default:
+			o.ServiceRoute = RouteInterfaceEndpoints
 		}
 		o.EndpointsFound = c.ServiceRoute == ServiceRouteExistingEndpoints
 	}
@@ -483,9 +491,10 @@ func (c Config) validate() []*SettingError {
 		bad("defaultVpcEndpoints", string(c.DefaultVPCEndpoints), "must be create (the program creates the sts, secretsmanager and lambda "+
 			"interface endpoints) or existing (the default VPC already has them; the program checks they exist)")
 	}
-	if c.ServiceRoute != ServiceRouteNAT && c.ServiceRoute != ServiceRouteEndpoints && c.ServiceRoute != ServiceRouteExistingEndpoints {
+	if !slices.Contains([]ServiceRouteSetting{ServiceRouteNAT, ServiceRouteEndpoints, ServiceRouteExistingEndpoints, ServiceRouteCustomEgress}, c.ServiceRoute) {
 		bad("serviceRoute", string(c.ServiceRoute), "must be nat (the subnets already route 0.0.0.0/0 to a NAT gateway; nothing is created for the path), "+
-			"endpoints (the program creates the sts, secretsmanager and lambda interface endpoints) or existing-endpoints (the VPC has them; the program checks and uses them)")
+			"endpoints (the program creates the sts, secretsmanager and lambda interface endpoints), existing-endpoints (the VPC has them; the program "+
+			"checks and uses them) or custom-egress (the subnets route 0.0.0.0/0 to a transit gateway, firewall or instance that reaches the internet)")
 	}
 	if known && opt.VPC == VPCExisting {
 		p = append(p, existingVPCProblems(c)...)

@@ -30,6 +30,10 @@ type ExistingVPC struct {
 	// serviceRoute existing-endpoints uses, or (serviceRoute nat) the ones that answer for a
 	// service anyway, since private DNS answers for the whole VPC.
 	Endpoints map[string]FoundEndpoint
+	// StatedEgress names the setting that states the subnets' default routes reach the
+	// internet where the verifier cannot follow them ("serviceRoute custom-egress"); empty
+	// otherwise.
+	StatedEgress string
 }
 
 // ExistingSubnet is one given subnet with what decides its path out of the VPC.
@@ -133,6 +137,18 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 			return nil, err
 		}
 	}
+	if cfg.ServiceRoute == ServiceRouteCustomEgress {
+		// The verifier checks that each subnet has a default route and that it is no internet
+		// gateway; beyond a transit gateway, a firewall or an instance it cannot see.
+		ev.StatedEgress = "serviceRoute " + string(ServiceRouteCustomEgress)
+		for _, s := range ev.Subnets {
+			if s.DefaultRoute == reach.RouteOther {
+				refused.warn(fmt.Sprintf("not checked: serviceRoute custom-egress states that subnet %s's 0.0.0.0/0 route to %s (route table %s) "+
+					"reaches the internet; the program does not follow it (the provisioner's diagnosis tries STS, Secrets Manager and Lambda "+
+					"from there at deployment)", s.ID, s.Target, s.RouteTable))
+			}
+		}
+	}
 
 	own := stackTags(ctx, cfg)
 	choice := endpointChoice{vpc: ev.ID, key: "serviceRoute", found: string(ServiceRouteExistingEndpoints), create: string(ServiceRouteEndpoints),
@@ -148,7 +164,7 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		ev.Endpoints, err = withIngress(ctx, found)
 		return ev, err
 	}
-	// serviceRoute nat: an endpoint with private DNS answers for its service in the whole VPC,
+	// serviceRoute nat or custom-egress: an endpoint with private DNS answers for its service in the whole VPC,
 	// NAT route or not, so the mapping's calls to that service go to it; the verifier must see
 	// it and its group.
 	all, err := listEndpoints(ctx, ev.ID, region)
@@ -279,7 +295,7 @@ func httpsIngress(ctx *pulumi.Context, group string) ([]reach.Rule, error) {
 // their looked-up routes and blocks, the VPC's DNS attributes and its found endpoints. The
 // broker's group, the program's own, is the caller's to add.
 func (ev *ExistingVPC) Model(subnetIDs []string) reach.Model {
-	m := reach.Model{VPCID: ev.ID, VPCDNS: ev.DNSSupport && ev.DNSHostnames, Endpoints: map[string]reach.Endpoint{}}
+	m := reach.Model{VPCID: ev.ID, VPCDNS: ev.DNSSupport && ev.DNSHostnames, Endpoints: map[string]reach.Endpoint{}, StatedEgress: ev.StatedEgress}
 	if !ev.DNSSupport {
 		m.VPCDNSOff = append(m.VPCDNSOff, "enableDnsSupport")
 	}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"rabbitmq-esm/infra/reach"
@@ -37,7 +38,7 @@ func PlannedNetwork(cfg Config, facts Facts) reach.Model {
 		m.Group = reach.Group{ID: plannedBrokerGroup,
 			Ingress: []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}},
 			Egress:  []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}}}
-		if opt.ServiceRoute == RouteNATGateway {
+		if opt.ServiceRoute.ToPublicEndpoints() {
 			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: "0.0.0.0/0"})
 		}
 		if ev := facts.ExistingVPC; ev != nil {
@@ -106,6 +107,11 @@ func checkReachability(cfg Config, facts Facts) error {
 	fmt.Fprintf(&b, "networkMode %s%s as configured would leave the event source mapping unable to reach:", cfg.NetworkMode, cfg.placement())
 	for _, v := range bad {
 		fmt.Fprintf(&b, "\n  - %s: missing %s (%s)", v.Dependency, strings.Join(v.Missing, "; "), v.Reason)
+	}
+	if ev := facts.ExistingVPC; ev != nil && cfg.ServiceRoute == ServiceRouteNAT &&
+		slices.ContainsFunc(ev.Subnets, func(s ExistingSubnet) bool { return s.DefaultRoute == reach.RouteOther }) {
+		b.WriteString("\nIf that route reaches the internet (a transit gateway to an egress VPC, a firewall, a NAT instance), set " +
+			ProjectName + ":serviceRoute to " + string(ServiceRouteCustomEgress) + ": the program then takes it on your word.")
 	}
 	b.WriteString("\nNothing was created. See `make plan STACK=" + cfg.Stack + "` for the whole picture.")
 	return fmt.Errorf("%s", b.String())

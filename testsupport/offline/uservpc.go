@@ -24,9 +24,12 @@ const (
 	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table
 	UserSubnetE        = "subnet-0123456789abcdef6" // us-east-1e, private (NAT), no endpoint services
 	OtherVPCSubnet     = "subnet-0fedcba9876543210" // us-east-1b, of another VPC
+	UserTGWSubnet      = "subnet-0123456789abcdef7" // us-east-1b, 0.0.0.0/0 to a transit gateway (an egress VPC behind it)
 	UserMainRouteTable = "rtb-0123456789abcdef0"
 	UserPrivateTable   = "rtb-0123456789abcdef1"
 	UserPublicTable    = "rtb-0123456789abcdef2"
+	UserTGWTable       = "rtb-0123456789abcdef3"
+	UserTransitGateway = "tgw-0123456789abcdef0"
 	UserNATGateway     = "nat-0123456789abcdef0"
 	UserIGW            = "igw-0123456789abcdef0"
 	// SharedVPCID is a VPC account SharedVPCOwner shares with this one through AWS RAM, and
@@ -95,10 +98,12 @@ func NewUserVPC() *UserVPC {
 			UserSubnetE:      {UserVPCID, "us-east-1e", "10.20.6.0/24"},
 			OtherVPCSubnet:   {"vpc-0fedcba9876543210", "us-east-1b", "10.30.1.0/24"},
 			SharedSubnet:     {SharedVPCID, "us-east-1a", "10.40.1.0/24"},
+			UserTGWSubnet:    {UserVPCID, "us-east-1b", "10.20.7.0/24"},
 		},
-		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW, SharedMainTable: UserNATGateway},
+		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW, SharedMainTable: UserNATGateway,
+			UserTGWTable: UserTransitGateway},
 		Associations: map[string]string{UserSubnetA: UserPrivateTable, UserSubnetB: UserPrivateTable, UserSubnetC: UserPrivateTable,
-			UserSubnetE: UserPrivateTable, UserPublicSubnet: UserPublicTable},
+			UserSubnetE: UserPrivateTable, UserPublicSubnet: UserPublicTable, UserTGWSubnet: UserTGWTable},
 		Endpoints: map[string]UserEndpoint{},
 		Rules:     map[string][]UserRule{},
 	}

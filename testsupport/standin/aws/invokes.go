@@ -185,7 +185,7 @@ func getRouteTable(st *cloud.State, args resource.PropertyMap) (map[string]any, 
 	}
 	for _, r := range st.Find(cloud.TypeRoute, func(r *cloud.Resource) bool { return r.Str("routeTableId") == t.ID }) {
 		routes = append(routes, map[string]any{"cidrBlock": r.Str("destinationCidrBlock"), "natGatewayId": r.Str("natGatewayId"),
-			"gatewayId": r.Str("gatewayId")})
+			"gatewayId": r.Str("gatewayId"), "transitGatewayId": r.Str("transitGatewayId")})
 	}
 	var associations []any
 	for _, a := range st.Find(cloud.TypeRouteTableAssociation, func(r *cloud.Resource) bool { return r.Str("routeTableId") == t.ID }) {

@@ -291,9 +291,12 @@ const (
 	UserSubnetC        = "subnet-0123456789abcdef3" // us-east-1c, private
 	UserPublicSubnet   = "subnet-0123456789abcdef4" // us-east-1a, public: 0.0.0.0/0 to the internet gateway; holds the NAT gateway
 	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table: no default route
+	UserTGWSubnet      = "subnet-0123456789abcdef7" // us-east-1b: 0.0.0.0/0 to a transit gateway, behind which an egress VPC reaches the internet
 	UserMainRouteTable = "rtb-0123456789abcdef0"
 	UserPrivateTable   = "rtb-0123456789abcdef1"
 	UserPublicTable    = "rtb-0123456789abcdef2"
+	UserTGWTable       = "rtb-0123456789abcdef3"
+	UserTransitGateway = "tgw-0123456789abcdef0"
 	UserIGW            = "igw-0123456789abcdef0"
 	UserNATGateway     = "nat-0123456789abcdef0"
 	UserEIP            = "eipalloc-0123456789abcdef0"
@@ -347,12 +350,15 @@ func Seeded() *State {
 	put(TypeRouteTable, UserPublicTable, map[string]any{"vpcId": UserVPCID})
 	put(TypeRoute, UserPublicTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPublicTable, "destinationCidrBlock": "0.0.0.0/0", "gatewayId": UserIGW})
 	put(TypeRoute, UserPrivateTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPrivateTable, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": UserNATGateway})
+	put(TypeRouteTable, UserTGWTable, map[string]any{"vpcId": UserVPCID})
+	put(TypeRoute, UserTGWTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserTGWTable, "destinationCidrBlock": "0.0.0.0/0", "transitGatewayId": UserTransitGateway})
 	for _, s := range []struct{ id, zone, cidr, table string }{
 		{UserSubnetA, "us-east-1a", "10.20.1.0/24", UserPrivateTable},
 		{UserSubnetB, "us-east-1b", "10.20.2.0/24", UserPrivateTable},
 		{UserSubnetC, "us-east-1c", "10.20.3.0/24", UserPrivateTable},
 		{UserPublicSubnet, "us-east-1a", "10.20.0.0/24", UserPublicTable},
 		{UserMainSubnet, "us-east-1d", "10.20.5.0/24", ""},
+		{UserTGWSubnet, "us-east-1b", "10.20.7.0/24", UserTGWTable},
 	} {
 		put(TypeSubnet, s.id, map[string]any{"vpcId": UserVPCID, "availabilityZone": s.zone, "cidrBlock": s.cidr})
 		if s.table != "" {
