@@ -94,13 +94,17 @@ type Config struct {
 	// VPCID, SubnetIDs and ServiceRoute place an existingvpc stack: the user's VPC, the subnets
 	// of the broker's endpoints and the mapping's interfaces (one per zone), and what carries
 	// the mapping's AWS calls.
-	VPCID            string
-	SubnetIDs        []string
-	ServiceRoute     ServiceRouteSetting
-	DeliveryLimit    int
-	LogRetentionDays int
-	LogMessageBodies bool
-	Tags             map[string]string
+	VPCID        string
+	SubnetIDs    []string
+	ServiceRoute ServiceRouteSetting
+	// EndpointSubnetIDs are more subnets of the VPC, one per zone in zones SubnetIDs do not
+	// cover, for the interface endpoints serviceRoute endpoints creates: they answer for the
+	// whole VPC, and a single instance's one subnet would leave them in one zone.
+	EndpointSubnetIDs []string
+	DeliveryLimit     int
+	LogRetentionDays  int
+	LogMessageBodies  bool
+	Tags              map[string]string
 	// AdminAccessCIDRs may reach the broker's console (443) and AMQPS (5671): a bastion's or
 	// VPN's blocks. Empty: nothing but the ESM's interfaces and the provisioner.
 	AdminAccessCIDRs      []string
@@ -254,6 +258,12 @@ func settings() []setting {
 		}},
 		{key: "serviceRoute", schemaType: "string", schemaDefault: string(ServiceRouteEndpoints), appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
 			c.ServiceRoute = ServiceRouteSetting(raw)
+			return nil
+		}},
+		{key: "endpointSubnetIds", schemaType: "array", schemaDefault: "[]", appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
+			if err := json.Unmarshal([]byte(raw), &c.EndpointSubnetIDs); err != nil {
+				return errors.New(`must be a list of subnet ids, e.g. ["subnet-0123456789abcdef2"]`)
+			}
 			return nil
 		}},
 		{key: "adminAccessCidrs", schemaType: "array", schemaDefault: "[]", appliesTo: ownGroupOnly, appliesText: "nat, isolated, publicsubnet and existingvpc",
@@ -554,6 +564,7 @@ func existingVPCProblems(c Config) []*SettingError {
 		}
 		seen[id] = true
 	}
+	p = append(p, endpointSubnetProblems(c)...)
 	list := "[" + strings.Join(c.SubnetIDs, ", ") + "]"
 	switch {
 	case c.DeploymentMode == SingleInstance && len(c.SubnetIDs) != 1:
@@ -562,6 +573,33 @@ func existingVPCProblems(c Config) []*SettingError {
 	case c.DeploymentMode == ClusterMultiAZ && len(c.SubnetIDs) < 2:
 		bad("subnetIds", list, "lists one subnet, but CLUSTER_MULTI_AZ spreads the broker across zones: list one subnet per zone, "+
 			"at least two (or set deploymentMode to SINGLE_INSTANCE)")
+	}
+	return p
+}
+
+// endpointSubnetProblems checks endpointSubnetIds without AWS: only with serviceRoute endpoints
+// (nothing else creates endpoints), subnet ids, each once, none of subnetIds (whose subnets hold
+// the endpoints already). Their VPC and zones are looked up later, still before anything is
+// created.
+func endpointSubnetProblems(c Config) []*SettingError {
+	var p []*SettingError
+	if len(c.EndpointSubnetIDs) > 0 && c.ServiceRoute != ServiceRouteEndpoints {
+		p = append(p, &SettingError{Key: "endpointSubnetIds", Value: "[" + strings.Join(c.EndpointSubnetIDs, ", ") + "]",
+			Allowed: fmt.Sprintf("applies only with serviceRoute endpoints, which creates the interface endpoints; serviceRoute is %s: "+
+				"remove endpointSubnetIds", c.ServiceRoute)})
+	}
+	seen := map[string]bool{}
+	for _, id := range c.EndpointSubnetIDs {
+		switch {
+		case !subnetIDPattern.MatchString(id):
+			p = append(p, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: "must be a subnet id: subnet- and 8 or 17 lowercase hexadecimal digits"})
+		case seen[id]:
+			p = append(p, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: "is listed twice; list each subnet once, one per zone"})
+		case slices.Contains(c.SubnetIDs, id):
+			p = append(p, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: "is in subnetIds, whose subnets hold the endpoints already; " +
+				"list subnets of the other zones only"})
+		}
+		seen[id] = true
 	}
 	return p
 }

@@ -26,6 +26,9 @@ type ExistingVPC struct {
 	DNSSupport, DNSHostnames bool
 	// Subnets are the given subnets, in the order given.
 	Subnets []ExistingSubnet
+	// EndpointSubnets are endpointSubnetIds' subnets, which hold only the interface endpoints
+	// (one per zone the broker's subnets do not cover).
+	EndpointSubnets []ExistingSubnet
 	// Endpoints are the VPC's own interface endpoints with private DNS, by service: the ones
 	// serviceRoute existing-endpoints uses, or (serviceRoute nat) the ones that answer for a
 	// service anyway, since private DNS answers for the whole VPC.
@@ -63,6 +66,16 @@ func (ev *ExistingVPC) SubnetIDs() []string {
 	ids := make([]string, len(ev.Subnets))
 	for i, s := range ev.Subnets {
 		ids[i] = s.ID
+	}
+	return ids
+}
+
+// EndpointSubnetIDs are the subnets of the endpoints the program creates: the broker's, then
+// endpointSubnetIds'.
+func (ev *ExistingVPC) EndpointSubnetIDs() []string {
+	ids := ev.SubnetIDs()
+	for _, s := range ev.EndpointSubnets {
+		ids = append(ids, s.ID)
 	}
 	return ids
 }
@@ -129,8 +142,42 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
 		ev.Subnets = append(ev.Subnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
 	}
+	for _, id := range cfg.EndpointSubnetIDs {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		switch {
+		case err != nil && isNotFound(err):
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("names no subnet in %s (%v)", region, err)})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("looking up the subnet %s (endpointSubnetIds): %w", id, err)
+		}
+		switch {
+		case s.VpcId != ev.ID:
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is a subnet of %s, not of vpcId %s: "+
+				"an interface endpoint lives in one VPC", s.VpcId, ev.ID)})
+		case !slices.Contains(serviceZones, s.AvailabilityZone):
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, which does not offer the %s "+
+				"interface endpoint services; use a subnet in one of %s", s.AvailabilityZone, strings.Join(EndpointServices, ", "), strings.Join(serviceZones, ", "))})
+		case zoneOf[s.AvailabilityZone] != "":
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, like %s: an interface "+
+				"endpoint takes one subnet per zone, and subnetIds' subnets hold the endpoints in their zones already; list one subnet per other zone",
+				s.AvailabilityZone, zoneOf[s.AvailabilityZone])})
+		}
+		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
+		ev.EndpointSubnets = append(ev.EndpointSubnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	}
 	if len(problems) > 0 {
 		refused.add(refuse(problems...))
+	}
+	if cfg.ServiceRoute == ServiceRouteEndpoints && cfg.DeploymentMode == SingleInstance && len(cfg.EndpointSubnetIDs) == 0 && len(ev.Subnets) == 1 {
+		// Private DNS makes the endpoints answer for every workload of the VPC, not only the
+		// mapping: in one zone they become a single-zone dependency of all of them.
+		s := ev.Subnets[0]
+		refused.warn(fmt.Sprintf("serviceRoute endpoints with deploymentMode SINGLE_INSTANCE puts the sts, secretsmanager and lambda "+
+			"endpoints in one zone, %s (subnet %s), and through private DNS they answer for every workload of %s: workloads in other zones "+
+			"then reach STS, Secrets Manager and Lambda across zones, and lose them while %s is down. Give the endpoints a subnet in each "+
+			"other zone the VPC uses with %s:endpointSubnetIds, e.g. `pulumi config set --path 'endpointSubnetIds[0]' <subnet-id>`",
+			s.Zone, s.ID, ev.ID, s.Zone, ProjectName))
 	}
 	for i := range ev.Subnets {
 		if err := lookupDefaultRoute(ctx, &ev.Subnets[i], v.MainRouteTableId); err != nil {

@@ -30,6 +30,13 @@ var existingVPCConfigs = []struct {
 		"subnetIds", "SINGLE_INSTANCE places the broker"},
 	{"too few subnets for a cluster", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ"}, "subnetIds", "at least two"},
 	{"serviceRoute unknown", map[string]string{"serviceRoute": "internet"}, "serviceRoute", "internet"},
+	{"endpointSubnetIds without serviceRoute endpoints", map[string]string{"serviceRoute": "nat", "endpointSubnetIds": `["subnet-0123456789abcdef2"]`},
+		"endpointSubnetIds", "applies only with serviceRoute endpoints"},
+	{"endpointSubnetIds repeating subnetIds", map[string]string{"endpointSubnetIds": `["subnet-0123456789abcdef1"]`},
+		"endpointSubnetIds", "is in subnetIds"},
+	{"endpointSubnetIds twice", map[string]string{"endpointSubnetIds": `["subnet-0123456789abcdef2","subnet-0123456789abcdef2"]`},
+		"endpointSubnetIds", "is listed twice"},
+	{"endpointSubnetIds not an id", map[string]string{"endpointSubnetIds": `["private-b"]`}, "endpointSubnetIds", "private-b"},
 }
 
 func TestExistingVPCSettingsRefusedBeforeAnyLookup(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -33,6 +34,10 @@ type refusals struct {
 
 // warn records a warning for a deploy (a teardown has no use for it).
 func (r *refusals) warn(msg string) { r.warnings = append(r.warnings, msg) }
+
+// Warnings are what the look-ups could not check, or advise, which a deploy logs before it
+// registers anything (the offline plan shows them too).
+func (f Facts) Warnings() []string { return slices.Clone(f.refused.warnings) }
 
 // add records a refusal; nil is none.
 func (r *refusals) add(err error) {

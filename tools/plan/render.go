@@ -163,6 +163,12 @@ func Text(w io.Writer, p *Plan) {
 	for _, a := range p.Assumptions {
 		fmt.Fprintf(w, "  - %s\n", a)
 	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w, "\nWarnings (a deploy shows them before creating anything):")
+		for _, msg := range p.Warnings {
+			fmt.Fprintf(w, "  - %s\n", msg)
+		}
+	}
 	fmt.Fprintf(w, "\nDiagram (Mermaid):\n```mermaid\n%s```\n", p.Mermaid)
 }
 
