@@ -39,6 +39,7 @@ func TestRealEngine(t *testing.T) {
 	t.Run("rerun-after-failed-wait", h.rerunAfterFailedWait)
 	t.Run("reworded-mapping-interfaces", h.rewordedMappingInterfaces)
 	t.Run("day-two", h.dayTwo)
+	t.Run("existingvpc-edges", h.existingVPCEdges)
 }
 
 // configAsTheCLISeesIt runs the CLI on broken copies of a stack file: the CLI's own schema
