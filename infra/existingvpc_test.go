@@ -228,3 +228,17 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedVPCGuardsADeployOnly: tearing down a stack whose VPC is (now) shared from another
+// account warns instead of refusing: deleting needs nothing Amazon MQ refuses there.
+func TestSharedVPCGuardsADeployOnly(t *testing.T) {
+	t.Setenv(EnvTeardown, "1")
+	m := &offline.Account{}
+	settings := map[string]string{"vpcId": offline.SharedVPCID, "subnetIds": `["` + offline.SharedSubnet + `"]`, "serviceRoute": "nat"}
+	if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings), m); err != nil {
+		t.Fatalf("the teardown was refused: %v", err)
+	}
+	if len(m.All()) == 0 {
+		t.Error("nothing registered on the teardown: the deletion hooks need the program's resources")
+	}
+}
