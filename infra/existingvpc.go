@@ -91,8 +91,9 @@ func (ev *ExistingVPC) EndpointGroups() []string {
 }
 
 // lookupExistingVPC looks up what existingvpc's settings name, and refuses — naming the
-// setting and the value — a VPC that does not exist, a subnet that does not, lies in another
-// VPC, shares a zone with another, or sits in a zone without the endpoint services. Whether
+// setting and the value — a VPC that does not exist or that another account shares with this
+// one, a subnet (of subnetIds or endpointSubnetIds) that does not exist, lies in another VPC,
+// shares a zone with another, or sits in a zone without the endpoint services. Whether
 // the mapping's paths work is the verifier's to say (checkReachability), from what this
 // returns: the subnets' route tables and default routes, the VPC's DNS attributes, and the
 // endpoints with their security groups' rules.
@@ -211,9 +212,9 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		ev.Endpoints, err = withIngress(ctx, found)
 		return ev, err
 	}
-	// serviceRoute nat or custom-egress: an endpoint with private DNS answers for its service in the whole VPC,
-	// NAT route or not, so the mapping's calls to that service go to it; the verifier must see
-	// it and its group.
+	// serviceRoute nat or custom-egress: an endpoint with private DNS answers for its service in
+	// the whole VPC, whatever the route, so the mapping's calls to that service go to it; the
+	// verifier must see it and its group.
 	all, err := listEndpoints(ctx, ev.ID, region)
 	if err != nil {
 		return nil, err
