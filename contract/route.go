@@ -14,10 +14,20 @@ const (
 	RouteNATGateway ServiceRoute = "nat-gateway"
 	// RouteInterfaceEndpoints means interface VPC endpoints with private DNS in the broker's VPC.
 	RouteInterfaceEndpoints ServiceRoute = "interface-endpoints"
+	// RouteCustomEgress means a default route out of the broker's VPC that the user states
+	// carries the calls to the services' public addresses (a transit gateway, a firewall
+	// endpoint, a NAT instance): checked to exist and not to be an internet gateway, not
+	// followed.
+	RouteCustomEgress ServiceRoute = "custom-egress"
 )
 
 // ServiceRoutes are the routes, in the order the docs give them.
-var ServiceRoutes = []ServiceRoute{RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints}
+var ServiceRoutes = []ServiceRoute{RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress}
+
+// ToPublicEndpoints says whether the route carries the mapping's calls out of the VPC to the
+// services' public addresses (a NAT gateway, or the egress the user states), so the broker's
+// group must let 443 out to any address.
+func (r ServiceRoute) ToPublicEndpoints() bool { return r == RouteNATGateway || r == RouteCustomEgress }
 
 // ParseServiceRoute validates a route's name.
 func ParseServiceRoute(s string) (ServiceRoute, error) {
@@ -26,5 +36,5 @@ func ParseServiceRoute(s string) (ServiceRoute, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("%q is not a service route: want aws-side, nat-gateway or interface-endpoints", s)
+	return "", fmt.Errorf("%q is not a service route: want aws-side, nat-gateway, interface-endpoints or custom-egress", s)
 }

@@ -41,6 +41,7 @@ func TestRealEngine(t *testing.T) {
 	t.Run("day-two", h.dayTwo)
 	t.Run("upgrade-path", h.upgradePath)
 	t.Run("teardown-after-account-changed", h.teardownAfterAccountChanged)
+	t.Run("existingvpc-edges", h.existingVPCEdges)
 }
 
 // configAsTheCLISeesIt runs the CLI on broken copies of a stack file: the CLI's own schema

@@ -308,7 +308,7 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 		{name: name + "-amqps-to-self", group: sg.ID(), port: AMQPSPort, peerGroup: sg.ID(),
 			description: "AMQPS from the ESM's interfaces to the broker endpoints"},
 	}
-	if args.ServiceRoute == RouteNATGateway {
+	if args.ServiceRoute.ToPublicEndpoints() {
 		// Through NAT, STS, Secrets Manager and Lambda are reached at their public addresses.
 		// With interface endpoints, the Endpoints component adds a narrower egress instead.
 		rules = append(rules, rule{name: name + "-https-to-aws", group: sg.ID(), port: HTTPSPort, peerCIDR: "0.0.0.0/0",

@@ -74,7 +74,7 @@ func TestComponentsRefuseBadArguments(t *testing.T) {
 		{"provisioner without the endpoint", provisioner(func(a *ProvisionerArgs) { a.Broker.Endpoint = nil }),
 			[]string{"ProvisionerArgs.Broker.Endpoint", "amqps://"}},
 		{"private broker polled from AWS's side", provisioner(func(a *ProvisionerArgs) { a.ServiceRoute = RouteAWSSide }),
-			[]string{`ProvisionerArgs.ServiceRoute = "aws-side"`, "nat-gateway or interface-endpoints"}},
+			[]string{`ProvisionerArgs.ServiceRoute = "aws-side"`, "nat-gateway, interface-endpoints or custom-egress"}},
 		{"public broker through a NAT gateway", provisioner(func(a *ProvisionerArgs) { a.Broker.Private, a.ServiceRoute = nil, RouteNATGateway }),
 			[]string{`ProvisionerArgs.ServiceRoute = "nat-gateway"`, "aws-side"}},
 		{"provisioner for RabbitMQ 3.12", provisioner(func(a *ProvisionerArgs) { a.EngineVersion = "3.12" }),

@@ -67,6 +67,10 @@ const (
 	// ServiceRouteExistingEndpoints means the VPC has the three endpoints already; the program looks
 	// them up and uses them.
 	ServiceRouteExistingEndpoints ServiceRouteSetting = "existing-endpoints"
+	// ServiceRouteCustomEgress means the subnets route 0.0.0.0/0 to something the program cannot
+	// follow (a transit gateway, a firewall endpoint, a NAT instance) that the user states
+	// reaches the internet; the program checks the route exists and is no internet gateway.
+	ServiceRouteCustomEgress ServiceRouteSetting = "custom-egress"
 )
 
 // Config is the validated configuration of one stack. Zero values never reach components:
@@ -90,13 +94,17 @@ type Config struct {
 	// VPCID, SubnetIDs and ServiceRoute place an existingvpc stack: the user's VPC, the subnets
 	// of the broker's endpoints and the mapping's interfaces (one per zone), and what carries
 	// the mapping's AWS calls.
-	VPCID            string
-	SubnetIDs        []string
-	ServiceRoute     ServiceRouteSetting
-	DeliveryLimit    int
-	LogRetentionDays int
-	LogMessageBodies bool
-	Tags             map[string]string
+	VPCID        string
+	SubnetIDs    []string
+	ServiceRoute ServiceRouteSetting
+	// EndpointSubnetIDs are more subnets of the VPC, one per zone in zones SubnetIDs do not
+	// cover, for the interface endpoints serviceRoute endpoints creates: they answer for the
+	// whole VPC, and a single instance's one subnet would leave them in one zone.
+	EndpointSubnetIDs []string
+	DeliveryLimit     int
+	LogRetentionDays  int
+	LogMessageBodies  bool
+	Tags              map[string]string
 	// AdminAccessCIDRs may reach the broker's console (443) and AMQPS (5671): a bastion's or
 	// VPN's blocks. Empty: nothing but the ESM's interfaces and the provisioner.
 	AdminAccessCIDRs      []string
@@ -118,9 +126,13 @@ func (c Config) Option() Option {
 	case VPCDefault:
 		o.EndpointsFound = c.DefaultVPCEndpoints == EndpointsExisting
 	case VPCExisting:
-		o.ServiceRoute = RouteInterfaceEndpoints
-		if c.ServiceRoute == ServiceRouteNAT {
+		switch c.ServiceRoute {
+		case ServiceRouteNAT:
 			o.ServiceRoute = RouteNATGateway
+		case ServiceRouteCustomEgress:
+			o.ServiceRoute = RouteCustomEgress
+		default:
+			o.ServiceRoute = RouteInterfaceEndpoints
 		}
 		o.EndpointsFound = c.ServiceRoute == ServiceRouteExistingEndpoints
 	}
@@ -246,6 +258,12 @@ func settings() []setting {
 		}},
 		{key: "serviceRoute", schemaType: "string", schemaDefault: string(ServiceRouteEndpoints), appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
 			c.ServiceRoute = ServiceRouteSetting(raw)
+			return nil
+		}},
+		{key: "endpointSubnetIds", schemaType: "array", schemaDefault: "[]", appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
+			if err := json.Unmarshal([]byte(raw), &c.EndpointSubnetIDs); err != nil {
+				return errors.New(`must be a list of subnet ids, e.g. ["subnet-0123456789abcdef2"]`)
+			}
 			return nil
 		}},
 		{key: "adminAccessCidrs", schemaType: "array", schemaDefault: "[]", appliesTo: ownGroupOnly, appliesText: "nat, isolated, publicsubnet and existingvpc",
@@ -481,9 +499,10 @@ func (c Config) validate() []*SettingError {
 		bad("defaultVpcEndpoints", string(c.DefaultVPCEndpoints), "must be create (the program creates the sts, secretsmanager and lambda "+
 			"interface endpoints) or existing (the default VPC already has them; the program checks they exist)")
 	}
-	if c.ServiceRoute != ServiceRouteNAT && c.ServiceRoute != ServiceRouteEndpoints && c.ServiceRoute != ServiceRouteExistingEndpoints {
+	if !slices.Contains([]ServiceRouteSetting{ServiceRouteNAT, ServiceRouteEndpoints, ServiceRouteExistingEndpoints, ServiceRouteCustomEgress}, c.ServiceRoute) {
 		bad("serviceRoute", string(c.ServiceRoute), "must be nat (the subnets already route 0.0.0.0/0 to a NAT gateway; nothing is created for the path), "+
-			"endpoints (the program creates the sts, secretsmanager and lambda interface endpoints) or existing-endpoints (the VPC has them; the program checks and uses them)")
+			"endpoints (the program creates the sts, secretsmanager and lambda interface endpoints), existing-endpoints (the VPC has them; the program "+
+			"checks and uses them) or custom-egress (the subnets route 0.0.0.0/0 to a transit gateway, firewall or instance that reaches the internet)")
 	}
 	if known && opt.VPC == VPCExisting {
 		p = append(p, existingVPCProblems(c)...)
@@ -543,6 +562,7 @@ func existingVPCProblems(c Config) []*SettingError {
 		}
 		seen[id] = true
 	}
+	p = append(p, endpointSubnetProblems(c)...)
 	list := "[" + strings.Join(c.SubnetIDs, ", ") + "]"
 	switch {
 	case c.DeploymentMode == SingleInstance && len(c.SubnetIDs) != 1:
@@ -551,6 +571,33 @@ func existingVPCProblems(c Config) []*SettingError {
 	case c.DeploymentMode == ClusterMultiAZ && len(c.SubnetIDs) < 2:
 		bad("subnetIds", list, "lists one subnet, but CLUSTER_MULTI_AZ spreads the broker across zones: list one subnet per zone, "+
 			"at least two (or set deploymentMode to SINGLE_INSTANCE)")
+	}
+	return p
+}
+
+// endpointSubnetProblems checks endpointSubnetIds without AWS: only with serviceRoute endpoints
+// (nothing else creates endpoints), subnet ids, each once, none of subnetIds (whose subnets hold
+// the endpoints already). Their VPC and zones are looked up later, still before anything is
+// created.
+func endpointSubnetProblems(c Config) []*SettingError {
+	var p []*SettingError
+	if len(c.EndpointSubnetIDs) > 0 && c.ServiceRoute != ServiceRouteEndpoints {
+		p = append(p, &SettingError{Key: "endpointSubnetIds", Value: "[" + strings.Join(c.EndpointSubnetIDs, ", ") + "]",
+			Allowed: fmt.Sprintf("applies only with serviceRoute endpoints, which creates the interface endpoints; serviceRoute is %s: "+
+				"remove endpointSubnetIds", c.ServiceRoute)})
+	}
+	seen := map[string]bool{}
+	for _, id := range c.EndpointSubnetIDs {
+		switch {
+		case !subnetIDPattern.MatchString(id):
+			p = append(p, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: "must be a subnet id: subnet- and 8 or 17 lowercase hexadecimal digits"})
+		case seen[id]:
+			p = append(p, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: "is listed twice; list each subnet once, one per zone"})
+		case slices.Contains(c.SubnetIDs, id):
+			p = append(p, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: "is in subnetIds, whose subnets hold the endpoints already; " +
+				"list subnets of the other zones only"})
+		}
+		seen[id] = true
 	}
 	return p
 }

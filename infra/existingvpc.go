@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -25,10 +26,17 @@ type ExistingVPC struct {
 	DNSSupport, DNSHostnames bool
 	// Subnets are the given subnets, in the order given.
 	Subnets []ExistingSubnet
+	// EndpointSubnets are endpointSubnetIds' subnets, which hold only the interface endpoints
+	// (one per zone the broker's subnets do not cover).
+	EndpointSubnets []ExistingSubnet
 	// Endpoints are the VPC's own interface endpoints with private DNS, by service: the ones
 	// serviceRoute existing-endpoints uses, or (serviceRoute nat) the ones that answer for a
 	// service anyway, since private DNS answers for the whole VPC.
 	Endpoints map[string]FoundEndpoint
+	// StatedEgress names the setting that states the subnets' default routes reach the
+	// internet where the verifier cannot follow them ("serviceRoute custom-egress"); empty
+	// otherwise.
+	StatedEgress string
 }
 
 // ExistingSubnet is one given subnet with what decides its path out of the VPC.
@@ -62,6 +70,16 @@ func (ev *ExistingVPC) SubnetIDs() []string {
 	return ids
 }
 
+// EndpointSubnetIDs are the subnets of the endpoints the program creates: the broker's, then
+// endpointSubnetIds'.
+func (ev *ExistingVPC) EndpointSubnetIDs() []string {
+	ids := ev.SubnetIDs()
+	for _, s := range ev.EndpointSubnets {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
 // EndpointGroups are the distinct security groups of the found endpoints, sorted.
 func (ev *ExistingVPC) EndpointGroups() []string {
 	var groups []string
@@ -73,8 +91,9 @@ func (ev *ExistingVPC) EndpointGroups() []string {
 }
 
 // lookupExistingVPC looks up what existingvpc's settings name, and refuses — naming the
-// setting and the value — a VPC that does not exist, a subnet that does not, lies in another
-// VPC, shares a zone with another, or sits in a zone without the endpoint services. Whether
+// setting and the value — a VPC that does not exist or that another account shares with this
+// one, a subnet (of subnetIds or endpointSubnetIds) that does not exist, lies in another VPC,
+// shares a zone with another, or sits in a zone without the endpoint services. Whether
 // the mapping's paths work is the verifier's to say (checkReachability), from what this
 // returns: the subnets' route tables and default routes, the VPC's DNS attributes, and the
 // endpoints with their security groups' rules.
@@ -89,6 +108,9 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		return nil, fmt.Errorf("looking up the VPC %s (vpcId): %w", cfg.VPCID, err)
 	}
 	ev := &ExistingVPC{ID: v.Id, CIDRs: []string{v.CidrBlock}, DNSSupport: v.EnableDnsSupport, DNSHostnames: v.EnableDnsHostnames}
+	if err := refuseSharedVPC(ctx, cfg, v, refuse, refused); err != nil {
+		return nil, err
+	}
 	for _, a := range v.CidrBlockAssociations {
 		if !slices.Contains(ev.CIDRs, a.CidrBlock) {
 			ev.CIDRs = append(ev.CIDRs, a.CidrBlock)
@@ -121,12 +143,58 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
 		ev.Subnets = append(ev.Subnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
 	}
+	for _, id := range cfg.EndpointSubnetIDs {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		switch {
+		case err != nil && isNotFound(err):
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("names no subnet in %s (%v)", region, err)})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("looking up the subnet %s (endpointSubnetIds): %w", id, err)
+		}
+		switch {
+		case s.VpcId != ev.ID:
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is a subnet of %s, not of vpcId %s: "+
+				"an interface endpoint lives in one VPC", s.VpcId, ev.ID)})
+		case !slices.Contains(serviceZones, s.AvailabilityZone):
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, which does not offer the %s "+
+				"interface endpoint services; use a subnet in one of %s", s.AvailabilityZone, strings.Join(EndpointServices, ", "), strings.Join(serviceZones, ", "))})
+		case zoneOf[s.AvailabilityZone] != "":
+			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, like %s: an interface "+
+				"endpoint takes one subnet per zone, and subnetIds' subnets hold the endpoints in their zones already; list one subnet per other zone",
+				s.AvailabilityZone, zoneOf[s.AvailabilityZone])})
+		}
+		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
+		ev.EndpointSubnets = append(ev.EndpointSubnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	}
 	if len(problems) > 0 {
 		refused.add(refuse(problems...))
+	}
+	if cfg.ServiceRoute == ServiceRouteEndpoints && cfg.DeploymentMode == SingleInstance && len(cfg.EndpointSubnetIDs) == 0 && len(ev.Subnets) == 1 {
+		// Private DNS makes the endpoints answer for every workload of the VPC, not only the
+		// mapping: in one zone they become a single-zone dependency of all of them.
+		s := ev.Subnets[0]
+		refused.warn(fmt.Sprintf("serviceRoute endpoints with deploymentMode SINGLE_INSTANCE puts the sts, secretsmanager and lambda "+
+			"endpoints in one zone, %s (subnet %s), and through private DNS they answer for every workload of %s: workloads in other zones "+
+			"then reach STS, Secrets Manager and Lambda across zones, and lose them while %s is down. Give the endpoints a subnet in each "+
+			"other zone the VPC uses with %s:endpointSubnetIds, e.g. `pulumi config set --path 'endpointSubnetIds[0]' <subnet-id>`",
+			s.Zone, s.ID, ev.ID, s.Zone, ProjectName))
 	}
 	for i := range ev.Subnets {
 		if err := lookupDefaultRoute(ctx, &ev.Subnets[i], v.MainRouteTableId); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.ServiceRoute == ServiceRouteCustomEgress {
+		// The verifier checks that each subnet has a default route and that it is no internet
+		// gateway; beyond a transit gateway, a firewall or an instance it cannot see.
+		ev.StatedEgress = "serviceRoute " + string(ServiceRouteCustomEgress)
+		for _, s := range ev.Subnets {
+			if s.DefaultRoute == reach.RouteOther {
+				refused.warn(fmt.Sprintf("not checked: serviceRoute custom-egress states that subnet %s's 0.0.0.0/0 route to %s (route table %s) "+
+					"reaches the internet; the program does not follow it (the provisioner's diagnosis tries STS, Secrets Manager and Lambda "+
+					"from there at deployment)", s.ID, s.Target, s.RouteTable))
+			}
 		}
 	}
 
@@ -144,23 +212,40 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		ev.Endpoints, err = withIngress(ctx, found)
 		return ev, err
 	}
-	// serviceRoute nat: an endpoint with private DNS answers for its service in the whole VPC,
-	// NAT route or not, so the mapping's calls to that service go to it; the verifier must see
-	// it and its group.
+	// serviceRoute nat or custom-egress: an endpoint with private DNS answers for its service in
+	// the whole VPC, whatever the route, so the mapping's calls to that service go to it; the
+	// verifier must see it and its group.
+	all, err := listEndpoints(ctx, ev.ID, region)
+	if err != nil {
+		return nil, err
+	}
 	found := map[string]*ec2.LookupVpcEndpointResult{}
-	for _, svc := range EndpointServices {
-		ep, err := ec2.LookupVpcEndpoint(ctx, &ec2.LookupVpcEndpointArgs{
-			VpcId: pulumi.StringRef(ev.ID), ServiceName: pulumi.StringRef(endpointServiceName(region, svc)), State: pulumi.StringRef("available"),
-		})
-		switch {
-		case err != nil && !isNotFound(err):
-			return nil, fmt.Errorf("looking for a %s endpoint in %s: %w", svc, ev.ID, err)
-		case err == nil && ep.PrivateDnsEnabled:
+	for svc, eps := range all {
+		if ep := answering(eps); ep != nil {
 			found[svc] = ep
 		}
 	}
 	ev.Endpoints, err = withIngress(ctx, found)
 	return ev, err
+}
+
+// refuseSharedVPC refuses a VPC another account owns and shares with this one through AWS
+// RAM: Amazon MQ creates a RabbitMQ broker's endpoints only in subnets of a VPC its own
+// account owns (CreateBroker, subnetIds: "If you specify subnets in a shared VPC for a
+// RabbitMQ broker, the associated VPC to which the specified subnets belong must be owned by
+// your AWS account"), and would refuse the broker with the stack half built.
+func refuseSharedVPC(ctx *pulumi.Context, cfg Config, v *ec2.LookupVpcResult, refuse func(...*SettingError) error, refused *refusals) error {
+	caller, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{})
+	if err != nil {
+		return fmt.Errorf("looking up the deploying account (to compare with the owner of vpcId %s): %w", cfg.VPCID, err)
+	}
+	if v.OwnerId == "" || v.OwnerId == caller.AccountId {
+		return nil
+	}
+	refused.add(refuse(&SettingError{Key: "vpcId", Value: cfg.VPCID, Allowed: fmt.Sprintf("is owned by account %s and shared with this account, %s "+
+		"(AWS RAM); Amazon MQ places a RabbitMQ broker only in a VPC its own account owns, and would refuse these subnets: deploy the stack "+
+		"with credentials of account %s, or use a VPC account %s owns", v.OwnerId, caller.AccountId, v.OwnerId, caller.AccountId)}))
+	return nil
 }
 
 // lookupDefaultRoute finds the subnet's route table — its explicit association, else the VPC's
@@ -259,7 +344,7 @@ func httpsIngress(ctx *pulumi.Context, group string) ([]reach.Rule, error) {
 // broker's group, the program's own, is the caller's to add.
 func (ev *ExistingVPC) Model(subnetIDs []string) reach.Model {
 	m := reach.Model{VPCID: ev.ID, VPCDNS: ev.DNSSupport && ev.DNSHostnames, VPCDNSOff: dnsOff(ev.DNSSupport, ev.DNSHostnames),
-		Endpoints: map[string]reach.Endpoint{}}
+		Endpoints: map[string]reach.Endpoint{}, StatedEgress: ev.StatedEgress}
 	for _, id := range subnetIDs {
 		i := slices.IndexFunc(ev.Subnets, func(s ExistingSubnet) bool { return s.ID == id })
 		if i < 0 {

@@ -30,6 +30,13 @@ var existingVPCConfigs = []struct {
 		"subnetIds", "SINGLE_INSTANCE places the broker"},
 	{"too few subnets for a cluster", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ"}, "subnetIds", "at least two"},
 	{"serviceRoute unknown", map[string]string{"serviceRoute": "internet"}, "serviceRoute", "internet"},
+	{"endpointSubnetIds without serviceRoute endpoints", map[string]string{"serviceRoute": "nat", "endpointSubnetIds": `["subnet-0123456789abcdef2"]`},
+		"endpointSubnetIds", "applies only with serviceRoute endpoints"},
+	{"endpointSubnetIds repeating subnetIds", map[string]string{"endpointSubnetIds": `["subnet-0123456789abcdef1"]`},
+		"endpointSubnetIds", "is in subnetIds"},
+	{"endpointSubnetIds twice", map[string]string{"endpointSubnetIds": `["subnet-0123456789abcdef2","subnet-0123456789abcdef2"]`},
+		"endpointSubnetIds", "is listed twice"},
+	{"endpointSubnetIds not an id", map[string]string{"endpointSubnetIds": `["private-b"]`}, "endpointSubnetIds", "private-b"},
 }
 
 func TestExistingVPCSettingsRefusedBeforeAnyLookup(t *testing.T) {
@@ -116,6 +123,10 @@ func TestExistingVPCRefusals(t *testing.T) {
 			broken(func(u *offline.UserVPC) { u.WithEndpoints("10.20.2.0/24") }),
 			[]string{"serviceRoute existing-endpoints", "secretsmanager: missing ingress on 443 to the secretsmanager endpoint from the broker's security group or subnets",
 				"sg-0userendpoints0000 admits 443 neither from the broker's group nor from subnet " + offline.UserSubnetA + " (10.20.1.0/24)"}},
+		{"a VPC shared through AWS RAM", map[string]string{"vpcId": offline.SharedVPCID, "subnetIds": `["` + offline.SharedSubnet + `"]`},
+			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "` + offline.SharedVPCID + `": is owned by account ` + offline.SharedVPCOwner +
+				` and shared with this account, ` + offline.AccountID + ` (AWS RAM)`, "deploy the stack with credentials of account " + offline.SharedVPCOwner,
+				"or use a VPC account " + offline.AccountID + " owns"}},
 		{"no such VPC", map[string]string{"vpcId": "vpc-0aaaaaaaaaaaaaaa0"},
 			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "vpc-0aaaaaaaaaaaaaaa0": names no VPC in us-east-1`}},
 		{"no such subnet", map[string]string{"subnetIds": `["subnet-0aaaaaaaaaaaaaaa0"]`},
@@ -216,4 +227,18 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 			t.Errorf("endpoint subnets = %v, want %v", got, subnets)
 		}
 	})
+}
+
+// TestSharedVPCGuardsADeployOnly: tearing down a stack whose VPC is (now) shared from another
+// account warns instead of refusing: deleting needs nothing Amazon MQ refuses there.
+func TestSharedVPCGuardsADeployOnly(t *testing.T) {
+	t.Setenv(EnvTeardown, "1")
+	m := &offline.Account{}
+	settings := map[string]string{"vpcId": offline.SharedVPCID, "subnetIds": `["` + offline.SharedSubnet + `"]`, "serviceRoute": "nat"}
+	if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings), m); err != nil {
+		t.Fatalf("the teardown was refused: %v", err)
+	}
+	if len(m.All()) == 0 {
+		t.Error("nothing registered on the teardown: the deletion hooks need the program's resources")
+	}
 }

@@ -109,10 +109,10 @@ func logRetentionProblem(days int) string {
 func serviceRouteProblem(route ServiceRoute, private bool) string {
 	switch {
 	case !slices.Contains(contract.ServiceRoutes, route):
-		return fmt.Sprintf("must be %s, %s or %s", RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints)
+		return fmt.Sprintf("must be %s, %s, %s or %s", RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress)
 	case private && route == RouteAWSSide:
 		return fmt.Sprintf("is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach "+
-			"STS, Secrets Manager and Lambda through %s or %s", RouteNATGateway, RouteInterfaceEndpoints)
+			"STS, Secrets Manager and Lambda through %s, %s or %s", RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress)
 	case !private && route != RouteAWSSide:
 		return fmt.Sprintf("is a private broker's; a public broker's mapping polls from AWS's side: %s", RouteAWSSide)
 	}

@@ -60,6 +60,7 @@ const (
 	RouteAWSSide            = contract.RouteAWSSide
 	RouteNATGateway         = contract.RouteNATGateway
 	RouteInterfaceEndpoints = contract.RouteInterfaceEndpoints
+	RouteCustomEgress       = contract.RouteCustomEgress
 )
 
 // Option is one row of the networking table (README, "The six options"). The program

@@ -131,6 +131,10 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 	if endpointArgs := endpointsArgs(cfg, facts); endpointArgs != nil {
 		endpointArgs.Region, endpointArgs.VpcID, endpointArgs.SubnetIDs = facts.Region, st.Network.VpcID, st.Network.TierSubnetIDs
+		if ev := facts.ExistingVPC; ev != nil && len(ev.EndpointSubnets) > 0 {
+			// endpointSubnetIds: the endpoints also go in zones the broker's subnets do not cover.
+			endpointArgs.SubnetIDs = pulumi.ToStringArray(ev.EndpointSubnetIDs()).ToStringArrayOutput()
+		}
 		endpointArgs.ClientSecurityGroupID, endpointArgs.Tags = st.Broker.SecurityGroupID, tags
 		if st.Endpoints, err = NewEndpoints(ctx, prefix+"-endpoints", endpointArgs); err != nil {
 			return nil, err

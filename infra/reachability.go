@@ -36,7 +36,7 @@ func PlannedNetwork(cfg Config, facts Facts) reach.Model {
 		m.Group = reach.Group{ID: plannedBrokerGroup,
 			Ingress: []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}},
 			Egress:  []reach.Rule{{Port: AMQPSPort, Peer: plannedBrokerGroup}}}
-		if opt.ServiceRoute == RouteNATGateway {
+		if opt.ServiceRoute.ToPublicEndpoints() {
 			m.Group.Egress = append(m.Group.Egress, reach.Rule{Port: HTTPSPort, Peer: "0.0.0.0/0"})
 		}
 		if ev := facts.ExistingVPC; ev != nil {
@@ -124,6 +124,11 @@ func checkReachability(cfg Config, facts Facts) error {
 			"  aws ec2 authorize-security-group-egress --group-id %[1]s --ip-permissions 'IpProtocol=tcp,FromPort=5671,ToPort=5671,UserIdGroupPairs=[{GroupId=%[1]s}]' "+
 			"'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=%[3]s}]'\n"+
 			"or use networkMode isolated or existingvpc, where the broker has a security group of its own.", dv.SecurityGroupID, dv.ID, dv.CIDRs[0])
+	}
+	if ev := facts.ExistingVPC; ev != nil && cfg.ServiceRoute == ServiceRouteNAT &&
+		slices.ContainsFunc(ev.Subnets, func(s ExistingSubnet) bool { return s.DefaultRoute == reach.RouteOther }) {
+		b.WriteString("\nIf that route reaches the internet (a transit gateway to an egress VPC, a firewall, a NAT instance), set " +
+			ProjectName + ":serviceRoute to " + string(ServiceRouteCustomEgress) + ": the program then takes it on your word.")
 	}
 	b.WriteString("\nNothing was created. See `make plan STACK=" + cfg.Stack + "` for the whole picture.")
 	return fmt.Errorf("%s", b.String())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -24,8 +25,19 @@ func tearingDown() bool {
 
 // refusals collects the checks that failed and guard a deploy only: a deploy stops on them
 // before anything is registered; a teardown warns and goes on, since deleting the stack's
-// resources needs none of what they check.
-type refusals struct{ errs []error }
+// resources needs none of what they check. It also collects the warnings of a deploy: what
+// a look-up could not check, and advice that does not stop it.
+type refusals struct {
+	errs     []error
+	warnings []string
+}
+
+// warn records a warning for a deploy (a teardown has no use for it).
+func (r *refusals) warn(msg string) { r.warnings = append(r.warnings, msg) }
+
+// Warnings are what the look-ups could not check, or advise, which a deploy logs before it
+// registers anything (the offline plan shows them too).
+func (f Facts) Warnings() []string { return slices.Clone(f.refused.warnings) }
 
 // add records a refusal; nil is none.
 func (r *refusals) add(err error) {
@@ -35,8 +47,17 @@ func (r *refusals) add(err error) {
 }
 
 // settle is what the run does with the refusals: nothing when there are none; on a teardown,
-// one warning each; otherwise the error that stops the deploy, every refusal in it.
+// one warning each; otherwise the deploy's warnings, then the error that stops the deploy,
+// every refusal in it.
 func (r *refusals) settle(ctx *pulumi.Context, teardown bool) error {
+	for _, msg := range r.warnings {
+		if teardown {
+			break
+		}
+		if err := ctx.Log.Warn(msg, nil); err != nil {
+			return err
+		}
+	}
 	if len(r.errs) == 0 {
 		return nil
 	}

@@ -205,7 +205,7 @@ func TestExistingBrokerRefusesBadSettings(t *testing.T) {
 	}{
 		{"no broker ARN", map[string]string{"brokerArn": ""}, []string{"existing-broker:brokerArn is required"}},
 		{"a private broker polled from AWS's side", map[string]string{"serviceRoute": "aws-side"},
-			[]string{"ProvisionerArgs.ServiceRoute", `"aws-side"`, "nat-gateway or interface-endpoints"}},
+			[]string{"ProvisionerArgs.ServiceRoute", `"aws-side"`, "nat-gateway, interface-endpoints or custom-egress"}},
 		{"subnets without their security groups", map[string]string{"securityGroupIds": "[]"},
 			[]string{"ProvisionerArgs.Broker.Private.SecurityGroupIDs", "is required"}},
 		{"a queue name RabbitMQ reserves", map[string]string{"queueName": "amq.orders"},

@@ -6,6 +6,7 @@
 package reach
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -25,7 +26,7 @@ const (
 	RouteNone Route = "none"
 	// RouteOther means 0.0.0.0/0 to something else (a transit gateway, a firewall endpoint, an
 	// instance, a peering): the verifier cannot follow it to a NAT gateway, so it carries
-	// nothing here.
+	// nothing here unless the model states it does (Model.StatedEgress).
 	RouteOther Route = "other"
 )
 
@@ -119,6 +120,10 @@ type Model struct {
 	Group Group
 	// Endpoints present in the VPC, by service.
 	Endpoints map[string]Endpoint
+	// StatedEgress, when set, names who states that a RouteOther default route reaches the
+	// internet ("serviceRoute custom-egress"): such a subnet then counts as a way out, taken on
+	// that word and said so, never followed.
+	StatedEgress string
 }
 
 // Dependencies of the ESM's poll loop, in its order.
@@ -139,6 +144,7 @@ type Verdict struct {
 // The pieces a verdict can name as missing.
 const (
 	PieceNATRoute     = "a NAT gateway route in the broker's subnets"
+	PieceEgressRoute  = "a default route out of the VPC, other than to an internet gateway, in the broker's subnets"
 	PieceSelfIngress  = "ingress on 5671 from the broker's own security group"
 	PieceAMQPSEgress  = "egress on 5671 from the broker's security group to itself"
 	PieceHTTPSEgress  = "egress on 443 from the broker's security group"
@@ -242,14 +248,18 @@ func verifyService(m Model, service string) Verdict {
 	for _, s := range m.Subnets {
 		routes[s.Route] = true
 	}
-	natEverywhere := len(m.Subnets) > 0 && len(routes) == 1 && routes[RouteNATGateway]
+	out, piece, via := m.leaves, PieceNATRoute, "a NAT gateway"
+	if m.StatedEgress != "" {
+		piece, via = PieceEgressRoute, "a way out"
+	}
+	outEverywhere := len(m.Subnets) > 0 && !slices.ContainsFunc(m.Subnets, func(s Subnet) bool { return !out(s) })
 	switch {
-	case !natEverywhere:
-		v.Missing = append(v.Missing, PieceEndpoint(service)+" or "+PieceNATRoute)
+	case !outEverywhere:
+		v.Missing = append(v.Missing, PieceEndpoint(service)+" or "+piece)
 	case !m.Group.letsOut(443, "0.0.0.0/0"):
 		// Only with a route out does the group's egress decide.
 		v.Missing = append(v.Missing, PieceHTTPSEgress)
-		v.Reason = fmt.Sprintf("the broker's subnets route to a NAT gateway, but the broker's security group does not let 443 out to %s", service)
+		v.Reason = fmt.Sprintf("the broker's subnets route to %s, but the broker's security group does not let 443 out to %s", via, service)
 		return v
 	}
 	if len(v.Missing) > 0 {
@@ -259,11 +269,22 @@ func verifyService(m Model, service string) Verdict {
 		}
 		slices.Sort(have)
 		where := "the broker's subnets route to " + orNothing(have)
-		if named := namedRoutes(m.Subnets); len(named) > 0 {
+		if named := m.namedRoutes(); len(named) > 0 {
 			where = strings.Join(named, "; ")
 		}
+		carriers := "only a NAT gateway or an endpoint carries them"
+		if m.StatedEgress != "" {
+			carriers = "only a NAT gateway, the egress " + m.StatedEgress + " states, or an endpoint carries them"
+		}
 		v.Reason = fmt.Sprintf("no %s interface endpoint, and %s: the ESM's interfaces have private addresses only, "+
-			"so only a NAT gateway or an endpoint carries them", service, where)
+			"so %s", service, where, carriers)
+		return v
+	}
+	if stated := m.statedTargets(); len(stated) > 0 {
+		v.Reachable = true
+		v.Via = "egress stated by " + m.StatedEgress + " (" + strings.Join(stated, ", ") + "), not followed"
+		v.Reason = fmt.Sprintf("the broker's subnets route 0.0.0.0/0 to %s, which %s states reaches %s's public endpoint; "+
+			"the verifier does not follow it", strings.Join(stated, ", "), m.StatedEgress, service)
 		return v
 	}
 	v.Reachable, v.Via = true, "NAT gateway"
@@ -290,12 +311,30 @@ func shutOut(m Model, ep Endpoint) (bool, []string) {
 	return len(shut) > 0, shut
 }
 
-// namedRoutes describes, where the routes were looked up, each subnet whose default route does
-// not lead to a NAT gateway: which subnet, which table, which target.
-func namedRoutes(subnets []Subnet) []string {
+// leaves says whether the subnet's default route leads out of the VPC as far as the model
+// knows: to a NAT gateway, or, where StatedEgress says so, to a target it cannot follow.
+func (m Model) leaves(s Subnet) bool {
+	return s.Route == RouteNATGateway || (m.StatedEgress != "" && s.Route == RouteOther)
+}
+
+// statedTargets are the targets of the default routes taken on StatedEgress's word, sorted.
+func (m Model) statedTargets() []string {
 	var out []string
-	for _, s := range subnets {
-		if s.RouteTable == "" || s.Route == RouteNATGateway {
+	for _, s := range m.Subnets {
+		if m.StatedEgress != "" && s.Route == RouteOther && !slices.Contains(out, cmp.Or(s.Target, "an unknown target")) {
+			out = append(out, cmp.Or(s.Target, "an unknown target"))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// namedRoutes describes, where the routes were looked up, each subnet whose default route does
+// not lead out of the VPC: which subnet, which table, which target.
+func (m Model) namedRoutes() []string {
+	var out []string
+	for _, s := range m.Subnets {
+		if s.RouteTable == "" || m.leaves(s) {
 			continue
 		}
 		name := fmt.Sprintf("subnet %s (%s)", s.ID, s.Zone)

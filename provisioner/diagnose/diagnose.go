@@ -84,6 +84,11 @@ func serviceHint(name string, route contract.ServiceRoute, mode string) string {
 	case contract.RouteNATGateway:
 		return fmt.Sprintf("networkMode %s reaches %s through a NAT gateway: check that the broker's subnets route 0.0.0.0/0 to a NAT gateway "+
 			"(in a public subnet with an internet gateway) and that the broker's security group allows egress 443", mode, name)
+	case contract.RouteCustomEgress:
+		return fmt.Sprintf("networkMode %s reaches %s through the egress serviceRoute custom-egress states (the broker's subnets' 0.0.0.0/0 "+
+			"route to a transit gateway, firewall or instance, which the program did not follow): check that the path beyond that route "+
+			"reaches the internet (a NAT gateway in an egress VPC, the firewall's rules for HTTPS) and that the broker's security group "+
+			"allows egress 443", mode, name)
 	default:
 		return fmt.Sprintf("networkMode %s reaches %s over the public internet from AWS's side; a failure here is unexpected: retry, "+
 			"and check the service's health in the region", mode, name)

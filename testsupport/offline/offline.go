@@ -191,6 +191,9 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": "us-east-1", "id": "us-east-1"}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": AccountID, "accountId": AccountID,
+			"arn": "arn:aws:iam::" + AccountID + ":user/offline", "userId": "AIDAOFFLINE"}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(Zones), "id": "us-east-1"}), nil
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
@@ -202,7 +205,7 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if id := str("id"); id != "" && id != DefaultVPCID {
 			return m.userVPC().vpc(id)
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16",
+		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16", "ownerId": AccountID,
 			"enableDnsSupport": true, "enableDnsHostnames": !m.DefaultVPCDNSHostnamesOff}), nil
 	case "aws:ec2/getSubnet:getSubnet", "aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
 		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
@@ -238,18 +241,9 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": "us-east-1"}), nil
 	case "aws:ec2/getSecurityGroup:getSecurityGroup":
 		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
-	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
-		svc := str("serviceName")[strings.LastIndex(str("serviceName"), ".")+1:]
-		if u := m.userVPC(); str("vpcId") == u.ID {
-			return u.endpoint(svc)
-		}
-		if !m.ExistingEndpoints {
-			return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
-		}
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"id": "vpce-existing-" + svc, "serviceName": str("serviceName"), "vpcId": str("vpcId"),
-			"privateDnsEnabled": !slices.Contains(m.NoPrivateDNS, svc),
-		}), nil
+	case "aws:ec2/getVpcEndpoint:getVpcEndpoint", "aws:ec2/getNetworkInterfaces:getNetworkInterfaces",
+		"aws:ec2/getNetworkInterface:getNetworkInterface":
+		return m.endpointCall(args.Token, args.Args)
 	case "aws:mq/getBroker:getBroker":
 		if m.Broker == nil {
 			return nil, fmt.Errorf("reading MQ Broker: empty result")

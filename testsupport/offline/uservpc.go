@@ -24,11 +24,20 @@ const (
 	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table
 	UserSubnetE        = "subnet-0123456789abcdef6" // us-east-1e, private (NAT), no endpoint services
 	OtherVPCSubnet     = "subnet-0fedcba9876543210" // us-east-1b, of another VPC
+	UserTGWSubnet      = "subnet-0123456789abcdef7" // us-east-1b, 0.0.0.0/0 to a transit gateway (an egress VPC behind it)
 	UserMainRouteTable = "rtb-0123456789abcdef0"
 	UserPrivateTable   = "rtb-0123456789abcdef1"
 	UserPublicTable    = "rtb-0123456789abcdef2"
+	UserTGWTable       = "rtb-0123456789abcdef3"
+	UserTransitGateway = "tgw-0123456789abcdef0"
 	UserNATGateway     = "nat-0123456789abcdef0"
 	UserIGW            = "igw-0123456789abcdef0"
+	// SharedVPCID is a VPC account SharedVPCOwner shares with this one through AWS RAM, and
+	// SharedSubnet (us-east-1a) its subnet shared with it.
+	SharedVPCID     = "vpc-0badc0ffee0000001"
+	SharedSubnet    = "subnet-0badc0ffee0000002"
+	SharedMainTable = "rtb-0badc0ffee0000003"
+	SharedVPCOwner  = "210987654321"
 )
 
 // UserVPC is a VPC of the user's as its look-ups answer for it.
@@ -41,8 +50,10 @@ type UserVPC struct {
 	DefaultRoutes map[string]string
 	// Associations maps a subnet to its explicitly associated route table.
 	Associations map[string]string
-	// Endpoints are the VPC's interface endpoints, by service.
+	// Endpoints are the VPC's interface endpoints, by service, and More are further ones
+	// (a second endpoint of a service, a deleted one), each naming its Service.
 	Endpoints map[string]UserEndpoint
+	More      []UserEndpoint
 	// Rules are security group rules, by group.
 	Rules map[string][]UserRule
 }
@@ -55,6 +66,13 @@ type UserEndpoint struct {
 	ID         string
 	PrivateDNS bool
 	Groups     []string
+	// Service is sts, secretsmanager or lambda (set for More; Endpoints' key says it).
+	Service string
+	// State is the endpoint's state; "" is available.
+	State string
+	// Subnets hold its interfaces, one each; none given: UserSubnetA.
+	Subnets []string
+	Tags    map[string]string
 }
 
 // UserRule is one security group rule.
@@ -79,10 +97,13 @@ func NewUserVPC() *UserVPC {
 			UserMainSubnet:   {UserVPCID, "us-east-1d", "10.20.5.0/24"},
 			UserSubnetE:      {UserVPCID, "us-east-1e", "10.20.6.0/24"},
 			OtherVPCSubnet:   {"vpc-0fedcba9876543210", "us-east-1b", "10.30.1.0/24"},
+			SharedSubnet:     {SharedVPCID, "us-east-1a", "10.40.1.0/24"},
+			UserTGWSubnet:    {UserVPCID, "us-east-1b", "10.20.7.0/24"},
 		},
-		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW},
+		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW, SharedMainTable: UserNATGateway,
+			UserTGWTable: UserTransitGateway},
 		Associations: map[string]string{UserSubnetA: UserPrivateTable, UserSubnetB: UserPrivateTable, UserSubnetC: UserPrivateTable,
-			UserSubnetE: UserPrivateTable, UserPublicSubnet: UserPublicTable},
+			UserSubnetE: UserPrivateTable, UserPublicSubnet: UserPublicTable, UserTGWSubnet: UserTGWTable},
 		Endpoints: map[string]UserEndpoint{},
 		Rules:     map[string][]UserRule{},
 	}
@@ -102,20 +123,15 @@ func (u *UserVPC) WithEndpoints(cidr string) *UserVPC {
 }
 
 func (u *UserVPC) vpc(id string) (resource.PropertyMap, error) {
+	if id == SharedVPCID {
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "cidrBlock": "10.40.0.0/16", "default": false, "enableDnsSupport": true,
+			"enableDnsHostnames": true, "mainRouteTableId": SharedMainTable, "ownerId": SharedVPCOwner}), nil
+	}
 	if id != u.ID {
 		return nil, fmt.Errorf("no matching EC2 VPC found")
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{"id": u.ID, "cidrBlock": u.CIDR, "default": false,
-		"enableDnsSupport": u.DNSSupport, "enableDnsHostnames": u.DNSHostnames, "mainRouteTableId": u.MainRouteTable}), nil
-}
-
-func (u *UserVPC) endpoint(svc string) (resource.PropertyMap, error) {
-	ep, ok := u.Endpoints[svc]
-	if !ok {
-		return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
-	}
-	return resource.NewPropertyMapFromMap(map[string]any{"id": ep.ID, "vpcId": u.ID, "serviceName": "com.amazonaws.us-east-1." + svc,
-		"state": "available", "privateDnsEnabled": ep.PrivateDNS, "securityGroupIds": toAny(ep.Groups)}), nil
+		"enableDnsSupport": u.DNSSupport, "enableDnsHostnames": u.DNSHostnames, "mainRouteTableId": u.MainRouteTable, "ownerId": AccountID}), nil
 }
 
 // call answers the look-ups only existingvpc makes.

@@ -30,7 +30,9 @@ type Plan struct {
 	Paths       []reach.Verdict `json:"paths"`
 	Hourly      []BillingItem   `json:"billedHourly"`
 	Assumptions []string        `json:"assumptions"`
-	Mermaid     string          `json:"mermaid"`
+	// Warnings are what a deploy would warn of before creating anything.
+	Warnings []string `json:"warnings,omitempty"`
+	Mermaid  string   `json:"mermaid"`
 }
 
 // Node is one resource and its children.
@@ -93,6 +95,7 @@ func build(stack string, st *infra.Stack, resources []offline.Resource) *Plan {
 		Paths:       reach.Verify(ModelFromResources(resources, st.Facts)),
 		Hourly:      hourly(resources),
 		Assumptions: assumptions(cfg),
+		Warnings:    st.Facts.Warnings(),
 	}
 	p.Mermaid = Mermaid(p, resources, st.Facts)
 	return p

@@ -96,9 +96,13 @@ func Mermaid(p *Plan, resources []offline.Resource, facts infra.Facts) string {
 func describeNetwork(resources []offline.Resource, facts infra.Facts) (vpc, tier string, nat bool) {
 	if ev := facts.ExistingVPC; ev != nil {
 		routes := map[string]bool{}
+		other := "other"
+		if ev.StatedEgress != "" {
+			other = "egress stated by " + ev.StatedEgress + ", not followed"
+		}
 		for _, s := range ev.Subnets {
 			routes[map[reach.Route]string{reach.RouteNATGateway: "NAT gateway", reach.RouteInternetGateway: "internet gateway",
-				reach.RouteNone: "none", reach.RouteOther: "other"}[s.DefaultRoute]] = true
+				reach.RouteNone: "none", reach.RouteOther: other}[s.DefaultRoute]] = true
 		}
 		var names []string
 		for r := range routes {
@@ -159,6 +163,12 @@ func Text(w io.Writer, p *Plan) {
 	fmt.Fprintln(w, "\nAssumptions:")
 	for _, a := range p.Assumptions {
 		fmt.Fprintf(w, "  - %s\n", a)
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w, "\nWarnings (a deploy shows them before creating anything):")
+		for _, msg := range p.Warnings {
+			fmt.Fprintf(w, "  - %s\n", msg)
+		}
 	}
 	fmt.Fprintf(w, "\nDiagram (Mermaid):\n```mermaid\n%s```\n", p.Mermaid)
 }

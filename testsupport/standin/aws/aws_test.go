@@ -279,3 +279,83 @@ func TestSubnetBlocksAsEC2ChecksThem(t *testing.T) {
 		t.Errorf("the free half: %v", err)
 	}
 }
+
+// TestEndpointsAsListed: an interface endpoint has one network interface per subnet, described
+// and typed as EC2 does; once deleted it has none, and DescribeVpcEndpoints lists it as deleted
+// for a while, so the singular look-up by VPC and service then matches two.
+func TestEndpointsAsListed(t *testing.T) {
+	p := provider(t)
+	invoke := func(tok string, args map[string]any) (resource.PropertyMap, error) {
+		res, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: tokens.ModuleMember(tok), Args: props(args)})
+		return res.Properties, err
+	}
+	endpoint := func(name string) string {
+		t.Helper()
+		id, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", name, map[string]any{"vpcId": cloud.UserVPCID, "serviceName": "com.amazonaws.us-east-1.sts",
+			"vpcEndpointType": "Interface", "privateDnsEnabled": true, "subnetIds": []any{cloud.UserSubnetA, cloud.UserSubnetB}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	listed := func() []any {
+		t.Helper()
+		res, err := invoke("aws:ec2/getNetworkInterfaces:getNetworkInterfaces", map[string]any{"filters": []any{
+			map[string]any{"name": "vpc-id", "values": []any{cloud.UserVPCID}},
+			map[string]any{"name": "description", "values": []any{"VPC Endpoint Interface*"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return standin.Plain(res["ids"]).([]any)
+	}
+	first := endpoint("first")
+	enis := listed()
+	if len(enis) != 2 {
+		t.Fatalf("an endpoint in two subnets has %d interfaces listed", len(enis))
+	}
+	eni, err := invoke("aws:ec2/getNetworkInterface:getNetworkInterface", map[string]any{"id": enis[0]})
+	if err != nil || standin.Str(eni, "description") != "VPC Endpoint Interface "+first || standin.Str(eni, "interfaceType") != "vpc_endpoint" {
+		t.Errorf("the endpoint's interface: %v, %v", eni, err)
+	}
+	if _, err := p.Delete(context.Background(), plugin.DeleteRequest{Type: cloud.TypeVPCEndpoint, ID: resource.ID(first)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := listed(); len(got) != 0 {
+		t.Errorf("the deleted endpoint's interfaces are still listed: %v", got)
+	}
+	ep, err := invoke("aws:ec2/getVpcEndpoint:getVpcEndpoint", map[string]any{"id": first})
+	if err != nil || standin.Str(ep, "state") != "deleted" {
+		t.Errorf("the deleted endpoint by id: %v, %v", ep, err)
+	}
+	endpoint("second")
+	byService := map[string]any{"vpcId": cloud.UserVPCID, "serviceName": "com.amazonaws.us-east-1.sts"}
+	if _, err := invoke("aws:ec2/getVpcEndpoint:getVpcEndpoint", byService); err == nil || !strings.Contains(err.Error(), "multiple EC2 VPC Endpoints matched") {
+		t.Errorf("a deleted endpoint beside a live one: %v", err)
+	}
+	byService["state"] = "available"
+	if _, err := invoke("aws:ec2/getVpcEndpoint:getVpcEndpoint", byService); err != nil {
+		t.Errorf("the live one by state: %v", err)
+	}
+	if _, err := invoke("aws:ec2/getNetworkInterfaces:getNetworkInterfaces", map[string]any{"filters": []any{
+		map[string]any{"name": "requester-managed", "values": []any{"true"}}}}); err == nil {
+		t.Error("a filter the stand-in does not model was accepted")
+	}
+}
+
+// TestSharedVPCAsSeen: a VPC shared through AWS RAM is visible with its owner's account, which
+// differs from the caller's.
+func TestSharedVPCAsSeen(t *testing.T) {
+	p := provider(t)
+	vpc, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": cloud.SharedVPCID})})
+	if err != nil || standin.Str(vpc.Properties, "ownerId") != cloud.SharedVPCOwner {
+		t.Errorf("the shared VPC: %v, %v", vpc.Properties, err)
+	}
+	own, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": cloud.UserVPCID})})
+	if err != nil || standin.Str(own.Properties, "ownerId") != cloud.AccountID {
+		t.Errorf("the user's own VPC: %v, %v", own.Properties, err)
+	}
+	caller, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:index/getCallerIdentity:getCallerIdentity", Args: props(map[string]any{})})
+	if err != nil || standin.Str(caller.Properties, "accountId") != cloud.AccountID {
+		t.Errorf("the caller: %v, %v", caller.Properties, err)
+	}
+}

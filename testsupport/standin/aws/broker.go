@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -471,8 +472,14 @@ func updateEndpoint(op *standin.Op, old *cloud.Resource) error {
 	return nil
 }
 
+// deleteEndpoint deletes the endpoint's interfaces with it ("Deleting an interface endpoint
+// also deletes its endpoint network interfaces": PrivateLink guide, "Delete an interface
+// endpoint"), and leaves it listed as deleted for a while (cloud.DeletedEndpoint).
 func deleteEndpoint(op *standin.Op, old *cloud.Resource) error {
 	op.St.ReleaseENIs(old.ID, op.Now, 0)
+	gone := &cloud.Resource{Type: old.Type, ID: old.ID, Props: maps.Clone(old.Props)}
+	gone.Props["state"] = "deleted"
+	op.St.DeletedEndpoints = append(op.St.DeletedEndpoints, cloud.DeletedEndpoint{Endpoint: gone, DeletedAt: op.Now})
 	return nil
 }
 

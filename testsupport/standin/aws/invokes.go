@@ -1,9 +1,12 @@
 package aws
 
 import (
+	"cmp"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -25,6 +28,11 @@ func invokes() map[string]*standin.Invoke {
 				"endpoint": "ec2." + cloud.Region + ".amazonaws.com"}, nil
 		}},
 		"aws:index/getAvailabilityZones:getAvailabilityZones": {Args: aws.GetAvailabilityZonesArgs{}, Call: getAvailabilityZones},
+		// sts:GetCallerIdentity: the stand-in's credentials are the account's own user.
+		"aws:index/getCallerIdentity:getCallerIdentity": {Args: aws.GetCallerIdentityArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
+			return map[string]any{"id": cloud.AccountID, "accountId": cloud.AccountID, "arn": "arn:aws:iam::" + cloud.AccountID + ":user/standin",
+				"userId": "AIDASTANDIN000000000"}, nil
+		}},
 		"aws:ec2/getVpcEndpointService:getVpcEndpointService": {Args: ec2.LookupVpcEndpointServiceArgs{}, Call: getVpcEndpointService},
 		"aws:ec2/getVpc:getVpc":                               {Args: ec2.LookupVpcArgs{}, Call: getVpc},
 		"aws:ec2/getSubnets:getSubnets":                       {Args: ec2.GetSubnetsArgs{}, Call: getSubnets},
@@ -37,6 +45,8 @@ func invokes() map[string]*standin.Invoke {
 		"aws:vpc/getSecurityGroupRule:getSecurityGroupRule":   {Args: vpc.GetSecurityGroupRuleArgs{}, Call: getSecurityGroupRule},
 		"aws:mq/getBroker:getBroker":                          {Args: mq.LookupBrokerArgs{}, Call: getBroker},
 		"aws:route53/getZone:getZone":                         {Args: route53.LookupZoneArgs{}, Call: getZone},
+		"aws:ec2/getNetworkInterfaces:getNetworkInterfaces":   {Args: ec2.GetNetworkInterfacesArgs{}, Call: getNetworkInterfaces},
+		"aws:ec2/getNetworkInterface:getNetworkInterface":     {Args: ec2.LookupNetworkInterfaceArgs{}, Call: getNetworkInterface},
 	}
 }
 
@@ -106,7 +116,7 @@ func getVpc(st *cloud.State, args resource.PropertyMap) (map[string]any, error) 
 	}
 	return map[string]any{"id": v.ID, "arn": arn("ec2", "vpc/"+v.ID), "cidrBlock": v.Str("cidrBlock"), "default": v.Bool("default"),
 		"enableDnsSupport": v.Bool("enableDnsSupport"), "enableDnsHostnames": v.Bool("enableDnsHostnames"), "state": "available",
-		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cloud.AccountID}, nil
+		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cmp.Or(v.Str("ownerId"), cloud.AccountID)}, nil
 }
 
 func mainRouteTable(st *cloud.State, vpcID string) string {
@@ -130,7 +140,7 @@ func getSubnet(st *cloud.State, args resource.PropertyMap) (map[string]any, erro
 	}
 	return map[string]any{"id": s.ID, "arn": arn("ec2", "subnet/"+s.ID), "vpcId": s.Str("vpcId"), "availabilityZone": s.Str("availabilityZone"),
 		"cidrBlock": s.Str("cidrBlock"), "defaultForAz": s.Bool("defaultForAz"), "mapPublicIpOnLaunch": s.Bool("mapPublicIpOnLaunch"),
-		"state": "available", "ownerId": cloud.AccountID, "tags": s.Obj("tags")}, nil
+		"state": "available", "ownerId": cmp.Or(s.Str("ownerId"), cloud.AccountID), "tags": s.Obj("tags")}, nil
 }
 
 // getRouteTables finds the tables explicitly associated with subnets (a subnet without one
@@ -174,7 +184,7 @@ func getRouteTable(st *cloud.State, args resource.PropertyMap) (map[string]any, 
 	}
 	for _, r := range st.Find(cloud.TypeRoute, func(r *cloud.Resource) bool { return r.Str("routeTableId") == t.ID }) {
 		routes = append(routes, map[string]any{"cidrBlock": r.Str("destinationCidrBlock"), "natGatewayId": r.Str("natGatewayId"),
-			"gatewayId": r.Str("gatewayId")})
+			"gatewayId": r.Str("gatewayId"), "transitGatewayId": r.Str("transitGatewayId")})
 	}
 	var associations []any
 	for _, a := range st.Find(cloud.TypeRouteTableAssociation, func(r *cloud.Resource) bool { return r.Str("routeTableId") == t.ID }) {
@@ -268,23 +278,90 @@ func getSecurityGroup(st *cloud.State, args resource.PropertyMap) (map[string]an
 		"description": sg.Str("description")}, nil
 }
 
+// getVpcEndpoint answers as the provider's singular data source does over
+// DescribeVpcEndpoints: by id, VPC, service and state, among the live endpoints and the
+// deleted ones EC2 still lists (cloud.DeletedEndpoint); several matches fail
+// (terraform-provider-aws, vpc_endpoint_data_source.go through
+// tfresource.SingularDataSourceFindError).
 func getVpcEndpoint(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
 	if _, err := filters(args); err != nil {
 		return nil, err
 	}
-	if s := standin.Str(args, "state"); s != "" && s != "available" {
-		return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
+	candidates := append(st.Find(cloud.TypeVPCEndpoint, nil), st.ListedDeletedEndpoints(time.Now())...)
+	stateOf := func(ep *cloud.Resource) string { return cmp.Or(ep.Str("state"), "available") }
+	var found []*cloud.Resource
+	for _, ep := range candidates {
+		if matches(optional(standin.Str(args, "id")), ep.ID) && matches(optional(standin.Str(args, "vpcId")), ep.Str("vpcId")) &&
+			matches(optional(standin.Str(args, "serviceName")), ep.Str("serviceName")) && matches(optional(standin.Str(args, "state")), stateOf(ep)) {
+			found = append(found, ep)
+		}
 	}
-	ep := st.FindOne(cloud.TypeVPCEndpoint, func(r *cloud.Resource) bool {
-		return (standin.Str(args, "vpcId") == "" || r.Str("vpcId") == standin.Str(args, "vpcId")) &&
-			(standin.Str(args, "serviceName") == "" || r.Str("serviceName") == standin.Str(args, "serviceName"))
-	})
-	if ep == nil {
+	switch {
+	case len(found) == 0:
 		return nil, fmt.Errorf("no matching EC2 VPC Endpoint found")
+	case len(found) > 1:
+		return nil, fmt.Errorf("multiple EC2 VPC Endpoints matched; use additional constraints to reduce matches to a single EC2 VPC Endpoint")
 	}
+	ep := found[0]
 	return map[string]any{"id": ep.ID, "arn": arn("ec2", "vpc-endpoint/"+ep.ID), "vpcId": ep.Str("vpcId"), "serviceName": ep.Str("serviceName"),
-		"state": "available", "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface",
-		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds")), "tags": ep.Obj("tags")}, nil
+		"state": stateOf(ep), "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface", "ownerId": cloud.AccountID,
+		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds")), "tags": ep.Obj("tags"),
+		"networkInterfaceIds": toAny(eniIDs(st, ep.ID))}, nil
+}
+
+// getNetworkInterfaces answers DescribeNetworkInterfaces' filters vpc-id, subnet-id,
+// description and interface-type, values with EC2's * and ? wildcards, over the interfaces
+// that exist now: an interface endpoint's (one per subnet, described "VPC Endpoint Interface
+// vpce-…", type vpc_endpoint: EC2 user guide, "Requester-managed network interfaces") and
+// Lambda's. No match is an empty list, as the provider's plural data sources answer.
+func getNetworkInterfaces(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	f, err := filters(args, "vpc-id", "subnet-id", "description", "interface-type")
+	if err != nil {
+		return nil, err
+	}
+	if standin.Has(args, "tags") {
+		return nil, fmt.Errorf("the stand-in does not model getNetworkInterfaces by tags")
+	}
+	var ids []string
+	for _, e := range st.LiveENIs(time.Now()) {
+		if wildcard(f["vpc-id"], e.VpcID) && wildcard(f["subnet-id"], e.SubnetID) && wildcard(f["description"], e.Description) &&
+			wildcard(f["interface-type"], e.InterfaceType) {
+			ids = append(ids, e.ID)
+		}
+	}
+	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+}
+
+// wildcard is an EC2 filter's match: no values match all; a value may hold * and ?.
+func wildcard(values []string, have string) bool {
+	return values == nil || slices.ContainsFunc(values, func(pattern string) bool { ok, _ := path.Match(pattern, have); return ok })
+}
+
+func getNetworkInterface(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
+	if _, err := filters(args); err != nil {
+		return nil, err
+	}
+	id := standin.Str(args, "id")
+	if id == "" {
+		return nil, fmt.Errorf("the stand-in models getNetworkInterface by id only")
+	}
+	for _, e := range st.LiveENIs(time.Now()) {
+		if e.ID != id {
+			continue
+		}
+		zone := ""
+		if s := st.Get(e.SubnetID); s != nil {
+			zone = s.Str("availabilityZone")
+		}
+		requester := "AROAEXAMPLE:lambda"
+		if e.InterfaceType == "vpc_endpoint" {
+			requester = "727180483921" // the account of the service's requester, not the user's
+		}
+		return map[string]any{"id": e.ID, "arn": arn("ec2", "network-interface/"+e.ID), "description": e.Description, "interfaceType": e.InterfaceType,
+			"vpcId": e.VpcID, "subnetId": e.SubnetID, "availabilityZone": zone, "securityGroups": toAny(e.Groups), "ownerId": cloud.AccountID,
+			"requesterId": requester, "tags": map[string]any{}}, nil
+	}
+	return nil, fmt.Errorf("no matching EC2 Network Interface found")
 }
 
 // getZone is the aws_route53_zone data source (terraform-provider-aws v5,

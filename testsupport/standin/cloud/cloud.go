@@ -97,6 +97,29 @@ func (e *ENI) Exists(t time.Time) bool {
 	return e.Orphaned || e.VanishAt == nil || t.Before(*e.VanishAt)
 }
 
+// DeletedEndpoint is an interface endpoint as DescribeVpcEndpoints lists it after its
+// deletion: its last properties, in state deleted (EC2 API reference, VpcEndpoint.State:
+// "… | Deleting | Deleted | …"; the describe filter vpc-endpoint-state takes deleted).
+type DeletedEndpoint struct {
+	Endpoint  *Resource `json:"endpoint"`
+	DeletedAt time.Time `json:"deletedAt"`
+}
+
+// DeletedEndpointListed is how long the stand-in lists a deleted endpoint. AWS documents
+// no duration ("for a while"); an hour outlasts any run of the suite.
+const DeletedEndpointListed = time.Hour
+
+// ListedDeletedEndpoints are the deleted endpoints EC2 still lists at now.
+func (st *State) ListedDeletedEndpoints(now time.Time) []*Resource {
+	var out []*Resource
+	for _, d := range st.DeletedEndpoints {
+		if now.Before(d.DeletedAt.Add(DeletedEndpointListed)) {
+			out = append(out, d.Endpoint)
+		}
+	}
+	return out
+}
+
 // Settings steer the account's timing; tests change them between commands.
 type Settings struct {
 	// ENILinger is how long Lambda's interfaces outlive their deleted owner. Real AWS: minutes,
@@ -150,8 +173,11 @@ type State struct {
 	Seq       int                  `json:"seq"`
 	Resources map[string]*Resource `json:"resources"`
 	ENIs      []*ENI               `json:"enis"`
-	Settings  Settings             `json:"settings"`
-	Events    []Event              `json:"events"`
+	// DeletedEndpoints are interface endpoints deleted from the account, which
+	// DescribeVpcEndpoints goes on listing, in state deleted, for DeletedEndpointListed.
+	DeletedEndpoints []DeletedEndpoint `json:"deletedEndpoints,omitempty"`
+	Settings         Settings          `json:"settings"`
+	Events           []Event           `json:"events"`
 }
 
 // Store is the account in its directory.
@@ -265,13 +291,27 @@ const (
 	UserSubnetC        = "subnet-0123456789abcdef3" // us-east-1c, private
 	UserPublicSubnet   = "subnet-0123456789abcdef4" // us-east-1a, public: 0.0.0.0/0 to the internet gateway; holds the NAT gateway
 	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table: no default route
+	UserTGWSubnet      = "subnet-0123456789abcdef7" // us-east-1b: 0.0.0.0/0 to a transit gateway, behind which an egress VPC reaches the internet
 	UserMainRouteTable = "rtb-0123456789abcdef0"
 	UserPrivateTable   = "rtb-0123456789abcdef1"
 	UserPublicTable    = "rtb-0123456789abcdef2"
+	UserTGWTable       = "rtb-0123456789abcdef3"
+	UserTransitGateway = "tgw-0123456789abcdef0"
 	UserIGW            = "igw-0123456789abcdef0"
 	UserNATGateway     = "nat-0123456789abcdef0"
 	UserEIP            = "eipalloc-0123456789abcdef0"
 	UserDefaultSG      = "sg-0123456789abcdef0"
+)
+
+// A VPC another account owns and shares with this one through AWS RAM, with one subnet
+// shared: a participant sees both, the VPC with its owner's id (VPC user guide, "Share your
+// VPC with other accounts": participants can view the shared subnets and their VPC, whose
+// OwnerId is the owner's account).
+const (
+	SharedVPCID     = "vpc-0badc0ffee0000001"
+	SharedSubnet    = "subnet-0badc0ffee0000002" // us-east-1a
+	SharedMainTable = "rtb-0badc0ffee0000003"
+	SharedVPCOwner  = "210987654321"
 )
 
 // Seeded is an account as AWS hands it over — a default VPC with an internet gateway, a
@@ -314,12 +354,15 @@ func Seeded() *State {
 	put(TypeRouteTable, UserPublicTable, map[string]any{"vpcId": UserVPCID})
 	put(TypeRoute, UserPublicTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPublicTable, "destinationCidrBlock": "0.0.0.0/0", "gatewayId": UserIGW})
 	put(TypeRoute, UserPrivateTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPrivateTable, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": UserNATGateway})
+	put(TypeRouteTable, UserTGWTable, map[string]any{"vpcId": UserVPCID})
+	put(TypeRoute, UserTGWTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserTGWTable, "destinationCidrBlock": "0.0.0.0/0", "transitGatewayId": UserTransitGateway})
 	for _, s := range []struct{ id, zone, cidr, table string }{
 		{UserSubnetA, "us-east-1a", "10.20.1.0/24", UserPrivateTable},
 		{UserSubnetB, "us-east-1b", "10.20.2.0/24", UserPrivateTable},
 		{UserSubnetC, "us-east-1c", "10.20.3.0/24", UserPrivateTable},
 		{UserPublicSubnet, "us-east-1a", "10.20.0.0/24", UserPublicTable},
 		{UserMainSubnet, "us-east-1d", "10.20.5.0/24", ""},
+		{UserTGWSubnet, "us-east-1b", "10.20.7.0/24", UserTGWTable},
 	} {
 		put(TypeSubnet, s.id, map[string]any{"vpcId": UserVPCID, "availabilityZone": s.zone, "cidrBlock": s.cidr})
 		if s.table != "" {
@@ -331,6 +374,11 @@ func Seeded() *State {
 	put(TypeSecurityGroup, UserDefaultSG, map[string]any{"vpcId": UserVPCID, "name": "default", "description": "default VPC security group"})
 	put(TypeIngressRule, "sgr-0userdefaultin000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "referencedSecurityGroupId": UserDefaultSG})
 	put(TypeEgressRule, "sgr-0userdefaulteg000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"})
+
+	put(TypeVPC, SharedVPCID, map[string]any{"cidrBlock": "10.40.0.0/16", "default": false, "enableDnsSupport": true, "enableDnsHostnames": true,
+		"mainRouteTableId": SharedMainTable, "ownerId": SharedVPCOwner})
+	put(TypeRouteTable, SharedMainTable, map[string]any{"vpcId": SharedVPCID, "main": true})
+	put(TypeSubnet, SharedSubnet, map[string]any{"vpcId": SharedVPCID, "availabilityZone": "us-east-1a", "cidrBlock": "10.40.1.0/24", "ownerId": SharedVPCOwner})
 	return st
 }
 

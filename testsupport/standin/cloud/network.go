@@ -66,9 +66,9 @@ func (st *State) reachService(subnetIDs, groups []string, svc string) Check {
 		}
 		target, kind := st.defaultRoute(subnetID)
 		switch kind {
-		case "nat":
+		case "nat", "tgw":
 			if !st.allowsTo(groups, "egress", 443, nil, netip.MustParseAddr(publicServiceAddress)) {
-				c.Detail = "no egress rule lets HTTPS out to the NAT gateway " + target
+				c.Detail = "no egress rule lets HTTPS out to the " + map[string]string{"nat": "NAT gateway ", "tgw": "transit gateway "}[kind] + target
 				return c
 			}
 			c.Address = publicServiceAddress + ":443"
@@ -152,7 +152,11 @@ func portMatches(rule *Resource, port int) bool {
 }
 
 // defaultRoute finds the 0.0.0.0/0 route of the subnet's route table (its association's, else
-// the VPC's main one): the target's id and "nat", "igw" or "" for none.
+// the VPC's main one): the target's id and "nat", "igw", "tgw" or "" for none. A transit
+// gateway stands for the centralised egress AWS describes (AMS Advanced user guide, "Egress
+// VPC": internet-bound traffic of every network enters the egress VPC through the transit
+// gateway and is routed to a NAT gateway there); the account does not model the egress VPC,
+// and takes the route as reaching the internet.
 func (st *State) defaultRoute(subnetID string) (string, string) {
 	table := ""
 	if a := st.FindOne(TypeRouteTableAssociation, func(r *Resource) bool { return r.Str("subnetId") == subnetID }); a != nil {
@@ -172,6 +176,8 @@ func (st *State) defaultRoute(subnetID string) (string, string) {
 		return route.Str("natGatewayId"), "nat"
 	case strings.HasPrefix(route.Str("gatewayId"), "igw-"):
 		return route.Str("gatewayId"), "igw"
+	case route.Str("transitGatewayId") != "":
+		return route.Str("transitGatewayId"), "tgw"
 	}
 	return "", ""
 }
