@@ -79,7 +79,14 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 			func(st *cloud.State) error { return st.RemoveRoute(cloud.UserPrivateTable, "0.0.0.0/0") },
 			"missing an interface endpoint for sts or a NAT gateway route"},
 		{"existingvpc-endpoints-removed", "existingvpc", existingVPC(cloud.UserSubnetA, "existing-endpoints"),
-			func(st *cloud.State) error { return nil },
+			func(st *cloud.State) error {
+				for _, ep := range st.Find(cloud.TypeVPCEndpoint, func(r *cloud.Resource) bool { return r.Str("vpcId") == cloud.UserVPCID }) {
+					if err := st.DeleteEndpoint(ep.ID, time.Now()); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
 			"has no available sts interface endpoint"},
 		// The stack's own sts endpoint answers for the name until someone deletes it: Route 53
 		// refuses a private zone of the same name beside it (ConflictingDomainExists).
@@ -112,10 +119,11 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 			}
 			acct := h.newAccount(t, linger)
 			if tc.name == "existingvpc-endpoints-removed" {
-				if err := acct.store.Update(func(st *cloud.State) error { return nil }); err != nil {
+				if err := acct.store.Update(addUserEndpoints); err != nil {
 					t.Fatal(err)
 				}
 			}
+			before := acct.view(t).Resources
 			run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
 			run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
 			if err := acct.store.Update(tc.change); err != nil {
@@ -130,7 +138,7 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 				t.Errorf("the destroy did not say which checks it passed over:\n%s", tail(r.out, 30))
 			}
 			t.Logf("the destroy warns: %s", firstLineWith(r.out, "tearing down, so not refused"))
-			assertNothingOfTheStackLeft(t, acct.view(t))
+			assertNothingOfTheStackLeft(t, acct.view(t), before)
 			run("stack rm", "pulumi", "stack", "rm", "--yes", "--stack", stack).must(t, "stack rm")
 		})
 	}
@@ -149,4 +157,22 @@ func firstLineWith(out, s string) string {
 		}
 	}
 	return ""
+}
+
+// addUserEndpoints gives the user's VPC its own sts, secretsmanager and lambda endpoints, with
+// private DNS, each with its interface in UserSubnetA (as EC2 makes them: "VPC Endpoint
+// Interface vpce-…", type vpc_endpoint), in a group of the user's admitting 443 from the VPC.
+func addUserEndpoints(st *cloud.State) error {
+	group := "sg-0userendpoints0000"
+	st.Resources[group] = &cloud.Resource{Type: cloud.TypeSecurityGroup, ID: group, Props: map[string]any{"vpcId": cloud.UserVPCID, "name": "user-endpoints"}}
+	st.Resources["sgr-0userendpoints001"] = &cloud.Resource{Type: cloud.TypeIngressRule, ID: "sgr-0userendpoints001", Props: map[string]any{
+		"securityGroupId": group, "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrIpv4": cloud.UserVPCCidr}}
+	for _, svc := range []string{"sts", "secretsmanager", "lambda"} {
+		id := "vpce-0user" + svc
+		st.Resources[id] = &cloud.Resource{Type: cloud.TypeVPCEndpoint, ID: id, Props: map[string]any{"vpcId": cloud.UserVPCID,
+			"serviceName": "com.amazonaws." + cloud.Region + "." + svc, "vpcEndpointType": "Interface", "privateDnsEnabled": true,
+			"subnetIds": []any{cloud.UserSubnetA}, "securityGroupIds": []any{group}}}
+		st.AddENIs(id, "VPC Endpoint Interface "+id, "vpc_endpoint", "", []string{cloud.UserSubnetA}, []string{group})
+	}
+	return nil
 }

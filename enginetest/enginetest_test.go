@@ -646,8 +646,8 @@ func assertWaited(t *testing.T, calls []cloud.EC2Call, prefix string) {
 // was, and no interface at all.
 func assertEmpty(t *testing.T, st *cloud.State) {
 	t.Helper()
-	assertNothingOfTheStackLeft(t, st)
 	seeded := cloud.Seeded().Resources
+	assertNothingOfTheStackLeft(t, st, seeded)
 	for id, want := range seeded {
 		got := st.Get(id)
 		if got == nil {
@@ -660,11 +660,10 @@ func assertEmpty(t *testing.T, st *cloud.State) {
 	}
 }
 
-// assertNothingOfTheStackLeft checks a destroy left nothing the account was not seeded with, and
-// no interface at all.
-func assertNothingOfTheStackLeft(t *testing.T, st *cloud.State) {
+// assertNothingOfTheStackLeft checks a destroy left nothing the account did not hold before the
+// stack (before), and no interface at all.
+func assertNothingOfTheStackLeft(t *testing.T, st *cloud.State, before map[string]*cloud.Resource) {
 	t.Helper()
-	seeded := cloud.Seeded().Resources
 	// Amazon MQ's own general log groups of the stack's deleted brokers stay, as in AWS; nothing
 	// else may.
 	leftByAmazonMQ := map[string]bool{}
@@ -673,7 +672,7 @@ func assertNothingOfTheStackLeft(t *testing.T, st *cloud.State) {
 		t.Logf("left by Amazon MQ: log group %s of the deleted broker %s", g.ID, g.Str("brokerId"))
 	}
 	for id, r := range st.Resources {
-		if seeded[id] == nil && !r.Bool("main") && !leftByAmazonMQ[id] {
+		if before[id] == nil && !r.Bool("main") && !leftByAmazonMQ[id] {
 			t.Errorf("destroy left %s %s", r.Type, id)
 		}
 	}
