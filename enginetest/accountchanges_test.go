@@ -126,8 +126,15 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 			before := acct.view(t).Resources
 			run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
 			run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
+			deployed := acct.view(t).Resources
 			if err := acct.store.Update(tc.change); err != nil {
 				t.Fatal(err)
+			}
+			// What the change added (a private hosted zone) is the account's, not the stack's.
+			for id, r := range acct.view(t).Resources {
+				if deployed[id] == nil {
+					before[id] = r
+				}
 			}
 			r := run("preview (refused: the account changed)", pulumiSh, "preview", stack)
 			if r.err == nil || !strings.Contains(r.out, tc.refusal) || !strings.Contains(r.out, "make destroy STACK="+stack) {

@@ -33,10 +33,10 @@ func lookupGroup(ctx *pulumi.Context, group string) (reach.Group, error) {
 			continue
 		}
 		var rules []reach.Rule
-		switch {
-		case r.IpProtocol == "-1":
+		switch r.IpProtocol {
+		case "-1":
 			rules = append(rules, reach.Rule{Port: reach.AllPorts, Peer: peer})
-		case r.IpProtocol == "tcp" || r.IpProtocol == "6":
+		case "tcp", "6":
 			for _, port := range []int{AMQPSPort, HTTPSPort} {
 				if r.FromPort <= port && port <= r.ToPort {
 					rules = append(rules, reach.Rule{Port: port, Peer: peer})

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -169,7 +170,7 @@ func freeSlot(vpc netip.Prefix, want int, taken []netip.Prefix) (netip.Prefix, b
 func slot(vpc netip.Prefix, n int) netip.Prefix {
 	bits := vpc.Bits() + slotBits
 	base := vpc.Masked().Addr().As4()
-	v := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-	v += uint32(n) << (32 - bits)
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), bits)
+	v := binary.BigEndian.Uint32(base[:]) + uint32(n%(1<<slotBits))<<(32-bits) //nolint:gosec // G115: n%32 fits
+	binary.BigEndian.PutUint32(base[:], v)
+	return netip.PrefixFrom(netip.AddrFrom4(base), bits)
 }

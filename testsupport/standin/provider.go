@@ -489,7 +489,7 @@ func outputs(inputs resource.PropertyMap, op *Op) resource.PropertyMap {
 func partialFailure(id string, planned resource.PropertyMap, reason error) error {
 	props, err := plugin.MarshalProperties(planned, plugin.MarshalOptions{KeepSecrets: true, KeepResources: true})
 	if err != nil {
-		return fmt.Errorf("%w (and marshalling the planned state: %v)", reason, err)
+		return fmt.Errorf("%w (and marshalling the planned state: %w)", reason, err)
 	}
 	return rpcerror.WithDetails(rpcerror.New(codes.Unknown, reason.Error()),
 		&pulumirpc.ErrorResourceInitFailed{Id: id, Properties: props, Reasons: []string{reason.Error()}})

@@ -228,7 +228,7 @@ func updateBroker(op *standin.Op, old *cloud.Resource) error {
 		if !given || nv.IsNull() {
 			return !computed && !standin.IsEmpty(ov)
 		}
-		return !standin.Equal(nv, ov) && !(standin.IsEmpty(nv) && standin.IsEmpty(ov))
+		return !standin.Equal(nv, ov) && (!standin.IsEmpty(nv) || !standin.IsEmpty(ov))
 	}
 	reboot := false
 

@@ -57,7 +57,8 @@ func filters(args resource.PropertyMap, allowed ...string) (map[string][]string,
 	for _, f := range list {
 		m, _ := f.(map[string]any)
 		name, _ := m["name"].(string)
-		if !slices.Contains(allowed, name) && !(strings.HasPrefix(name, "tag:") && slices.Contains(allowed, "tag:*")) {
+		tagFilter := strings.HasPrefix(name, "tag:") && slices.Contains(allowed, "tag:*")
+		if !slices.Contains(allowed, name) && !tagFilter {
 			return nil, fmt.Errorf("the stand-in does not model the filter %q (modelled: %s)", name, strings.Join(allowed, ", "))
 		}
 		values, _ := m["values"].([]any)

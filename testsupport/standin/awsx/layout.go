@@ -78,7 +78,7 @@ func Layout(vpcName string, a LayoutArgs) ([]Subnet, error) {
 	}
 	// validateEips, with no elasticIpAllocationIds (the stand-in does not accept them).
 	if !slices.Contains([]string{"none", "single", "oneperaz"}, strings.ToLower(nat)) {
-		return nil, fmt.Errorf("Unknown NatGatewayStrategy '%s'", nat)
+		return nil, fmt.Errorf("Unknown NatGatewayStrategy '%s'", nat) //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 	}
 	strategy := a.Strategy
 	if strategy == "" {
@@ -215,7 +215,7 @@ func normalize(in []SubnetSpec, zones int) ([]SubnetSpec, bool, error) {
 		}
 	}
 	if len(issues) > 0 {
-		return nil, false, fmt.Errorf("Invalid subnet specifications:\n - %s", strings.Join(issues, "\n - "))
+		return nil, false, fmt.Errorf("Invalid subnet specifications:\n - %s", strings.Join(issues, "\n - ")) //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 	}
 	return out, explicit, nil
 }
@@ -255,7 +255,7 @@ func newBits(count int) int {
 // and a public one of a quarter (at most a /17 and a /18), zones no smaller than /26.
 func defaultSpecs(azBits int) ([]SubnetSpec, error) {
 	if azBits > 26 {
-		return nil, fmt.Errorf("Automatic subnet creation requires a VPC with at least /26 available per AZ, but only /%d is available.If you do need very small subnets, please specify them explicitly.", azBits)
+		return nil, fmt.Errorf("Automatic subnet creation requires a VPC with at least /26 available per AZ, but only /%d is available.If you do need very small subnets, please specify them explicitly.", azBits) //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 	}
 	base := max(azBits, 16)
 	private, public := base+1, base+2
@@ -281,7 +281,7 @@ func autoLayout(vpcName string, vpc netip.Prefix, zones []string, in []SubnetSpe
 		}
 	}
 	if len(specs) == 0 {
-		return nil, fmt.Errorf("No subnets specified")
+		return nil, fmt.Errorf("No subnets specified") //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 	}
 	defaultMask := azBits + newBits(len(specs))
 	maskOf := func(s SubnetSpec) int {
@@ -301,7 +301,7 @@ func autoLayout(vpcName string, vpc netip.Prefix, zones []string, in []SubnetSpe
 		total += uint64(1) << (32 - maskOf(s))
 	}
 	if total > azSize {
-		return nil, fmt.Errorf("Subnets are too large for VPC. VPC has %d addresses, but subnets require %d addresses.", azSize, total)
+		return nil, fmt.Errorf("Subnets are too large for VPC. VPC has %d addresses, but subnets require %d addresses.", azSize, total) //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 	}
 	azBase := uint64(addr32(vpc.Masked().Addr())) &^ (azSize - 1)
 	var out []Subnet
@@ -321,7 +321,7 @@ func autoLayout(vpcName string, vpc netip.Prefix, zones []string, in []SubnetSpe
 			if cur+size > 1<<32 {
 				return nil, fmt.Errorf("the stand-in awsx: subnet %s runs past 255.255.255.255", subnetName(vpcName, s, zi+1))
 			}
-			p := netip.PrefixFrom(addrOf(uint32(cur)), mask)
+			p := netip.PrefixFrom(addrOf(uint32(cur)), mask) //nolint:gosec // G115: cur is an IPv4 address, below 2^32
 			out = append(out, Subnet{Name: subnetName(vpcName, s, zi+1), Type: s.Type, Zone: zone, ZoneIndex: zi,
 				CidrBlock: p.String(), Tags: s.Tags})
 		}
@@ -355,7 +355,7 @@ func validateOverlaps(subnets []Subnet) error {
 	if n == 0 {
 		return nil
 	}
-	return fmt.Errorf("The following subnets overlap with at least one other subnet. Make the CIDR for the VPC larger, reduce the size of the subnets per AZ, or use less Availability Zones:\n\n%s", msg.String())
+	return fmt.Errorf("The following subnets overlap with at least one other subnet. Make the CIDR for the VPC larger, reduce the size of the subnets per AZ, or use less Availability Zones:\n\n%s", msg.String()) //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 }
 
 // validateNAT is validateNatGatewayStrategy: a NAT gateway needs a public subnet to sit in and
@@ -369,11 +369,11 @@ func validateNAT(nat string, subnets []Subnet) error {
 		if hasType("public") && hasType("private") {
 			return nil
 		}
-		return fmt.Errorf("If NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared. The private subnet creates the need for a NAT Gateway, and the public subnet is required to host the NAT Gateway resource.")
+		return fmt.Errorf("If NAT Gateway strategy is 'OnePerAz' or 'Single', both private and public subnets must be declared. The private subnet creates the need for a NAT Gateway, and the public subnet is required to host the NAT Gateway resource.") //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 	case "none":
 		return nil
 	}
-	return fmt.Errorf("Unknown NAT Gateway strategy '%s'", nat)
+	return fmt.Errorf("Unknown NAT Gateway strategy '%s'", nat) //nolint:revive,staticcheck // awsx's own text, as the user of awsx sees it
 }
 
 // typeRank is compareSubnetSpecs: public first, then private, isolated last.
@@ -424,7 +424,7 @@ func addr32(a netip.Addr) uint32 {
 }
 
 func addrOf(v uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}) //nolint:gosec // G115: the four bytes of v, shifted down
 }
 
 func mapSlice[T, U any](in []T, f func(T) U) []U {

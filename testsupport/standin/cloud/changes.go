@@ -72,14 +72,14 @@ func (st *State) addZone(name, vpcID, owner string) (string, error) {
 	// its service's domain (hashicorp/terraform-provider-aws#37783 quotes Route 53's refusal).
 	for _, z := range st.PrivateZonesOf(vpcID) {
 		if z.Str("name") == name {
-			return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name.", vpcID, Region, z.ID)
+			return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name.", vpcID, Region, z.ID) //nolint:revive,staticcheck // AWS's own text
 		}
 	}
 	service, isService := strings.CutSuffix(name, "."+Region+".amazonaws.com")
 	if ep := st.FindOne(TypeVPCEndpoint, func(r *Resource) bool {
 		return isService && r.Str("vpcId") == vpcID && r.Bool("privateDnsEnabled") && r.Str("serviceName") == "com.amazonaws."+Region+"."+service
 	}); ep != nil {
-		return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone of endpoint %s with the same domain name.", vpcID, Region, ep.ID)
+		return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone of endpoint %s with the same domain name.", vpcID, Region, ep.ID) //nolint:revive,staticcheck // AWS's own text
 	}
 	st.Seq++
 	id := fmt.Sprintf("Z%019X", st.Seq)

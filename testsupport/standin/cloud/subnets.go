@@ -32,7 +32,7 @@ func CheckSubnetBlock(st *State, vpcID, block string) error {
 	p, err := netip.ParsePrefix(block)
 	if err != nil || !p.Addr().Is4() || p != p.Masked() || p.Bits() < 16 || p.Bits() > 28 ||
 		p.Bits() < vpcBlock.Bits() || !vpcBlock.Contains(p.Addr()) {
-		return fmt.Errorf("InvalidSubnet.Range: The CIDR '%s' is invalid.", block)
+		return fmt.Errorf("InvalidSubnet.Range: The CIDR '%s' is invalid.", block) //nolint:revive,staticcheck // AWS's own text
 	}
 	for _, other := range st.Find(TypeSubnet, func(r *Resource) bool { return r.Str("vpcId") == vpcID }) {
 		if o, err := netip.ParsePrefix(other.Str("cidrBlock")); err == nil && o.Overlaps(p) {
