@@ -473,8 +473,8 @@ func (c Config) validate() []*SettingError {
 		bad("deploymentMode", string(c.DeploymentMode), msg)
 	case known && c.DeploymentMode == ClusterMultiAZ && opt.VPC == VPCDefault:
 		// CreateBroker requires subnets for a private cluster, and this option gives none.
-		bad("deploymentMode", string(c.DeploymentMode), "is not available with networkMode defaultvpc: Amazon MQ needs subnets for a private "+
-			"cluster, and defaultvpc gives it none (it lets Amazon MQ place the broker); use SINGLE_INSTANCE, or networkMode isolated or nat for a cluster")
+		bad("deploymentMode", string(c.DeploymentMode), "is not available with networkMode defaultvpc: it places the broker in one default "+
+			"subnet with the default security group, and a cluster spans three zones; use SINGLE_INSTANCE, or networkMode isolated or nat for a cluster")
 	}
 	if msg := instanceTypeProblem(c.InstanceType, c.DeploymentMode, c.EngineVersion); msg != "" {
 		bad("instanceType", c.InstanceType, msg+" (or leave instanceType unset: the program picks the cheapest type that fits)")
