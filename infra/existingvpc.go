@@ -8,7 +8,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"rabbitmq-esm/infra/reach"
@@ -308,35 +307,11 @@ func withIngress(ctx *pulumi.Context, found map[string]*ec2.LookupVpcEndpointRes
 	return out, nil
 }
 
-// httpsIngress returns the group's ingress rules that admit TCP 443, as the verifier reads
-// them: from a group, or from an IPv4 block. Rules from prefix lists or IPv6 blocks are left
-// out (the mapping's interfaces have IPv4 addresses; prefix lists are not followed), so an
-// endpoint open only through them is reported as closed.
+// httpsIngress returns the group's ingress rules that admit HTTPS, as the verifier reads them
+// (lookupGroup).
 func httpsIngress(ctx *pulumi.Context, group string) ([]reach.Rule, error) {
-	ids, err := vpc.GetSecurityGroupRules(ctx, &vpc.GetSecurityGroupRulesArgs{
-		Filters: []vpc.GetSecurityGroupRulesFilter{{Name: "group-id", Values: []string{group}}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("looking up the rules of security group %s: %w", group, err)
-	}
-	var rules []reach.Rule
-	for _, id := range slices.Sorted(slices.Values(ids.Ids)) {
-		r, err := vpc.GetSecurityGroupRule(ctx, &vpc.GetSecurityGroupRuleArgs{SecurityGroupRuleId: pulumi.StringRef(id)})
-		if err != nil {
-			return nil, fmt.Errorf("looking up the security group rule %s of %s: %w", id, group, err)
-		}
-		peer := cmp.Or(r.ReferencedSecurityGroupId, r.CidrIpv4)
-		if r.IsEgress || peer == "" {
-			continue
-		}
-		switch {
-		case r.IpProtocol == "-1":
-			rules = append(rules, reach.Rule{Port: reach.AllPorts, Peer: peer})
-		case (r.IpProtocol == "tcp" || r.IpProtocol == "6") && r.FromPort <= HTTPSPort && HTTPSPort <= r.ToPort:
-			rules = append(rules, reach.Rule{Port: HTTPSPort, Peer: peer})
-		}
-	}
-	return rules, nil
+	g, err := lookupGroup(ctx, group)
+	return slices.DeleteFunc(g.Ingress, func(r reach.Rule) bool { return r.Port != HTTPSPort && r.Port != reach.AllPorts }), err
 }
 
 // Model is the user's VPC as the verifier sees it around the given subnets (the broker's):
