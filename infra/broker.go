@@ -285,6 +285,14 @@ func brokerSubnets(tier pulumi.StringArrayInput, mode DeploymentMode) pulumi.Str
 	return tier
 }
 
+// brokerSubnetCount is how many of zones' subnets a broker of the mode takes.
+func brokerSubnetCount(mode DeploymentMode, zones int) int {
+	if mode == SingleInstance {
+		return 1
+	}
+	return zones
+}
+
 // newSecurityGroup creates the group of a broker in a new VPC. The ESM attaches the same
 // group to its interfaces, so the group must both admit AMQPS from itself and let its members
 // out: to the broker on 5671 and to STS, Secrets Manager and Lambda on 443. A group declared

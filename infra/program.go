@@ -116,6 +116,9 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	}
 	if opt.OwnBrokerGroup() {
 		brokerArgs.VpcID, brokerArgs.SubnetIDs = st.Network.VpcID, st.Network.TierSubnetIDs
+		if ids := keptSubnets(facts, cfg.VPCCidr, opt.BrokerTier, brokerSubnetCount(cfg.DeploymentMode, len(facts.Zones))); ids != nil {
+			brokerArgs.SubnetIDs = pulumi.ToStringArray(ids)
+		}
 	}
 	if dv := facts.DefaultVPC; dv != nil {
 		brokerArgs.DefaultSecurityGroupID = dv.SecurityGroupID

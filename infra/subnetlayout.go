@@ -174,3 +174,24 @@ func slot(vpc netip.Prefix, n int) netip.Prefix {
 	binary.BigEndian.PutUint32(base[:], v)
 	return netip.PrefixFrom(netip.AddrFrom4(base), bits)
 }
+
+// keptSubnets are the ids of the tier's subnets in the first n zones, where each exists already
+// with the block the layout keeps; nil where one is new. The broker is given these rather than
+// awsx's subnet outputs, which a preview leaves unknown as a whole whenever any subnet of the
+// VPC is new: an unknown subnet would show the broker replaced (its subnets force a new one).
+func keptSubnets(facts Facts, vpcCIDR string, tier SubnetTier, n int) []string {
+	if facts.Network == nil || facts.Network.CIDR != vpcCIDR || n > len(facts.Zones) || len(facts.Layout[tier]) < n {
+		return nil
+	}
+	ids := make([]string, n)
+	for i, zone := range facts.Zones[:n] {
+		j := slices.IndexFunc(facts.Network.Subnets, func(s FoundSubnet) bool {
+			return s.Tier == tier && s.Zone == zone && s.CIDR == facts.Layout[tier][i]
+		})
+		if j < 0 {
+			return nil
+		}
+		ids[i] = facts.Network.Subnets[j].ID
+	}
+	return ids
+}

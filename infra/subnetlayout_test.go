@@ -208,17 +208,23 @@ func TestNewVPCGivesAwsxTheLayout(t *testing.T) {
 		{ID: "subnet-1", Name: "rabbitmq-esm-network-isolated-1", Zone: "us-east-1c", CIDR: "10.0.0.0/17"},
 		{ID: "subnet-2", Name: "rabbitmq-esm-network-isolated-2", Zone: "us-east-1a", CIDR: "10.0.128.0/17"},
 	}}
-	zones, blocks = awsxInputs(t, &offline.Account{StackNetwork: older}, nil)
+	m := &offline.Account{StackNetwork: older}
+	zones, blocks = awsxInputs(t, m, nil)
 	if fmt.Sprint(zones, blocks) != "[us-east-1c us-east-1a] map[Isolated:[10.0.0.0/17 10.0.128.0/17]]" {
 		t.Errorf("a later up moved something: %v %v", zones, blocks)
+	}
+	// The broker is given the subnet it is in by id, known even in a preview that adds a subnet.
+	broker, err := m.One("aws:mq/broker:Broker", "broker")
+	if err != nil || fmt.Sprint(offline.Strings(broker.Inputs["subnetIds"])) != "[subnet-1]" {
+		t.Errorf("the broker's subnets: %v, %v", broker.Inputs["subnetIds"], err)
 	}
 	zones, blocks = awsxInputs(t, &offline.Account{StackNetwork: older}, map[string]string{"networkMode": "isolated", "vpcCidr": "10.1.0.0/16"})
 	if fmt.Sprint(zones, blocks) != "[us-east-1c us-east-1a] map[Isolated:[10.1.128.0/21 10.1.136.0/21]]" {
 		t.Errorf("a new vpcCidr keeps the zones, and lays out the new VPC: %v %v", zones, blocks)
 	}
 
-	m := &offline.Account{StackNetwork: older}
-	_, err := run(t, "isolated", withSettings(t, "isolated", map[string]string{"availabilityZones": "3"}), m)
+	m = &offline.Account{StackNetwork: older}
+	_, err = run(t, "isolated", withSettings(t, "isolated", map[string]string{"availabilityZones": "3"}), m)
 	if err == nil || !strings.Contains(err.Error(), "no room in vpc-older") || !strings.Contains(err.Error(), "isolated in us-east-1b") {
 		t.Fatalf("a third zone in a full VPC: %v", err)
 	}
