@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,15 @@ func (h *harness) upgradePath(t *testing.T) {
 		t.Logf("%s is refused: %s", what, firstLineWith(r.out, want))
 	}
 	broker := func() *cloud.Resource { return acct.view(t).FindOne(cloud.TypeBroker, nil) }
+	plansExactly := func(what string, want map[string]string) {
+		got := map[string]string{}
+		for res, steps := range h.previewSteps(t, acct, stack, "preview --json ("+what+")") {
+			got[res] = stepKind(steps)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s plans %v, want %v", what, got, want)
+		}
+	}
 
 	upAndSettled("3.13 on mq.t3.micro")
 	id := broker().ID
@@ -45,13 +55,19 @@ func (h *harness) upgradePath(t *testing.T) {
 	refused("engineVersion 4.2 in one step", "Upgrade in two ups")
 	set("engineVersion", "3.13")
 	set("instanceType", "mq.m7g.medium")
+	plansExactly("step 1: instanceType mq.m7g.medium", plans("Broker rabbitmq-esm-broker:update"))
 	upAndSettled("step 1: instanceType mq.m7g.medium")
 
 	set("instanceType", "mq.t3.micro")
 	refused("instanceType back to mq.t3.micro", "back to mq.t3.micro")
 	set("instanceType", "mq.m7g.medium")
+	set("engineVersion", "4.3")
+	refused("engineVersion 4.3 from 3.13", "to RabbitMQ 4.3 only from 4.2")
 
+	// The provisioner declares the dead-letter queue for the engine: the declaration runs again.
 	set("engineVersion", "4.2")
+	plansExactly("step 2: engineVersion 4.2", plans("Broker rabbitmq-esm-broker:update", "Function rabbitmq-esm-provisioner:update",
+		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace"))
 	upAndSettled("step 2: engineVersion 4.2")
 	if b := broker(); b.ID != id || b.Str("engineVersion") != "4.2" || b.Str("hostInstanceType") != "mq.m7g.medium" {
 		t.Fatalf("want the same broker %s on 4.2 and mq.m7g.medium, got %s on %s and %s", id, b.ID, b.Str("engineVersion"), b.Str("hostInstanceType"))
