@@ -382,6 +382,13 @@ var dayTwoChanges = []struct {
 	// learns the route its diagnosis expects, and the diagnosis runs again on the new path.
 	{stack: "existingvpc", key: "serviceRoute", value: "nat", plans: plans(append(endpointsGiveWayToNAT,
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Function rabbitmq-esm-provisioner:update")...)},
+	// Egress the user states (here through the NAT route the verifier can follow too): the same.
+	{stack: "existingvpc", key: "serviceRoute", value: "custom-egress", plans: plans(append(endpointsGiveWayToNAT,
+		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Function rabbitmq-esm-provisioner:update")...)},
+	// The endpoints reach into a second zone, in place.
+	{stack: "existingvpc", key: "endpointSubnetIds[0]", value: cloud.UserSubnetB, path: true, plans: plans(
+		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
 }
 
 // endpointsGiveWayToNAT is what moving the mapping's path from the interface endpoints to a
