@@ -326,11 +326,15 @@ func properties(r offline.Resource) map[string]string {
 	case "awsx:ec2:Vpc":
 		set("cidr", str(in["cidrBlock"]))
 		set("zones", strings.Join(strs(in["availabilityZoneNames"]), ","))
-		var tiers []string
+		var tiers, blocks []string
 		for _, s := range in["subnetSpecs"].ArrayValue() {
-			tiers = append(tiers, s.ObjectValue()["type"].StringValue())
+			tier := s.ObjectValue()["type"].StringValue()
+			tiers = append(tiers, tier)
+			blocks = append(blocks, strings.ToLower(tier)+" "+strings.Join(strs(s.ObjectValue()["cidrBlocks"]), ","))
 		}
 		set("tiers", strings.Join(tiers, ","))
+		// The program lays the blocks out (infra/subnetlayout.go) so that later changes move none.
+		set("subnets", strings.Join(blocks, "; "))
 		set("natGateways", in["natGateways"].ObjectValue()["strategy"].StringValue())
 		set("dns", fmt.Sprintf("support=%v hostnames=%v", in["enableDnsSupport"].BoolValue(), in["enableDnsHostnames"].BoolValue()))
 	case "aws:mq/broker:Broker":
