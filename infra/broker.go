@@ -192,8 +192,9 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		PubliclyAccessible:      pulumi.Bool(args.PubliclyAccessible),
 		AutoMinorVersionUpgrade: pulumi.Bool(true), // required for RabbitMQ 3.13 and later
 		// Without it, a change of engine version, instance type or logs waits for the
-		// maintenance window, and every up until then shows the same change again. With it the
-		// broker restarts to apply the change.
+		// maintenance window, while the state records it as made (the provider reads nothing
+		// back after an update; only a refresh would show the old values). With it the broker
+		// restarts to apply the change.
 		ApplyImmediately: pulumi.Bool(true),
 		Logs:             &mq.BrokerLogsArgs{General: pulumi.Bool(true)},
 		Users: mq.BrokerUserArray{&mq.BrokerUserArgs{
