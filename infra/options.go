@@ -102,7 +102,7 @@ var Options = map[NetworkMode]Option{
 	},
 	ModeDefaultVPC: {
 		Mode:         ModeDefaultVPC,
-		Summary:      "private broker in the account's default VPC, default subnets and default security group; interface endpoints",
+		Summary:      "private broker in the account's default VPC, in a checked default subnet with the default security group (its rules read, not assumed); interface endpoints",
 		VPC:          VPCDefault,
 		BrokerTier:   TierDefault,
 		ServiceRoute: RouteInterfaceEndpoints,

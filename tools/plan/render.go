@@ -137,7 +137,7 @@ func describeNetwork(resources []offline.Resource, facts infra.Facts) (vpc, tier
 		tier = fmt.Sprintf("%s subnets, broker security group<br/>default route: %s", strings.ToLower(brokerTier), route)
 		return vpc, tier, nat
 	}
-	return "the account's default VPC", "default subnets, default security group<br/>default route: internet gateway (unusable without public addresses)", false
+	return "the account's default VPC", "a checked default subnet, default security group<br/>default route: internet gateway (unusable without public addresses)", false
 }
 
 // Text writes the plan for a terminal.
