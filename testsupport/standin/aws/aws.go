@@ -122,6 +122,8 @@ func createVPC(op *standin.Op) error {
 	}
 	op.ID = op.St.NewID("vpc-")
 	// Every VPC comes with a main route table holding only the local route.
+	// Source: Amazon VPC User Guide, "Configure route tables" ("When you create a VPC, we also
+	// create the main route table") and "Subnet route tables" (every table's local route).
 	main := op.St.NewID("rtb-")
 	op.St.Resources[main] = &cloud.Resource{Type: cloud.TypeRouteTable, ID: main, Props: map[string]any{"vpcId": op.ID, "main": true}}
 	op.Set("arn", arn("ec2", "vpc/"+op.ID))
@@ -131,6 +133,9 @@ func createVPC(op *standin.Op) error {
 	return nil
 }
 
+// Source: EC2 API Reference, "Error codes for the Amazon EC2 API" (DependencyViolation); the
+// text "The vpc '…' has dependencies and cannot be deleted" is AWS's as quoted in public
+// CloudFormation and boto logs; the parenthesised detail is the stand-in's. See BEHAVIOURS.md.
 func deleteVPC(op *standin.Op, old *cloud.Resource) error {
 	for _, r := range op.St.Resources {
 		if r.Str("vpcId") == old.ID && !r.Bool("main") {
@@ -176,6 +181,9 @@ func createSubnet(op *standin.Op) error {
 	return nil
 }
 
+// Source: as deleteVPC (DependencyViolation); hashicorp/terraform-provider-aws commit 922037e7
+// names it as what a subnet delete returns while Lambda's interfaces remain. The text is the
+// stand-in's.
 func deleteSubnet(op *standin.Op, old *cloud.Resource) error {
 	for _, e := range op.St.LiveENIs(op.Now) {
 		if e.SubnetID == old.ID {

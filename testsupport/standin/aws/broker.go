@@ -430,6 +430,8 @@ func createEndpoint(op *standin.Op) error {
 		zones = append(zones, zone)
 	}
 	if standin.Bool(in, "privateDnsEnabled") {
+		// Source: EC2 API Reference, CreateVpcEndpoint, PrivateDnsEnabled (enableDnsHostnames and
+		// enableDnsSupport must be true). The one-subnet-per-zone rule above has no named source.
 		if !v.Bool("enableDnsSupport") || !v.Bool("enableDnsHostnames") {
 			return standin.Errorf("InvalidParameter", "Private DNS can't be enabled because the VPC %s does not have DNS hostnames and DNS resolution enabled", vpcID)
 		}
