@@ -84,6 +84,8 @@ func kinds() map[string]*standin.Kind {
 			Required: []string{"vpcId", "serviceName"}, Outputs: []string{"arn", "dnsEntries", "networkInterfaceIds", "state"},
 			Create: createEndpoint, Update: updateEndpoint, Delete: deleteEndpoint},
 		cloud.TypeBroker: brokerKind(),
+		// Source: terraform-provider-aws internal/service/secretsmanager/validate.go
+		// (validSecretName: at most 512 characters).
 		cloud.TypeSecret: {Args: secretsmanager.SecretArgs{}, ForceNew: []string{"name", "namePrefix"}, AutoName: "name", AutoNameMax: 512,
 			Outputs: []string{"arn"}, Create: createSecret},
 		cloud.TypeSecretVersion: {Args: secretsmanager.SecretVersionArgs{}, ForceNew: []string{"secretId", "secretString", "secretBinary"},
@@ -91,9 +93,13 @@ func kinds() map[string]*standin.Kind {
 			Create: createSecretVersion},
 		cloud.TypeLogGroup: {Args: cloudwatch.LogGroupArgs{}, ForceNew: []string{"name", "namePrefix", "logGroupClass"},
 			Computed: []string{"name", "logGroupClass"}, Validate: validateLogGroup, Outputs: []string{"arn", "name"}, Create: createLogGroup},
+		// Source: terraform-provider-aws internal/service/iam/role.go (roleNameMaxLen = 64;
+		// assume_role_policy validated as JSON).
 		cloud.TypeRole: {Args: iam.RoleArgs{}, ForceNew: []string{"name", "namePrefix", "path"}, AutoName: "name", AutoNameMax: 64,
 			Required: []string{"assumeRolePolicy"}, Validate: validatePolicyJSON("assumeRolePolicy"),
 			Outputs: []string{"arn", "uniqueId"}, Create: createRole, Delete: deleteRole},
+		// Source: terraform-provider-aws internal/service/iam/role_policy.go
+		// (rolePolicyNameMaxLen = 128).
 		cloud.TypeRolePolicy: {Args: iam.RolePolicyArgs{}, ForceNew: []string{"name", "namePrefix", "role"}, AutoName: "name", AutoNameMax: 128,
 			Required: []string{"role", "policy"}, Validate: validatePolicyJSON("policy"), Create: createRolePolicy},
 		cloud.TypeFunction:           functionKind(),
