@@ -84,6 +84,8 @@ func kinds() map[string]*standin.Kind {
 			Required: []string{"vpcId", "serviceName"}, Outputs: []string{"arn", "dnsEntries", "networkInterfaceIds", "state"},
 			Create: createEndpoint, Update: updateEndpoint, Delete: deleteEndpoint},
 		cloud.TypeBroker: brokerKind(),
+		// Source: terraform-provider-aws internal/service/secretsmanager/validate.go
+		// (validSecretName: at most 512 characters).
 		cloud.TypeSecret: {Args: secretsmanager.SecretArgs{}, ForceNew: []string{"name", "namePrefix"}, AutoName: "name", AutoNameMax: 512,
 			Outputs: []string{"arn"}, Create: createSecret},
 		cloud.TypeSecretVersion: {Args: secretsmanager.SecretVersionArgs{}, ForceNew: []string{"secretId", "secretString", "secretBinary"},
@@ -91,9 +93,13 @@ func kinds() map[string]*standin.Kind {
 			Create: createSecretVersion},
 		cloud.TypeLogGroup: {Args: cloudwatch.LogGroupArgs{}, ForceNew: []string{"name", "namePrefix", "logGroupClass"},
 			Computed: []string{"name", "logGroupClass"}, Validate: validateLogGroup, Outputs: []string{"arn", "name"}, Create: createLogGroup},
+		// Source: terraform-provider-aws internal/service/iam/role.go (roleNameMaxLen = 64;
+		// assume_role_policy validated as JSON).
 		cloud.TypeRole: {Args: iam.RoleArgs{}, ForceNew: []string{"name", "namePrefix", "path"}, AutoName: "name", AutoNameMax: 64,
 			Required: []string{"assumeRolePolicy"}, Validate: validatePolicyJSON("assumeRolePolicy"),
 			Outputs: []string{"arn", "uniqueId"}, Create: createRole, Delete: deleteRole},
+		// Source: terraform-provider-aws internal/service/iam/role_policy.go
+		// (rolePolicyNameMaxLen = 128).
 		cloud.TypeRolePolicy: {Args: iam.RolePolicyArgs{}, ForceNew: []string{"name", "namePrefix", "role"}, AutoName: "name", AutoNameMax: 128,
 			Required: []string{"role", "policy"}, Validate: validatePolicyJSON("policy"), Create: createRolePolicy},
 		cloud.TypeFunction:           functionKind(),
@@ -122,6 +128,8 @@ func createVPC(op *standin.Op) error {
 	}
 	op.ID = op.St.NewID("vpc-")
 	// Every VPC comes with a main route table holding only the local route.
+	// Source: Amazon VPC User Guide, "Configure route tables" ("When you create a VPC, we also
+	// create the main route table") and "Subnet route tables" (every table's local route).
 	main := op.St.NewID("rtb-")
 	op.St.Resources[main] = &cloud.Resource{Type: cloud.TypeRouteTable, ID: main, Props: map[string]any{"vpcId": op.ID, "main": true}}
 	op.Set("arn", arn("ec2", "vpc/"+op.ID))
@@ -131,6 +139,9 @@ func createVPC(op *standin.Op) error {
 	return nil
 }
 
+// Source: EC2 API Reference, "Error codes for the Amazon EC2 API" (DependencyViolation); the
+// text "The vpc '…' has dependencies and cannot be deleted" is AWS's as quoted in public
+// CloudFormation and boto logs; the parenthesised detail is the stand-in's. See BEHAVIOURS.md.
 func deleteVPC(op *standin.Op, old *cloud.Resource) error {
 	for _, r := range op.St.Resources {
 		if r.Str("vpcId") == old.ID && !r.Bool("main") {
@@ -176,6 +187,9 @@ func createSubnet(op *standin.Op) error {
 	return nil
 }
 
+// Source: as deleteVPC (DependencyViolation); hashicorp/terraform-provider-aws commit 922037e7
+// names it as what a subnet delete returns while Lambda's interfaces remain. The text is the
+// stand-in's.
 func deleteSubnet(op *standin.Op, old *cloud.Resource) error {
 	for _, e := range op.St.LiveENIs(op.Now) {
 		if e.SubnetID == old.ID {

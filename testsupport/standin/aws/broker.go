@@ -92,6 +92,8 @@ func distinct(s string) int {
 func createBroker(op *standin.Op) error {
 	in := op.Inputs
 	name := standin.Str(in, "brokerName")
+	// Source: developer guide, "Quotas in Amazon MQ" (broker name "Must be unique in your AWS
+	// account"); the ConflictException text is the stand-in's.
 	if other := op.St.FindOne(cloud.TypeBroker, func(r *cloud.Resource) bool { return r.Str("brokerName") == name }); other != nil {
 		return standin.Errorf("ConflictException", "Broker name %q is already used by broker %s in this account and region.", name, other.ID)
 	}
@@ -112,6 +114,8 @@ func createBroker(op *standin.Op) error {
 		}
 	} else {
 		switch {
+		// Source: Amazon MQ API reference, CreateBroker, subnetIds (a private CLUSTER_MULTI_AZ
+		// RabbitMQ broker needs at least one subnet; SINGLE_INSTANCE takes one). Texts: stand-in's.
 		case len(subnets) == 0 && mode == "CLUSTER_MULTI_AZ":
 			return standin.Errorf("BadRequestException", "A private CLUSTER_MULTI_AZ broker requires subnetIds.")
 		case len(subnets) == 0:
@@ -430,6 +434,8 @@ func createEndpoint(op *standin.Op) error {
 		zones = append(zones, zone)
 	}
 	if standin.Bool(in, "privateDnsEnabled") {
+		// Source: EC2 API Reference, CreateVpcEndpoint, PrivateDnsEnabled (enableDnsHostnames and
+		// enableDnsSupport must be true). The one-subnet-per-zone rule above has no named source.
 		if !v.Bool("enableDnsSupport") || !v.Bool("enableDnsHostnames") {
 			return standin.Errorf("InvalidParameter", "Private DNS can't be enabled because the VPC %s does not have DNS hostnames and DNS resolution enabled", vpcID)
 		}

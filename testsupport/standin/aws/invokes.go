@@ -146,6 +146,8 @@ func getSubnet(st *cloud.State, args resource.PropertyMap) (map[string]any, erro
 
 // getRouteTables finds the tables explicitly associated with subnets (a subnet without one
 // follows its VPC's main table, which this filter does not return, as in EC2).
+// Source: EC2 API Reference, DescribeRouteTables (the subnet ID of an implicit association with
+// the main table is not returned): only explicit associations match association.subnet-id.
 func getRouteTables(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
 	f, err := filters(args, "association.subnet-id")
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 
 // eniCreateAction is what Lambda needs the function's role to allow before it makes interfaces
 // in a VPC for the function or its mappings.
+// Source: Lambda developer guide, "Process Amazon MQ messages with Lambda"; AWS SAM "MQ" event
+// page (execution role must include ec2:CreateNetworkInterface); Lambda VPC configuration page.
 const eniCreateAction = "ec2:CreateNetworkInterface"
 
 func functionKind() *standin.Kind {

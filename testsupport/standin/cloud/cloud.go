@@ -320,6 +320,8 @@ const (
 // user's own (existingvpc): private subnets in three zones routing 0.0.0.0/0 to a NAT gateway
 // in a public subnet, a subnet left on the main route table, DNS support and hostnames on, no
 // interface endpoints.
+// Source: Amazon VPC User Guide, "Default VPCs"; EC2 API Reference, CreateDefaultVpc (a /16 and
+// a default subnet in each Availability Zone) and CreateDefaultSubnet (/20, one per zone).
 func Seeded() *State {
 	st := &State{Resources: map[string]*Resource{}, Settings: Settings{ENILinger: Duration{8 * time.Second}}}
 	put := func(typ, id string, props map[string]any) {

@@ -152,7 +152,9 @@ func portMatches(rule *Resource, port int) bool {
 }
 
 // defaultRoute finds the 0.0.0.0/0 route of the subnet's route table (its association's, else
-// the VPC's main one): the target's id and "nat", "igw", "tgw" or "" for none. A transit
+// the VPC's main one; source: Amazon VPC User Guide, "Subnet route tables": a subnet not
+// explicitly associated is implicitly associated with the main route table): the target's id
+// and "nat", "igw", "tgw" or "" for none. A transit
 // gateway stands for the centralised egress AWS describes (AMS Advanced user guide, "Egress
 // VPC": internet-bound traffic of every network enters the egress VPC through the transit
 // gateway and is routed to a NAT gateway there); the account does not model the egress VPC,
