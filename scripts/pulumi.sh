@@ -31,9 +31,16 @@ if [ -z "$stack" ] || [ ! -f "$root/Pulumi.$stack.yaml" ]; then
   echo "error: no stack \"$stack\": set STACK to one of: $(stacks)" >&2
   exit 2
 fi
+# The CLI scripts/build-pulumi.sh builds (make test builds it too) is the one this project is
+# tested with: used first, when it is there, with its language host beside it.
+pinned="$root/.build/pulumi/bin"
+if [ -x "$pinned/pulumi" ]; then
+  export PATH="$pinned:$PATH"
+  echo "Using the pinned Pulumi CLI in .build/pulumi/bin." >&2
+fi
 for tool in pulumi go; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "error: $tool is not on PATH. See README.md, Prerequisites." >&2
+    echo "error: $tool is not on PATH. See README.md, Prerequisites (scripts/build-pulumi.sh builds the pinned Pulumi CLI, which this script then uses)." >&2
     exit 127
   fi
 done

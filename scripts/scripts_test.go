@@ -134,3 +134,23 @@ func TestCLIOlderThanTheHooksNeedIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// The CLI scripts/build-pulumi.sh builds into .build/pulumi/bin is used, before any on PATH.
+func TestPinnedCLIIsUsed(t *testing.T) {
+	dir := project(t)
+	pinned := filepath.Join(dir, ".build", "pulumi", "bin")
+	if err := os.MkdirAll(pinned, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	marked := strings.Replace(fakePulumi, "echo \"$* |", "echo \"pinned: $* |", 1)
+	if err := os.WriteFile(filepath.Join(pinned, "pulumi"), []byte(marked), 0o700); err != nil { //nolint:gosec // G306: the stand-in must be executable
+		t.Fatal(err)
+	}
+	calls, stderr, err := runScript(t, dir, true, "preview", "nat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) == 0 || !strings.HasPrefix(calls[len(calls)-1], "pinned: preview --diff --stack nat") || !strings.Contains(stderr, "pinned Pulumi CLI") {
+		t.Errorf("calls %v, stderr %q: want the pinned CLI, and to be told", calls, stderr)
+	}
+}
