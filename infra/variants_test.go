@@ -215,3 +215,16 @@ func TestDefaultVPCWithANarrowedDefaultGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An emptied default group, like every deploy-only check, does not keep a stack from being torn
+// down: the teardown run warns and registers what the engine needs to delete.
+func TestDefaultVPCEmptiedGroupDoesNotBlockATeardown(t *testing.T) {
+	t.Setenv(EnvTeardown, "1")
+	m := &offline.Account{DefaultGroupRules: []offline.UserRule{}, DefaultVPCDNSHostnamesOff: true}
+	if _, err := run(t, "defaultvpc", shipped(t, "defaultvpc"), m); err != nil {
+		t.Fatalf("the teardown was refused: %v", err)
+	}
+	if len(m.All()) == 0 {
+		t.Error("the teardown registered nothing: the engine could run no deletion hook")
+	}
+}
