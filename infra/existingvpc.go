@@ -116,56 +116,26 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 		}
 	}
 
-	var problems []*SettingError
 	zoneOf := map[string]string{}
-	for _, id := range cfg.SubnetIDs {
-		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
-		switch {
-		case err != nil && isNotFound(err):
-			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("names no subnet in %s (%v)", region, err)})
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("looking up the subnet %s (subnetIds): %w", id, err)
-		}
-		switch {
-		case s.VpcId != ev.ID:
-			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("is a subnet of %s, not of vpcId %s: "+
-				"list subnets of %s (the broker's endpoints and the mapping's interfaces go in one VPC)", s.VpcId, ev.ID, ev.ID)})
-		case !slices.Contains(serviceZones, s.AvailabilityZone):
-			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, which does not offer the %s "+
-				"interface endpoint services (nor, it may be, Lambda's VPC networking); use a subnet in one of %s",
-				s.AvailabilityZone, strings.Join(EndpointServices, ", "), strings.Join(serviceZones, ", "))})
-		case zoneOf[s.AvailabilityZone] != "":
-			problems = append(problems, &SettingError{Key: "subnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, like %s: Amazon MQ takes one "+
-				"subnet per zone (and an interface endpoint one per zone); list one subnet per zone", s.AvailabilityZone, zoneOf[s.AvailabilityZone])})
-		}
-		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
-		ev.Subnets = append(ev.Subnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	given, problems, err := lookupGivenSubnets(ctx, "subnetIds", cfg.SubnetIDs, region, ev.ID, serviceZones, zoneOf, subnetReasons{
+		otherVPC:   "list subnets of " + ev.ID + " (the broker's endpoints and the mapping's interfaces go in one VPC)",
+		noServices: "which does not offer the " + strings.Join(EndpointServices, ", ") + " interface endpoint services (nor, it may be, Lambda's VPC networking)",
+		sameZone:   "Amazon MQ takes one subnet per zone (and an interface endpoint one per zone); list one subnet per zone",
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, id := range cfg.EndpointSubnetIDs {
-		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
-		switch {
-		case err != nil && isNotFound(err):
-			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("names no subnet in %s (%v)", region, err)})
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("looking up the subnet %s (endpointSubnetIds): %w", id, err)
-		}
-		switch {
-		case s.VpcId != ev.ID:
-			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is a subnet of %s, not of vpcId %s: "+
-				"an interface endpoint lives in one VPC", s.VpcId, ev.ID)})
-		case !slices.Contains(serviceZones, s.AvailabilityZone):
-			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, which does not offer the %s "+
-				"interface endpoint services; use a subnet in one of %s", s.AvailabilityZone, strings.Join(EndpointServices, ", "), strings.Join(serviceZones, ", "))})
-		case zoneOf[s.AvailabilityZone] != "":
-			problems = append(problems, &SettingError{Key: "endpointSubnetIds", Value: id, Allowed: fmt.Sprintf("is in %s, like %s: an interface "+
-				"endpoint takes one subnet per zone, and subnetIds' subnets hold the endpoints in their zones already; list one subnet per other zone",
-				s.AvailabilityZone, zoneOf[s.AvailabilityZone])})
-		}
-		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
-		ev.EndpointSubnets = append(ev.EndpointSubnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	ev.Subnets = given
+	given, more, err := lookupGivenSubnets(ctx, "endpointSubnetIds", cfg.EndpointSubnetIDs, region, ev.ID, serviceZones, zoneOf, subnetReasons{
+		otherVPC:   "an interface endpoint lives in one VPC",
+		noServices: "which does not offer the " + strings.Join(EndpointServices, ", ") + " interface endpoint services",
+		sameZone: "an interface endpoint takes one subnet per zone, and subnetIds' subnets hold the endpoints in their zones already; " +
+			"list one subnet per other zone",
+	})
+	if err != nil {
+		return nil, err
 	}
+	ev.EndpointSubnets, problems = given, append(problems, more...)
 	if len(problems) > 0 {
 		refused.add(refuse(problems...))
 	}
@@ -245,6 +215,42 @@ func refuseSharedVPC(ctx *pulumi.Context, cfg Config, v *ec2.LookupVpcResult, re
 		"(AWS RAM); Amazon MQ places a RabbitMQ broker only in a VPC its own account owns, and would refuse these subnets: deploy the stack "+
 		"with credentials of account %s, or use a VPC account %s owns", v.OwnerId, caller.AccountId, v.OwnerId, caller.AccountId)}))
 	return nil
+}
+
+// subnetReasons are what a setting's refusals of a subnet say after the facts: of another VPC,
+// in a zone without the endpoint services, in a zone taken already.
+type subnetReasons struct{ otherVPC, noServices, sameZone string }
+
+// lookupGivenSubnets looks up the subnets a setting (key) names, in order, and refuses — naming
+// the setting and the subnet — one that does not exist, lies in another VPC than vpcID, sits in a
+// zone without the endpoint services, or in a zone zoneOf holds already (which it then records).
+func lookupGivenSubnets(ctx *pulumi.Context, key string, ids []string, region, vpcID string, serviceZones []string, zoneOf map[string]string,
+	why subnetReasons) ([]ExistingSubnet, []*SettingError, error) {
+	var subnets []ExistingSubnet
+	var problems []*SettingError
+	for _, id := range ids {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		switch {
+		case err != nil && isNotFound(err):
+			problems = append(problems, &SettingError{Key: key, Value: id, Allowed: fmt.Sprintf("names no subnet in %s (%v)", region, err)})
+			continue
+		case err != nil:
+			return nil, nil, fmt.Errorf("looking up the subnet %s (%s): %w", id, key, err)
+		}
+		switch {
+		case s.VpcId != vpcID:
+			problems = append(problems, &SettingError{Key: key, Value: id, Allowed: fmt.Sprintf("is a subnet of %s, not of vpcId %s: %s", s.VpcId, vpcID, why.otherVPC)})
+		case !slices.Contains(serviceZones, s.AvailabilityZone):
+			problems = append(problems, &SettingError{Key: key, Value: id, Allowed: fmt.Sprintf("is in %s, %s; use a subnet in one of %s",
+				s.AvailabilityZone, why.noServices, strings.Join(serviceZones, ", "))})
+		case zoneOf[s.AvailabilityZone] != "":
+			problems = append(problems, &SettingError{Key: key, Value: id, Allowed: fmt.Sprintf("is in %s, like %s: %s",
+				s.AvailabilityZone, zoneOf[s.AvailabilityZone], why.sameZone)})
+		}
+		zoneOf[s.AvailabilityZone] = cmp.Or(zoneOf[s.AvailabilityZone], id)
+		subnets = append(subnets, ExistingSubnet{ID: id, Zone: s.AvailabilityZone, CIDR: s.CidrBlock})
+	}
+	return subnets, problems, nil
 }
 
 // lookupDefaultRoute finds the subnet's route table — its explicit association, else the VPC's
