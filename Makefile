@@ -24,7 +24,7 @@ destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 	@scripts/pulumi.sh destroy "$(STACK)" $(ARGS)
 
 # The real-broker tests that skip (no RabbitMQ) append themselves to $(SKIP_LOG) (see
-# testsupport/brokertest); the test target ends by counting them, and exits as go test did.
+# internal/testsupport/brokertest); the test target ends by counting them, and exits as go test did.
 SKIP_LOG := $(CURDIR)/.build/skipped-broker-tests
 
 test: ## Run every test: the real Pulumi CLI on every stack (built into .build/ once), the data path on a local RabbitMQ.

@@ -1,4 +1,4 @@
-module rabbitmq-esm
+module github.com/rabbitmq-esm/rabbitmq-esm
 
 go 1.26.8
 

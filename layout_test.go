@@ -10,19 +10,31 @@ import (
 	"testing"
 )
 
-// The layout's rule (README, "Layout"): imports only go down. Bottom to top:
+// The layout's rooms, bottom to top; imports only go down (docs/architecture.md):
 //
-//	contract                      what the program and the Lambdas agree on
-//	lambdakit                     what the Lambdas share
-//	listener, provisioner         the Lambdas
-//	infra/<helper>                what only the program runs
-//	infra, main                   the program
-//	testsupport                   what tests run against instead of AWS, Lambda and the CLI
-//	tools                         the code behind the commands
-//	cmd, integration, enginetest  the top: nothing imports them
-//	examples                      programs of a user's own, on the program's components
+//	contract                        what the program and the Lambdas agree on            public
+//	infra/{reach,eniwait,lambdabuild} what a Pulumi program of the user's own reuses      public
+//	infra, main                     the program and its components                       public
+//	listener/handler                the API a user's listener extends                    public
+//	listener, provisioner           the two Lambdas (thin mains)
+//	internal/{lambdainit,rabbitops} what the Lambdas share at run time
+//	internal/{deadletter,provisioner} the Lambdas' own code
+//	internal/{plan,smoke,deployed,redrive,offline,stackconfig,localesm}
+//	                                the code behind the commands in cmd/
+//	internal/testsupport            what tests run against instead of AWS, Lambda, RabbitMQ and the CLI
+//	cmd, integration, enginetest    the top: nothing imports them (scripts, bench: their own tests)
+//	examples                        programs of a user's own: public packages only
 //
-// Tests may also import testsupport, and a double's tests the Lambda it serves.
+// Tests may also import testsupport, and a double's tests the Lambda code it serves.
+const (
+	lambdaShared  = `internal/(lambdainit|rabbitops)`
+	lambdaOwn     = `internal/(deadletter|provisioner(/.*)?)`
+	behindCommand = `internal/(plan|smoke|deployed|redrive|offline|stackconfig|localesm)(/.*)?`
+	doubles       = `internal/testsupport(/.*)?`
+	theLambdas    = `listener|provisioner|` + lambdaShared + `|` + lambdaOwn
+	programHelper = `infra/(reach|eniwait|lambdabuild)`
+)
+
 var layoutRules = []struct {
 	what      string
 	packages  string // a regexp over the package's path below the module
@@ -31,24 +43,29 @@ var layoutRules = []struct {
 }{
 	{"nothing imports a command, the top-level suites or an example", `.*`, `(cmd|integration|enginetest|examples)(/.*)?`, true},
 	{"the contract imports nothing of the project", `contract(/.*)?`, `.+`, true},
-	{"lambdakit imports only the contract", `lambdakit/.+`, `(infra|listener|provisioner|tools|testsupport)(/.*)?`, false},
-	{"lambdakit's tests import no program, Lambda or tool", `lambdakit/.+`, `(infra|listener|provisioner|tools)(/.*)?`, true},
-	{"the Lambdas import no program, tool or double", `(listener|provisioner)(/.*)?`, `(infra|tools|testsupport)(/.*)?`, false},
-	{"the Lambdas' tests import no program or tool", `(listener|provisioner)(/.*)?`, `(infra|tools)(/.*)?`, true},
-	{"the program's helpers import no program, Lambda, tool or double", `infra/.+`, `(infra|listener|provisioner|tools|testsupport)(/.*)?`, false},
-	{"the program imports no Lambda, tool or double", `|infra(/.*)?`, `(listener|provisioner|tools|testsupport)(/.*)?`, false},
-	{"the program's tests import no Lambda or tool", `|infra(/.*)?`, `(listener|provisioner|tools)(/.*)?`, true},
-	{"testsupport imports no program, tool or Lambda", `testsupport(/.*)?`, `(infra|tools|listener|provisioner)(/.*)?`, false},
-	// A double's tests may drive the real Lambda it stands in front of (localesm's, the listener).
-	{"testsupport's tests import no program or tool", `testsupport(/.*)?`, `(infra|tools)(/.*)?`, true},
-	{"tools import no command", `tools(/.*)?`, `cmd(/.*)?`, true},
-	{"the examples, like the program, import no Lambda, tool or double", `examples/.+`, `(listener|provisioner|tools|testsupport)(/.*)?`, false},
+	{"the program's reusable helpers import only the contract", programHelper, `(infra|listener|provisioner|internal)(/.*)?`, true},
+	{"the program imports no Lambda, command code or double", `|infra`, `(listener|provisioner|internal)(/.*)?`, false},
+	{"the program's tests import no Lambda or command code", `|infra`, `(listener|provisioner)(/.*)?|` + lambdaShared + `|` + lambdaOwn + `|internal/(plan|smoke|deployed|redrive|localesm)`, true},
+	{"the listener's API imports only the contract", `listener/handler(/.*)?`, `(infra|provisioner|internal)(/.*)?`, false},
+	{"what the Lambdas share imports only the contract", lambdaShared, `(infra|listener|provisioner|internal)(/.*)?`, false},
+	{"the Lambdas import no program, command code or double", theLambdas, `infra(/.*)?|` + behindCommand + `|` + doubles, false},
+	// They may build a Lambda as the program does, and drive the local bridge that plays the mapping.
+	{"the Lambdas' tests import no program or command code", theLambdas, `infra|infra/(reach|eniwait)|internal/(plan|smoke|deployed|redrive|offline|stackconfig)`, true},
+	{"the code behind the commands imports no double", behindCommand, doubles, false},
+	{"the doubles import no program or command code", doubles, `infra(/.*)?|` + behindCommand, true},
+	{"the doubles import no Lambda code (their tests may)", doubles, `(listener|provisioner)(/.*)?|` + lambdaShared + `|` + lambdaOwn, false},
+	// An example is a program of the user's own, in another module: Go lets it import no internal package.
+	{"the examples import public packages only", `examples/.+`, `(listener|provisioner|internal)(/.*)?`, false},
 }
+
+// publicPackages is the API another module can import; everything else that is not a command,
+// a suite or an example lives under internal/.
+var publicPackages = []string{"", "contract", "infra", "infra/reach", "infra/eniwait", "infra/lambdabuild", "listener", "listener/handler", "provisioner"}
 
 // TestImportsOnlyGoDown holds every package of the module to the layout's rules, and what is
 // deployed (the program and both Lambdas) to linking no double, tool or command.
 func TestImportsOnlyGoDown(t *testing.T) {
-	const module = "rabbitmq-esm"
+	const module = "github.com/rabbitmq-esm/rabbitmq-esm"
 	below := func(path string) (string, bool) {
 		if path == module {
 			return "", true
@@ -77,8 +94,20 @@ func TestImportsOnlyGoDown(t *testing.T) {
 	}
 
 	for _, p := range goList(t, "-deps", ".", "./listener", "./provisioner") {
-		if name, ours := below(p.ImportPath); ours && regexp.MustCompile(`^(testsupport|tools|cmd)(/|$)`).MatchString(name) {
-			t.Errorf("deployed code links %s: a double, a tool or a command", p.ImportPath)
+		if name, ours := below(p.ImportPath); ours && regexp.MustCompile(`^(`+behindCommand+`|`+doubles+`|cmd(/.*)?)$`).MatchString(name) {
+			t.Errorf("deployed code links %s: a double, command code or a command", p.ImportPath)
+		}
+	}
+	// The program links no AMQP client: the queue-name rule it needs is the contract's.
+	for _, p := range goList(t, "-deps", ".") {
+		if strings.HasPrefix(p.ImportPath, "github.com/rabbitmq/amqp091-go") {
+			t.Errorf("the Pulumi program links the AMQP client %s", p.ImportPath)
+		}
+	}
+	for _, p := range pkgs {
+		name, _ := below(p.ImportPath)
+		if !regexp.MustCompile(`^(internal|cmd|integration|enginetest|examples|bench|scripts)(/|$)`).MatchString(name) && !slices.Contains(publicPackages, name) {
+			t.Errorf("%s is neither public API (publicPackages) nor under internal/", p.ImportPath)
 		}
 	}
 }

@@ -4,7 +4,7 @@ package main
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
 )
 
 func main() {

@@ -3,6 +3,7 @@
 //
 //   - the names of the environment variables the program sets and the functions read (the Env
 //     constants, env.go);
+//   - the queue-name rule (queue.go);
 //   - the provisioner function's actions, requests and responses (provisioner.go): what the
 //     program's deploy-time invocations, the smoke test and the redrive command send to it
 //     and read back.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/testsupport/standin/cloud"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
 )
 
 // upgradePath takes a deployed isolated stack (RabbitMQ 3.13 on mq.t3.micro) where the README's

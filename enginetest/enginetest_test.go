@@ -1,6 +1,6 @@
 // Package enginetest is the real-engine suite: the real Pulumi CLI and Go language host
 // (scripts/build-pulumi.sh) run the program on every shipped stack file, against the stand-in
-// AWS of testsupport/standin, through the commands a user runs (scripts/pulumi.sh, which
+// AWS of internal/testsupport/standin, through the commands a user runs (scripts/pulumi.sh, which
 // `make up/preview/destroy` call). Mocks cannot show what this shows: the CLI's config
 // validation, the engine's diffs and replacements, resource hooks and the delete order.
 package enginetest
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/testsupport/standin/cloud"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
 )
 
 // shippedStacks are the stack files the project ships, one per networking option.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/testsupport/standin/cloud"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
 )
 
 // existingVPCEdges runs the real CLI on the user's VPC where it is unusual: shared from another

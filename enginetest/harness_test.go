@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/testsupport/standin/cloud"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
 )
 
 // harness is one project copy run by the real Pulumi CLI: the CLI and language host built by

@@ -7,8 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/lambdakit/lambdabuild"
-	"rabbitmq-esm/lambdakit/rabbitops"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
 
 // BrokerConnection is a broker as its clients reach it: all the EventSource and the
@@ -161,7 +161,7 @@ func givenArray(in pulumi.StringArrayInput) bool {
 
 // check checks a queue against RabbitMQ's rules and the dead-lettering's.
 func (q Queue) check(c *argCheck, arg string) {
-	c.bad(arg+".Name", q.Name, rabbitops.QueueNameProblem(q.Name))
+	c.bad(arg+".Name", q.Name, contract.QueueNameProblem(q.Name))
 	c.bad(arg+".VirtualHost", q.VirtualHost, virtualHostProblem(q.VirtualHost))
 	c.bad(arg+".DeliveryLimit", strconv.Itoa(q.DeliveryLimit), deliveryLimitProblem(q.DeliveryLimit))
 }

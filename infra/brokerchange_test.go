@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 func TestBrokerChangesAmazonMQWouldRefuseHalfWay(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/lambdakit/lambdabuild"
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 // Arguments a program could give the components, each valid; the cases below break one thing.

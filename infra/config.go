@@ -12,12 +12,12 @@ import (
 	"strconv"
 	"strings"
 
-	"rabbitmq-esm/infra/eniwait"
-	"rabbitmq-esm/lambdakit/rabbitops"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
 )
 
 // ProjectName is the Pulumi project name; it namespaces every setting ("rabbitmq-esm:batchSize").
-const ProjectName = "rabbitmq-esm"
+const ProjectName = "github.com/rabbitmq-esm/rabbitmq-esm"
 
 // DeploymentMode is Amazon MQ's deployment mode.
 type DeploymentMode string
@@ -482,7 +482,7 @@ func (c Config) validate() []*SettingError {
 	bad("engineVersion", c.EngineVersion, engineVersionProblem(c.EngineVersion))
 	bad("brokerName", c.BrokerName, brokerNameProblem(c.BrokerName))
 	bad("adminUsername", c.AdminUsername, usernameProblem(c.AdminUsername))
-	bad("queueName", c.QueueName, rabbitops.QueueNameProblem(c.QueueName))
+	bad("queueName", c.QueueName, contract.QueueNameProblem(c.QueueName))
 	bad("virtualHost", c.VirtualHost, virtualHostProblem(c.VirtualHost))
 	bad("batchSize", strconv.Itoa(c.BatchSize), batchSizeProblem(c.BatchSize))
 	if w := c.MaxBatchingWindowSeconds; w != nil {

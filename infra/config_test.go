@@ -2,10 +2,11 @@ package infra
 
 import (
 	"errors"
-	"rabbitmq-esm/testsupport/offline"
-	"rabbitmq-esm/testsupport/stackconfig"
 	"strings"
 	"testing"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/infra/reach"
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 // TestCustomEgress: serviceRoute custom-egress takes a default route the verifier cannot

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 // lookFacts runs the account look-ups alone, under the mocks, and returns what they found,

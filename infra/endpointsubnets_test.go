@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 // TestEndpointSubnets: endpointSubnetIds spreads the endpoints serviceRoute endpoints creates

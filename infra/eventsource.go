@@ -7,8 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/contract"
-	"rabbitmq-esm/lambdakit/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
 
 // EventSourceArgs configure the EventSource component.

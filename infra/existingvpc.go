@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra/reach"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 )
 
 // ExistingVPC is the user's VPC as the existingvpc option found it, before anything is

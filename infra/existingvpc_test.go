@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 // existingVPCConfigs are existingvpc settings the program must refuse without asking AWS

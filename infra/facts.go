@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra/reach"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 )
 
 // EndpointServices are the AWS services the ESM calls from its network interfaces, in the

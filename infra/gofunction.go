@@ -8,8 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/contract"
-	"rabbitmq-esm/lambdakit/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
 
 // LambdaSpec is how a function of this module is built for newGoFunction, which deploys it on

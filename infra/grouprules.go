@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra/reach"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 )
 
 // lookupGroup reads a security group's rules on the ports the mapping uses (AMQPS and HTTPS), as

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 )
 
 // The rules of Amazon MQ, Lambda, CloudWatch Logs and RabbitMQ on the values that the stack's

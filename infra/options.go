@@ -1,6 +1,6 @@
 package infra
 
-import "rabbitmq-esm/contract"
+import "github.com/rabbitmq-esm/rabbitmq-esm/contract"
 
 // NetworkMode names one of the six networking options; it is the stack's `networkMode`
 // setting and, by convention, the stack's name.

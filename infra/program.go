@@ -15,8 +15,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra/eniwait"
-	"rabbitmq-esm/lambdakit/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
 
 // Env is where the program runs from.

@@ -3,17 +3,18 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
-	"rabbitmq-esm/testsupport/offline"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra/eniwait"
-	"rabbitmq-esm/testsupport/stackconfig"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
 // run runs the program for a stack under the mocks with the given raw configuration and

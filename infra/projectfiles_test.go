@@ -5,7 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
-	"rabbitmq-esm/testsupport/stackconfig"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
 // TestPulumiYAMLMatchesSettings keeps Pulumi.yaml's config schema and the program's settings

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"rabbitmq-esm/infra/reach"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 )
 
 // Names the planned model gives the groups the program creates; the ids are known only after

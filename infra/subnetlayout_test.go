@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/testsupport/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 func TestSubnetLayoutOfANewVPC(t *testing.T) {

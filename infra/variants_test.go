@@ -3,10 +3,11 @@ package infra
 import (
 	"errors"
 	"fmt"
-	"rabbitmq-esm/testsupport/offline"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
 )
 
 func withSettings(t *testing.T, stack string, settings map[string]string) map[string]string {

@@ -30,10 +30,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
-	"rabbitmq-esm/infra"
-	"rabbitmq-esm/infra/eniwait"
-	"rabbitmq-esm/testsupport/stackconfig"
-	"rabbitmq-esm/tools/smoke"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/smoke"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
 // TestOptions runs every option at once; `-parallel 1` runs them one after another.

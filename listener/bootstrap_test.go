@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"rabbitmq-esm/lambdakit/lambdabuild"
-	"rabbitmq-esm/testsupport/runtimeapi"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/runtimeapi"
 )
 
 // These tests run the bootstrap binary this project ships — built by the same function that

@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"rabbitmq-esm/testsupport/rmqevent"
-	"rabbitmq-esm/testsupport/runtimeapi"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/runtimeapi"
 )
 
 // What users pay for: the shipped bootstrap binary, as a process of its own, handed one event of

@@ -1,5 +1,5 @@
 // Command listener is the Lambda function the Amazon MQ event source mapping invokes with
-// batches of RabbitMQ messages (provided.al2023, arm64; built by lambdakit/lambdabuild).
+// batches of RabbitMQ messages (provided.al2023, arm64; built by infra/lambdabuild).
 package main
 
 import (
@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/contract"
-	"rabbitmq-esm/lambdakit/lambdainit"
-	"rabbitmq-esm/listener/deadletter"
-	"rabbitmq-esm/listener/handler"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deadletter"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/lambdainit"
+	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler"
 )
 
 func main() {

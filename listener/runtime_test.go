@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/testsupport/runtimeapi"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/runtimeapi"
 )
 
 // invokerFunc adapts a function to the invoker the loop calls.

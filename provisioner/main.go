@@ -1,6 +1,6 @@
 // Command provisioner is the Lambda function the Pulumi program places where the ESM's
 // network interfaces are; it declares the queue, diagnoses the ESM's path, publishes test
-// messages and redrives dead letters (see provisioner/app).
+// messages and redrives dead letters (see internal/provisioner).
 package main
 
 import (
@@ -11,12 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"rabbitmq-esm/lambdakit/lambdainit"
-	"rabbitmq-esm/provisioner/app"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/lambdainit"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
 )
 
 func main() {
-	env, err := app.LoadEnv(os.Getenv)
+	env, err := provisioner.LoadEnv(os.Getenv)
 	if err != nil {
 		lambdainit.Fail("Runtime.ConfigError", err)
 	}
@@ -24,6 +24,6 @@ func main() {
 	if err != nil {
 		lambdainit.Fail("Runtime.ConfigError", err)
 	}
-	p := &app.Provisioner{Env: env, Secrets: app.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}}
+	p := &provisioner.Provisioner{Env: env, Secrets: provisioner.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}}
 	lambda.Start(p.Handle)
 }

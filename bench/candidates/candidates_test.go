@@ -23,8 +23,8 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fastjson"
 
-	"rabbitmq-esm/listener/handler"
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler"
 )
 
 func perMessage(b *testing.B, n int, op func()) {

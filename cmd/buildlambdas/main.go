@@ -11,8 +11,8 @@ import (
 	"io"
 	"os"
 
-	"rabbitmq-esm/infra"
-	"rabbitmq-esm/lambdakit/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
 
 func main() {

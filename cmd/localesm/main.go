@@ -1,5 +1,5 @@
 // Command localesm runs the listener against a real RabbitMQ queue on your machine, through
-// the local stand-in for Lambda's event source mapping (testsupport/localesm): same event shape,
+// the local stand-in for Lambda's event source mapping (internal/localesm): same event shape,
 // same batching, ack on success, requeue on error, and like the mapping it connects again
 // when it loses the broker.
 //
@@ -22,10 +22,10 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/lambdakit/rabbitops"
-	"rabbitmq-esm/listener/deadletter"
-	"rabbitmq-esm/listener/handler"
-	"rabbitmq-esm/testsupport/localesm"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deadletter"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/localesm"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
+	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler"
 )
 
 func main() {

@@ -15,8 +15,8 @@ import (
 	"io"
 	"os"
 
-	"rabbitmq-esm/infra"
-	"rabbitmq-esm/tools/plan"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/plan"
 )
 
 func main() {

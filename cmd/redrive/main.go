@@ -27,10 +27,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"rabbitmq-esm/contract"
-	"rabbitmq-esm/lambdakit/rabbitops"
-	"rabbitmq-esm/provisioner/app"
-	"rabbitmq-esm/tools/deployed"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deployed"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
 )
 
 func main() {
@@ -207,7 +207,7 @@ func (o options) fromStack(ctx context.Context, progress io.Writer) (contract.Re
 		return contract.RedriveResult{}, err
 	}
 	if o.direct {
-		creds, err := rabbitops.ReadCredentials(ctx, app.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}, outs.CredentialsSecretArn)
+		creds, err := rabbitops.ReadCredentials(ctx, provisioner.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}, outs.CredentialsSecretArn)
 		if err != nil {
 			return contract.RedriveResult{}, err
 		}

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"rabbitmq-esm/contract"
-	"rabbitmq-esm/lambdakit/rabbitops"
-	"rabbitmq-esm/provisioner/app"
-	"rabbitmq-esm/testsupport/brokertest"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/brokertest"
 )
 
 // deadLettered declares a fresh topology on the local broker and dead-letters n messages the
@@ -170,7 +170,7 @@ func (s secret) SecretString(context.Context, string) (string, error) { return s
 // provisionerLambda plays Lambda running the real provisioner: each invocation gets a
 // deadline window past the provisioner's margin, so a long redrive takes several invocations.
 type provisionerLambda struct {
-	p      *app.Provisioner
+	p      *provisioner.Provisioner
 	window time.Duration
 	calls  []contract.Request
 }
@@ -181,7 +181,7 @@ func (f *provisionerLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, 
 		return nil, err
 	}
 	f.calls = append(f.calls, req)
-	ctx, cancel := context.WithTimeout(ctx, app.RedriveMargin+f.window)
+	ctx, cancel := context.WithTimeout(ctx, provisioner.RedriveMargin+f.window)
 	defer cancel()
 	resp, err := f.p.Handle(ctx, req)
 	if err != nil {
@@ -197,8 +197,8 @@ func TestRedriveThroughTheProvisionerTakesAsManyInvocationsAsItNeeds(t *testing.
 	const total = 1000
 	b, ch, top := deadLettered(t, total)
 	creds, _ := json.Marshal(rabbitops.Credentials{Username: b.Username, Password: b.Password}) //nolint:gosec // G117: the test broker's generated credentials
-	lam := &provisionerLambda{window: 500 * time.Millisecond, p: &app.Provisioner{
-		Env:     app.Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: b.TLSEndpoint, VHost: "/", Queue: top.Queue, DeliveryLimit: 5}, //nolint:gosec // G101: a fake ARN
+	lam := &provisionerLambda{window: 500 * time.Millisecond, p: &provisioner.Provisioner{
+		Env:     provisioner.Env{SecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:test", Endpoint: b.TLSEndpoint, VHost: "/", Queue: top.Queue, DeliveryLimit: 5}, //nolint:gosec // G101: a fake ARN
 		Secrets: secret(creds), CAFile: b.CAFile,
 	}}
 	var progress strings.Builder

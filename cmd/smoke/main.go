@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"rabbitmq-esm/tools/deployed"
-	"rabbitmq-esm/tools/smoke"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deployed"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/smoke"
 )
 
 func main() {

@@ -32,9 +32,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/infra"
-	"rabbitmq-esm/infra/eniwait"
-	"rabbitmq-esm/lambdakit/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
 
 // moduleDir is the module that holds the listener and the provisioner, from this directory.

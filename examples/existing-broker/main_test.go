@@ -11,8 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"rabbitmq-esm/testsupport/offline"
-	"rabbitmq-esm/testsupport/stackconfig"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
 // The values of Pulumi.example.yaml; brokerUserArn is the credentials secret's ARN.

@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"testing"
 
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 var base64Cases = []string{"", "e30=", "eyJ0aW1lb3V0IjowfQ==", "YQ==", "YWI=", "YWJj", "YQ=", "Y===", "====", "YW=j", "e30\n=", "e3 0=",

@@ -14,11 +14,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 // The in-process figures beside `make bench`'s end-to-end ones (listener/e2e_bench_test.go): the
-// same realistic events (testsupport/rmqevent: 1 KiB JSON bodies, AWS's headers), per message.
+// same realistic events (internal/testsupport/rmqevent: 1 KiB JSON bodies, AWS's headers), per message.
 
 var benchSizes = []int{100, 3000}
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 // reference is what the listener made of a payload before decodePayload: aws-lambda-go's

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 )
 
 // EventSourceRabbitMQ is the eventSource of every event Amazon MQ for RabbitMQ mappings send.

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 )
 
 // logLine is one JSON line the handler wrote.

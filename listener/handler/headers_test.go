@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 // TestHeadersDecodedWhenAskedAreTheBatchsHeaders: headers checked with the batch and decoded

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 // volatile are the parts of a log line that differ between two runs: the time and the duration.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"rabbitmq-esm/testsupport/rmqevent"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 var validJSONCases = []string{
