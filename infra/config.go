@@ -17,7 +17,7 @@ import (
 )
 
 // ProjectName is the Pulumi project name; it namespaces every setting ("rabbitmq-esm:batchSize").
-const ProjectName = "github.com/rabbitmq-esm/rabbitmq-esm"
+const ProjectName = "rabbitmq-esm"
 
 // DeploymentMode is Amazon MQ's deployment mode.
 type DeploymentMode string

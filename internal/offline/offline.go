@@ -294,7 +294,7 @@ func (m *Account) stackNetwork(token string, args resource.PropertyMap, str func
 			if s.ID == str("id") {
 				tags := map[string]any{}
 				if s.Name != "" {
-					tags = map[string]any{"Name": s.Name, "project": "github.com/rabbitmq-esm/rabbitmq-esm"}
+					tags = map[string]any{"Name": s.Name, "project": "rabbitmq-esm"}
 				}
 				return resource.NewPropertyMapFromMap(map[string]any{"id": s.ID, "vpcId": n.VpcID, "availabilityZone": s.Zone,
 					"cidrBlock": s.CIDR, "tags": tags}), true
