@@ -1,4 +1,4 @@
-module rabbitmq-esm/bench/candidates
+module github.com/rabbitmq-esm/rabbitmq-esm/bench/candidates
 
 go 1.26.8
 
@@ -11,7 +11,7 @@ require (
 	github.com/segmentio/encoding v0.5.4
 	github.com/tidwall/gjson v1.18.0
 	github.com/valyala/fastjson v1.6.10
-	rabbitmq-esm v0.0.0
+	github.com/rabbitmq-esm/rabbitmq-esm v0.0.0
 )
 
 require (
@@ -28,4 +28,4 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 )
 
-replace rabbitmq-esm => ../..
+replace github.com/rabbitmq-esm/rabbitmq-esm => ../..
