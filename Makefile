@@ -5,7 +5,7 @@
 #
 STACK ?=
 # The stacks are the stack files: one Pulumi.<option>.yaml per networking option.
-STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
+STACKS := $(sort $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)))
 # Extra pulumi flags, e.g. ARGS="--yes" or ARGS="--target ..."
 ARGS ?=
 SHELL := /bin/bash

@@ -2,9 +2,10 @@ package scripts
 
 import (
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
 // makeIn runs make in the project's root with args; -n keeps the recipes from running.
@@ -43,7 +44,7 @@ func TestHelpListsTheStacksFromTheStackFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, out)
 	}
-	want := "STACK is one of the stack files' options: " + strings.Join(stackFiles(t), " ")
+	want := "STACK is one of the stack files' options: " + strings.Join(stackconfig.Stacks(".."), " ")
 	if !strings.Contains(out, want+"\n") || !strings.Contains(out, "ALL=1") {
 		t.Errorf("make help:\n%s\nwant the line %q and ALL=1", out, want)
 	}
@@ -52,18 +53,4 @@ func TestHelpListsTheStacksFromTheStackFiles(t *testing.T) {
 			t.Errorf("make help lacks %s", target)
 		}
 	}
-}
-
-// stackFiles lists the stacks the project ships, as the Makefile and pulumi.sh derive them.
-func stackFiles(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("../Pulumi.*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("stack files: %v %v", files, err)
-	}
-	var names []string
-	for _, f := range files {
-		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
-	}
-	return names
 }
