@@ -95,12 +95,12 @@ func TestPulumiYAMLAndSettingsNameTheOptions(t *testing.T) {
 	}
 	const lead = "The networking option: "
 	mode := project.Config["networkMode"].Description
-	start := strings.Index(mode, lead)
-	if start < 0 || !strings.Contains(mode[start:], ".") {
+	_, after, found := strings.Cut(mode, lead)
+	list, _, ended := strings.Cut(after, ".")
+	if !found || !ended {
 		t.Fatalf("networkMode's description %q: want %q and the options", mode, lead)
 	}
-	list := mode[start+len(lead):]
-	if got := listed(list[:strings.Index(list, ".")]); !slices.Equal(got, all) {
+	if got := listed(list); !slices.Equal(got, all) {
 		t.Errorf("networkMode's description lists %v, want %v", got, all)
 	}
 	for _, s := range settings() {
