@@ -4,17 +4,20 @@
 #   make test                  every test: the real Pulumi CLI against a stand-in AWS, a real RabbitMQ
 #
 STACK ?=
+# The stacks are the stack files: one Pulumi.<option>.yaml per networking option.
+STACKS := $(sort $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)))
 # Extra pulumi flags, e.g. ARGS="--yes" or ARGS="--target ..."
 ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy test engine-test bench integration build smoke redrive plan diagrams lint
+.PHONY: help up preview destroy rm env backend test engine-test bench integration build smoke redrive plan diagrams lint
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
+	@echo "STACK is one of the stack files' options: $(STACKS)"
 
-up: ## Deploy the option STACK (public, defaultvpc, nat, isolated, publicsubnet, existingvpc).
+up: ## Deploy the option STACK (see the list below). The state backend is printed: .pulumi-backend, see make backend.
 	@scripts/pulumi.sh up "$(STACK)" $(ARGS)
 
 preview: ## Show what `make up` would change for STACK.
@@ -22,6 +25,15 @@ preview: ## Show what `make up` would change for STACK.
 
 destroy: ## Tear down STACK (waits out the ESM's network interfaces).
 	@scripts/pulumi.sh destroy "$(STACK)" $(ARGS)
+
+rm: ## After make destroy: remove STACK's record from the state backend (refused while it has resources; Pulumi.STACK.yaml stays).
+	@scripts/pulumi.sh rm "$(STACK)" $(ARGS)
+
+env: ## Print the exports that make the pulumi CLI use make up's backend, passphrase and CLI: eval "$(make -s env)".
+	@scripts/pulumi.sh env
+
+backend: ## Show the state backend, or choose it: BACKEND=local (.pulumi-state/, the default) or a URL (https://api.pulumi.com, s3://...).
+	@scripts/pulumi.sh backend $(if $(BACKEND),"$(BACKEND)")
 
 # The real-broker tests that skip (no RabbitMQ) append themselves to $(SKIP_LOG) (see
 # internal/testsupport/brokertest); the test target ends by counting them, and exits as go test did.
@@ -48,8 +60,12 @@ bench: ## Measure the listener as users pay for it: the bootstrap through a loop
 		(cd bench/candidates && go test -run '^$$' -bench . -count 3 .) | tee -a "$$out" && \
 		go run ./bench/summary < "$$out"
 
-integration: ## In a real AWS account (costs money): deploy, check and destroy every option, or STACK.
-	@go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions$(if $(STACK),/^$(STACK)$$)' ./integration/
+# Each option is a paid broker (and NAT gateways or endpoints) for about an hour: running them
+# all takes ALL=1, said on purpose. The state goes to make up's backend (scripts/pulumi.sh env).
+integration: ## In a real AWS account (costs money): deploy, check and destroy STACK; every option needs ALL=1.
+	$(if $(STACK),$(if $(filter $(STACK),$(STACKS)),,$(error make integration: no stack "$(STACK)"; STACK is one of: $(STACKS))),$(if $(filter 1,$(ALL)),,$(error make integration needs STACK=<option> (one of: $(STACKS)), or ALL=1 to deploy every option at once: each is a paid broker for about an hour)))
+	@env_lines="$$(scripts/pulumi.sh env)" && eval "$$env_lines" && \
+		go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions$(if $(STACK),/^$(STACK)$$)' ./integration/
 
 smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
 	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)

@@ -265,6 +265,7 @@ func exportOutputs(ctx *pulumi.Context, st *Stack) {
 // None of them holds the admin password: it stays in Secrets Manager and in the state, encrypted.
 func stackOutputs(st *Stack) pulumi.Map {
 	out := pulumi.Map{
+		"version":                 pulumi.String(Version),
 		"networkMode":             pulumi.String(string(st.Config.NetworkMode)),
 		"awsRegion":               pulumi.String(st.Facts.Region),
 		"brokerId":                st.Broker.ID,

@@ -646,7 +646,7 @@ func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	t.Helper()
 	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn",
 		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost",
-		"provisionerFunctionName", "diagnosis"}
+		"provisionerFunctionName", "diagnosis", "version"}
 	if !tc.publicBroker {
 		want = append(want, "securityGroupId", "subnetIds", "vpcId")
 	}
@@ -659,6 +659,9 @@ func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	}
 	if outputs["networkMode"] != tc.stack {
 		t.Errorf("networkMode output = %v", outputs["networkMode"])
+	}
+	if outputs["version"] != Version {
+		t.Errorf("version output = %v, want %s", outputs["version"], Version)
 	}
 	if outputs["amqpsEndpoint"] != "amqps://"+offline.BrokerID+".mq.us-east-1.amazonaws.com:5671" {
 		t.Errorf("amqpsEndpoint = %v", outputs["amqpsEndpoint"])

@@ -184,8 +184,8 @@ func yourVPC(t *testing.T, file []byte) []byte {
 // checkOutputs holds the outputs README promises, per option.
 func checkOutputs(t *testing.T, mode string, opt infra.Option, out map[string]string) {
 	t.Helper()
-	if out["networkMode"] != mode {
-		t.Errorf("networkMode output %q, want %q", out["networkMode"], mode)
+	if out["networkMode"] != mode || out["version"] != infra.Version {
+		t.Errorf("networkMode output %q, version %q; want %q, %q", out["networkMode"], out["version"], mode, infra.Version)
 	}
 	for _, key := range []string{"brokerId", "brokerArn", "amqpsEndpoint", "consoleUrl", "credentialsSecretArn",
 		"listenerFunctionName", "listenerLogGroupName", "eventSourceMappingId", "provisionerFunctionName", "awsRegion"} {

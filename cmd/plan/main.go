@@ -5,6 +5,7 @@
 //	go run ./cmd/plan --stack isolated           # text
 //	go run ./cmd/plan --stack isolated --json    # the same as data
 //	go run ./cmd/plan --write-readme README.md   # regenerate the README's diagrams (make diagrams)
+//	go run ./cmd/plan --list [--as-shipped] [--json]  # the options, one a line (CI loops over them)
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/plan"
@@ -28,14 +30,19 @@ func main() {
 func cli(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "", "the stack (option) to plan: public, defaultvpc, nat, isolated, publicsubnet or existingvpc")
-	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	stack := fs.String("stack", "", "the stack (option) to plan: "+strings.Join(plan.Options(false), ", "))
+	asJSON := fs.Bool("json", false, "print the plan, or the --list, as JSON")
 	readme := fs.String("write-readme", "", "rewrite the diagrams of every option in this README")
+	list := fs.Bool("list", false, "print the networking options, one a line")
+	asShipped := fs.Bool("as-shipped", false, "with --list: only the options whose stack file deploys as shipped (not existingvpc's placeholders)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *list {
+		return printList(stdout, stderr, plan.Options(*asShipped), *asJSON)
 	}
 	if err := run(stdout, *stack, *asJSON, *readme); err != nil {
 		fmt.Fprintln(stderr, "plan:", err)
@@ -44,12 +51,25 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// printList prints names one a line, or as one line of JSON (a workflow's matrix).
+func printList(stdout, stderr io.Writer, names []string, asJSON bool) int {
+	if asJSON {
+		if err := json.NewEncoder(stdout).Encode(names); err != nil {
+			fmt.Fprintln(stderr, "plan:", err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintln(stdout, strings.Join(names, "\n"))
+	return 0
+}
+
 func run(stdout io.Writer, stack string, asJSON bool, readme string) error {
 	if readme != "" {
 		return writeReadme(stdout, readme)
 	}
 	if stack == "" {
-		return fmt.Errorf("--stack is required (one of %v), or --write-readme", infra.ModeNames())
+		return fmt.Errorf("--stack is required (one of %s), or --write-readme, or --list", strings.Join(plan.Options(false), ", "))
 	}
 	p, err := plan.Make(".", stack)
 	if err != nil {

@@ -25,7 +25,7 @@ func Read(projectDir, stack string) (map[string]string, error) {
 	}
 	path := filepath.Join(projectDir, "Pulumi."+stack+".yaml")
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("stack %q has no stack file (%w); the shipped stacks are public, defaultvpc, nat, isolated, publicsubnet and existingvpc", stack, err)
+		return nil, fmt.Errorf("stack %q has no stack file (%w); the stacks are those of the stack files: %s", stack, err, strings.Join(Stacks(projectDir), ", "))
 	}
 	ps, err := workspace.LoadProjectStack(nil, project, path)
 	if err != nil {
@@ -55,6 +55,16 @@ func Read(projectDir, stack string) (map[string]string, error) {
 		raw[key.String()] = value
 	}
 	return raw, nil
+}
+
+// Stacks names the stacks of projectDir's stack files (Pulumi.<stack>.yaml).
+func Stacks(projectDir string) []string {
+	files, _ := filepath.Glob(filepath.Join(projectDir, "Pulumi.*.yaml")) // the pattern is well formed
+	var names []string
+	for _, file := range files {
+		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "Pulumi."), ".yaml"))
+	}
+	return names
 }
 
 // Stringify renders a YAML value as Pulumi passes config to a program: scalars as text,

@@ -50,7 +50,10 @@ func TestReadAsTheCLIPassesIt(t *testing.T) {
 func TestReadRefusesWhatPulumiRefuses(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "Pulumi.yaml", project)
-	if _, err := Read(dir, "missing"); err == nil || !strings.Contains(err.Error(), `stack "missing" has no stack file`) {
+	write(t, dir, "Pulumi.one.yaml", "config: {}\n")
+	write(t, dir, "Pulumi.two.yaml", "config: {}\n")
+	if _, err := Read(dir, "missing"); err == nil || !strings.Contains(err.Error(), `stack "missing" has no stack file`) ||
+		!strings.HasSuffix(err.Error(), "the stacks are those of the stack files: one, two") {
 		t.Errorf("missing stack: %v", err)
 	}
 	write(t, dir, "Pulumi.typed.yaml", "config:\n  demo:size: 4\n")
