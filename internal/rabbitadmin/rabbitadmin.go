@@ -270,10 +270,29 @@ func (c *Client) EnsureUser(ctx context.Context, vhost, user, password string, g
 	return c.SetPermissions(ctx, vhost, user, g.Permissions)
 }
 
-// VHostExists tells whether the broker has virtual host vhost.
+// VHostExists tells whether the broker has virtual host vhost. The API answers it to an
+// administrator only.
 func (c *Client) VHostExists(ctx context.Context, vhost string) (bool, error) {
 	code, err := c.do(ctx, fmt.Sprintf("looking up virtual host %q", vhost), http.MethodGet, "api/vhosts/"+esc(vhost), nil, nil, nil, http.StatusNotFound)
 	return err == nil && code != http.StatusNotFound, err
+}
+
+// Queue is a queue's figures as the API gives them (from the broker's statistics, refreshed
+// every few seconds).
+type Queue struct {
+	Name                   string `json:"name"`
+	MessagesReady          int    `json:"messages_ready"`
+	MessagesUnacknowledged int    `json:"messages_unacknowledged"`
+	Consumers              int    `json:"consumers"`
+}
+
+// GetQueue returns queue's figures in vhost, and whether it exists.
+func (c *Client) GetQueue(ctx context.Context, vhost, queue string) (Queue, bool, error) {
+	var q Queue
+	code, err := c.do(ctx, fmt.Sprintf("reading queue %q in virtual host %q", queue, vhost), http.MethodGet,
+		"api/queues/"+esc(vhost)+"/"+esc(queue)+"?columns=name,messages_ready,messages_unacknowledged,consumers",
+		nil, &q, nil, http.StatusNotFound)
+	return q, err == nil && code != http.StatusNotFound, err
 }
 
 // Connection is a client connection as the API lists it.
