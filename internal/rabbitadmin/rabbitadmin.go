@@ -19,7 +19,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -36,10 +35,10 @@ type Client struct {
 }
 
 // New returns a client of the management API at endpoint, https://host[:port][/] (Amazon MQ's
-// console URL, port 443 when none is given), logging in as username. caFile is a PEM bundle
-// that verifies the broker's certificate; "" uses the system roots (right for Amazon MQ). The
-// password never appears in an error.
-func New(endpoint, username, password, caFile string) (*Client, error) {
+// console URL, port 443 when none is given), logging in as username. roots verify the broker's
+// certificate (rabbitops.CAPool reads them from a PEM file); nil uses the system roots (right
+// for Amazon MQ). The password never appears in an error.
+func New(endpoint, username, password string, roots *x509.CertPool) (*Client, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return nil, fmt.Errorf("management API endpoint %q: want https://host[:port]/ without credentials or path "+
@@ -48,18 +47,7 @@ func New(endpoint, username, password, caFile string) (*Client, error) {
 	if username == "" || password == "" {
 		return nil, fmt.Errorf("management API %s: a username and a password are needed", u.Host)
 	}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile) //nolint:gosec // G304: the operator's CA bundle path
-		if err != nil {
-			return nil, fmt.Errorf("reading the CA bundle: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caFile)
-		}
-		tlsConfig.RootCAs = pool
-	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	return &Client{
 		base:     "https://" + u.Host + "/",
 		username: username,
