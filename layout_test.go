@@ -17,7 +17,7 @@ import (
 //	infra, main                     the program and its components                       public
 //	listener/handler                the API a user's listener extends                    public
 //	listener, provisioner           the two Lambdas (thin mains)
-//	internal/{lambdainit,rabbitops} what the Lambdas share at run time
+//	internal/{lambdainit,rabbitops,rabbitadmin} what the Lambdas share at run time
 //	internal/{deadletter,provisioner} the Lambdas' own code
 //	internal/{plan,smoke,deployed,redrive,offline,stackconfig,localesm}
 //	                                the code behind the commands in cmd/
@@ -27,7 +27,7 @@ import (
 //
 // Tests may also import testsupport, and a double's tests the Lambda code it serves.
 const (
-	lambdaShared  = `internal/(lambdainit|rabbitops)`
+	lambdaShared  = `internal/(lambdainit|rabbitops|rabbitadmin)`
 	lambdaOwn     = `internal/(deadletter|provisioner(/.*)?)`
 	behindCommand = `internal/(plan|smoke|deployed|redrive|offline|stackconfig|localesm)(/.*)?`
 	doubles       = `internal/testsupport(/.*)?`

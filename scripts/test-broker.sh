@@ -12,10 +12,15 @@
 #
 #   ESM_TEST_BROKER_NAME=… ESM_TEST_BROKER_TLS_PORT=… … scripts/test-broker.sh [restart|delete]
 #
+# Such a node has no management plugin unless ESM_TEST_BROKER_MGMT_PORT names its port (a
+# second node on the default one would fail to boot, and the plugin slows the boot).
+#
 # The node is Debian's rabbitmq-server run as the current user, with every file under
 # .build/rabbitmq/ (git-ignored): TLS on 127.0.0.1:5671 with a throwaway CA made here by openssl
-# (as on Amazon MQ, which speaks AMQP only over TLS), plain AMQP on 127.0.0.1:5672, and a
-# non-guest user with a generated password. Without rabbitmq-server the tests that need a
+# (as on Amazon MQ, which speaks AMQP only over TLS), plain AMQP on 127.0.0.1:5672, the
+# management HTTP API over HTTPS on 127.0.0.1:15671 with the same certificate (Amazon MQ serves
+# it on port 443 of the broker's endpoint, HTTPS only), and a non-guest administrator with a
+# generated password. Without rabbitmq-server the tests that need a
 # broker skip loudly; in CI (CI=true) that is an error.
 set -euo pipefail
 
@@ -32,6 +37,8 @@ node="$name@localhost"
 user="esm-test"
 tls_port="${ESM_TEST_BROKER_TLS_PORT:-5671}"
 amqp_port="${ESM_TEST_BROKER_AMQP_PORT:-5672}"
+mgmt_port="${ESM_TEST_BROKER_MGMT_PORT:-}"
+[ -n "$mgmt_port" ] || [ "$name" != esm-test ] || mgmt_port=15671
 
 # Everything the node and rabbitmqctl share: the node's files, and the Erlang cookie in HOME.
 export HOME="$base/home"
@@ -104,7 +111,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 new_database=""
 if ! ctl status >/dev/null 2>&1; then
-  for port in "$tls_port" "$amqp_port" "$RABBITMQ_DIST_PORT"; do
+  for port in "$tls_port" "$amqp_port" "$RABBITMQ_DIST_PORT" $mgmt_port; do
     if port_in_use "$port"; then
       echo "error: 127.0.0.1:$port is taken by another process (a test broker of another checkout?" \
         "Stop it with its scripts/test-broker.sh stop, or find it with: ss -ltnp 'sport = :$port')." >&2
@@ -128,7 +135,22 @@ log.file.level = warning
 default_user = $user
 default_pass = $password
 CONF
-  echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+  if [ -n "$mgmt_port" ]; then
+    # HTTPS only, as on Amazon MQ: with only an ssl listener configured, the plugin opens no
+    # plain HTTP one. The administrator tag lets the tests' user create users (the provisioner's
+    # role there).
+    (umask 077 && cat >> "$RABBITMQ_CONFIG_FILE") <<CONF
+management.ssl.ip = 127.0.0.1
+management.ssl.port = $mgmt_port
+management.ssl.cacertfile = $base/tls/ca.pem
+management.ssl.certfile = $base/tls/server.pem
+management.ssl.keyfile = $base/tls/server.key
+default_user_tags.administrator = true
+CONF
+    echo "[rabbitmq_management]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+  else
+    echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+  fi
   echo "[]." > "$RABBITMQ_ADVANCED_CONFIG_FILE"
   "$bin/rabbitmq-server" -detached >"$base/log/startup.log" 2>&1
   # rabbitmqctl cannot reach the node until its Erlang distribution is up, and each call boots
@@ -152,8 +174,19 @@ if [ -z "$new_database" ]; then
     ctl add_user "$user" "$password" >/dev/null
   fi
   ctl set_permissions -p / "$user" ".*" ".*" ".*" >/dev/null
+  [ -z "$mgmt_port" ] || ctl set_user_tags "$user" administrator >/dev/null
 fi
 
 echo "export ESM_TEST_AMQP_URL='amqp://$user:$password@127.0.0.1:$amqp_port/'"
 echo "export ESM_TEST_AMQPS_URL='amqps://$user:$password@localhost:$tls_port/'"
 echo "export ESM_TEST_CA_FILE='$base/tls/ca.pem'"
+if [ -n "$mgmt_port" ]; then
+  if port_in_use "$mgmt_port"; then
+    echo "export ESM_TEST_MGMT_URL='https://localhost:$mgmt_port/'"
+  else
+    # A node started before the script enabled the plugin keeps its old configuration.
+    printf '\n!!!!! WARNING: %s has no management API on 127.0.0.1:%s (started by an older scripts/test-broker.sh?);' \
+      "$node" "$mgmt_port" >&2
+    printf ' the tests that need it will SKIP. Restart it: scripts/test-broker.sh stop, then run this again.\n\n' >&2
+  fi
+fi

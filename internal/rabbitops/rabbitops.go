@@ -57,18 +57,11 @@ func Dial(ctx context.Context, endpoint string, creds Credentials, vhost, caFile
 		},
 	}
 	if u.Scheme == "amqps" {
-		cfg.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
-		if caFile != "" {
-			pem, err := os.ReadFile(caFile) //nolint:gosec // G304: the operator's CA bundle path
-			if err != nil {
-				return nil, fmt.Errorf("reading the CA bundle: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caFile)
-			}
-			cfg.TLSClientConfig.RootCAs = pool
+		roots, err := CAPool(caFile)
+		if err != nil {
+			return nil, err
 		}
+		cfg.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname(), RootCAs: roots}
 	}
 	conn, err := amqp.DialConfig(u.Scheme+"://"+u.Host+"/", cfg)
 	if err != nil {
@@ -80,4 +73,21 @@ func Dial(ctx context.Context, endpoint string, creds Credentials, vhost, caFile
 		return nil, fmt.Errorf("connecting to %s as %q on vhost %q: %w", u.Host, creds.Username, vhost, err)
 	}
 	return conn, nil
+}
+
+// CAPool reads the PEM bundle caFile, the CA that verifies the broker's certificate; "" is nil,
+// the system roots (right for Amazon MQ). The management API client takes the same pool.
+func CAPool(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile) //nolint:gosec // G304: the operator's CA bundle path
+	if err != nil {
+		return nil, fmt.Errorf("reading the CA bundle: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caFile)
+	}
+	return pool, nil
 }

@@ -1,7 +1,8 @@
 // Package brokertest gives tests the real RabbitMQ broker that `scripts/test-broker.sh`
-// starts (TLS on 5671 with a throwaway CA, plain AMQP on 5672).
+// starts (TLS on 5671 with a throwaway CA, plain AMQP on 5672, the management HTTP API over
+// HTTPS on 15671 with the same CA).
 //
-// Tests that need the broker call Require. Without a broker they skip with a loud message on a
+// Tests that need the broker call Require, or RequireManagement for its HTTP API as well. Without a broker they skip with a loud message on a
 // developer's machine, and fail when CI=true: in CI a skipped broker test would hide a broken
 // data path.
 package brokertest
@@ -21,6 +22,7 @@ const (
 	EnvAMQPURL  = "ESM_TEST_AMQP_URL"  // amqp://user:pass@127.0.0.1:5672/
 	EnvAMQPSURL = "ESM_TEST_AMQPS_URL" // amqps://user:pass@localhost:5671/
 	EnvCAFile   = "ESM_TEST_CA_FILE"   // PEM file of the throwaway CA that signed the broker's certificate
+	EnvMgmtURL  = "ESM_TEST_MGMT_URL"  // https://localhost:15671/, the management HTTP API (same CA)
 )
 
 // EnvSkipLog names a file to which each real-broker test that skips appends a line, its package
@@ -48,21 +50,50 @@ func Require(t testing.TB) Broker {
 		AMQPSURL: os.Getenv(EnvAMQPSURL),
 		CAFile:   os.Getenv(EnvCAFile),
 	}
+	if missing := unset(EnvAMQPURL, EnvAMQPSURL, EnvCAFile); len(missing) > 0 {
+		stop(t, missing)
+		return Broker{}
+	}
+	u, err := url.Parse(b.AMQPSURL)
+	if err != nil || u.User == nil {
+		t.Fatalf("%s is not an amqps://user:password@host:port/ URL", EnvAMQPSURL)
+	}
+	b.TLSEndpoint, b.Username = "amqps://"+u.Host, u.User.Username()
+	b.Password, _ = u.User.Password()
+	return b
+}
+
+// RequireManagement returns the broker's management HTTP API, https://localhost:15671/ (its
+// certificate is the one CAFile verifies; Username and Password are an administrator's), or
+// stops the test as Require does.
+func RequireManagement(t testing.TB) (Broker, string) {
+	t.Helper()
+	if missing := unset(EnvAMQPURL, EnvAMQPSURL, EnvCAFile, EnvMgmtURL); len(missing) > 0 {
+		stop(t, missing)
+		return Broker{}, ""
+	}
+	b := Require(t)
+	mgmt := os.Getenv(EnvMgmtURL)
+	if u, err := url.Parse(mgmt); err != nil || u.Scheme != "https" || u.Host == "" {
+		t.Fatalf("%s=%q is not an https://host:port/ URL", EnvMgmtURL, mgmt)
+	}
+	return b, mgmt
+}
+
+// unset lists the variables among names that are empty.
+func unset(names ...string) []string {
 	var missing []string
-	for _, v := range [][2]string{{EnvAMQPURL, b.AMQPURL}, {EnvAMQPSURL, b.AMQPSURL}, {EnvCAFile, b.CAFile}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
+	for _, name := range names {
+		if os.Getenv(name) == "" {
+			missing = append(missing, name)
 		}
 	}
-	if len(missing) == 0 {
-		u, err := url.Parse(b.AMQPSURL)
-		if err != nil || u.User == nil {
-			t.Fatalf("%s is not an amqps://user:password@host:port/ URL", EnvAMQPSURL)
-		}
-		b.TLSEndpoint, b.Username = "amqps://"+u.Host, u.User.Username()
-		b.Password, _ = u.User.Password()
-		return b
-	}
+	return missing
+}
+
+// stop skips the test loudly, or fails it in CI.
+func stop(t testing.TB, missing []string) {
+	t.Helper()
 	msg := fmt.Sprintf("REAL-BROKER TEST NOT RUN: %s unset. Run the tests with `make test`, which starts "+
 		"a local RabbitMQ through scripts/test-broker.sh (install it first: apt-get install rabbitmq-server).",
 		strings.Join(missing, ", "))
@@ -74,7 +105,6 @@ func Require(t testing.TB) Broker {
 		fmt.Fprintf(os.Stderr, "!!!!! could not record the skip in %s: %v\n", EnvSkipLog, err)
 	}
 	t.Skip(msg)
-	return Broker{}
 }
 
 // logSkip appends the skipped test to the file EnvSkipLog names, if it names one. Test binaries

@@ -11,7 +11,7 @@ import (
 func TestASkipIsLogged(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "skipped")
 	t.Setenv(EnvSkipLog, log)
-	for _, name := range []string{EnvAMQPURL, EnvAMQPSURL, EnvCAFile, "CI"} {
+	for _, name := range []string{EnvAMQPURL, EnvAMQPSURL, EnvCAFile, EnvMgmtURL, "CI"} {
 		t.Setenv(name, "")
 	}
 	for range 2 {
@@ -20,11 +20,16 @@ func TestASkipIsLogged(t *testing.T) {
 			t.Error("Require returned without a broker")
 		})
 	}
+	t.Run("needs the management API", func(t *testing.T) {
+		RequireManagement(t)
+		t.Error("RequireManagement returned without a broker")
+	})
 	got, err := os.ReadFile(log) //nolint:gosec // G304: the test's own temporary file
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "./internal/testsupport/brokertest TestASkipIsLogged/needs_a_broker\n./internal/testsupport/brokertest TestASkipIsLogged/needs_a_broker#01\n"
+	want := "./internal/testsupport/brokertest TestASkipIsLogged/needs_a_broker\n./internal/testsupport/brokertest TestASkipIsLogged/needs_a_broker#01\n" +
+		"./internal/testsupport/brokertest TestASkipIsLogged/needs_the_management_API\n"
 	if string(got) != want {
 		t.Errorf("%s holds %q, want %q", EnvSkipLog, got, want)
 	}
