@@ -71,10 +71,10 @@ func TestConfigTableHasEveryKey(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	for description, want := range map[string]string{
-		"Broker instance type. Empty (the default): more.":         "Broker instance type.",
+		"Broker instance type. Empty (the default): more.":          "Broker instance type.",
 		"Required. The networking option: public or nat. Each sets": "Required. The networking option: public or nat.",
 		"nat only. Single (one NAT gateway) or OnePerAz.":           "nat only. Single (one NAT gateway) or OnePerAz.",
-		"Tags, e.g. {\"team\": \"x\"}. The program adds more.":         "Tags, e.g. {\"team\": \"x\"}.",
+		"Tags, e.g. {\"team\": \"x\"}. The program adds more.":      "Tags, e.g. {\"team\": \"x\"}.",
 		"One sentence, no stop":                                     "One sentence, no stop",
 	} {
 		if got := Summary(description); got != want {
@@ -149,8 +149,8 @@ func TestLinksResolve(t *testing.T) {
 
 func TestSlugAsGitHubMakesIt(t *testing.T) {
 	for heading, want := range map[string]string{
-		"Day two: what a change does on the next `up`":        "day-two-what-a-change-does-on-the-next-up",
-		"`public`":                                            "public",
+		"Day two: what a change does on the next `up`": "day-two-what-a-change-does-on-the-next-up",
+		"`public`": "public",
 		"RabbitMQ versions: what depends on the engine":       "rabbitmq-versions-what-depends-on-the-engine",
 		"Tear-down that finishes on the first try":            "tear-down-that-finishes-on-the-first-try",
 		"Using [the components](reuse.md) from another_place": "using-the-components-from-another_place",
