@@ -2,6 +2,7 @@ package docs
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -76,14 +77,14 @@ func Regenerate(projectDir string) ([]string, error) {
 		return nil, err
 	}
 	var changed []string
-	for _, file := range sortedKeys(generated) {
+	for _, file := range slices.Sorted(maps.Keys(generated)) {
 		path := filepath.Join(projectDir, file)
 		text, err := os.ReadFile(path) //nolint:gosec // G304: the project's own docs
 		if err != nil {
 			return nil, err
 		}
 		updated := string(text)
-		for _, name := range sortedKeys(generated[file]) {
+		for _, name := range slices.Sorted(maps.Keys(generated[file])) {
 			if updated, err = ReplaceBlock(updated, name, generated[file][name]); err != nil {
 				return nil, fmt.Errorf("%s: %w", file, err)
 			}
@@ -96,13 +97,4 @@ func Regenerate(projectDir string) ([]string, error) {
 		}
 	}
 	return changed, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,12 +18,12 @@ func TestDocsAreGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range sortedKeys(generated) {
+	for _, file := range slices.Sorted(maps.Keys(generated)) {
 		text, err := os.ReadFile(filepath.Join(projectDir, file))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range sortedKeys(generated[file]) {
+		for _, name := range slices.Sorted(maps.Keys(generated[file])) {
 			if BlockIn(string(text), name) != Block(name, generated[file][name]) {
 				t.Errorf("%s: the %s block is out of date with Pulumi.yaml or the program: run `make docs`", file, name)
 			}
@@ -77,9 +78,7 @@ func TestSummary(t *testing.T) {
 		"Tags, e.g. {\"team\": \"x\"}. The program adds more.":      "Tags, e.g. {\"team\": \"x\"}.",
 		"One sentence, no stop":                                     "One sentence, no stop",
 	} {
-		if got := Summary(description); got != want {
-			t.Errorf("Summary(%q) = %q, want %q", description, got, want)
-		}
+		expect(t, "Summary", Summary, description, want)
 	}
 }
 
@@ -156,9 +155,7 @@ func TestSlugAsGitHubMakesIt(t *testing.T) {
 		"Using [the components](reuse.md) from another_place": "using-the-components-from-another_place",
 		"Cost (USD, prices as of 2026-12)":                    "cost-usd-prices-as-of-2026-12",
 	} {
-		if got := Slug(heading); got != want {
-			t.Errorf("Slug(%q) = %q, want %q", heading, got, want)
-		}
+		expect(t, "Slug", Slug, heading, want)
 	}
 	a := Anchors("# A\n```\n# not a heading\n```\n## A\n### b\n")
 	for _, want := range []string{"a", "a-1", "b"} {
@@ -191,5 +188,12 @@ func TestBrokenLinksFindsThem(t *testing.T) {
 	want := []string{"README.md:2: docs/b.md: no such file", "README.md:2: docs/a.md#nowhere: no heading with that anchor"}
 	if !slices.Equal(broken, want) {
 		t.Errorf("broken = %q, want %q", broken, want)
+	}
+}
+
+func expect(t *testing.T, name string, f func(string) string, in, want string) {
+	t.Helper()
+	if got := f(in); got != want {
+		t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
 	}
 }
