@@ -11,7 +11,7 @@ ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy rm env backend test engine-test bench integration build smoke redrive plan diagrams lint
+.PHONY: help up preview destroy rm env backend test engine-test bench integration build smoke redrive plan docs diagrams lint
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
@@ -79,8 +79,10 @@ build: ## Build the Lambda binaries and archives into .build/ exactly as the pro
 plan: ## Show offline what STACK builds and how the ESM reaches AWS (no AWS account, no Pulumi CLI).
 	@go run ./cmd/plan --stack "$(STACK)"
 
-diagrams: ## Regenerate the README's per-option diagrams from the program.
-	@go run ./cmd/plan --write-readme README.md
+docs: ## Regenerate the generated blocks of README.md (configuration table) and docs/options.md (diagrams).
+	@go run ./cmd/plan --write-docs .
+
+diagrams: docs ## The old name of make docs.
 
 lint: ## golangci-lint and actionlint at their pinned versions (installed into .build/bin).
 	@scripts/lint.sh

@@ -19,7 +19,7 @@ import (
 //	listener, provisioner           the two Lambdas (thin mains)
 //	internal/{lambdainit,rabbitops,rabbitadmin} what the Lambdas share at run time
 //	internal/{deadletter,provisioner} the Lambdas' own code
-//	internal/{plan,smoke,deployed,redrive,offline,stackconfig,localesm}
+//	internal/{plan,docs,smoke,deployed,redrive,offline,stackconfig,localesm}
 //	                                the code behind the commands in cmd/
 //	internal/testsupport            what tests run against instead of AWS, Lambda, RabbitMQ and the CLI
 //	cmd, integration, enginetest    the top: nothing imports them (scripts, bench: their own tests)
@@ -29,7 +29,7 @@ import (
 const (
 	lambdaShared  = `internal/(lambdainit|rabbitops|rabbitadmin)`
 	lambdaOwn     = `internal/(deadletter|provisioner(/.*)?)`
-	behindCommand = `internal/(plan|smoke|deployed|redrive|offline|stackconfig|localesm)(/.*)?`
+	behindCommand = `internal/(plan|docs|smoke|deployed|redrive|offline|stackconfig|localesm)(/.*)?`
 	doubles       = `internal/testsupport(/.*)?`
 	theLambdas    = `listener|provisioner|` + lambdaShared + `|` + lambdaOwn
 	programHelper = `infra/(reach|eniwait|lambdabuild)`

@@ -10,8 +10,8 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
 )
 
-// upgradePath takes a deployed isolated stack (RabbitMQ 3.13 on mq.t3.micro) where the README's
-// day-two section tells the user to take it: RabbitMQ 4.2 in the two ups the refusal names, each
+// upgradePath takes a deployed isolated stack (RabbitMQ 3.13 on mq.t3.micro) where the upgrade
+// section of docs/operations.md tells the user to take it: RabbitMQ 4.2 in the two ups the refusal names, each
 // followed by a preview that plans nothing; and the changes Amazon MQ would refuse half way are
 // refused before anything changes.
 func (h *harness) upgradePath(t *testing.T) {

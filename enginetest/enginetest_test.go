@@ -278,7 +278,7 @@ func (h *harness) rewordedMappingInterfaces(t *testing.T) {
 	run("stack rm", "pulumi", "stack", "rm", "--yes", "--stack", stack).must(t, "stack rm")
 }
 
-// dayTwoChanges are the rows of README's day-two table: a setting changed on a deployed
+// dayTwoChanges are the rows of docs/configuration.md's day-two table: a setting changed on a deployed
 // isolated stack (or the row's option), and what the next up plans for each resource it
 // touches (kinds: update, replace, create, delete). A row with refused instead plans nothing: the program says why.
 var dayTwoChanges = []struct {

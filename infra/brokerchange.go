@@ -66,7 +66,7 @@ func brokerChangeProblem(d *DeployedBroker, engineVersion, instanceType string, 
 		return fmt.Errorf("%s:engineVersion = %q: the broker %s runs RabbitMQ %s on %s, and RabbitMQ 4 runs on mq.m7g only. "+
 			"The provider changes the engine version before the instance type, so Amazon MQ would refuse the upgrade %s half way. "+
 			"Upgrade in two ups:\n  1. keep engineVersion %s, set instanceType %s, and run up;\n  2. then set engineVersion %s and run up.\n"+
-			"See the README's day-two section: an in-place major upgrade needs no classic mirrored queues and stops the broker's traffic while it runs",
+			"See docs/operations.md, \"Upgrading to RabbitMQ 4\": an in-place major upgrade needs no classic mirrored queues and stops the broker's traffic while it runs",
 			ProjectName, engineVersion, d.ID, d.EngineVersion, d.InstanceType, upgrade, d.EngineVersion, m7gFor(instanceType, mode), engineVersion)
 	case want == [2]int{4, 3} && have != [2]int{4, 2} && have != [2]int{4, 3}:
 		return fmt.Errorf("%s:engineVersion = %q: Amazon MQ upgrades a broker to RabbitMQ 4.3 only from 4.2, and the broker %s runs %s: "+

@@ -21,7 +21,7 @@ func TestBrokerChangesAmazonMQWouldRefuseHalfWay(t *testing.T) {
 		{"first up", nil, "4.2", "mq.m7g.medium", SingleInstance, nil},
 		{"3.13 on t3.micro to 4.2 in one up", on("3.13", "mq.t3.micro"), "4.2", "mq.m7g.medium", SingleInstance,
 			[]string{`engineVersion = "4.2"`, "runs RabbitMQ 3.13 on mq.t3.micro", "1. keep engineVersion 3.13, set instanceType mq.m7g.medium",
-				"2. then set engineVersion 4.2", "no classic mirrored queues"}},
+				"2. then set engineVersion 4.2", "no classic mirrored queues", `docs/operations.md, "Upgrading to RabbitMQ 4"`}},
 		{"3.13 on m5 to 4.2 naming m7g.large", on("3.13", "mq.m5.large"), "4.2", "mq.m7g.large", SingleInstance,
 			[]string{"set instanceType mq.m7g.large"}},
 		{"step 1: 3.13 onto m7g", on("3.13", "mq.t3.micro"), "3.13", "mq.m7g.medium", SingleInstance, nil},

@@ -63,7 +63,7 @@ const (
 	RouteCustomEgress       = contract.RouteCustomEgress
 )
 
-// Option is one row of the networking table (README, "The six options"). The program
+// Option is one row of the networking table (docs/options.md). The program
 // translates it into each component's typed arguments (the Network reads it whole); nothing
 // else in the program branches on the mode's name. Where the user chooses part of the row
 // (existingvpc's service route, whether the endpoints exist already), Config.Option resolves

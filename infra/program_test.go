@@ -50,7 +50,7 @@ func shipped(t *testing.T, stack string) map[string]string {
 	return raw
 }
 
-// optionCase is what the README's table of options and AWS's documentation of the mapping's
+// optionCase is what docs/options.md's table of options and AWS's documentation of the mapping's
 // network interfaces say about one option, written out independently of the program's Options
 // table.
 type optionCase struct {

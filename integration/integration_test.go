@@ -44,7 +44,7 @@ func TestOptions(t *testing.T) {
 	}
 	// Fail before anything is deployed when a prerequisite is missing.
 	if _, err := exec.LookPath("pulumi"); err != nil {
-		t.Fatal("the Pulumi CLI is not on PATH (README, Prerequisites)")
+		t.Fatal("the Pulumi CLI is not on PATH (docs/operations.md, Prerequisites; scripts/build-pulumi.sh builds the pinned one into .build/pulumi/bin)")
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
 	if err == nil {
@@ -181,7 +181,7 @@ func yourVPC(t *testing.T, file []byte) []byte {
 	return []byte(text)
 }
 
-// checkOutputs holds the outputs README promises, per option.
+// checkOutputs holds the outputs docs/configuration.md lists, per option.
 func checkOutputs(t *testing.T, mode string, opt infra.Option, out map[string]string) {
 	t.Helper()
 	if out["networkMode"] != mode || out["version"] != infra.Version {

@@ -1,7 +1,7 @@
 // Package candidates compares, on the listener's realistic events, the JSON and base64
 // libraries that could replace the standard library in the listener against what the listener
-// uses: its own one-pass decoder and validator (listener/handler). `make bench` runs it; the
-// README's performance section shows the table. It is a module of its own so that the
+// uses: its own one-pass decoder and validator (listener/handler). `make bench` runs it;
+// docs/performance.md shows the table. It is a module of its own so that the
 // candidates never enter the listener's module.
 package candidates
 

@@ -4,7 +4,7 @@
 //
 //	go run ./cmd/plan --stack isolated           # text
 //	go run ./cmd/plan --stack isolated --json    # the same as data
-//	go run ./cmd/plan --write-readme README.md   # regenerate the README's diagrams (make diagrams)
+//	go run ./cmd/plan --write-docs .             # regenerate the docs' generated blocks (make docs)
 //	go run ./cmd/plan --list [--as-shipped] [--json]  # the options, one a line (CI loops over them)
 package main
 
@@ -17,7 +17,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/docs"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/plan"
 )
 
@@ -32,9 +32,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "the stack (option) to plan: "+strings.Join(plan.Options(false), ", "))
 	asJSON := fs.Bool("json", false, "print the plan, or the --list, as JSON")
-	readme := fs.String("write-readme", "", "rewrite the diagrams of every option in this README")
 	list := fs.Bool("list", false, "print the networking options, one a line")
 	asShipped := fs.Bool("as-shipped", false, "with --list: only the options whose stack file deploys as shipped (not existingvpc's placeholders)")
+	docsDir := fs.String("write-docs", "", "regenerate the generated blocks of the docs of the project in this directory (README.md's configuration table, docs/options.md's diagrams)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -44,7 +44,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	if *list {
 		return printList(stdout, stderr, plan.Options(*asShipped), *asJSON)
 	}
-	if err := run(stdout, *stack, *asJSON, *readme); err != nil {
+	if err := run(stdout, *stack, *asJSON, *docsDir); err != nil {
 		fmt.Fprintln(stderr, "plan:", err)
 		return 1
 	}
@@ -64,12 +64,12 @@ func printList(stdout, stderr io.Writer, names []string, asJSON bool) int {
 	return 0
 }
 
-func run(stdout io.Writer, stack string, asJSON bool, readme string) error {
-	if readme != "" {
-		return writeReadme(stdout, readme)
+func run(stdout io.Writer, stack string, asJSON bool, docsDir string) error {
+	if docsDir != "" {
+		return writeDocs(stdout, docsDir)
 	}
 	if stack == "" {
-		return fmt.Errorf("--stack is required (one of %s), or --write-readme, or --list", strings.Join(plan.Options(false), ", "))
+		return fmt.Errorf("--stack is required (one of %s), or --write-docs, or --list", strings.Join(plan.Options(false), ", "))
 	}
 	p, err := plan.Make(".", stack)
 	if err != nil {
@@ -84,25 +84,15 @@ func run(stdout io.Writer, stack string, asJSON bool, readme string) error {
 	return nil
 }
 
-func writeReadme(stdout io.Writer, path string) error {
-	text, err := os.ReadFile(path) //nolint:gosec // G304: the README path is the operator's own argument
+func writeDocs(stdout io.Writer, dir string) error {
+	changed, err := docs.Regenerate(dir)
 	if err != nil {
 		return err
 	}
-	updated := string(text)
-	for _, mode := range infra.ModeNames() {
-		p, err := plan.Make(".", string(mode))
-		if err != nil {
-			return err
-		}
-		if updated, err = plan.ReplaceDiagram(updated, string(mode), p.Mermaid); err != nil {
-			return err
-		}
-	}
-	if updated == string(text) {
-		fmt.Fprintln(stdout, "README diagrams are up to date")
+	if len(changed) == 0 {
+		fmt.Fprintln(stdout, "the docs' generated blocks are up to date")
 		return nil
 	}
-	fmt.Fprintln(stdout, "README diagrams regenerated")
-	return os.WriteFile(path, []byte(updated), 0o600) //nolint:gosec // G703: the operator's own README path
+	fmt.Fprintln(stdout, "regenerated:", strings.Join(changed, ", "))
+	return nil
 }

@@ -18,7 +18,7 @@ func TestHelpShowsOnlyTheToolsFlags(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^  -([a-z_-]+)`).FindAllStringSubmatch(errOut.String(), -1) {
 		names = append(names, m[1])
 	}
-	if want := []string{"as-shipped", "json", "list", "stack", "write-readme"}; !slices.Equal(names, want) {
+	if want := []string{"as-shipped", "json", "list", "stack", "write-docs"}; !slices.Equal(names, want) {
 		t.Errorf("--help lists %v, want %v:\n%s", names, want, errOut.String())
 	}
 	if code := cli([]string{"--logtostderr"}, &out, &errOut); code != 2 {

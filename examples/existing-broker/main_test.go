@@ -229,10 +229,10 @@ func TestExistingBrokerRefusesBadSettings(t *testing.T) {
 	}
 }
 
-// TestReadmeShowsThisExample: the snippet of the README's "Using the components from another
-// program" is lines of main.go, in their order ("// ..." stands for the lines left out).
-func TestReadmeShowsThisExample(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestDocsShowThisExample: the Go snippet of docs/reuse.md is lines of main.go, in their order
+// ("// ..." stands for the lines left out).
+func TestDocsShowThisExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/reuse.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,11 +240,10 @@ func TestReadmeShowsThisExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, found := strings.Cut(string(readme), "\n## Using the components from another program\n")
-	_, snippet, opened := strings.Cut(section, "```go\n")
+	_, snippet, opened := strings.Cut(string(doc), "```go\n")
 	snippet, _, closed := strings.Cut(snippet, "```")
-	if !found || !opened || !closed {
-		t.Fatal(`the README has no section "Using the components from another program" with a Go snippet`)
+	if !opened || !closed {
+		t.Fatal("docs/reuse.md has no Go snippet")
 	}
 	// Lines compare without their indentation and alignment.
 	normal := func(line string) string { return strings.Join(strings.Fields(line), " ") }
@@ -260,11 +259,11 @@ func TestReadmeShowsThisExample(t *testing.T) {
 		}
 		i := slices.Index(lines[next:], want)
 		if i < 0 {
-			t.Fatalf("the README shows %q, which main.go does not have after the lines shown before it", want)
+			t.Fatalf("docs/reuse.md shows %q, which main.go does not have after the lines shown before it", want)
 		}
 		next, shown = next+i+1, shown+1
 	}
 	if shown < 20 {
-		t.Errorf("the README shows only %d lines of the example", shown)
+		t.Errorf("docs/reuse.md shows only %d lines of the example", shown)
 	}
 }

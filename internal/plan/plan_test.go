@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -295,39 +293,6 @@ func firstDifference(a, b string) string {
 	return fmt.Sprintf("%d lines, was %d", len(bl), len(al))
 }
 
-// TestREADMEDiagramsAreGenerated fails when the README's diagrams differ from the program's.
-func TestREADMEDiagramsAreGenerated(t *testing.T) {
-	readme, err := os.ReadFile(projectDir + "/README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stale []string
-	for _, mode := range infra.ModeNames() {
-		p, err := Make(projectDir, string(mode))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diagramIn(string(readme), string(mode)) != DiagramBlock(string(mode), p.Mermaid) {
-			stale = append(stale, string(mode))
-		}
-	}
-	sort.Strings(stale)
-	if len(stale) > 0 {
-		t.Errorf("README diagrams of %v differ from the program's: run `make diagrams`", stale)
-	}
-}
-
-func TestReplaceDiagram(t *testing.T) {
-	in := "a\n" + beginMarker("nat") + "\nold\n" + endMarker("nat") + "\nb\n"
-	out, err := ReplaceDiagram(in, "nat", "flowchart LR\n  x --> y\n")
-	if err != nil || !strings.Contains(out, "```mermaid\nflowchart LR\n  x --> y\n```") || strings.Contains(out, "old") {
-		t.Errorf("%q, %v", out, err)
-	}
-	if _, err := ReplaceDiagram("no markers", "nat", ""); err == nil {
-		t.Error("missing markers accepted")
-	}
-}
-
 // BenchmarkPlan measures one option's plan once built (target: at most 2 s).
 func BenchmarkPlan(b *testing.B) {
 	for b.Loop() {
@@ -335,14 +300,4 @@ func BenchmarkPlan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// diagramIn returns the diagram block of stack as it stands in readme.
-func diagramIn(readme, stack string) string {
-	start := strings.Index(readme, beginMarker(stack))
-	end := strings.Index(readme, endMarker(stack))
-	if start < 0 || end < start {
-		return ""
-	}
-	return readme[start : end+len(endMarker(stack))]
 }

@@ -14,7 +14,7 @@ import (
 var serviceLabels = map[string]string{"sts": "STS", "secretsmanager": "Secrets Manager", "lambda": "Lambda API"}
 
 // Mermaid draws the ESM's paths as the verifier found them: where its interfaces sit and what
-// carries each dependency. It is generated, so the README's diagrams cannot drift from the code.
+// carries each dependency. docs/options.md's diagrams are generated from it (make docs).
 func Mermaid(p *Plan, resources []offline.Resource, facts infra.Facts) string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")

@@ -225,7 +225,7 @@ func TestQueueNameRule(t *testing.T) {
 	}
 }
 
-// TestAnotherDeliveryLimitIsAConflict backs the README's day-two row for deliveryLimit:
+// TestAnotherDeliveryLimitIsAConflict backs docs/configuration.md's day-two row for deliveryLimit:
 // RabbitMQ does not change an existing queue's x-delivery-limit, and the declaration refuses
 // the difference instead of deleting the queue.
 func TestAnotherDeliveryLimitIsAConflict(t *testing.T) {
