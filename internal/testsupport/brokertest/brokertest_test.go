@@ -24,7 +24,7 @@ func TestASkipIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "./testsupport/brokertest TestASkipIsLogged/needs_a_broker\n./testsupport/brokertest TestASkipIsLogged/needs_a_broker#01\n"
+	want := "./internal/testsupport/brokertest TestASkipIsLogged/needs_a_broker\n./internal/testsupport/brokertest TestASkipIsLogged/needs_a_broker#01\n"
 	if string(got) != want {
 		t.Errorf("%s holds %q, want %q", EnvSkipLog, got, want)
 	}
