@@ -68,7 +68,7 @@ func newHarness(t *testing.T) *harness {
 			t.Fatal(err)
 		}
 	}
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", h.pluginDir+string(os.PathSeparator), "./testsupport/standin/cmd/...") //nolint:gosec // G204: the suite's own temp dir
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", h.pluginDir+string(os.PathSeparator), "./internal/testsupport/standin/cmd/...") //nolint:gosec // G204: the suite's own temp dir
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the stand-in plugins: %v\n%s", err, out)
