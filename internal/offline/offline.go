@@ -1,7 +1,7 @@
-// Package offline is an AWS account simulated for the Pulumi Go SDK's mocks: it answers the
-// program's resource registrations and look-ups the way us-east-1 would, records everything,
-// and fails on any resource type or look-up it does not know, so that nothing the program adds
-// can slip past the tests and the offline plan unexamined.
+// Package offline answers the Pulumi Go SDK's mocks from the account simaccount declares (the
+// one the real-engine suite's stand-in AWS holds too), records everything, and fails on any
+// resource type or look-up it does not know, so that nothing the program adds can slip past
+// the tests and the offline plan unexamined.
 package offline
 
 import (

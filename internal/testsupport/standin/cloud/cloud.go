@@ -1,6 +1,6 @@
 // Package cloud is the stand-in AWS account behind the stand-in provider plugins and the fake
-// EC2 endpoint: what exists, which names are taken, and the network interfaces Lambda leaves
-// behind. It is a test double, never deployed.
+// EC2 endpoint: what exists (seeded from internal/simaccount), which names are taken, and the
+// network interfaces Lambda leaves behind. It is a test double, never deployed.
 //
 // The account lives in one JSON file in a directory (STANDIN_CLOUD_DIR) so that every process
 // of a run sees the same account: the aws plugin the engine starts for each command, and the
