@@ -185,16 +185,16 @@ func awsDefaultRules(group, in, out string) []Rule {
 	return []Rule{{ID: in, Protocol: "-1", Group: group}, {ID: out, Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0"}}
 }
 
-// FindVPC, FindSubnet and FindDefaultGroup return what the account declares by id (by VPC for
-// the group); false if it declares none.
+// FindVPC returns the VPC of that id; false if the account declares none.
 func FindVPC(id string) (VPC, bool) { return find(VPCs, func(v VPC) bool { return v.ID == id }) }
 
-// FindSubnet: see FindVPC.
+// FindSubnet returns the subnet of that id; false if the account declares none.
 func FindSubnet(id string) (Subnet, bool) {
 	return find(Subnets, func(s Subnet) bool { return s.ID == id })
 }
 
-// FindDefaultGroup: see FindVPC.
+// FindDefaultGroup returns the default security group of the VPC; false if the account
+// declares none.
 func FindDefaultGroup(vpcID string) (SecurityGroup, bool) {
 	return find(DefaultGroups, func(g SecurityGroup) bool { return g.VPC == vpcID })
 }
