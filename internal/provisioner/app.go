@@ -1,4 +1,4 @@
-// Package app is the provisioner function: it reads the broker credentials as the ESM does,
+// Package provisioner is the provisioner function: it reads the broker credentials as the ESM does,
 // then declares the queue, diagnoses the ESM's path, publishes test messages or redrives dead
 // letters.
 package provisioner
