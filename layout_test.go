@@ -13,6 +13,7 @@ import (
 // The layout's rooms, bottom to top; imports only go down (docs/architecture.md):
 //
 //	contract                        what the program and the Lambdas agree on            public
+//	internal/simaccount             the AWS account make plan and the stand-in AWS both simulate
 //	infra/{reach,eniwait,lambdabuild} what a Pulumi program of the user's own reuses      public
 //	infra, main                     the program and its components                       public
 //	listener/handler                the API a user's listener extends                    public
@@ -33,6 +34,8 @@ const (
 	doubles       = `internal/testsupport(/.*)?`
 	theLambdas    = `listener|provisioner|` + lambdaShared + `|` + lambdaOwn
 	programHelper = `infra/(reach|eniwait|lambdabuild)`
+	// Facts, not a double: internal/offline ships it behind make plan.
+	simAccount = `internal/simaccount`
 )
 
 var layoutRules = []struct {
@@ -43,14 +46,15 @@ var layoutRules = []struct {
 }{
 	{"nothing imports a command, the top-level suites or an example", `.*`, `(cmd|integration|enginetest|examples)(/.*)?`, true},
 	{"the contract imports nothing of the project", `contract(/.*)?`, `.+`, true},
+	{"the simulated account imports nothing of the project but the contract", simAccount, `|(infra|listener|provisioner|internal)(/.*)?`, true},
 	{"the program's reusable helpers import only the contract", programHelper, `(infra|listener|provisioner|internal)(/.*)?`, true},
 	{"the program imports no Lambda, command code or double", `|infra`, `(listener|provisioner|internal)(/.*)?`, false},
 	{"the program's tests import no Lambda or command code", `|infra`, `(listener|provisioner)(/.*)?|` + lambdaShared + `|` + lambdaOwn + `|internal/(plan|smoke|deployed|redrive|localesm)`, true},
 	{"the listener's API imports only the contract", `listener/handler(/.*)?`, `(infra|provisioner|internal)(/.*)?`, false},
 	{"what the Lambdas share imports only the contract", lambdaShared, `(infra|listener|provisioner|internal)(/.*)?`, false},
-	{"the Lambdas import no program, command code or double", theLambdas, `infra(/.*)?|` + behindCommand + `|` + doubles, false},
+	{"the Lambdas import no program, command code, double or simulated account", theLambdas, `infra(/.*)?|` + behindCommand + `|` + doubles + `|` + simAccount, false},
 	// They may build a Lambda as the program does, and drive the local bridge that plays the mapping.
-	{"the Lambdas' tests import no program or command code", theLambdas, `infra|infra/(reach|eniwait)|internal/(plan|smoke|deployed|redrive|offline|stackconfig)`, true},
+	{"the Lambdas' tests import no program or command code", theLambdas, `infra|infra/(reach|eniwait)|internal/(plan|smoke|deployed|redrive|offline|stackconfig|simaccount)`, true},
 	{"the code behind the commands imports no double", behindCommand, doubles, false},
 	{"the doubles import no program or command code", doubles, `infra(/.*)?|` + behindCommand, true},
 	{"the doubles import no Lambda code (their tests may)", doubles, `(listener|provisioner)(/.*)?|` + lambdaShared + `|` + lambdaOwn, false},
@@ -94,8 +98,8 @@ func TestImportsOnlyGoDown(t *testing.T) {
 	}
 
 	for _, p := range goList(t, "-deps", ".", "./listener", "./provisioner") {
-		if name, ours := below(p.ImportPath); ours && regexp.MustCompile(`^(`+behindCommand+`|`+doubles+`|cmd(/.*)?)$`).MatchString(name) {
-			t.Errorf("deployed code links %s: a double, command code or a command", p.ImportPath)
+		if name, ours := below(p.ImportPath); ours && regexp.MustCompile(`^(`+behindCommand+`|`+doubles+`|`+simAccount+`|cmd(/.*)?)$`).MatchString(name) {
+			t.Errorf("deployed code links %s: a double, the simulated account, command code or a command", p.ImportPath)
 		}
 	}
 	// The program links no AMQP client: the queue-name rule it needs is the contract's.

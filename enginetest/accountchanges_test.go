@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // upgradePath takes a deployed isolated stack (RabbitMQ 3.13 on mq.t3.micro) where the upgrade
@@ -91,12 +93,12 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 		change              func(*cloud.State) error
 		refusal             string
 	}{
-		{"existingvpc-nat-route-removed", "existingvpc", existingVPC(cloud.UserSubnetA, "nat"),
-			func(st *cloud.State) error { return st.RemoveRoute(cloud.UserPrivateTable, "0.0.0.0/0") },
+		{"existingvpc-nat-route-removed", "existingvpc", existingVPC(simaccount.UserSubnetA, "nat"),
+			func(st *cloud.State) error { return st.RemoveRoute(simaccount.UserPrivateTable, "0.0.0.0/0") },
 			"missing an interface endpoint for sts or a NAT gateway route"},
-		{"existingvpc-endpoints-removed", "existingvpc", existingVPC(cloud.UserSubnetA, "existing-endpoints"),
+		{"existingvpc-endpoints-removed", "existingvpc", existingVPC(simaccount.UserSubnetA, "existing-endpoints"),
 			func(st *cloud.State) error {
-				for _, ep := range st.Find(cloud.TypeVPCEndpoint, func(r *cloud.Resource) bool { return r.Str("vpcId") == cloud.UserVPCID }) {
+				for _, ep := range st.Find(cloud.TypeVPCEndpoint, func(r *cloud.Resource) bool { return r.Str("vpcId") == simaccount.UserVPCID }) {
 					if err := st.DeleteEndpoint(ep.ID, time.Now()); err != nil {
 						return err
 					}
@@ -109,7 +111,7 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 		{"defaultvpc-zone-associated-group-emptied", "defaultvpc", "",
 			func(st *cloud.State) error {
 				sts := st.FindOne(cloud.TypeVPCEndpoint, func(r *cloud.Resource) bool {
-					return r.Str("vpcId") == cloud.DefaultVPCID && strings.HasSuffix(r.Str("serviceName"), ".sts")
+					return r.Str("vpcId") == simaccount.DefaultVPCID && strings.HasSuffix(r.Str("serviceName"), ".sts")
 				})
 				if sts == nil {
 					return errors.New("the stack made no sts endpoint in the default VPC")
@@ -117,10 +119,10 @@ func (h *harness) teardownAfterAccountChanged(t *testing.T) {
 				if err := st.DeleteEndpoint(sts.ID, time.Now()); err != nil {
 					return err
 				}
-				if _, err := st.AssociatePrivateZone("sts."+cloud.Region+".amazonaws.com", cloud.DefaultVPCID); err != nil {
+				if _, err := st.AssociatePrivateZone("sts."+simaccount.Region+".amazonaws.com", simaccount.DefaultVPCID); err != nil {
 					return err
 				}
-				_, err := st.EmptyDefaultSecurityGroup(cloud.DefaultVPCID)
+				_, err := st.EmptyDefaultSecurityGroup(simaccount.DefaultVPCID)
 				return err
 			},
 			"private hosted zone for sts.us-east-1.amazonaws.com"},
@@ -187,15 +189,15 @@ func firstLineWith(out, s string) string {
 // Interface vpce-…", type vpc_endpoint), in a group of the user's admitting 443 from the VPC.
 func addUserEndpoints(st *cloud.State) error {
 	group := "sg-0userendpoints0000"
-	st.Resources[group] = &cloud.Resource{Type: cloud.TypeSecurityGroup, ID: group, Props: map[string]any{"vpcId": cloud.UserVPCID, "name": "user-endpoints"}}
+	st.Resources[group] = &cloud.Resource{Type: cloud.TypeSecurityGroup, ID: group, Props: map[string]any{"vpcId": simaccount.UserVPCID, "name": "user-endpoints"}}
 	st.Resources["sgr-0userendpoints001"] = &cloud.Resource{Type: cloud.TypeIngressRule, ID: "sgr-0userendpoints001", Props: map[string]any{
-		"securityGroupId": group, "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrIpv4": cloud.UserVPCCidr}}
+		"securityGroupId": group, "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrIpv4": simaccount.UserVPCCidr}}
 	for _, svc := range []string{"sts", "secretsmanager", "lambda"} {
 		id := "vpce-0user" + svc
-		st.Resources[id] = &cloud.Resource{Type: cloud.TypeVPCEndpoint, ID: id, Props: map[string]any{"vpcId": cloud.UserVPCID,
-			"serviceName": "com.amazonaws." + cloud.Region + "." + svc, "vpcEndpointType": "Interface", "privateDnsEnabled": true,
-			"subnetIds": []any{cloud.UserSubnetA}, "securityGroupIds": []any{group}}}
-		st.AddENIs(id, "VPC Endpoint Interface "+id, "vpc_endpoint", "", []string{cloud.UserSubnetA}, []string{group})
+		st.Resources[id] = &cloud.Resource{Type: cloud.TypeVPCEndpoint, ID: id, Props: map[string]any{"vpcId": simaccount.UserVPCID,
+			"serviceName": "com.amazonaws." + simaccount.Region + "." + svc, "vpcEndpointType": "Interface", "privateDnsEnabled": true,
+			"subnetIds": []any{simaccount.UserSubnetA}, "securityGroupIds": []any{group}}}
+		st.AddENIs(id, "VPC Endpoint Interface "+id, "vpc_endpoint", "", []string{simaccount.UserSubnetA}, []string{group})
 	}
 	return nil
 }

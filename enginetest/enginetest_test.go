@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // shippedStacks are the stack files the project ships, one per networking option.
@@ -62,11 +64,11 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 		{"broken-range", "  rabbitmq-esm:networkMode: isolated\n  rabbitmq-esm:batchSize: 0\n",
 			`rabbitmq-esm:batchSize = "0": must be a whole number from 1 to 10000`},
 		// The user's VPC as the stand-in account holds it: the verifier reads its routes.
-		{"broken-existingvpc-route", existingVPC(cloud.UserPublicSubnet, "nat"),
+		{"broken-existingvpc-route", existingVPC(simaccount.UserPublicSubnet, "nat"),
 			"sts: missing an interface endpoint for sts or a NAT gateway route in the broker's subnets (no sts interface endpoint, and subnet " +
-				cloud.UserPublicSubnet + " (us-east-1a) routes 0.0.0.0/0 to the internet gateway " + cloud.UserIGW + " (route table " + cloud.UserPublicTable + ")"},
-		{"broken-existingvpc-endpoints", existingVPC(cloud.UserSubnetA, "existing-endpoints"),
-			"serviceRoute is existing-endpoints, but " + cloud.UserVPCID + " has no available sts interface endpoint"},
+				simaccount.UserPublicSubnet + " (us-east-1a) routes 0.0.0.0/0 to the internet gateway " + simaccount.UserIGW + " (route table " + simaccount.UserPublicTable + ")"},
+		{"broken-existingvpc-endpoints", existingVPC(simaccount.UserSubnetA, "existing-endpoints"),
+			"serviceRoute is existing-endpoints, but " + simaccount.UserVPCID + " has no available sts interface endpoint"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack, func(t *testing.T) {
@@ -95,7 +97,7 @@ func (h *harness) configAsTheCLISeesIt(t *testing.T) {
 // existingVPC is the body of an existingvpc stack file placing the broker in subnet of the
 // stand-in's user VPC, with serviceRoute route.
 func existingVPC(subnet, route string) string {
-	return "  rabbitmq-esm:networkMode: existingvpc\n  rabbitmq-esm:vpcId: " + cloud.UserVPCID + "\n  rabbitmq-esm:subnetIds:\n    - " + subnet +
+	return "  rabbitmq-esm:networkMode: existingvpc\n  rabbitmq-esm:vpcId: " + simaccount.UserVPCID + "\n  rabbitmq-esm:subnetIds:\n    - " + subnet +
 		"\n  rabbitmq-esm:serviceRoute: " + route + "\n"
 }
 
@@ -386,7 +388,7 @@ var dayTwoChanges = []struct {
 	{stack: "existingvpc", key: "serviceRoute", value: "custom-egress", plans: plans(append(endpointsGiveWayToNAT,
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Function rabbitmq-esm-provisioner:update")...)},
 	// The endpoints reach into a second zone, in place.
-	{stack: "existingvpc", key: "endpointSubnetIds[0]", value: cloud.UserSubnetB, path: true, plans: plans(
+	{stack: "existingvpc", key: "endpointSubnetIds[0]", value: simaccount.UserSubnetB, path: true, plans: plans(
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
 }
@@ -619,7 +621,9 @@ func plainOccurrences(v any, needle, path string) []string {
 	return nil
 }
 
-func esmPrefix(uuid string) string { return "AWS Lambda VPC ENI-armq-" + cloud.AccountID + "-" + uuid }
+func esmPrefix(uuid string) string {
+	return "AWS Lambda VPC ENI-armq-" + simaccount.AccountID + "-" + uuid
+}
 
 func mappingENIs(st *cloud.State, uuid string) []*cloud.ENI {
 	var out []*cloud.ENI

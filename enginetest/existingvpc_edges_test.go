@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // existingVPCEdges runs the real CLI on the user's VPC where it is unusual: shared from another
@@ -22,14 +24,14 @@ func (h *harness) existingVPCEdges(t *testing.T) {
 // naming vpcId, the owner and what to do.
 func (h *harness) sharedVPCRefused(t *testing.T) {
 	const stack = "existingvpc-shared"
-	h.stackFromBody(t, stack, "  rabbitmq-esm:networkMode: existingvpc\n  rabbitmq-esm:vpcId: "+cloud.SharedVPCID+
-		"\n  rabbitmq-esm:subnetIds:\n    - "+cloud.SharedSubnet+"\n  rabbitmq-esm:serviceRoute: nat\n")
+	h.stackFromBody(t, stack, "  rabbitmq-esm:networkMode: existingvpc\n  rabbitmq-esm:vpcId: "+simaccount.SharedVPCID+
+		"\n  rabbitmq-esm:subnetIds:\n    - "+simaccount.SharedSubnet+"\n  rabbitmq-esm:serviceRoute: nat\n")
 	acct := h.newAccount(t, linger)
 	for _, cmd := range [][]string{{"preview"}, {"up", "--yes", "--skip-preview"}} {
 		r := h.run(t, acct, stack, cmd[0]+" (refused)", append([]string{pulumiSh, cmd[0], stack}, cmd[1:]...)...)
-		want := `rabbitmq-esm:vpcId = "` + cloud.SharedVPCID + `": is owned by account ` + cloud.SharedVPCOwner + " and shared with this account, " +
-			cloud.AccountID + " (AWS RAM)"
-		if r.err == nil || !strings.Contains(r.out, want) || !strings.Contains(r.out, "deploy the stack with credentials of account "+cloud.SharedVPCOwner) {
+		want := `rabbitmq-esm:vpcId = "` + simaccount.SharedVPCID + `": is owned by account ` + simaccount.SharedVPCOwner + " and shared with this account, " +
+			simaccount.AccountID + " (AWS RAM)"
+		if r.err == nil || !strings.Contains(r.out, want) || !strings.Contains(r.out, "deploy the stack with credentials of account "+simaccount.SharedVPCOwner) {
 			t.Fatalf("%s: want the shared VPC refused (%q):\n%s", cmd[0], want, tail(r.out, 40))
 		}
 	}
@@ -43,17 +45,17 @@ func (h *harness) sharedVPCRefused(t *testing.T) {
 // destroys.
 func (h *harness) customEgress(t *testing.T) {
 	const stack = "existingvpc-egress"
-	h.stackFromBody(t, stack, existingVPC(cloud.UserTGWSubnet, "custom-egress"))
+	h.stackFromBody(t, stack, existingVPC(simaccount.UserTGWSubnet, "custom-egress"))
 	acct := h.newAccount(t, linger)
 	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
 
 	r := run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
-	if want := "serviceRoute custom-egress states that subnet " + cloud.UserTGWSubnet + "'s 0.0.0.0/0 route to " + cloud.UserTransitGateway; !strings.Contains(r.out, want) {
+	if want := "serviceRoute custom-egress states that subnet " + simaccount.UserTGWSubnet + "'s 0.0.0.0/0 route to " + simaccount.UserTransitGateway; !strings.Contains(r.out, want) {
 		t.Errorf("the up does not say the route is taken on the user's word (%q):\n%s", want, tail(r.out, 40))
 	}
 	st := acct.view(t)
 	broker := st.FindOne(cloud.TypeBroker, nil)
-	if broker == nil || !slices.Equal(broker.Strs("subnetIds"), []string{cloud.UserTGWSubnet}) {
+	if broker == nil || !slices.Equal(broker.Strs("subnetIds"), []string{simaccount.UserTGWSubnet}) {
 		t.Fatalf("the broker is not in the transit-gateway subnet: %+v", broker)
 	}
 	if eps := st.Find(cloud.TypeVPCEndpoint, nil); len(eps) != 0 {
@@ -79,13 +81,13 @@ func (h *harness) customEgress(t *testing.T) {
 // broker staying in one.
 func (h *harness) endpointSubnets(t *testing.T) {
 	const stack = "existingvpc-spread"
-	h.stackFromBody(t, stack, existingVPC(cloud.UserSubnetA, "endpoints"))
+	h.stackFromBody(t, stack, existingVPC(simaccount.UserSubnetA, "endpoints"))
 	acct := h.newAccount(t, linger)
 	const deleted = "vpce-0deleted00000001"
 	if err := acct.store.Update(func(st *cloud.State) error {
 		st.DeletedEndpoints = append(st.DeletedEndpoints, cloud.DeletedEndpoint{DeletedAt: time.Now(), Endpoint: &cloud.Resource{
-			Type: cloud.TypeVPCEndpoint, ID: deleted, Props: map[string]any{"vpcId": cloud.UserVPCID, "serviceName": "com.amazonaws." + cloud.Region + ".sts",
-				"vpcEndpointType": "Interface", "privateDnsEnabled": true, "state": "deleted", "subnetIds": []any{cloud.UserSubnetA}}}})
+			Type: cloud.TypeVPCEndpoint, ID: deleted, Props: map[string]any{"vpcId": simaccount.UserVPCID, "serviceName": "com.amazonaws." + simaccount.Region + ".sts",
+				"vpcEndpointType": "Interface", "privateDnsEnabled": true, "state": "deleted", "subnetIds": []any{simaccount.UserSubnetA}}}})
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -93,10 +95,10 @@ func (h *harness) endpointSubnets(t *testing.T) {
 	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
 
 	r := run("preview", pulumiSh, "preview", stack).must(t, "preview beside a deleted endpoint")
-	if want := "endpoints in one zone, us-east-1a (subnet " + cloud.UserSubnetA + ")"; !strings.Contains(r.out, want) {
+	if want := "endpoints in one zone, us-east-1a (subnet " + simaccount.UserSubnetA + ")"; !strings.Contains(r.out, want) {
 		t.Errorf("the preview does not warn %q:\n%s", want, tail(r.out, 40))
 	}
-	run("config set endpointSubnetIds[0]", "pulumi", "config", "set", "--path", "rabbitmq-esm:endpointSubnetIds[0]", cloud.UserSubnetB,
+	run("config set endpointSubnetIds[0]", "pulumi", "config", "set", "--path", "rabbitmq-esm:endpointSubnetIds[0]", simaccount.UserSubnetB,
 		"--stack", stack).must(t, "config set")
 	r = run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up beside a deleted endpoint, with endpointSubnetIds")
 	if strings.Contains(r.out, "endpoints in one zone") {
@@ -108,7 +110,7 @@ func (h *harness) endpointSubnets(t *testing.T) {
 		t.Fatalf("%d endpoints in the account, want 3", len(eps))
 	}
 	for _, ep := range eps {
-		if got := ep.Strs("subnetIds"); !slices.Equal(got, []string{cloud.UserSubnetA, cloud.UserSubnetB}) {
+		if got := ep.Strs("subnetIds"); !slices.Equal(got, []string{simaccount.UserSubnetA, simaccount.UserSubnetB}) {
 			t.Errorf("endpoint %s (%s) is in %v, want subnets A and B", ep.ID, ep.Str("serviceName"), got)
 		}
 		zones := map[string]bool{}
@@ -121,7 +123,7 @@ func (h *harness) endpointSubnets(t *testing.T) {
 			t.Errorf("endpoint %s has interfaces in zones %v, want us-east-1a and us-east-1b", ep.ID, zones)
 		}
 	}
-	if b := st.FindOne(cloud.TypeBroker, nil); b == nil || !slices.Equal(b.Strs("subnetIds"), []string{cloud.UserSubnetA}) {
+	if b := st.FindOne(cloud.TypeBroker, nil); b == nil || !slices.Equal(b.Strs("subnetIds"), []string{simaccount.UserSubnetA}) {
 		t.Errorf("the broker left subnetIds: %+v", b)
 	}
 	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the second preview")

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // harness is one project copy run by the real Pulumi CLI: the CLI and language host built by
@@ -167,7 +169,7 @@ func (h *harness) run(t *testing.T, acct *account, stack, name string, args ...s
 		"PULUMI_ACCESS_TOKEN=",
 		cloud.EnvDir+"="+acct.store.Dir(),
 		"AWS_ENDPOINT_URL_EC2="+acct.url,
-		"AWS_ACCESS_KEY_ID=standin", "AWS_SECRET_ACCESS_KEY=standin", "AWS_REGION="+cloud.Region,
+		"AWS_ACCESS_KEY_ID=standin", "AWS_SECRET_ACCESS_KEY=standin", "AWS_REGION="+simaccount.Region,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	)
 	var both, stdout bytes.Buffer

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // TestCustomEgress: serviceRoute custom-egress takes a default route the verifier cannot
@@ -18,7 +19,7 @@ func TestCustomEgress(t *testing.T) {
 	}
 	t.Run("a transit gateway route", func(t *testing.T) {
 		m := &offline.Account{}
-		if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings(offline.UserTGWSubnet)), m); err != nil {
+		if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings(simaccount.UserTGWSubnet)), m); err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"egress 443 0.0.0.0/0", "egress 5671 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
@@ -34,7 +35,7 @@ func TestCustomEgress(t *testing.T) {
 		}
 	})
 	t.Run("stated, not followed", func(t *testing.T) {
-		raw := withSettings(t, "existingvpc", settings(offline.UserTGWSubnet))
+		raw := withSettings(t, "existingvpc", settings(simaccount.UserTGWSubnet))
 		facts := lookFacts(t, "existingvpc", raw, &offline.Account{})
 		cfg, err := ParseConfig("existingvpc", raw)
 		if err != nil {
@@ -44,17 +45,17 @@ func TestCustomEgress(t *testing.T) {
 			if v.Dependency == "broker" {
 				continue
 			}
-			if !v.Reachable || v.Via != "egress stated by serviceRoute custom-egress ("+offline.UserTransitGateway+"), not followed" {
+			if !v.Reachable || v.Via != "egress stated by serviceRoute custom-egress ("+simaccount.UserTransitGateway+"), not followed" {
 				t.Errorf("%s: reachable %v via %q (%s)", v.Dependency, v.Reachable, v.Via, v.Reason)
 			}
 		}
-		want := "not checked: serviceRoute custom-egress states that subnet " + offline.UserTGWSubnet + "'s 0.0.0.0/0 route to " + offline.UserTransitGateway
+		want := "not checked: serviceRoute custom-egress states that subnet " + simaccount.UserTGWSubnet + "'s 0.0.0.0/0 route to " + simaccount.UserTransitGateway
 		if !slices.ContainsFunc(facts.refused.warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
 			t.Errorf("no warning %q in %q", want, facts.refused.warnings)
 		}
 	})
 	t.Run("through a NAT gateway it is followed", func(t *testing.T) {
-		raw := withSettings(t, "existingvpc", settings(offline.UserSubnetA))
+		raw := withSettings(t, "existingvpc", settings(simaccount.UserSubnetA))
 		facts := lookFacts(t, "existingvpc", raw, &offline.Account{})
 		cfg, _ := ParseConfig("existingvpc", raw)
 		if v := reach.Verify(PlannedNetwork(cfg, facts))[0]; !v.Reachable || v.Via != "NAT gateway" {
@@ -68,10 +69,10 @@ func TestCustomEgress(t *testing.T) {
 		name, subnet string
 		want         []string
 	}{
-		{"an internet gateway gives the interfaces nothing", offline.UserPublicSubnet, []string{"serviceRoute custom-egress",
+		{"an internet gateway gives the interfaces nothing", simaccount.UserPublicSubnet, []string{"serviceRoute custom-egress",
 			"sts: missing an interface endpoint for sts or a default route out of the VPC, other than to an internet gateway, in the broker's subnets",
-			"routes 0.0.0.0/0 to the internet gateway " + offline.UserIGW, "only a NAT gateway, the egress serviceRoute custom-egress states, or an endpoint"}},
-		{"no default route", offline.UserMainSubnet, []string{"subnet " + offline.UserMainSubnet + " (us-east-1d) has no 0.0.0.0/0 route"}},
+			"routes 0.0.0.0/0 to the internet gateway " + simaccount.UserIGW, "only a NAT gateway, the egress serviceRoute custom-egress states, or an endpoint"}},
+		{"no default route", simaccount.UserMainSubnet, []string{"subnet " + simaccount.UserMainSubnet + " (us-east-1d) has no 0.0.0.0/0 route"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &offline.Account{}
@@ -88,7 +89,7 @@ func TestCustomEgress(t *testing.T) {
 	}
 	t.Run("serviceRoute nat through a transit gateway points to custom-egress", func(t *testing.T) {
 		m := &offline.Account{}
-		_, err := run(t, "existingvpc", withSettings(t, "existingvpc", map[string]string{"serviceRoute": "nat", "subnetIds": `["` + offline.UserTGWSubnet + `"]`}), m)
+		_, err := run(t, "existingvpc", withSettings(t, "existingvpc", map[string]string{"serviceRoute": "nat", "subnetIds": `["` + simaccount.UserTGWSubnet + `"]`}), m)
 		if err == nil || !strings.Contains(err.Error(), "which the verifier cannot follow to a NAT gateway") ||
 			!strings.Contains(err.Error(), "set rabbitmq-esm:serviceRoute to custom-egress") {
 			t.Errorf("want the route refused with the way out, got %v", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // lookFacts runs the account look-ups alone, under the mocks, and returns what they found,
@@ -70,7 +71,7 @@ func TestEndpointListing(t *testing.T) {
 	})
 	t.Run("existing-endpoints: of two sts endpoints, the one with private DNS", func(t *testing.T) {
 		m := withMore(offline.UserEndpoint{ID: "vpce-0userstsnodns", Service: "sts", Groups: []string{"sg-0other000000000"}}, deletedSTS)
-		m.UserVPC.WithEndpoints(offline.UserVPCCidr)
+		m.UserVPC.WithEndpoints(simaccount.UserVPCCidr)
 		outputs, err := run(t, "existingvpc", withSettings(t, "existingvpc", map[string]string{"serviceRoute": "existing-endpoints"}), m)
 		if err != nil {
 			t.Fatal(err)
@@ -81,12 +82,12 @@ func TestEndpointListing(t *testing.T) {
 	})
 	t.Run("existing-endpoints: two sts endpoints, neither with private DNS", func(t *testing.T) {
 		m := withMore(offline.UserEndpoint{ID: "vpce-0userstsnodns", Service: "sts"})
-		m.UserVPC.WithEndpoints(offline.UserVPCCidr)
+		m.UserVPC.WithEndpoints(simaccount.UserVPCCidr)
 		ep := m.UserVPC.Endpoints["sts"]
 		ep.PrivateDNS = false
 		m.UserVPC.Endpoints["sts"] = ep
 		_, err := run(t, "existingvpc", withSettings(t, "existingvpc", map[string]string{"serviceRoute": "existing-endpoints"}), m)
-		if err == nil || !strings.Contains(err.Error(), "the sts endpoint vpce-0usersts, vpce-0userstsnodns in "+offline.UserVPCID+" has private DNS off") {
+		if err == nil || !strings.Contains(err.Error(), "the sts endpoint vpce-0usersts, vpce-0userstsnodns in "+simaccount.UserVPCID+" has private DNS off") {
 			t.Fatalf("want both endpoints named, private DNS off, got %v", err)
 		}
 		if n := len(m.All()); n != 0 {
@@ -107,7 +108,7 @@ func TestEndpointListing(t *testing.T) {
 func TestSharedHostedZonesAreStatedUnchecked(t *testing.T) {
 	for _, stack := range []string{"existingvpc", "defaultvpc"} {
 		facts := lookFacts(t, stack, withSettings(t, stack, nil), &offline.Account{})
-		vpc := map[string]string{"existingvpc": offline.UserVPCID, "defaultvpc": offline.DefaultVPCID}[stack]
+		vpc := map[string]string{"existingvpc": simaccount.UserVPCID, "defaultvpc": simaccount.DefaultVPCID}[stack]
 		want := "`aws route53 list-hosted-zones-by-vpc --vpc-id " + vpc + " --vpc-region us-east-1`"
 		if !slices.ContainsFunc(facts.refused.warnings, func(w string) bool { return strings.Contains(w, want) && strings.HasPrefix(w, "not checked:") }) {
 			t.Errorf("%s: no warning naming %s: %q", stack, want, facts.refused.warnings)

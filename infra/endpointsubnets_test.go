@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // TestEndpointSubnets: endpointSubnetIds spreads the endpoints serviceRoute endpoints creates
@@ -14,7 +15,7 @@ import (
 func TestEndpointSubnets(t *testing.T) {
 	t.Run("the endpoints in three zones, the broker in one", func(t *testing.T) {
 		m := &offline.Account{}
-		raw := withSettings(t, "existingvpc", map[string]string{"endpointSubnetIds": `["` + offline.UserSubnetB + `","` + offline.UserSubnetC + `"]`})
+		raw := withSettings(t, "existingvpc", map[string]string{"endpointSubnetIds": `["` + simaccount.UserSubnetB + `","` + simaccount.UserSubnetC + `"]`})
 		if _, err := run(t, "existingvpc", raw, m); err != nil {
 			t.Fatal(err)
 		}
@@ -23,12 +24,12 @@ func TestEndpointSubnets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := offline.Strings(ep.Inputs["subnetIds"]), []string{offline.UserSubnetA, offline.UserSubnetB, offline.UserSubnetC}; !slices.Equal(got, want) {
+			if got, want := offline.Strings(ep.Inputs["subnetIds"]), []string{simaccount.UserSubnetA, simaccount.UserSubnetB, simaccount.UserSubnetC}; !slices.Equal(got, want) {
 				t.Errorf("%s endpoint subnets = %v, want %v", svc, got, want)
 			}
 		}
 		b, _ := m.One("aws:mq/broker:Broker", "broker")
-		if got := offline.Strings(b.Inputs["subnetIds"]); !slices.Equal(got, []string{offline.UserSubnetA}) {
+		if got := offline.Strings(b.Inputs["subnetIds"]); !slices.Equal(got, []string{simaccount.UserSubnetA}) {
 			t.Errorf("broker subnets = %v", got)
 		}
 		if w := lookFacts(t, "existingvpc", raw, &offline.Account{}).refused.warnings; slices.ContainsFunc(w, func(s string) bool { return strings.Contains(s, "one zone") }) {
@@ -37,7 +38,7 @@ func TestEndpointSubnets(t *testing.T) {
 	})
 	t.Run("a single instance's endpoints in one zone are warned about", func(t *testing.T) {
 		w := lookFacts(t, "existingvpc", withSettings(t, "existingvpc", nil), &offline.Account{}).refused.warnings
-		want := []string{"endpoints in one zone, us-east-1a (subnet " + offline.UserSubnetA + ")", "every workload of " + offline.UserVPCID,
+		want := []string{"endpoints in one zone, us-east-1a (subnet " + simaccount.UserSubnetA + ")", "every workload of " + simaccount.UserVPCID,
 			"rabbitmq-esm:endpointSubnetIds", "pulumi config set --path 'endpointSubnetIds[0]'"}
 		if !slices.ContainsFunc(w, func(s string) bool {
 			return !slices.ContainsFunc(want, func(x string) bool { return !strings.Contains(s, x) })
@@ -45,7 +46,7 @@ func TestEndpointSubnets(t *testing.T) {
 			t.Errorf("no warning with %q in %q", want, w)
 		}
 		for _, route := range []string{"nat", "existing-endpoints"} {
-			m := &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(offline.UserVPCCidr)}
+			m := &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(simaccount.UserVPCCidr)}
 			if route == "nat" {
 				m = &offline.Account{}
 			}
@@ -58,14 +59,14 @@ func TestEndpointSubnets(t *testing.T) {
 	for _, tc := range []struct {
 		name, subnets, want string
 	}{
-		{"in subnetIds' zone", `["` + offline.UserPublicSubnet + `"]`,
-			`rabbitmq-esm:endpointSubnetIds = "` + offline.UserPublicSubnet + `": is in us-east-1a, like ` + offline.UserSubnetA},
-		{"two in one zone", `["` + offline.UserSubnetB + `","` + offline.UserTGWSubnet + `"]`,
-			`rabbitmq-esm:endpointSubnetIds = "` + offline.UserTGWSubnet + `": is in us-east-1b, like ` + offline.UserSubnetB},
-		{"of another VPC", `["` + offline.OtherVPCSubnet + `"]`,
-			`rabbitmq-esm:endpointSubnetIds = "` + offline.OtherVPCSubnet + `": is a subnet of vpc-0fedcba9876543210, not of vpcId ` + offline.UserVPCID},
-		{"in a zone without the endpoint services", `["` + offline.UserSubnetE + `"]`,
-			`rabbitmq-esm:endpointSubnetIds = "` + offline.UserSubnetE + `": is in us-east-1e, which does not offer`},
+		{"in subnetIds' zone", `["` + simaccount.UserPublicSubnet + `"]`,
+			`rabbitmq-esm:endpointSubnetIds = "` + simaccount.UserPublicSubnet + `": is in us-east-1a, like ` + simaccount.UserSubnetA},
+		{"two in one zone", `["` + simaccount.UserSubnetB + `","` + simaccount.UserTGWSubnet + `"]`,
+			`rabbitmq-esm:endpointSubnetIds = "` + simaccount.UserTGWSubnet + `": is in us-east-1b, like ` + simaccount.UserSubnetB},
+		{"of another VPC", `["` + simaccount.OtherVPCSubnet + `"]`,
+			`rabbitmq-esm:endpointSubnetIds = "` + simaccount.OtherVPCSubnet + `": is a subnet of vpc-0fedcba9876543210, not of vpcId ` + simaccount.UserVPCID},
+		{"in a zone without the endpoint services", `["` + simaccount.UserSubnetE + `"]`,
+			`rabbitmq-esm:endpointSubnetIds = "` + simaccount.UserSubnetE + `": is in us-east-1e, which does not offer`},
 		{"no such subnet", `["subnet-0aaaaaaaaaaaaaaa0"]`, `rabbitmq-esm:endpointSubnetIds = "subnet-0aaaaaaaaaaaaaaa0": names no subnet in us-east-1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // existingVPCConfigs are existingvpc settings the program must refuse without asking AWS
@@ -57,7 +58,7 @@ func TestExistingVPCSettingsRefusedBeforeAnyLookup(t *testing.T) {
 		})
 	}
 	// Another option's stack may not carry existingvpc's settings, unless at their defaults.
-	for key, value := range map[string]string{"vpcId": offline.UserVPCID, "subnetIds": `["` + offline.UserSubnetA + `"]`, "serviceRoute": "nat"} {
+	for key, value := range map[string]string{"vpcId": simaccount.UserVPCID, "subnetIds": `["` + simaccount.UserSubnetA + `"]`, "serviceRoute": "nat"} {
 		_, err := ParseConfig("isolated", map[string]string{ProjectName + ":networkMode": "isolated", ProjectName + ":" + key: value})
 		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "applies only to networkMode existingvpc, not to isolated") {
 			t.Errorf("%s on isolated: %v", key, err)
@@ -82,38 +83,38 @@ func TestExistingVPCRefusals(t *testing.T) {
 		m        *offline.Account
 		want     []string
 	}{
-		{"serviceRoute nat, but the subnet routes to an internet gateway", map[string]string{"serviceRoute": "nat", "subnetIds": `["` + offline.UserPublicSubnet + `"]`},
+		{"serviceRoute nat, but the subnet routes to an internet gateway", map[string]string{"serviceRoute": "nat", "subnetIds": `["` + simaccount.UserPublicSubnet + `"]`},
 			&offline.Account{}, []string{"serviceRoute nat", "unable to reach",
 				"sts: missing an interface endpoint for sts or a NAT gateway route",
-				"subnet " + offline.UserPublicSubnet + " (us-east-1a) routes 0.0.0.0/0 to the internet gateway " + offline.UserIGW +
-					" (route table " + offline.UserPublicTable + ")", "private addresses only", "Nothing was created"}},
-		{"serviceRoute nat, but the subnet has no default route", map[string]string{"serviceRoute": "nat", "subnetIds": `["` + offline.UserMainSubnet + `"]`},
-			&offline.Account{}, []string{"subnet " + offline.UserMainSubnet + " (us-east-1d) has no 0.0.0.0/0 route (the VPC's main route table " +
-				offline.UserMainRouteTable + ")", "lambda: missing"}},
+				"subnet " + simaccount.UserPublicSubnet + " (us-east-1a) routes 0.0.0.0/0 to the internet gateway " + simaccount.UserIGW +
+					" (route table " + simaccount.UserPublicTable + ")", "private addresses only", "Nothing was created"}},
+		{"serviceRoute nat, but the subnet has no default route", map[string]string{"serviceRoute": "nat", "subnetIds": `["` + simaccount.UserMainSubnet + `"]`},
+			&offline.Account{}, []string{"subnet " + simaccount.UserMainSubnet + " (us-east-1d) has no 0.0.0.0/0 route (the VPC's main route table " +
+				simaccount.UserMainRouteTable + ")", "lambda: missing"}},
 		{"serviceRoute nat, one subnet of a cluster without NAT", map[string]string{"serviceRoute": "nat", "deploymentMode": "CLUSTER_MULTI_AZ",
-			"subnetIds": `["` + offline.UserSubnetB + `","` + offline.UserMainSubnet + `"]`},
-			&offline.Account{}, []string{"subnet " + offline.UserMainSubnet + " (us-east-1d) has no 0.0.0.0/0 route"}},
+			"subnetIds": `["` + simaccount.UserSubnetB + `","` + simaccount.UserMainSubnet + `"]`},
+			&offline.Account{}, []string{"subnet " + simaccount.UserMainSubnet + " (us-east-1d) has no 0.0.0.0/0 route"}},
 		{"serviceRoute nat through a transit gateway", map[string]string{"serviceRoute": "nat"},
-			broken(func(u *offline.UserVPC) { u.DefaultRoutes[offline.UserPrivateTable] = "tgw-0123456789abcdef0" }),
-			[]string{"subnet " + offline.UserSubnetA + " (us-east-1a) routes 0.0.0.0/0 to tgw-0123456789abcdef0 (route table " +
-				offline.UserPrivateTable + "), which the verifier cannot follow to a NAT gateway"}},
+			broken(func(u *offline.UserVPC) { u.DefaultRoutes[simaccount.UserPrivateTable] = "tgw-0123456789abcdef0" }),
+			[]string{"subnet " + simaccount.UserSubnetA + " (us-east-1a) routes 0.0.0.0/0 to tgw-0123456789abcdef0 (route table " +
+				simaccount.UserPrivateTable + "), which the verifier cannot follow to a NAT gateway"}},
 		{"serviceRoute nat, but an endpoint with private DNS shuts the subnets out", map[string]string{"serviceRoute": "nat"},
 			broken(func(u *offline.UserVPC) { u.WithEndpoints("10.99.0.0/16") }),
 			[]string{"sts: missing ingress on 443 to the sts endpoint", "its security group sg-0userendpoints0000 admits 443 neither from the broker's group nor from subnet " +
-				offline.UserSubnetA + " (10.20.1.0/24)"}},
+				simaccount.UserSubnetA + " (10.20.1.0/24)"}},
 		{"DNS hostnames off with endpoints", nil,
 			broken(func(u *offline.UserVPC) { u.DNSHostnames = false }),
-			[]string{"sts: missing DNS support and DNS hostnames on the VPC", offline.UserVPCID + " has enableDnsHostnames off",
-				"aws ec2 modify-vpc-attribute --vpc-id " + offline.UserVPCID + " --enable-dns-hostnames"}},
+			[]string{"sts: missing DNS support and DNS hostnames on the VPC", simaccount.UserVPCID + " has enableDnsHostnames off",
+				"aws ec2 modify-vpc-attribute --vpc-id " + simaccount.UserVPCID + " --enable-dns-hostnames"}},
 		{"endpoints to create already exist", nil,
-			broken(func(u *offline.UserVPC) { u.WithEndpoints(offline.UserVPCCidr) }),
-			[]string{offline.UserVPCID + " already has a sts interface endpoint with private DNS (vpce-0usersts)", "set rabbitmq-esm:serviceRoute to existing-endpoints"}},
+			broken(func(u *offline.UserVPC) { u.WithEndpoints(simaccount.UserVPCCidr) }),
+			[]string{simaccount.UserVPCID + " already has a sts interface endpoint with private DNS (vpce-0usersts)", "set rabbitmq-esm:serviceRoute to existing-endpoints"}},
 		{"existing endpoints missing", map[string]string{"serviceRoute": "existing-endpoints"},
-			&offline.Account{}, []string{"serviceRoute is existing-endpoints, but " + offline.UserVPCID + " has no available sts interface endpoint",
+			&offline.Account{}, []string{"serviceRoute is existing-endpoints, but " + simaccount.UserVPCID + " has no available sts interface endpoint",
 				"set rabbitmq-esm:serviceRoute to endpoints"}},
 		{"existing endpoint without private DNS", map[string]string{"serviceRoute": "existing-endpoints"},
 			broken(func(u *offline.UserVPC) {
-				u.WithEndpoints(offline.UserVPCCidr)
+				u.WithEndpoints(simaccount.UserVPCCidr)
 				ep := u.Endpoints["lambda"]
 				ep.PrivateDNS = false
 				u.Endpoints["lambda"] = ep
@@ -122,23 +123,23 @@ func TestExistingVPCRefusals(t *testing.T) {
 		{"existing endpoints whose group does not admit the subnets", map[string]string{"serviceRoute": "existing-endpoints"},
 			broken(func(u *offline.UserVPC) { u.WithEndpoints("10.20.2.0/24") }),
 			[]string{"serviceRoute existing-endpoints", "secretsmanager: missing ingress on 443 to the secretsmanager endpoint from the broker's security group or subnets",
-				"sg-0userendpoints0000 admits 443 neither from the broker's group nor from subnet " + offline.UserSubnetA + " (10.20.1.0/24)"}},
-		{"a VPC shared through AWS RAM", map[string]string{"vpcId": offline.SharedVPCID, "subnetIds": `["` + offline.SharedSubnet + `"]`},
-			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "` + offline.SharedVPCID + `": is owned by account ` + offline.SharedVPCOwner +
-				` and shared with this account, ` + offline.AccountID + ` (AWS RAM)`, "deploy the stack with credentials of account " + offline.SharedVPCOwner,
-				"or use a VPC account " + offline.AccountID + " owns"}},
+				"sg-0userendpoints0000 admits 443 neither from the broker's group nor from subnet " + simaccount.UserSubnetA + " (10.20.1.0/24)"}},
+		{"a VPC shared through AWS RAM", map[string]string{"vpcId": simaccount.SharedVPCID, "subnetIds": `["` + simaccount.SharedSubnet + `"]`},
+			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "` + simaccount.SharedVPCID + `": is owned by account ` + simaccount.SharedVPCOwner +
+				` and shared with this account, ` + simaccount.AccountID + ` (AWS RAM)`, "deploy the stack with credentials of account " + simaccount.SharedVPCOwner,
+				"or use a VPC account " + simaccount.AccountID + " owns"}},
 		{"no such VPC", map[string]string{"vpcId": "vpc-0aaaaaaaaaaaaaaa0"},
 			&offline.Account{}, []string{`rabbitmq-esm:vpcId = "vpc-0aaaaaaaaaaaaaaa0": names no VPC in us-east-1`}},
 		{"no such subnet", map[string]string{"subnetIds": `["subnet-0aaaaaaaaaaaaaaa0"]`},
 			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "subnet-0aaaaaaaaaaaaaaa0": names no subnet in us-east-1`}},
-		{"a subnet of another VPC", map[string]string{"subnetIds": `["` + offline.OtherVPCSubnet + `"]`},
-			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "` + offline.OtherVPCSubnet + `": is a subnet of vpc-0fedcba9876543210, not of vpcId ` + offline.UserVPCID}},
-		{"two subnets in one zone", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "subnetIds": `["` + offline.UserSubnetA + `","` + offline.UserPublicSubnet + `"]`},
-			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "` + offline.UserPublicSubnet + `": is in us-east-1a, like ` + offline.UserSubnetA}},
-		{"a zone without the endpoint services", map[string]string{"subnetIds": `["` + offline.UserSubnetE + `"]`},
-			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "` + offline.UserSubnetE + `": is in us-east-1e, which does not offer the sts, secretsmanager, lambda`}},
+		{"a subnet of another VPC", map[string]string{"subnetIds": `["` + simaccount.OtherVPCSubnet + `"]`},
+			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "` + simaccount.OtherVPCSubnet + `": is a subnet of vpc-0fedcba9876543210, not of vpcId ` + simaccount.UserVPCID}},
+		{"two subnets in one zone", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "subnetIds": `["` + simaccount.UserSubnetA + `","` + simaccount.UserPublicSubnet + `"]`},
+			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "` + simaccount.UserPublicSubnet + `": is in us-east-1a, like ` + simaccount.UserSubnetA}},
+		{"a zone without the endpoint services", map[string]string{"subnetIds": `["` + simaccount.UserSubnetE + `"]`},
+			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "` + simaccount.UserSubnetE + `": is in us-east-1e, which does not offer the sts, secretsmanager, lambda`}},
 		{"too few subnets for a cluster", map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ"},
-			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "[` + offline.UserSubnetA + `]": lists one subnet, but CLUSTER_MULTI_AZ spreads the broker across zones`}},
+			&offline.Account{}, []string{`rabbitmq-esm:subnetIds = "[` + simaccount.UserSubnetA + `]": lists one subnet, but CLUSTER_MULTI_AZ spreads the broker across zones`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,12 +181,12 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 		if got := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()["SERVICE_ROUTE"].StringValue(); got != string(RouteNATGateway) {
 			t.Errorf("the diagnosis expects the route %q, want %q", got, RouteNATGateway)
 		}
-		if _, ok := outputs["vpcEndpointIds"]; ok || outputs["vpcId"] != offline.UserVPCID {
+		if _, ok := outputs["vpcEndpointIds"]; ok || outputs["vpcId"] != simaccount.UserVPCID {
 			t.Errorf("outputs vpcId %v, vpcEndpointIds %v", outputs["vpcId"], outputs["vpcEndpointIds"])
 		}
 	})
 	t.Run("existing-endpoints", func(t *testing.T) {
-		m := &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(offline.UserVPCCidr)}
+		m := &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(simaccount.UserVPCCidr)}
 		outputs, err := run(t, "existingvpc", withSettings(t, "existingvpc", map[string]string{"serviceRoute": "existing-endpoints"}), m)
 		if err != nil {
 			t.Fatal(err)
@@ -213,7 +214,7 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 	})
 	t.Run("cluster", func(t *testing.T) {
 		m := &offline.Account{}
-		subnets := []string{offline.UserSubnetA, offline.UserSubnetB, offline.UserSubnetC}
+		subnets := []string{simaccount.UserSubnetA, simaccount.UserSubnetB, simaccount.UserSubnetC}
 		settings := map[string]string{"deploymentMode": "CLUSTER_MULTI_AZ", "subnetIds": `["` + strings.Join(subnets, `","`) + `"]`}
 		if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings), m); err != nil {
 			t.Fatal(err)
@@ -234,7 +235,7 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 func TestSharedVPCGuardsADeployOnly(t *testing.T) {
 	t.Setenv(EnvTeardown, "1")
 	m := &offline.Account{}
-	settings := map[string]string{"vpcId": offline.SharedVPCID, "subnetIds": `["` + offline.SharedSubnet + `"]`, "serviceRoute": "nat"}
+	settings := map[string]string{"vpcId": simaccount.SharedVPCID, "subnetIds": `["` + simaccount.SharedSubnet + `"]`, "serviceRoute": "nat"}
 	if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings), m); err != nil {
 		t.Fatalf("the teardown was refused: %v", err)
 	}

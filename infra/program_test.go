@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -74,7 +75,7 @@ var optionCases = []optionCase{
 		// rather than letting Amazon MQ choose.
 		stack: "defaultvpc", lookedUpVPC: true, brokerSubnets: []string{"subnet-default-us-east-1a"},
 		endpointSubnets: []string{"subnet-default-us-east-1a", "subnet-default-us-east-1b", "subnet-default-us-east-1c", "subnet-default-us-east-1d", "subnet-default-us-east-1f"},
-		endpointClient:  offline.DefaultSGID,
+		endpointClient:  simaccount.DefaultSGID,
 	},
 	{
 		stack: "nat", newVPCTiers: []string{"Public", "Private"}, nat: "Single",
@@ -95,8 +96,8 @@ var optionCases = []optionCase{
 	{
 		// The shipped file: SINGLE_INSTANCE in one subnet of the user's VPC, serviceRoute endpoints.
 		stack: "existingvpc", existingVPC: true,
-		brokerSubnets: []string{offline.UserSubnetA}, dedicatedSG: true, httpsEgress: "endpoints",
-		endpointSubnets: []string{offline.UserSubnetA},
+		brokerSubnets: []string{simaccount.UserSubnetA}, dedicatedSG: true, httpsEgress: "endpoints",
+		endpointSubnets: []string{simaccount.UserSubnetA},
 		endpointClient:  "sg-rabbitmq-esm-broker-sg",
 	},
 }
@@ -152,7 +153,7 @@ func checkBroker(t *testing.T, m *offline.Account, tc optionCase) {
 	switch {
 	case tc.dedicatedSG && !slices.Equal(groups, []string{"sg-rabbitmq-esm-broker-sg"}):
 		t.Errorf("broker securityGroups = %v, want its own group", groups)
-	case tc.lookedUpVPC && !slices.Equal(groups, []string{offline.DefaultSGID}):
+	case tc.lookedUpVPC && !slices.Equal(groups, []string{simaccount.DefaultSGID}):
 		t.Errorf("broker securityGroups = %v, want the default VPC's default group", groups)
 	case tc.publicBroker && groups != nil:
 		t.Errorf("broker securityGroups = %v, want none (public brokers take none)", groups)
@@ -219,8 +220,8 @@ func checkNetwork(t *testing.T, m *offline.Account, tc optionCase) {
 		for _, r := range m.All() {
 			switch r.Type {
 			case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/vpcEndpoint:VpcEndpoint":
-				if got := r.Inputs["vpcId"].StringValue(); got != offline.UserVPCID {
-					t.Errorf("%s %s is in %s, not the user's VPC %s", r.Type, r.Name, got, offline.UserVPCID)
+				if got := r.Inputs["vpcId"].StringValue(); got != simaccount.UserVPCID {
+					t.Errorf("%s %s is in %s, not the user's VPC %s", r.Type, r.Name, got, simaccount.UserVPCID)
 				}
 			case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
 				if g := r.Inputs["securityGroupId"].StringValue(); !strings.HasPrefix(g, "sg-rabbitmq-esm-") {
@@ -316,14 +317,14 @@ func checkSecurityGroups(t *testing.T, m *offline.Account, tc optionCase) {
 		case tc.lookedUpVPC:
 			vpcCIDR = "172.31.0.0/16"
 		case tc.existingVPC:
-			vpcCIDR = offline.UserVPCCidr
+			vpcCIDR = simaccount.UserVPCCidr
 		}
 		want := []string{"ingress 443 " + vpcCIDR, "ingress 443 " + tc.endpointClient}
 		if got := rules(m, endpointSG); !slices.Equal(got, want) {
 			t.Errorf("endpoint group rules = %v, want %v", got, want)
 		}
 	}
-	if got := rules(m, offline.DefaultSGID); got != nil {
+	if got := rules(m, simaccount.DefaultSGID); got != nil {
 		t.Errorf("the default VPC's default group was changed: %v", got)
 	}
 }
@@ -350,9 +351,9 @@ func checkEndpoints(t *testing.T, m *offline.Account, tc optionCase) {
 		wantVPC := "rabbitmq-esm-network-vpc"
 		switch {
 		case tc.lookedUpVPC:
-			wantVPC = offline.DefaultVPCID
+			wantVPC = simaccount.DefaultVPCID
 		case tc.existingVPC:
-			wantVPC = offline.UserVPCID
+			wantVPC = simaccount.UserVPCID
 		}
 		if in["vpcId"].StringValue() != wantVPC {
 			t.Errorf("%s vpc = %v, want %s", ep.Name, in["vpcId"], wantVPC)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 func withSettings(t *testing.T, stack string, settings map[string]string) map[string]string {
@@ -130,7 +131,7 @@ func TestDefaultVPCLookupFailures(t *testing.T) {
 		// The default group and the VPC's DNS are read, not assumed: a remediated account has an
 		// empty group, and private DNS needs both attributes.
 		{"the default group emptied (CIS 5.4)", nil,
-			&offline.Account{DefaultGroupRules: []offline.UserRule{}},
+			&offline.Account{DefaultGroupRules: []simaccount.Rule{}},
 			[]string{"broker: missing ingress on 5671 from the broker's own security group", "sts: missing egress on 443",
 				"authorize-security-group-ingress --group-id sg-default", "IpRanges=[{CidrIp=172.31.0.0/16}]", "networkMode isolated or existingvpc"}},
 		{"DNS hostnames off", nil,
@@ -207,9 +208,9 @@ func TestAdminAccess(t *testing.T) {
 // A default group narrowed to what the mapping needs — the rules the refusal above suggests —
 // passes the verifier.
 func TestDefaultVPCWithANarrowedDefaultGroup(t *testing.T) {
-	m := &offline.Account{DefaultGroupRules: []offline.UserRule{
-		{ID: "sgr-1", Protocol: "tcp", From: 5671, To: 5671, Group: offline.DefaultSGID},
-		{ID: "sgr-2", Egress: true, Protocol: "tcp", From: 5671, To: 5671, Group: offline.DefaultSGID},
+	m := &offline.Account{DefaultGroupRules: []simaccount.Rule{
+		{ID: "sgr-1", Protocol: "tcp", From: 5671, To: 5671, Group: simaccount.DefaultSGID},
+		{ID: "sgr-2", Egress: true, Protocol: "tcp", From: 5671, To: 5671, Group: simaccount.DefaultSGID},
 		{ID: "sgr-3", Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "172.31.0.0/16"},
 	}}
 	if _, err := run(t, "defaultvpc", shipped(t, "defaultvpc"), m); err != nil {
@@ -221,7 +222,7 @@ func TestDefaultVPCWithANarrowedDefaultGroup(t *testing.T) {
 // down: the teardown run warns and registers what the engine needs to delete.
 func TestDefaultVPCEmptiedGroupDoesNotBlockATeardown(t *testing.T) {
 	t.Setenv(EnvTeardown, "1")
-	m := &offline.Account{DefaultGroupRules: []offline.UserRule{}, DefaultVPCDNSHostnamesOff: true}
+	m := &offline.Account{DefaultGroupRules: []simaccount.Rule{}, DefaultVPCDNSHostnamesOff: true}
 	if _, err := run(t, "defaultvpc", shipped(t, "defaultvpc"), m); err != nil {
 		t.Fatalf("the teardown was refused: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // endpoint is an interface endpoint of the account, as the listing finds it.
@@ -20,13 +22,14 @@ type endpoint struct {
 func (m *Account) endpoints() []endpoint {
 	var out []endpoint
 	if m.ExistingEndpoints {
-		for _, svc := range []string{"sts", "secretsmanager", "lambda"} {
-			out = append(out, endpoint{VPC: DefaultVPCID, UserEndpoint: UserEndpoint{ID: "vpce-existing-" + svc, Service: svc,
-				PrivateDNS: !slices.Contains(m.NoPrivateDNS, svc), Groups: []string{DefaultSGID}, Subnets: []string{"subnet-default-" + ServiceZones[0]}}})
+		for _, svc := range simaccount.Services {
+			out = append(out, endpoint{VPC: simaccount.DefaultVPCID, UserEndpoint: UserEndpoint{ID: "vpce-existing-" + svc, Service: svc,
+				PrivateDNS: !slices.Contains(m.NoPrivateDNS, svc), Groups: []string{simaccount.DefaultSGID},
+				Subnets: []string{simaccount.DefaultSubnetID(simaccount.ServiceZones[0])}}})
 		}
 	}
 	u := m.userVPC()
-	for _, svc := range []string{"sts", "secretsmanager", "lambda"} {
+	for _, svc := range simaccount.Services {
 		if ep, ok := u.Endpoints[svc]; ok {
 			ep.Service = svc
 			out = append(out, endpoint{VPC: u.ID, UserEndpoint: ep})
@@ -46,7 +49,7 @@ func (e endpoint) interfaces() []map[string]any {
 	}
 	subnets := e.Subnets
 	if len(subnets) == 0 {
-		subnets = []string{UserSubnetA}
+		subnets = []string{simaccount.UserSubnetA}
 	}
 	var out []map[string]any
 	for i, subnet := range subnets {
@@ -99,7 +102,7 @@ func (m *Account) endpointCall(token string, args resource.PropertyMap) (resourc
 				ids = append(ids, eni["id"])
 			}
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": ids}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.Region, "ids": ids}), nil
 	case "aws:ec2/getNetworkInterface:getNetworkInterface":
 		for _, eni := range interfaces {
 			if eni["id"] == str("id") {
@@ -113,7 +116,7 @@ func (m *Account) endpointCall(token string, args resource.PropertyMap) (resourc
 	}
 	for _, e := range m.endpoints() {
 		if e.ID == str("id") {
-			return resource.NewPropertyMapFromMap(map[string]any{"id": e.ID, "vpcId": e.VPC, "serviceName": "com.amazonaws.us-east-1." + e.Service,
+			return resource.NewPropertyMapFromMap(map[string]any{"id": e.ID, "vpcId": e.VPC, "serviceName": simaccount.ServiceName(e.Service),
 				"state": e.state(), "privateDnsEnabled": e.PrivateDNS, "securityGroupIds": toAny(e.Groups), "vpcEndpointType": "Interface",
 				"tags": e.Tags}), nil
 		}

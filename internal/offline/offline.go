@@ -1,7 +1,7 @@
-// Package offline is an AWS account simulated for the Pulumi Go SDK's mocks: it answers the
-// program's resource registrations and look-ups the way us-east-1 would, records everything,
-// and fails on any resource type or look-up it does not know, so that nothing the program adds
-// can slip past the tests and the offline plan unexamined.
+// Package offline answers the Pulumi Go SDK's mocks from the account simaccount declares (the
+// one the real-engine suite's stand-in AWS holds too), records everything, and fails on any
+// resource type or look-up it does not know, so that nothing the program adds can slip past
+// the tests and the offline plan unexamined.
 package offline
 
 import (
@@ -13,17 +13,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
-// Fixed answers of the simulated account: us-east-1 with six zones, of which us-east-1e
-// offers none of the endpoint services (as in the real region), and a default VPC with a
-// default subnet per zone.
+// The offline account's own answers; the rest of the account is simaccount's.
 var (
-	Zones         = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
-	ServiceZones  = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"}
-	DefaultVPCID  = "vpc-default"
-	DefaultSGID   = "sg-default"
-	AccountID     = "123456789012"
 	BrokerID      = "b-1234abcd-56ef-78ab-90cd-ef1234567890"
 	AdminPassword = "offline-generated-password-Aa1!"
 )
@@ -71,7 +66,7 @@ type Account struct {
 	UserVPC *UserVPC
 	// DefaultGroupRules are the default security group's rules; nil: as AWS creates it (all
 	// traffic from itself in, everything out). Empty: emptied, as CIS AWS Foundations 5.4 asks.
-	DefaultGroupRules []UserRule
+	DefaultGroupRules []simaccount.Rule
 	// DefaultVPCDNSHostnamesOff turns the default VPC's enableDnsHostnames off.
 	DefaultVPCDNSHostnamesOff bool
 	// StackNetwork is the VPC an earlier up of the stack built, as the program's look-up of its
@@ -89,7 +84,7 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	id := args.Name + "-id"
 	set := func(key string, v any) { out[resource.PropertyKey(key)] = resource.NewPropertyValue(v) }
 	arn := func(service, suffix string) string {
-		return fmt.Sprintf("arn:aws:%s:us-east-1:%s:%s", service, AccountID, suffix)
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, simaccount.Region, simaccount.AccountID, suffix)
 	}
 
 	switch args.TypeToken {
@@ -121,11 +116,11 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		set("arn", arn("mq", "broker:"+args.Inputs["brokerName"].StringValue()+":"+BrokerID))
 		if _, given := args.Inputs["subnetIds"]; !given && !args.Inputs["publiclyAccessible"].BoolValue() {
 			// Given no subnets, Amazon MQ places a private broker in a default subnet.
-			set("subnetIds", []any{"subnet-default-" + ServiceZones[0]})
+			set("subnetIds", []any{simaccount.DefaultSubnetID(simaccount.ServiceZones[0])})
 		}
 		set("instances", []any{map[string]any{
-			"consoleUrl": "https://" + BrokerID + ".mq.us-east-1.amazonaws.com",
-			"endpoints":  []any{"amqps://" + BrokerID + ".mq.us-east-1.amazonaws.com:5671"},
+			"consoleUrl": "https://" + BrokerID + ".mq." + simaccount.Region + ".amazonaws.com",
+			"endpoints":  []any{"amqps://" + BrokerID + ".mq." + simaccount.Region + ".amazonaws.com:5671"},
 		}})
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
@@ -138,7 +133,7 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		set("name", name)
 		set("arn", arn("logs", "log-group:"+name))
 	case "aws:iam/role:Role":
-		set("arn", "arn:aws:iam::"+AccountID+":role/"+args.Name)
+		set("arn", "arn:aws:iam::"+simaccount.AccountID+":role/"+args.Name)
 		set("name", args.Name)
 	case "aws:iam/rolePolicy:RolePolicy":
 	case "aws:lambda/function:Function":
@@ -190,22 +185,22 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	}
 	switch args.Token {
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": "us-east-1", "id": "us-east-1"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"name": simaccount.Region, "id": simaccount.Region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{"id": AccountID, "accountId": AccountID,
-			"arn": "arn:aws:iam::" + AccountID + ":user/offline", "userId": "AIDAOFFLINE"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.AccountID, "accountId": simaccount.AccountID,
+			"arn": "arn:aws:iam::" + simaccount.AccountID + ":user/offline", "userId": "AIDAOFFLINE"}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(Zones), "id": "us-east-1"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(simaccount.Zones), "id": simaccount.Region}), nil
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
-		return resource.NewPropertyMapFromMap(map[string]any{"serviceName": str("serviceName"), "availabilityZones": toAny(ServiceZones)}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"serviceName": str("serviceName"), "availabilityZones": toAny(simaccount.ServiceZones)}), nil
 	case "aws:ec2/getVpc:getVpc":
 		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
 			return out, nil
 		}
-		if id := str("id"); id != "" && id != DefaultVPCID {
+		if id := str("id"); id != "" && id != simaccount.DefaultVPCID {
 			return m.userVPC().vpc(id)
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultVPCID, "default": true, "cidrBlock": "172.31.0.0/16", "ownerId": AccountID,
+		return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.DefaultVPCID, "default": true, "cidrBlock": simaccount.DefaultVPCCidr, "ownerId": simaccount.AccountID,
 			"enableDnsSupport": true, "enableDnsHostnames": !m.DefaultVPCDNSHostnamesOff}), nil
 	case "aws:ec2/getSubnet:getSubnet", "aws:vpc/getSecurityGroupRules:getSecurityGroupRules", "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
 		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
@@ -221,11 +216,11 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if out, ok := m.stackNetwork(args.Token, args.Args, str); ok {
 			return out, nil
 		}
-		zones := Zones
+		zones := simaccount.Zones
 		for _, f := range args.Args["filters"].ArrayValue() {
 			if strings.HasPrefix(f.ObjectValue()["name"].StringValue(), "tag:") {
 				// The program's look-up of its own earlier network: the offline account holds none.
-				return resource.NewPropertyMapFromMap(map[string]any{"ids": []any{}, "id": "us-east-1"}), nil
+				return resource.NewPropertyMapFromMap(map[string]any{"ids": []any{}, "id": simaccount.Region}), nil
 			}
 			if f.ObjectValue()["name"].StringValue() == "availability-zone" {
 				zones = nil
@@ -236,11 +231,15 @@ func (m *Account) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}
 		var ids []any
 		for _, z := range zones {
-			ids = append(ids, "subnet-default-"+z)
+			ids = append(ids, simaccount.DefaultSubnetID(z))
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": "us-east-1"}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": simaccount.Region}), nil
 	case "aws:ec2/getSecurityGroup:getSecurityGroup":
-		return resource.NewPropertyMapFromMap(map[string]any{"id": DefaultSGID, "name": "default", "vpcId": str("vpcId")}), nil
+		g, ok := simaccount.FindDefaultGroup(str("vpcId"))
+		if !ok || str("name") != "default" {
+			return nil, fmt.Errorf("offline account: getSecurityGroup is answered for a VPC's default group only")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": g.ID, "name": "default", "vpcId": g.VPC}), nil
 	case "aws:ec2/getVpcEndpoint:getVpcEndpoint", "aws:ec2/getNetworkInterfaces:getNetworkInterfaces",
 		"aws:ec2/getNetworkInterface:getNetworkInterface":
 		return m.endpointCall(args.Token, args.Args)
@@ -286,7 +285,7 @@ func (m *Account) stackNetwork(token string, args resource.PropertyMap, str func
 						ids = append(ids, s.ID)
 					}
 				}
-				return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": ids}), true
+				return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.Region, "ids": ids}), true
 			}
 		}
 	case "aws:ec2/getSubnet:getSubnet":
@@ -313,33 +312,33 @@ func (m *Account) stackNetwork(token string, args resource.PropertyMap, str func
 func (m *Account) defaultVPC(token string, args resource.PropertyMap, str func(string) string) (resource.PropertyMap, bool) {
 	rules := m.DefaultGroupRules
 	if rules == nil {
-		rules = []UserRule{{ID: "sgr-default-in", Protocol: "-1", Group: DefaultSGID}, {ID: "sgr-default-out", Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0"}}
+		g, _ := simaccount.FindDefaultGroup(simaccount.DefaultVPCID)
+		rules = g.Rules
 	}
 	switch token {
 	case "aws:ec2/getSubnet:getSubnet":
-		zone, ok := strings.CutPrefix(str("id"), "subnet-default-")
-		if !ok {
+		s, ok := simaccount.FindSubnet(str("id"))
+		if !ok || !s.Default {
 			return nil, false
 		}
-		i := slices.Index(Zones, zone)
-		return resource.NewPropertyMapFromMap(map[string]any{"id": str("id"), "vpcId": DefaultVPCID, "availabilityZone": zone,
-			"cidrBlock": fmt.Sprintf("172.31.%d.0/20", 16*i), "defaultForAz": true}), true
+		return resource.NewPropertyMapFromMap(map[string]any{"id": s.ID, "vpcId": s.VPC, "availabilityZone": s.Zone,
+			"cidrBlock": s.CIDR, "defaultForAz": true}), true
 	case "aws:vpc/getSecurityGroupRules:getSecurityGroupRules":
 		// The program asks for one group at a time.
 		for _, f := range args["filters"].ArrayValue() {
-			if vs := f.ObjectValue()["values"].ArrayValue(); f.ObjectValue()["name"].StringValue() == "group-id" && len(vs) == 1 && vs[0].StringValue() == DefaultSGID {
+			if vs := f.ObjectValue()["values"].ArrayValue(); f.ObjectValue()["name"].StringValue() == "group-id" && len(vs) == 1 && vs[0].StringValue() == simaccount.DefaultSGID {
 				var ids []any
 				for _, r := range rules {
 					ids = append(ids, r.ID)
 				}
-				return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": ids}), true
+				return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.Region, "ids": ids}), true
 			}
 		}
 		return nil, false
 	case "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
 		for _, r := range rules {
 			if r.ID == str("securityGroupRuleId") {
-				return resource.NewPropertyMapFromMap(map[string]any{"id": r.ID, "securityGroupRuleId": r.ID, "securityGroupId": DefaultSGID,
+				return resource.NewPropertyMapFromMap(map[string]any{"id": r.ID, "securityGroupRuleId": r.ID, "securityGroupId": simaccount.DefaultSGID,
 					"isEgress": r.Egress, "ipProtocol": r.Protocol, "fromPort": r.From, "toPort": r.To,
 					"cidrIpv4": r.CIDR, "referencedSecurityGroupId": r.Group}), true
 			}

@@ -3,41 +3,10 @@ package offline
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-)
 
-// The user's VPC that Pulumi.existingvpc.yaml names with its placeholder ids (the stand-in
-// AWS of the real-engine suite holds the same): private subnets in three zones routing
-// 0.0.0.0/0 to a NAT gateway, a public subnet (the NAT's) routing it to an internet gateway,
-// a subnet left on the main route table (no default route), a private subnet in us-east-1e
-// (no endpoint services), DNS support and hostnames on, no interface endpoints; and a subnet
-// of another VPC.
-const (
-	UserVPCID          = "vpc-0123456789abcdef0"
-	UserVPCCidr        = "10.20.0.0/16"
-	UserSubnetA        = "subnet-0123456789abcdef1" // us-east-1a, private (NAT)
-	UserSubnetB        = "subnet-0123456789abcdef2" // us-east-1b, private (NAT)
-	UserSubnetC        = "subnet-0123456789abcdef3" // us-east-1c, private (NAT)
-	UserPublicSubnet   = "subnet-0123456789abcdef4" // us-east-1a, public (internet gateway)
-	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table
-	UserSubnetE        = "subnet-0123456789abcdef6" // us-east-1e, private (NAT), no endpoint services
-	OtherVPCSubnet     = "subnet-0fedcba9876543210" // us-east-1b, of another VPC
-	UserTGWSubnet      = "subnet-0123456789abcdef7" // us-east-1b, 0.0.0.0/0 to a transit gateway (an egress VPC behind it)
-	UserMainRouteTable = "rtb-0123456789abcdef0"
-	UserPrivateTable   = "rtb-0123456789abcdef1"
-	UserPublicTable    = "rtb-0123456789abcdef2"
-	UserTGWTable       = "rtb-0123456789abcdef3"
-	UserTransitGateway = "tgw-0123456789abcdef0"
-	UserNATGateway     = "nat-0123456789abcdef0"
-	UserIGW            = "igw-0123456789abcdef0"
-	// SharedVPCID is a VPC account SharedVPCOwner shares with this one through AWS RAM, and
-	// SharedSubnet (us-east-1a) its subnet shared with it.
-	SharedVPCID     = "vpc-0badc0ffee0000001"
-	SharedSubnet    = "subnet-0badc0ffee0000002"
-	SharedMainTable = "rtb-0badc0ffee0000003"
-	SharedVPCOwner  = "210987654321"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // UserVPC is a VPC of the user's as its look-ups answer for it.
@@ -55,7 +24,7 @@ type UserVPC struct {
 	Endpoints map[string]UserEndpoint
 	More      []UserEndpoint
 	// Rules are security group rules, by group.
-	Rules map[string][]UserRule
+	Rules map[string][]simaccount.Rule
 }
 
 // UserSubnet is one subnet.
@@ -70,68 +39,70 @@ type UserEndpoint struct {
 	Service string
 	// State is the endpoint's state; "" is available.
 	State string
-	// Subnets hold its interfaces, one each; none given: UserSubnetA.
+	// Subnets hold its interfaces, one each; none given: simaccount.UserSubnetA.
 	Subnets []string
 	Tags    map[string]string
 }
 
-// UserRule is one security group rule.
-type UserRule struct {
-	ID       string
-	Egress   bool
-	Protocol string
-	From, To int
-	// CIDR or Group is the peer.
-	CIDR, Group string
-}
-
-// NewUserVPC is the user's VPC as the shipped stack file expects it.
+// NewUserVPC is the user's VPC as the shipped stack file expects it, simaccount's, with the
+// subnets and route tables of the account's other non-default VPCs that a look-up can reach.
 func NewUserVPC() *UserVPC {
-	return &UserVPC{
-		ID: UserVPCID, CIDR: UserVPCCidr, DNSSupport: true, DNSHostnames: true, MainRouteTable: UserMainRouteTable,
-		Subnets: map[string]UserSubnet{
-			UserSubnetA:      {UserVPCID, "us-east-1a", "10.20.1.0/24"},
-			UserSubnetB:      {UserVPCID, "us-east-1b", "10.20.2.0/24"},
-			UserSubnetC:      {UserVPCID, "us-east-1c", "10.20.3.0/24"},
-			UserPublicSubnet: {UserVPCID, "us-east-1a", "10.20.0.0/24"},
-			UserMainSubnet:   {UserVPCID, "us-east-1d", "10.20.5.0/24"},
-			UserSubnetE:      {UserVPCID, "us-east-1e", "10.20.6.0/24"},
-			OtherVPCSubnet:   {"vpc-0fedcba9876543210", "us-east-1b", "10.30.1.0/24"},
-			SharedSubnet:     {SharedVPCID, "us-east-1a", "10.40.1.0/24"},
-			UserTGWSubnet:    {UserVPCID, "us-east-1b", "10.20.7.0/24"},
-		},
-		DefaultRoutes: map[string]string{UserMainRouteTable: "", UserPrivateTable: UserNATGateway, UserPublicTable: UserIGW, SharedMainTable: UserNATGateway,
-			UserTGWTable: UserTransitGateway},
-		Associations: map[string]string{UserSubnetA: UserPrivateTable, UserSubnetB: UserPrivateTable, UserSubnetC: UserPrivateTable,
-			UserSubnetE: UserPrivateTable, UserPublicSubnet: UserPublicTable, UserTGWSubnet: UserTGWTable},
-		Endpoints: map[string]UserEndpoint{},
-		Rules:     map[string][]UserRule{},
+	u := &UserVPC{
+		ID: simaccount.UserVPCID, CIDR: simaccount.UserVPCCidr, DNSSupport: true, DNSHostnames: true, MainRouteTable: simaccount.UserMainRouteTable,
+		Subnets: map[string]UserSubnet{}, DefaultRoutes: map[string]string{}, Associations: map[string]string{},
+		Endpoints: map[string]UserEndpoint{}, Rules: map[string][]simaccount.Rule{},
 	}
+	for _, s := range simaccount.Subnets {
+		if s.Default {
+			continue
+		}
+		u.Subnets[s.ID] = UserSubnet{s.VPC, s.Zone, s.CIDR}
+		if s.RouteTable != "" {
+			u.Associations[s.ID] = s.RouteTable
+		}
+	}
+	for _, t := range simaccount.RouteTables {
+		if t.VPC != simaccount.DefaultVPCID {
+			u.DefaultRoutes[t.ID] = t.DefaultRoute
+		}
+	}
+	for _, g := range simaccount.DefaultGroups {
+		if g.VPC != simaccount.DefaultVPCID {
+			u.Rules[g.ID] = g.Rules
+		}
+	}
+	return u
 }
 
 // WithEndpoints gives the VPC the three interface endpoints, with private DNS, in one group
 // that admits 443 from cidr.
 func (u *UserVPC) WithEndpoints(cidr string) *UserVPC {
-	for _, svc := range []string{"sts", "secretsmanager", "lambda"} {
+	for _, svc := range simaccount.Services {
 		u.Endpoints[svc] = UserEndpoint{ID: "vpce-0user" + svc, PrivateDNS: true, Groups: []string{"sg-0userendpoints0000"}}
 	}
-	u.Rules["sg-0userendpoints0000"] = []UserRule{
+	u.Rules["sg-0userendpoints0000"] = []simaccount.Rule{
 		{ID: "sgr-0userendpoints001", Protocol: "tcp", From: 443, To: 443, CIDR: cidr},
 		{ID: "sgr-0userendpoints002", Egress: true, Protocol: "-1", CIDR: "0.0.0.0/0"},
 	}
 	return u
 }
 
+// vpc answers the look-up of a VPC by id: the user's as it now is, another non-default one
+// as the account declares it.
 func (u *UserVPC) vpc(id string) (resource.PropertyMap, error) {
-	if id == SharedVPCID {
-		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "cidrBlock": "10.40.0.0/16", "default": false, "enableDnsSupport": true,
-			"enableDnsHostnames": true, "mainRouteTableId": SharedMainTable, "ownerId": SharedVPCOwner}), nil
+	v, ok := simaccount.FindVPC(id)
+	if id == u.ID {
+		v, ok = simaccount.VPC{ID: u.ID, CIDR: u.CIDR, MainRouteTable: u.MainRouteTable, Owner: simaccount.AccountID}, true
 	}
-	if id != u.ID {
+	if !ok || v.Default {
 		return nil, fmt.Errorf("no matching EC2 VPC found")
 	}
-	return resource.NewPropertyMapFromMap(map[string]any{"id": u.ID, "cidrBlock": u.CIDR, "default": false,
-		"enableDnsSupport": u.DNSSupport, "enableDnsHostnames": u.DNSHostnames, "mainRouteTableId": u.MainRouteTable, "ownerId": AccountID}), nil
+	dnsSupport, dnsHostnames := true, true
+	if id == u.ID {
+		dnsSupport, dnsHostnames = u.DNSSupport, u.DNSHostnames
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{"id": v.ID, "cidrBlock": v.CIDR, "default": false,
+		"enableDnsSupport": dnsSupport, "enableDnsHostnames": dnsHostnames, "mainRouteTableId": v.MainRouteTable, "ownerId": v.Owner}), nil
 }
 
 // call answers the look-ups only existingvpc makes.
@@ -167,7 +138,7 @@ func (u *UserVPC) call(token string, args resource.PropertyMap) (resource.Proper
 				ids = append(ids, t)
 			}
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": toAny(ids)}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.Region, "ids": toAny(ids)}), nil
 	case "aws:ec2/getRouteTable:getRouteTable":
 		id := str("routeTableId")
 		target, ok := u.DefaultRoutes[id]
@@ -175,13 +146,8 @@ func (u *UserVPC) call(token string, args resource.PropertyMap) (resource.Proper
 			return nil, fmt.Errorf("no matching Route Table found")
 		}
 		routes := []any{map[string]any{"cidrBlock": u.CIDR, "gatewayId": "local"}}
-		switch {
-		case strings.HasPrefix(target, "nat-"):
-			routes = append(routes, map[string]any{"cidrBlock": "0.0.0.0/0", "natGatewayId": target})
-		case strings.HasPrefix(target, "tgw-"):
-			routes = append(routes, map[string]any{"cidrBlock": "0.0.0.0/0", "transitGatewayId": target})
-		case target != "":
-			routes = append(routes, map[string]any{"cidrBlock": "0.0.0.0/0", "gatewayId": target})
+		if target != "" {
+			routes = append(routes, map[string]any{"cidrBlock": "0.0.0.0/0", simaccount.RouteTargetProperty(target): target})
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "routeTableId": id, "vpcId": u.ID, "routes": routes}), nil
 	case "aws:vpc/getSecurityGroupRules:getSecurityGroupRules":
@@ -191,7 +157,7 @@ func (u *UserVPC) call(token string, args resource.PropertyMap) (resource.Proper
 				ids = append(ids, r.ID)
 			}
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": "us-east-1", "ids": toAny(ids)}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"id": simaccount.Region, "ids": toAny(ids)}), nil
 	case "aws:vpc/getSecurityGroupRule:getSecurityGroupRule":
 		for g, rules := range u.Rules {
 			for _, r := range rules {

@@ -17,6 +17,7 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
@@ -147,7 +148,7 @@ func sortResources(resources []offline.Resource) []offline.Resource {
 func assumptions(cfg infra.Config) []string {
 	out := []string{"offline: the account is simulated (us-east-1, six zones of which us-east-1e offers no endpoint services, a default VPC)"}
 	if cfg.Option().VPC == infra.VPCExisting {
-		out = append(out, "the user's VPC is the simulated account's "+offline.UserVPCID+" (the placeholder the stack file ships with): private subnets "+
+		out = append(out, "the user's VPC is the simulated account's "+simaccount.UserVPCID+" (the placeholder the stack file ships with): private subnets "+
 			"in us-east-1a, b and c routing 0.0.0.0/0 to a NAT gateway, DNS support and hostnames on, no interface endpoints; "+
 			"a real deployment looks up yours and refuses what would not work")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/reach"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/offline"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
 )
 
@@ -77,7 +78,7 @@ func TestExistingVPCRoutesPlannedAsRegistered(t *testing.T) {
 	}{
 		{"nat", &offline.Account{},
 			[]string{"sts=NAT gateway", "secretsmanager=NAT gateway", "broker=security group self-reference on 5671", "lambda=NAT gateway"}},
-		{"existing-endpoints", &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(offline.UserVPCCidr)},
+		{"existing-endpoints", &offline.Account{UserVPC: offline.NewUserVPC().WithEndpoints(simaccount.UserVPCCidr)},
 			[]string{"sts=interface endpoint", "secretsmanager=interface endpoint", "broker=security group self-reference on 5671", "lambda=interface endpoint"}},
 		// Private DNS answers for the whole VPC: with the VPC's own endpoints, nat's calls go
 		// to them, not through the NAT gateway.

@@ -25,6 +25,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // Version is the pulumi-aws version the program pins (go.mod).
@@ -41,14 +43,14 @@ func New() *standin.Provider {
 }
 
 func checkRegion(news resource.PropertyMap) []plugin.CheckFailure {
-	if r := standin.Str(news, "region"); r != cloud.Region {
-		return []plugin.CheckFailure{{Property: "region", Reason: fmt.Sprintf("the stand-in account is in %s only, not %q", cloud.Region, r)}}
+	if r := standin.Str(news, "region"); r != simaccount.Region {
+		return []plugin.CheckFailure{{Property: "region", Reason: fmt.Sprintf("the stand-in account is in %s only, not %q", simaccount.Region, r)}}
 	}
 	return nil
 }
 
 func arn(service, resourcePart string) string {
-	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, cloud.Region, cloud.AccountID, resourcePart)
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, simaccount.Region, simaccount.AccountID, resourcePart)
 }
 
 func kinds() map[string]*standin.Kind {
@@ -176,10 +178,10 @@ func createSubnet(op *standin.Op) error {
 	}
 	zone := standin.Str(op.Inputs, "availabilityZone")
 	if zone == "" {
-		zone = cloud.Zones[0]
+		zone = simaccount.Zones[0]
 		op.Set("availabilityZone", zone)
 	}
-	if !slices.Contains(cloud.Zones, zone) {
+	if !slices.Contains(simaccount.Zones, zone) {
 		return standin.Errorf("InvalidParameterValue", "Value (%s) for parameter availabilityZone is invalid.", zone)
 	}
 	op.ID = op.St.NewID("subnet-")
@@ -254,7 +256,7 @@ func createNATGateway(op *standin.Op) error {
 func createSecurityGroup(op *standin.Op) error {
 	vpcID := standin.Str(op.Inputs, "vpcId")
 	if vpcID == "" {
-		vpcID = cloud.DefaultVPCID
+		vpcID = simaccount.DefaultVPCID
 		op.Set("vpcId", vpcID)
 	}
 	if op.St.Get(vpcID) == nil {
@@ -271,7 +273,7 @@ func createSecurityGroup(op *standin.Op) error {
 	// lets nothing out.
 	op.ID = op.St.NewID("sg-")
 	op.Set("arn", arn("ec2", "security-group/"+op.ID))
-	op.Set("ownerId", cloud.AccountID)
+	op.Set("ownerId", simaccount.AccountID)
 	return nil
 }
 
@@ -382,7 +384,7 @@ func createRole(op *standin.Op) error {
 		return standin.Errorf("EntityAlreadyExists", "Role with name %s already exists.", name)
 	}
 	op.ID = name
-	op.Set("arn", "arn:aws:iam::"+cloud.AccountID+":role/"+name)
+	op.Set("arn", "arn:aws:iam::"+simaccount.AccountID+":role/"+name)
 	op.Set("uniqueId", "AROA"+strings.ToUpper(standin.Hash(name)))
 	return nil
 }

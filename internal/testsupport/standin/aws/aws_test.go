@@ -11,6 +11,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 func provider(t *testing.T) *standin.Provider {
@@ -70,7 +72,7 @@ func TestDefaultVPCBrokerDrifts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := standin.Strs(outs, "securityGroups"); len(got) != 1 || got[0] != cloud.DefaultSGID {
+	if got := standin.Strs(outs, "securityGroups"); len(got) != 1 || got[0] != simaccount.DefaultSGID {
 		t.Fatalf("securityGroups read back: %v", got)
 	}
 	diff := func(ignore ...string) plugin.DiffResult {
@@ -184,12 +186,12 @@ func TestPendingChangesWaitForTheMaintenanceWindow(t *testing.T) {
 func TestDataSourcesReportWhatIsMissing(t *testing.T) {
 	p := provider(t)
 	_, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpcEndpoint:getVpcEndpoint",
-		Args: props(map[string]any{"vpcId": cloud.DefaultVPCID, "serviceName": "com.amazonaws.us-east-1.sts"})})
+		Args: props(map[string]any{"vpcId": simaccount.DefaultVPCID, "serviceName": "com.amazonaws.us-east-1.sts"})})
 	if err == nil || !strings.Contains(err.Error(), "no matching") {
 		t.Errorf("an endpoint the account lacks was found: %v", err)
 	}
 	res, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"default": true})})
-	if err != nil || standin.Str(res.Properties, "id") != cloud.DefaultVPCID {
+	if err != nil || standin.Str(res.Properties, "id") != simaccount.DefaultVPCID {
 		t.Errorf("the default VPC: %v, %v", res.Properties, err)
 	}
 }
@@ -206,12 +208,12 @@ func TestTheUserVPCAsLookedUp(t *testing.T) {
 		}
 		return res.Properties
 	}
-	vpc := invoke("aws:ec2/getVpc:getVpc", map[string]any{"id": cloud.UserVPCID})
-	if standin.Str(vpc, "mainRouteTableId") != cloud.UserMainRouteTable || !standin.Bool(vpc, "enableDnsHostnames") {
+	vpc := invoke("aws:ec2/getVpc:getVpc", map[string]any{"id": simaccount.UserVPCID})
+	if standin.Str(vpc, "mainRouteTableId") != simaccount.UserMainRouteTable || !standin.Bool(vpc, "enableDnsHostnames") {
 		t.Errorf("the user's VPC: %v", vpc)
 	}
-	if s := invoke("aws:ec2/getSubnet:getSubnet", map[string]any{"id": cloud.UserSubnetB}); standin.Str(s, "availabilityZone") != "us-east-1b" ||
-		standin.Str(s, "vpcId") != cloud.UserVPCID {
+	if s := invoke("aws:ec2/getSubnet:getSubnet", map[string]any{"id": simaccount.UserSubnetB}); standin.Str(s, "availabilityZone") != "us-east-1b" ||
+		standin.Str(s, "vpcId") != simaccount.UserVPCID {
 		t.Errorf("subnet B: %v", s)
 	}
 	defaultRoute := func(table string) map[string]any {
@@ -226,23 +228,23 @@ func TestTheUserVPCAsLookedUp(t *testing.T) {
 		return standin.Plain(invoke("aws:ec2/getRouteTables:getRouteTables",
 			map[string]any{"filters": []any{map[string]any{"name": "association.subnet-id", "values": []any{subnet}}}})["ids"]).([]any)
 	}
-	if got := tables(cloud.UserSubnetA); len(got) != 1 || got[0] != cloud.UserPrivateTable || defaultRoute(cloud.UserPrivateTable)["natGatewayId"] != cloud.UserNATGateway {
-		t.Errorf("subnet A's table %v, its default route %v", got, defaultRoute(cloud.UserPrivateTable))
+	if got := tables(simaccount.UserSubnetA); len(got) != 1 || got[0] != simaccount.UserPrivateTable || defaultRoute(simaccount.UserPrivateTable)["natGatewayId"] != simaccount.UserNATGateway {
+		t.Errorf("subnet A's table %v, its default route %v", got, defaultRoute(simaccount.UserPrivateTable))
 	}
-	if got := tables(cloud.UserPublicSubnet); len(got) != 1 || defaultRoute(got[0].(string))["gatewayId"] != cloud.UserIGW {
+	if got := tables(simaccount.UserPublicSubnet); len(got) != 1 || defaultRoute(got[0].(string))["gatewayId"] != simaccount.UserIGW {
 		t.Errorf("the public subnet's table %v", got)
 	}
-	if got := tables(cloud.UserMainSubnet); len(got) != 0 || defaultRoute(cloud.UserMainRouteTable) != nil {
-		t.Errorf("the main-table subnet: tables %v, main default route %v", got, defaultRoute(cloud.UserMainRouteTable))
+	if got := tables(simaccount.UserMainSubnet); len(got) != 0 || defaultRoute(simaccount.UserMainRouteTable) != nil {
+		t.Errorf("the main-table subnet: tables %v, main default route %v", got, defaultRoute(simaccount.UserMainRouteTable))
 	}
 	ids := standin.Plain(invoke("aws:vpc/getSecurityGroupRules:getSecurityGroupRules",
-		map[string]any{"filters": []any{map[string]any{"name": "group-id", "values": []any{cloud.UserDefaultSG}}}})["ids"]).([]any)
+		map[string]any{"filters": []any{map[string]any{"name": "group-id", "values": []any{simaccount.UserDefaultSG}}}})["ids"]).([]any)
 	if len(ids) != 2 {
 		t.Fatalf("the user's default group has rules %v", ids)
 	}
 	for _, id := range ids {
 		r := invoke("aws:vpc/getSecurityGroupRule:getSecurityGroupRule", map[string]any{"securityGroupRuleId": id})
-		if standin.Str(r, "securityGroupId") != cloud.UserDefaultSG || standin.Str(r, "ipProtocol") != "-1" {
+		if standin.Str(r, "securityGroupId") != simaccount.UserDefaultSG || standin.Str(r, "ipProtocol") != "-1" {
 			t.Errorf("rule %s: %v", id, r)
 		}
 	}
@@ -291,8 +293,8 @@ func TestEndpointsAsListed(t *testing.T) {
 	}
 	endpoint := func(name string) string {
 		t.Helper()
-		id, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", name, map[string]any{"vpcId": cloud.UserVPCID, "serviceName": "com.amazonaws.us-east-1.sts",
-			"vpcEndpointType": "Interface", "privateDnsEnabled": true, "subnetIds": []any{cloud.UserSubnetA, cloud.UserSubnetB}})
+		id, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", name, map[string]any{"vpcId": simaccount.UserVPCID, "serviceName": "com.amazonaws.us-east-1.sts",
+			"vpcEndpointType": "Interface", "privateDnsEnabled": true, "subnetIds": []any{simaccount.UserSubnetA, simaccount.UserSubnetB}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +303,7 @@ func TestEndpointsAsListed(t *testing.T) {
 	listed := func() []any {
 		t.Helper()
 		res, err := invoke("aws:ec2/getNetworkInterfaces:getNetworkInterfaces", map[string]any{"filters": []any{
-			map[string]any{"name": "vpc-id", "values": []any{cloud.UserVPCID}},
+			map[string]any{"name": "vpc-id", "values": []any{simaccount.UserVPCID}},
 			map[string]any{"name": "description", "values": []any{"VPC Endpoint Interface*"}}}})
 		if err != nil {
 			t.Fatal(err)
@@ -328,7 +330,7 @@ func TestEndpointsAsListed(t *testing.T) {
 		t.Errorf("the deleted endpoint by id: %v, %v", ep, err)
 	}
 	endpoint("second")
-	byService := map[string]any{"vpcId": cloud.UserVPCID, "serviceName": "com.amazonaws.us-east-1.sts"}
+	byService := map[string]any{"vpcId": simaccount.UserVPCID, "serviceName": "com.amazonaws.us-east-1.sts"}
 	if _, err := invoke("aws:ec2/getVpcEndpoint:getVpcEndpoint", byService); err == nil || !strings.Contains(err.Error(), "multiple EC2 VPC Endpoints matched") {
 		t.Errorf("a deleted endpoint beside a live one: %v", err)
 	}
@@ -346,16 +348,16 @@ func TestEndpointsAsListed(t *testing.T) {
 // differs from the caller's.
 func TestSharedVPCAsSeen(t *testing.T) {
 	p := provider(t)
-	vpc, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": cloud.SharedVPCID})})
-	if err != nil || standin.Str(vpc.Properties, "ownerId") != cloud.SharedVPCOwner {
+	vpc, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": simaccount.SharedVPCID})})
+	if err != nil || standin.Str(vpc.Properties, "ownerId") != simaccount.SharedVPCOwner {
 		t.Errorf("the shared VPC: %v, %v", vpc.Properties, err)
 	}
-	own, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": cloud.UserVPCID})})
-	if err != nil || standin.Str(own.Properties, "ownerId") != cloud.AccountID {
+	own, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"id": simaccount.UserVPCID})})
+	if err != nil || standin.Str(own.Properties, "ownerId") != simaccount.AccountID {
 		t.Errorf("the user's own VPC: %v, %v", own.Properties, err)
 	}
 	caller, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:index/getCallerIdentity:getCallerIdentity", Args: props(map[string]any{})})
-	if err != nil || standin.Str(caller.Properties, "accountId") != cloud.AccountID {
+	if err != nil || standin.Str(caller.Properties, "accountId") != simaccount.AccountID {
 		t.Errorf("the caller: %v, %v", caller.Properties, err)
 	}
 }

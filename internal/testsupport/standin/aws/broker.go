@@ -13,6 +13,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // brokerKind is aws_mq_broker as terraform-provider-aws v5 declares it
@@ -121,10 +123,10 @@ func createBroker(op *standin.Op) error {
 		case len(subnets) == 0:
 			// No subnets given: Amazon MQ uses a default subnet of the default VPC and, with no
 			// group given either, the VPC's default security group, and reports both.
-			subnets = []string{cloud.DefaultSubnetID(cloud.ServiceZones[0])}
+			subnets = []string{simaccount.DefaultSubnetID(simaccount.ServiceZones[0])}
 			op.Set("subnetIds", toAny(subnets))
 			if len(groups) == 0 {
-				groups = []string{cloud.DefaultSGID}
+				groups = []string{simaccount.DefaultSGID}
 				op.Set("securityGroups", toAny(groups))
 			}
 		case mode == "SINGLE_INSTANCE" && len(subnets) != 1:
@@ -135,7 +137,7 @@ func createBroker(op *standin.Op) error {
 		}
 	}
 	op.ID = "b-" + uuidFrom(op.St.NewID(""))
-	host := op.ID + ".mq." + cloud.Region + ".on.aws"
+	host := op.ID + ".mq." + simaccount.Region + ".on.aws"
 	op.Set("arn", arn("mq", "broker:"+name+":"+op.ID))
 	op.Set("instances", []any{map[string]any{
 		"consoleUrl": "https://" + host,
@@ -425,7 +427,7 @@ func createEndpoint(op *standin.Op) error {
 			return standin.Errorf("InvalidSubnetId.NotFound", "The subnet %s does not exist in %s", id, vpcID)
 		}
 		zone := s.Str("availabilityZone")
-		if !slices.Contains(cloud.ServiceZones, zone) {
+		if !slices.Contains(simaccount.ServiceZones, zone) {
 			return standin.Errorf("InvalidParameter", "The Vpc Endpoint Service '%s' does not support the availability zone of the subnet: %s", service, id)
 		}
 		if slices.Contains(zones, zone) {
@@ -500,11 +502,13 @@ func eniIDs(st *cloud.State, owner string) []string {
 }
 
 // endpointServices maps the interface endpoint services the account offers to their DNS names.
-var endpointServices = map[string]string{
-	"com.amazonaws." + cloud.Region + ".sts":            "sts." + cloud.Region + ".amazonaws.com",
-	"com.amazonaws." + cloud.Region + ".secretsmanager": "secretsmanager." + cloud.Region + ".amazonaws.com",
-	"com.amazonaws." + cloud.Region + ".lambda":         "lambda." + cloud.Region + ".amazonaws.com",
-}
+var endpointServices = func() map[string]string {
+	out := map[string]string{}
+	for _, svc := range simaccount.Services {
+		out[simaccount.ServiceName(svc)] = simaccount.ServiceHost(svc)
+	}
+	return out
+}()
 
 func toAny(ss []string) []any {
 	out := make([]any, len(ss))

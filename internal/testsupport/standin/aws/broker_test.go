@@ -12,6 +12,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // deployed is a broker created from in, with the outputs the engine keeps.
@@ -290,7 +292,7 @@ func TestGetBroker(t *testing.T) {
 		if standin.Str(got, "id") != d.id || standin.Str(got, "brokerName") != "orders" || standin.Str(got, "engineType") != "RabbitMQ" ||
 			standin.Str(got, "engineVersion") != "3.13" || standin.Str(got, "hostInstanceType") != "mq.t3.micro" ||
 			standin.Str(got, "deploymentMode") != "SINGLE_INSTANCE" || standin.Bool(got, "publiclyAccessible") ||
-			len(standin.Strs(got, "subnetIds")) != 1 || standin.Strs(got, "securityGroups")[0] != cloud.DefaultSGID ||
+			len(standin.Strs(got, "subnetIds")) != 1 || standin.Strs(got, "securityGroups")[0] != simaccount.DefaultSGID ||
 			!strings.HasPrefix(standin.Str(got, "arn"), "arn:aws:mq:") || len(standin.Plain(got["instances"]).([]any)) != 1 ||
 			len(standin.Plain(got["users"]).([]any)) != 0 || !standin.Plain(got["logs"]).(map[string]any)["general"].(bool) {
 			t.Errorf("%v: %v", args, got)

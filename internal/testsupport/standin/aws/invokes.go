@@ -17,6 +17,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // invokes are the data sources the program calls, answered from the account. Filters the
@@ -24,13 +26,13 @@ import (
 func invokes() map[string]*standin.Invoke {
 	return map[string]*standin.Invoke{
 		"aws:index/getRegion:getRegion": {Args: aws.GetRegionArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
-			return map[string]any{"name": cloud.Region, "id": cloud.Region, "description": "US East (N. Virginia)",
-				"endpoint": "ec2." + cloud.Region + ".amazonaws.com"}, nil
+			return map[string]any{"name": simaccount.Region, "id": simaccount.Region, "description": "US East (N. Virginia)",
+				"endpoint": simaccount.ServiceHost("ec2")}, nil
 		}},
 		"aws:index/getAvailabilityZones:getAvailabilityZones": {Args: aws.GetAvailabilityZonesArgs{}, Call: getAvailabilityZones},
 		// sts:GetCallerIdentity: the stand-in's credentials are the account's own user.
 		"aws:index/getCallerIdentity:getCallerIdentity": {Args: aws.GetCallerIdentityArgs{}, Call: func(*cloud.State, resource.PropertyMap) (map[string]any, error) {
-			return map[string]any{"id": cloud.AccountID, "accountId": cloud.AccountID, "arn": "arn:aws:iam::" + cloud.AccountID + ":user/standin",
+			return map[string]any{"id": simaccount.AccountID, "accountId": simaccount.AccountID, "arn": "arn:aws:iam::" + simaccount.AccountID + ":user/standin",
 				"userId": "AIDASTANDIN000000000"}, nil
 		}},
 		"aws:ec2/getVpcEndpointService:getVpcEndpointService": {Args: ec2.LookupVpcEndpointServiceArgs{}, Call: getVpcEndpointService},
@@ -73,16 +75,12 @@ func getAvailabilityZones(_ *cloud.State, args resource.PropertyMap) (map[string
 		return nil, err
 	}
 	if s := standin.Str(args, "state"); s != "" && s != "available" {
-		return map[string]any{"id": cloud.Region, "names": []any{}}, nil
+		return map[string]any{"id": simaccount.Region, "names": []any{}}, nil
 	}
 	if v, ok := f["opt-in-status"]; ok && !slices.Contains(v, "opt-in-not-required") {
-		return map[string]any{"id": cloud.Region, "names": []any{}}, nil
+		return map[string]any{"id": simaccount.Region, "names": []any{}}, nil
 	}
-	ids := make([]any, len(cloud.Zones))
-	for i := range cloud.Zones {
-		ids[i] = fmt.Sprintf("use1-az%d", i+1)
-	}
-	return map[string]any{"id": cloud.Region, "names": toAny(cloud.Zones), "zoneIds": ids, "groupNames": []any{cloud.Region}}, nil
+	return map[string]any{"id": simaccount.Region, "names": toAny(simaccount.Zones), "zoneIds": toAny(simaccount.ZoneIDs), "groupNames": []any{simaccount.Region}}, nil
 }
 
 func getVpcEndpointService(_ *cloud.State, args resource.PropertyMap) (map[string]any, error) {
@@ -95,7 +93,7 @@ func getVpcEndpointService(_ *cloud.State, args resource.PropertyMap) (map[strin
 		return nil, fmt.Errorf("no matching EC2 VPC Endpoint Service found (%s, type %s)", name, t)
 	}
 	return map[string]any{"id": name, "serviceName": name, "serviceType": "Interface", "serviceId": "vpce-svc-" + standin.Hash(name)[:12],
-		"availabilityZones": toAny(cloud.ServiceZones), "privateDnsName": dns, "owner": "amazon", "acceptanceRequired": false,
+		"availabilityZones": toAny(simaccount.ServiceZones), "privateDnsName": dns, "owner": "amazon", "acceptanceRequired": false,
 		"baseEndpointDnsNames": []any{dns}, "vpcEndpointPolicySupported": true}, nil
 }
 
@@ -117,7 +115,7 @@ func getVpc(st *cloud.State, args resource.PropertyMap) (map[string]any, error) 
 	}
 	return map[string]any{"id": v.ID, "arn": arn("ec2", "vpc/"+v.ID), "cidrBlock": v.Str("cidrBlock"), "default": v.Bool("default"),
 		"enableDnsSupport": v.Bool("enableDnsSupport"), "enableDnsHostnames": v.Bool("enableDnsHostnames"), "state": "available",
-		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cmp.Or(v.Str("ownerId"), cloud.AccountID)}, nil
+		"mainRouteTableId": mainRouteTable(st, v.ID), "ownerId": cmp.Or(v.Str("ownerId"), simaccount.AccountID)}, nil
 }
 
 func mainRouteTable(st *cloud.State, vpcID string) string {
@@ -141,7 +139,7 @@ func getSubnet(st *cloud.State, args resource.PropertyMap) (map[string]any, erro
 	}
 	return map[string]any{"id": s.ID, "arn": arn("ec2", "subnet/"+s.ID), "vpcId": s.Str("vpcId"), "availabilityZone": s.Str("availabilityZone"),
 		"cidrBlock": s.Str("cidrBlock"), "defaultForAz": s.Bool("defaultForAz"), "mapPublicIpOnLaunch": s.Bool("mapPublicIpOnLaunch"),
-		"state": "available", "ownerId": cmp.Or(s.Str("ownerId"), cloud.AccountID), "tags": s.Obj("tags")}, nil
+		"state": "available", "ownerId": cmp.Or(s.Str("ownerId"), simaccount.AccountID), "tags": s.Obj("tags")}, nil
 }
 
 // getRouteTables finds the tables explicitly associated with subnets (a subnet without one
@@ -162,7 +160,7 @@ func getRouteTables(st *cloud.State, args resource.PropertyMap) (map[string]any,
 			ids = append(ids, t.ID)
 		}
 	}
-	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+	return map[string]any{"id": simaccount.Region, "ids": toAny(ids)}, nil
 }
 
 func optional(value string) []string {
@@ -194,7 +192,7 @@ func getRouteTable(st *cloud.State, args resource.PropertyMap) (map[string]any, 
 		associations = append(associations, map[string]any{"routeTableAssociationId": a.ID, "routeTableId": t.ID, "subnetId": a.Str("subnetId"), "main": false})
 	}
 	return map[string]any{"id": t.ID, "routeTableId": t.ID, "arn": arn("ec2", "route-table/"+t.ID), "vpcId": t.Str("vpcId"),
-		"routes": routes, "associations": associations, "ownerId": cloud.AccountID}, nil
+		"routes": routes, "associations": associations, "ownerId": simaccount.AccountID}, nil
 }
 
 func getSecurityGroupRules(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
@@ -208,7 +206,7 @@ func getSecurityGroupRules(st *cloud.State, args resource.PropertyMap) (map[stri
 			ids = append(ids, r.ID)
 		}
 	}
-	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+	return map[string]any{"id": simaccount.Region, "ids": toAny(ids)}, nil
 }
 
 func getSecurityGroupRule(st *cloud.State, args resource.PropertyMap) (map[string]any, error) {
@@ -245,7 +243,7 @@ func getSubnets(st *cloud.State, args resource.PropertyMap) (map[string]any, err
 		}
 	}
 	slices.Sort(ids)
-	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+	return map[string]any{"id": simaccount.Region, "ids": toAny(ids)}, nil
 }
 
 // matchesTags holds a resource's tags to the tag:<key> filters.
@@ -307,7 +305,7 @@ func getVpcEndpoint(st *cloud.State, args resource.PropertyMap) (map[string]any,
 	}
 	ep := found[0]
 	return map[string]any{"id": ep.ID, "arn": arn("ec2", "vpc-endpoint/"+ep.ID), "vpcId": ep.Str("vpcId"), "serviceName": ep.Str("serviceName"),
-		"state": stateOf(ep), "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface", "ownerId": cloud.AccountID,
+		"state": stateOf(ep), "privateDnsEnabled": ep.Bool("privateDnsEnabled"), "vpcEndpointType": "Interface", "ownerId": simaccount.AccountID,
 		"securityGroupIds": toAny(ep.Strs("securityGroupIds")), "subnetIds": toAny(ep.Strs("subnetIds")), "tags": ep.Obj("tags"),
 		"networkInterfaceIds": toAny(eniIDs(st, ep.ID))}, nil
 }
@@ -332,7 +330,7 @@ func getNetworkInterfaces(st *cloud.State, args resource.PropertyMap) (map[strin
 			ids = append(ids, e.ID)
 		}
 	}
-	return map[string]any{"id": cloud.Region, "ids": toAny(ids)}, nil
+	return map[string]any{"id": simaccount.Region, "ids": toAny(ids)}, nil
 }
 
 // wildcard is an EC2 filter's match: no values match all; a value may hold * and ?.
@@ -361,7 +359,7 @@ func getNetworkInterface(st *cloud.State, args resource.PropertyMap) (map[string
 			requester = "727180483921" // the account of the service's requester, not the user's
 		}
 		return map[string]any{"id": e.ID, "arn": arn("ec2", "network-interface/"+e.ID), "description": e.Description, "interfaceType": e.InterfaceType,
-			"vpcId": e.VpcID, "subnetId": e.SubnetID, "availabilityZone": zone, "securityGroups": toAny(e.Groups), "ownerId": cloud.AccountID,
+			"vpcId": e.VpcID, "subnetId": e.SubnetID, "availabilityZone": zone, "securityGroups": toAny(e.Groups), "ownerId": simaccount.AccountID,
 			"requesterId": requester, "tags": map[string]any{}}, nil
 	}
 	return nil, fmt.Errorf("no matching EC2 Network Interface found")
@@ -384,7 +382,7 @@ func getZone(st *cloud.State, args resource.PropertyMap) (map[string]any, error)
 	if standin.Has(args, "tags") {
 		return nil, fmt.Errorf("the stand-in does not model getZone's tags argument")
 	}
-	own := func(r *cloud.Resource) bool { return r.Str("ownerAccount") == cloud.AccountID }
+	own := func(r *cloud.Resource) bool { return r.Str("ownerAccount") == simaccount.AccountID }
 	var zone *cloud.Resource
 	if zoneID != "" {
 		zone = st.Get(zoneID)

@@ -12,6 +12,8 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // eniCreateAction is what Lambda needs the function's role to allow before it makes interfaces
@@ -67,7 +69,7 @@ func createFunction(op *standin.Op) error {
 	op.ID = name
 	fnArn := arn("lambda", "function:"+name)
 	op.Set("arn", fnArn)
-	op.Set("invokeArn", "arn:aws:apigateway:"+cloud.Region+":lambda:path/2015-03-31/functions/"+fnArn+"/invocations")
+	op.Set("invokeArn", "arn:aws:apigateway:"+simaccount.Region+":lambda:path/2015-03-31/functions/"+fnArn+"/invocations")
 	op.Set("qualifiedArn", fnArn+":$LATEST")
 	op.Set("version", "$LATEST")
 	op.Set("lastModified", op.Now.UTC().Format("2006-01-02T15:04:05.000+0000"))

@@ -11,6 +11,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/standin/cloud"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // change changes the account out of band, as a test between commands does.
@@ -32,14 +34,14 @@ func lookupZone(p *standin.Provider, args map[string]any) (resource.PropertyMap,
 
 func TestGetZoneFindsOwnPrivateZonesOfTheVPC(t *testing.T) {
 	p := provider(t)
-	sts := "sts." + cloud.Region + ".amazonaws.com"
-	args := map[string]any{"name": sts, "privateZone": true, "vpcId": cloud.UserVPCID}
+	sts := "sts." + simaccount.Region + ".amazonaws.com"
+	args := map[string]any{"name": sts, "privateZone": true, "vpcId": simaccount.UserVPCID}
 	if _, err := lookupZone(p, args); err == nil || err.Error() != "no matching Route 53 Hosted Zone found" {
 		t.Fatalf("no zone yet: %v", err)
 	}
 	var own string
 	change(t, func(st *cloud.State) (err error) {
-		own, err = st.AssociatePrivateZone(sts+".", cloud.UserVPCID)
+		own, err = st.AssociatePrivateZone(sts+".", simaccount.UserVPCID)
 		return err
 	})
 	got, err := lookupZone(p, args)
@@ -47,7 +49,7 @@ func TestGetZoneFindsOwnPrivateZonesOfTheVPC(t *testing.T) {
 		t.Fatalf("own zone: %v %v", got, err)
 	}
 	// Another VPC, or a public zone of that name: not this one.
-	if _, err := lookupZone(p, map[string]any{"name": sts, "privateZone": true, "vpcId": cloud.DefaultVPCID}); err == nil {
+	if _, err := lookupZone(p, map[string]any{"name": sts, "privateZone": true, "vpcId": simaccount.DefaultVPCID}); err == nil {
 		t.Error("the zone was found for the default VPC")
 	}
 	if _, err := lookupZone(p, map[string]any{"name": sts}); err == nil {
@@ -57,14 +59,17 @@ func TestGetZoneFindsOwnPrivateZonesOfTheVPC(t *testing.T) {
 		t.Errorf("by id: %v", err)
 	}
 	// A second zone of the name in the account (another VPC) with no VPC given: two match.
-	change(t, func(st *cloud.State) error { _, err := st.AssociatePrivateZone(sts, cloud.DefaultVPCID); return err })
+	change(t, func(st *cloud.State) error {
+		_, err := st.AssociatePrivateZone(sts, simaccount.DefaultVPCID)
+		return err
+	})
 	if _, err := lookupZone(p, map[string]any{"name": sts, "privateZone": true}); err == nil ||
 		err.Error() != "multiple Route 53 Hosted Zones matched; use additional constraints to reduce matches to a single Route 53 Hosted Zone" {
 		t.Errorf("two zones: %v", err)
 	}
 	// The VPC takes one zone per domain.
 	change(t, func(st *cloud.State) error {
-		if _, err := st.AssociateSharedZone(sts, cloud.UserVPCID); err == nil || !strings.Contains(err.Error(), "ConflictingDomainExists") {
+		if _, err := st.AssociateSharedZone(sts, simaccount.UserVPCID); err == nil || !strings.Contains(err.Error(), "ConflictingDomainExists") {
 			t.Errorf("a second zone of the domain in the VPC: %v", err)
 		}
 		return nil
@@ -75,22 +80,22 @@ func TestGetZoneFindsOwnPrivateZonesOfTheVPC(t *testing.T) {
 // VPC (and blocks an endpoint's private DNS) but the look-up of this account does not see it.
 func TestGetZoneIgnoresZonesOfOtherAccounts(t *testing.T) {
 	p := provider(t)
-	sts := "sts." + cloud.Region + ".amazonaws.com"
+	sts := "sts." + simaccount.Region + ".amazonaws.com"
 	var shared string
 	change(t, func(st *cloud.State) (err error) {
-		shared, err = st.AssociateSharedZone(sts, cloud.UserVPCID)
+		shared, err = st.AssociateSharedZone(sts, simaccount.UserVPCID)
 		return err
 	})
-	if _, err := lookupZone(p, map[string]any{"name": sts, "privateZone": true, "vpcId": cloud.UserVPCID}); err == nil ||
+	if _, err := lookupZone(p, map[string]any{"name": sts, "privateZone": true, "vpcId": simaccount.UserVPCID}); err == nil ||
 		!strings.Contains(err.Error(), "no matching") {
 		t.Errorf("the shared zone was found by name: %v", err)
 	}
 	if _, err := lookupZone(p, map[string]any{"zoneId": shared}); err == nil || !strings.Contains(err.Error(), "NoSuchHostedZone") {
 		t.Errorf("the shared zone was found by id: %v", err)
 	}
-	_, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", "sts", map[string]any{"vpcId": cloud.UserVPCID,
-		"serviceName": "com.amazonaws." + cloud.Region + ".sts", "vpcEndpointType": "Interface", "privateDnsEnabled": true,
-		"subnetIds": []any{cloud.UserSubnetA}})
+	_, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", "sts", map[string]any{"vpcId": simaccount.UserVPCID,
+		"serviceName": "com.amazonaws." + simaccount.Region + ".sts", "vpcEndpointType": "Interface", "privateDnsEnabled": true,
+		"subnetIds": []any{simaccount.UserSubnetA}})
 	if err == nil || !strings.Contains(err.Error(), "conflicting DNS domain for "+sts) {
 		t.Errorf("an endpoint with private DNS beside the shared zone: %v", err)
 	}
@@ -100,50 +105,50 @@ func TestAccountChangesUnderAStack(t *testing.T) {
 	p := provider(t)
 	var removed []string
 	change(t, func(st *cloud.State) (err error) {
-		removed, err = st.EmptyDefaultSecurityGroup(cloud.DefaultVPCID)
+		removed, err = st.EmptyDefaultSecurityGroup(simaccount.DefaultVPCID)
 		return err
 	})
 	if len(removed) != 2 {
 		t.Fatalf("removed %v, want the seeded ingress and egress rules", removed)
 	}
 	res, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:vpc/getSecurityGroupRules:getSecurityGroupRules",
-		Args: props(map[string]any{"filters": []any{map[string]any{"name": "group-id", "values": []any{cloud.DefaultSGID}}}})})
+		Args: props(map[string]any{"filters": []any{map[string]any{"name": "group-id", "values": []any{simaccount.DefaultSGID}}}})})
 	if err != nil || len(standin.Strs(res.Properties, "ids")) != 0 {
 		t.Errorf("the emptied default group still has rules: %v %v", res.Properties, err)
 	}
 
-	change(t, func(st *cloud.State) error { return st.SetDNSHostnames(cloud.DefaultVPCID, false) })
+	change(t, func(st *cloud.State) error { return st.SetDNSHostnames(simaccount.DefaultVPCID, false) })
 	res, err = p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpc:getVpc", Args: props(map[string]any{"default": true})})
 	if err != nil || standin.Bool(res.Properties, "enableDnsHostnames") {
 		t.Errorf("DNS hostnames still on: %v %v", res.Properties, err)
 	}
-	if _, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", "sts", map[string]any{"vpcId": cloud.DefaultVPCID,
-		"serviceName": "com.amazonaws." + cloud.Region + ".sts", "vpcEndpointType": "Interface", "privateDnsEnabled": true,
-		"subnetIds": []any{cloud.DefaultSubnetID("us-east-1a")}}); err == nil || !strings.Contains(err.Error(), "DNS hostnames") {
+	if _, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", "sts", map[string]any{"vpcId": simaccount.DefaultVPCID,
+		"serviceName": "com.amazonaws." + simaccount.Region + ".sts", "vpcEndpointType": "Interface", "privateDnsEnabled": true,
+		"subnetIds": []any{simaccount.DefaultSubnetID("us-east-1a")}}); err == nil || !strings.Contains(err.Error(), "DNS hostnames") {
 		t.Errorf("private DNS without DNS hostnames: %v", err)
 	}
 
-	change(t, func(st *cloud.State) error { return st.RemoveRoute(cloud.UserPrivateTable, "0.0.0.0/0") })
-	res, err = p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getRouteTable:getRouteTable", Args: props(map[string]any{"routeTableId": cloud.UserPrivateTable})})
+	change(t, func(st *cloud.State) error { return st.RemoveRoute(simaccount.UserPrivateTable, "0.0.0.0/0") })
+	res, err = p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getRouteTable:getRouteTable", Args: props(map[string]any{"routeTableId": simaccount.UserPrivateTable})})
 	if err != nil || len(standin.Plain(res.Properties["routes"]).([]any)) != 1 {
 		t.Errorf("the private table after the route's removal: %v %v", res.Properties, err)
 	}
 	change(t, func(st *cloud.State) error {
-		if err := st.RemoveRoute(cloud.UserPrivateTable, "0.0.0.0/0"); err == nil {
+		if err := st.RemoveRoute(simaccount.UserPrivateTable, "0.0.0.0/0"); err == nil {
 			t.Error("a removed route was removed again")
 		}
 		return nil
 	})
 
-	id, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", "sm", map[string]any{"vpcId": cloud.UserVPCID,
-		"serviceName": "com.amazonaws." + cloud.Region + ".secretsmanager", "vpcEndpointType": "Interface", "privateDnsEnabled": true,
-		"subnetIds": []any{cloud.UserSubnetA}})
+	id, _, err := create(t, p, "ec2/vpcEndpoint:VpcEndpoint", "sm", map[string]any{"vpcId": simaccount.UserVPCID,
+		"serviceName": "com.amazonaws." + simaccount.Region + ".secretsmanager", "vpcEndpointType": "Interface", "privateDnsEnabled": true,
+		"subnetIds": []any{simaccount.UserSubnetA}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	change(t, func(st *cloud.State) error { return st.DeleteEndpoint(id, time.Now()) })
 	if _, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: "aws:ec2/getVpcEndpoint:getVpcEndpoint",
-		Args: props(map[string]any{"vpcId": cloud.UserVPCID, "serviceName": "com.amazonaws." + cloud.Region + ".secretsmanager"})}); err == nil {
+		Args: props(map[string]any{"vpcId": simaccount.UserVPCID, "serviceName": "com.amazonaws." + simaccount.Region + ".secretsmanager"})}); err == nil {
 		t.Error("the deleted endpoint is still found")
 	}
 	change(t, func(st *cloud.State) error {

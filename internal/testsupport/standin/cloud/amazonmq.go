@@ -1,6 +1,10 @@
 package cloud
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
+)
 
 // BrokerLogGroupName is the log group Amazon MQ publishes a broker's general logs to (Amazon MQ
 // developer guide, "Configuring Amazon MQ for ActiveMQ logs", "Understanding the structure of
@@ -22,7 +26,7 @@ func (st *State) AddBrokerLogGroup(brokerID string) {
 		return
 	}
 	st.Resources[name] = &Resource{Type: TypeLogGroup, ID: name, Props: map[string]any{
-		"name": name, "arn": "arn:aws:logs:" + Region + ":" + AccountID + ":log-group:" + name,
+		"name": name, "arn": "arn:aws:logs:" + simaccount.Region + ":" + simaccount.AccountID + ":log-group:" + name,
 		"brokerId": brokerID, "createdBy": AmazonMQ,
 	}}
 }

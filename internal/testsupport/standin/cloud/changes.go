@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // Changes to the account under a deployed stack, made out of band (by a person, a remediation,
@@ -11,9 +13,6 @@ import (
 
 // TypeHostedZone is a Route 53 hosted zone (Pulumi's aws:route53/zone:Zone).
 const TypeHostedZone = "aws:route53/zone:Zone"
-
-// OtherAccountID owns the zones shared into this account's VPCs.
-const OtherAccountID = "210987654321"
 
 // EmptyDefaultSecurityGroup removes every ingress and egress rule of the VPC's default security
 // group, as the CIS AWS Foundations Benchmark (5.4, "Ensure the default security group of every
@@ -50,17 +49,17 @@ func (st *State) SetDNSHostnames(vpcID string, on bool) error {
 // AssociatePrivateZone creates a private hosted zone of this account named name and associates
 // it with the VPC (Route 53 CreateHostedZone with a VPC). It returns the zone's id.
 func (st *State) AssociatePrivateZone(name, vpcID string) (string, error) {
-	return st.addZone(name, vpcID, AccountID)
+	return st.addZone(name, vpcID, simaccount.AccountID)
 }
 
 // AssociateSharedZone associates with this account's VPC a private hosted zone that another
-// account owns (OtherAccountID): CreateVPCAssociationAuthorization there,
+// account owns (simaccount.OtherAccountID): CreateVPCAssociationAuthorization there,
 // AssociateVPCWithHostedZone here. The zone resolves in the VPC, but this account's
 // ListHostedZones and GetHostedZone do not return it; only ListHostedZonesByVPC does ("Lists all
 // the private hosted zones that a specified VPC is associated with, regardless of which AWS
 // account ... owns the hosted zones").
 func (st *State) AssociateSharedZone(name, vpcID string) (string, error) {
-	return st.addZone(name, vpcID, OtherAccountID)
+	return st.addZone(name, vpcID, simaccount.OtherAccountID)
 }
 
 func (st *State) addZone(name, vpcID, owner string) (string, error) {
@@ -72,14 +71,14 @@ func (st *State) addZone(name, vpcID, owner string) (string, error) {
 	// its service's domain (hashicorp/terraform-provider-aws#37783 quotes Route 53's refusal).
 	for _, z := range st.PrivateZonesOf(vpcID) {
 		if z.Str("name") == name {
-			return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name.", vpcID, Region, z.ID) //nolint:revive,staticcheck // AWS's own text
+			return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone %s with the same domain name.", vpcID, simaccount.Region, z.ID) //nolint:revive,staticcheck // AWS's own text
 		}
 	}
-	service, isService := strings.CutSuffix(name, "."+Region+".amazonaws.com")
+	service, isService := strings.CutSuffix(name, "."+simaccount.Region+".amazonaws.com")
 	if ep := st.FindOne(TypeVPCEndpoint, func(r *Resource) bool {
-		return isService && r.Str("vpcId") == vpcID && r.Bool("privateDnsEnabled") && r.Str("serviceName") == "com.amazonaws."+Region+"."+service
+		return isService && r.Str("vpcId") == vpcID && r.Bool("privateDnsEnabled") && r.Str("serviceName") == simaccount.ServiceName(service)
 	}); ep != nil {
-		return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone of endpoint %s with the same domain name.", vpcID, Region, ep.ID) //nolint:revive,staticcheck // AWS's own text
+		return "", fmt.Errorf("ConflictingDomainExists: The VPC %s in region %s has already been associated with the hosted zone of endpoint %s with the same domain name.", vpcID, simaccount.Region, ep.ID) //nolint:revive,staticcheck // AWS's own text
 	}
 	st.Seq++
 	id := fmt.Sprintf("Z%019X", st.Seq)

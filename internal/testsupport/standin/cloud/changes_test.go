@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 func TestLeftByAmazonMQListsOnlyGroupsOfDeletedBrokers(t *testing.T) {
@@ -33,20 +35,20 @@ func TestAccountChangeHelpersRefuseWhatDoesNotExist(t *testing.T) {
 	if err := st.DeleteEndpoint("vpce-missing", time.Now()); err == nil || !strings.Contains(err.Error(), "InvalidVpcEndpointId.NotFound") {
 		t.Errorf("deleting a missing endpoint: %v", err)
 	}
-	removed, err := st.EmptyDefaultSecurityGroup(UserVPCID)
+	removed, err := st.EmptyDefaultSecurityGroup(simaccount.UserVPCID)
 	if err != nil || len(removed) != 2 {
 		t.Fatalf("the user's default group: %v %v", removed, err)
 	}
-	if again, _ := st.EmptyDefaultSecurityGroup(UserVPCID); len(again) != 0 {
+	if again, _ := st.EmptyDefaultSecurityGroup(simaccount.UserVPCID); len(again) != 0 {
 		t.Errorf("emptied twice: %v", again)
 	}
-	if z := st.PrivateZonesOf(UserVPCID); len(z) != 0 {
+	if z := st.PrivateZonesOf(simaccount.UserVPCID); len(z) != 0 {
 		t.Errorf("zones before any: %v", z)
 	}
-	own, _ := st.AssociatePrivateZone("Example.Internal.", UserVPCID)
-	shared, _ := st.AssociateSharedZone("other.internal", UserVPCID)
-	if z := st.PrivateZonesOf(UserVPCID); len(z) != 2 || st.Get(own).Str("name") != "example.internal" ||
-		st.Get(shared).Str("ownerAccount") != OtherAccountID {
+	own, _ := st.AssociatePrivateZone("Example.Internal.", simaccount.UserVPCID)
+	shared, _ := st.AssociateSharedZone("other.internal", simaccount.UserVPCID)
+	if z := st.PrivateZonesOf(simaccount.UserVPCID); len(z) != 2 || st.Get(own).Str("name") != "example.internal" ||
+		st.Get(shared).Str("ownerAccount") != simaccount.OtherAccountID {
 		t.Errorf("zones: %v", z)
 	}
 }

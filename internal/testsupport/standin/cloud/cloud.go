@@ -1,6 +1,6 @@
 // Package cloud is the stand-in AWS account behind the stand-in provider plugins and the fake
-// EC2 endpoint: what exists, which names are taken, and the network interfaces Lambda leaves
-// behind. It is a test double, never deployed.
+// EC2 endpoint: what exists (seeded from internal/simaccount), which names are taken, and the
+// network interfaces Lambda leaves behind. It is a test double, never deployed.
 //
 // The account lives in one JSON file in a directory (STANDIN_CLOUD_DIR) so that every process
 // of a run sees the same account: the aws plugin the engine starts for each command, and the
@@ -19,26 +19,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // EnvDir names the directory of the account's state; the plugins refuse to start without it.
 const EnvDir = "STANDIN_CLOUD_DIR"
-
-// The account's fixed facts: us-east-1 with six zones, of which us-east-1e offers none of the
-// interface endpoint services (as in the real region), and a default VPC.
-const (
-	Region    = "us-east-1"
-	AccountID = "123456789012"
-	// DefaultVPCCidr is the default VPC's block; its default subnets are /20s from it.
-	DefaultVPCCidr = "172.31.0.0/16"
-)
-
-// Zones are the region's zones; ServiceZones those that offer sts, secretsmanager and lambda
-// interface endpoints.
-var (
-	Zones        = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
-	ServiceZones = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"}
-)
 
 // Resource is one thing in the account: its Pulumi type token, its id and its properties as
 // AWS would describe them (plain values: secrets revealed, archives as their hash).
@@ -138,7 +124,7 @@ const ESMENIDescriptionSeen = "AWS Lambda VPC ENI-armq-{account}-{uuid}"
 // ESMENIDescriptionOf is the description of the mapping uuid's interfaces under the settings.
 func (s Settings) ESMENIDescriptionOf(uuid string) string {
 	template := cmp.Or(s.ESMENIDescription, ESMENIDescriptionSeen)
-	return strings.NewReplacer("{account}", AccountID, "{uuid}", uuid).Replace(template)
+	return strings.NewReplacer("{account}", simaccount.AccountID, "{uuid}", uuid).Replace(template)
 }
 
 // Duration is a time.Duration that reads and writes as text ("8s").
@@ -268,119 +254,71 @@ func (s *Store) save(st *State) error {
 	return os.Rename(tmp, s.path())
 }
 
-// The default VPC's ids, fixed so tests can name them.
-const (
-	DefaultVPCID        = "vpc-0default0000000"
-	DefaultSGID         = "sg-0default00000000"
-	DefaultIGWID        = "igw-0default0000000"
-	DefaultRouteTableID = "rtb-0default0000000"
-)
-
-// DefaultSubnetID is the id of the default subnet in zone.
-func DefaultSubnetID(zone string) string {
-	return "subnet-0default" + strings.ReplaceAll(zone, "-", "")
-}
-
-// The user's own VPC, with the ids Pulumi.existingvpc.yaml ships as placeholders (the offline
-// account of internal/offline has the same).
-const (
-	UserVPCID          = "vpc-0123456789abcdef0"
-	UserVPCCidr        = "10.20.0.0/16"
-	UserSubnetA        = "subnet-0123456789abcdef1" // us-east-1a, private: 0.0.0.0/0 to the NAT gateway
-	UserSubnetB        = "subnet-0123456789abcdef2" // us-east-1b, private
-	UserSubnetC        = "subnet-0123456789abcdef3" // us-east-1c, private
-	UserPublicSubnet   = "subnet-0123456789abcdef4" // us-east-1a, public: 0.0.0.0/0 to the internet gateway; holds the NAT gateway
-	UserMainSubnet     = "subnet-0123456789abcdef5" // us-east-1d, on the main route table: no default route
-	UserTGWSubnet      = "subnet-0123456789abcdef7" // us-east-1b: 0.0.0.0/0 to a transit gateway, behind which an egress VPC reaches the internet
-	UserMainRouteTable = "rtb-0123456789abcdef0"
-	UserPrivateTable   = "rtb-0123456789abcdef1"
-	UserPublicTable    = "rtb-0123456789abcdef2"
-	UserTGWTable       = "rtb-0123456789abcdef3"
-	UserTransitGateway = "tgw-0123456789abcdef0"
-	UserIGW            = "igw-0123456789abcdef0"
-	UserNATGateway     = "nat-0123456789abcdef0"
-	UserEIP            = "eipalloc-0123456789abcdef0"
-	UserDefaultSG      = "sg-0123456789abcdef0"
-)
-
-// A VPC another account owns and shares with this one through AWS RAM, with one subnet
-// shared: a participant sees both, the VPC with its owner's id (VPC user guide, "Share your
-// VPC with other accounts": participants can view the shared subnets and their VPC, whose
-// OwnerId is the owner's account).
-const (
-	SharedVPCID     = "vpc-0badc0ffee0000001"
-	SharedSubnet    = "subnet-0badc0ffee0000002" // us-east-1a
-	SharedMainTable = "rtb-0badc0ffee0000003"
-	SharedVPCOwner  = "210987654321"
-)
-
-// Seeded is an account as AWS hands it over — a default VPC with an internet gateway, a
-// main route table routing 0.0.0.0/0 to it, a default subnet per zone, and the default security
-// group, which admits everything from itself and lets everything out — plus a VPC of the
-// user's own (existingvpc): private subnets in three zones routing 0.0.0.0/0 to a NAT gateway
-// in a public subnet, a subnet left on the main route table, DNS support and hostnames on, no
-// interface endpoints.
-// Source: Amazon VPC User Guide, "Default VPCs"; EC2 API Reference, CreateDefaultVpc (a /16 and
-// a default subnet in each Availability Zone) and CreateDefaultSubnet (/20, one per zone).
+// Seeded is the account as simaccount declares it, as AWS would hold it: each VPC with its
+// internet gateway, route tables and routes, subnets and their associations, the user's NAT
+// gateway and its address, and the default security groups with their rules. The default VPC
+// is as AWS hands it over (Amazon VPC User Guide, "Default VPCs"); EmptyDefaultSecurityGroup
+// models the accounts that removed its group's rules.
 func Seeded() *State {
 	st := &State{Resources: map[string]*Resource{}, Settings: Settings{ENILinger: Duration{8 * time.Second}}}
 	put := func(typ, id string, props map[string]any) {
 		st.Resources[id] = &Resource{Type: typ, ID: id, Props: props}
 	}
-	put(TypeVPC, DefaultVPCID, map[string]any{"cidrBlock": DefaultVPCCidr, "default": true,
-		"enableDnsSupport": true, "enableDnsHostnames": true})
-	put(TypeInternetGateway, DefaultIGWID, map[string]any{"vpcId": DefaultVPCID})
-	put(TypeRouteTable, DefaultRouteTableID, map[string]any{"vpcId": DefaultVPCID, "main": true})
-	put(TypeRoute, DefaultRouteTableID+"_0.0.0.0/0", map[string]any{"routeTableId": DefaultRouteTableID,
-		"destinationCidrBlock": "0.0.0.0/0", "gatewayId": DefaultIGWID})
-	for i, z := range Zones {
-		put(TypeSubnet, DefaultSubnetID(z), map[string]any{"vpcId": DefaultVPCID, "availabilityZone": z,
-			"cidrBlock": fmt.Sprintf("172.31.%d.0/20", 16*i), "defaultForAz": true, "mapPublicIpOnLaunch": true})
+	for _, v := range simaccount.VPCs {
+		props := map[string]any{"cidrBlock": v.CIDR, "default": v.Default, "enableDnsSupport": true, "enableDnsHostnames": true}
+		if !v.Default && v.MainRouteTable != "" {
+			props["mainRouteTableId"] = v.MainRouteTable
+		}
+		if v.Owner != simaccount.AccountID {
+			props["ownerId"] = v.Owner
+		}
+		put(TypeVPC, v.ID, props)
 	}
-	// The default security group as AWS creates it (Amazon VPC user guide, "Default security
-	// groups for your VPCs"; the same rules are the ones aws.ec2.DefaultSecurityGroup's
-	// documentation reproduces "as AWS provides by default"): all traffic in from the group
-	// itself, all traffic out. EmptyDefaultSecurityGroup models the accounts that removed both.
-	put(TypeSecurityGroup, DefaultSGID, map[string]any{"vpcId": DefaultVPCID, "name": "default",
-		"description": "default VPC security group"})
-	put(TypeIngressRule, "sgr-0defaultingress00", map[string]any{"securityGroupId": DefaultSGID, "ipProtocol": "-1",
-		"referencedSecurityGroupId": DefaultSGID})
-	put(TypeEgressRule, "sgr-0defaultegress000", map[string]any{"securityGroupId": DefaultSGID, "ipProtocol": "-1",
-		"cidrIpv4": "0.0.0.0/0"})
-
-	put(TypeVPC, UserVPCID, map[string]any{"cidrBlock": UserVPCCidr, "default": false, "enableDnsSupport": true, "enableDnsHostnames": true,
-		"mainRouteTableId": UserMainRouteTable})
-	put(TypeInternetGateway, UserIGW, map[string]any{"vpcId": UserVPCID})
-	put(TypeRouteTable, UserMainRouteTable, map[string]any{"vpcId": UserVPCID, "main": true})
-	put(TypeRouteTable, UserPrivateTable, map[string]any{"vpcId": UserVPCID})
-	put(TypeRouteTable, UserPublicTable, map[string]any{"vpcId": UserVPCID})
-	put(TypeRoute, UserPublicTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPublicTable, "destinationCidrBlock": "0.0.0.0/0", "gatewayId": UserIGW})
-	put(TypeRoute, UserPrivateTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserPrivateTable, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": UserNATGateway})
-	put(TypeRouteTable, UserTGWTable, map[string]any{"vpcId": UserVPCID})
-	put(TypeRoute, UserTGWTable+"_0.0.0.0/0", map[string]any{"routeTableId": UserTGWTable, "destinationCidrBlock": "0.0.0.0/0", "transitGatewayId": UserTransitGateway})
-	for _, s := range []struct{ id, zone, cidr, table string }{
-		{UserSubnetA, "us-east-1a", "10.20.1.0/24", UserPrivateTable},
-		{UserSubnetB, "us-east-1b", "10.20.2.0/24", UserPrivateTable},
-		{UserSubnetC, "us-east-1c", "10.20.3.0/24", UserPrivateTable},
-		{UserPublicSubnet, "us-east-1a", "10.20.0.0/24", UserPublicTable},
-		{UserMainSubnet, "us-east-1d", "10.20.5.0/24", ""},
-		{UserTGWSubnet, "us-east-1b", "10.20.7.0/24", UserTGWTable},
-	} {
-		put(TypeSubnet, s.id, map[string]any{"vpcId": UserVPCID, "availabilityZone": s.zone, "cidrBlock": s.cidr})
-		if s.table != "" {
-			put(TypeRouteTableAssociation, "rtbassoc-"+strings.TrimPrefix(s.id, "subnet-"), map[string]any{"subnetId": s.id, "routeTableId": s.table})
+	put(TypeInternetGateway, simaccount.DefaultIGWID, map[string]any{"vpcId": simaccount.DefaultVPCID})
+	put(TypeInternetGateway, simaccount.UserIGW, map[string]any{"vpcId": simaccount.UserVPCID})
+	for _, t := range simaccount.RouteTables {
+		props := map[string]any{"vpcId": t.VPC}
+		if t.Main {
+			props["main"] = true
+		}
+		put(TypeRouteTable, t.ID, props)
+		if t.DefaultRoute != "" {
+			put(TypeRoute, t.ID+"_0.0.0.0/0", map[string]any{"routeTableId": t.ID, "destinationCidrBlock": "0.0.0.0/0",
+				simaccount.RouteTargetProperty(t.DefaultRoute): t.DefaultRoute})
 		}
 	}
-	put(TypeEIP, UserEIP, map[string]any{"domain": "vpc", "allocationId": UserEIP, "publicIp": "3.0.0.7"})
-	put(TypeNATGateway, UserNATGateway, map[string]any{"subnetId": UserPublicSubnet, "allocationId": UserEIP, "connectivityType": "public"})
-	put(TypeSecurityGroup, UserDefaultSG, map[string]any{"vpcId": UserVPCID, "name": "default", "description": "default VPC security group"})
-	put(TypeIngressRule, "sgr-0userdefaultin000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "referencedSecurityGroupId": UserDefaultSG})
-	put(TypeEgressRule, "sgr-0userdefaulteg000", map[string]any{"securityGroupId": UserDefaultSG, "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"})
-
-	put(TypeVPC, SharedVPCID, map[string]any{"cidrBlock": "10.40.0.0/16", "default": false, "enableDnsSupport": true, "enableDnsHostnames": true,
-		"mainRouteTableId": SharedMainTable, "ownerId": SharedVPCOwner})
-	put(TypeRouteTable, SharedMainTable, map[string]any{"vpcId": SharedVPCID, "main": true})
-	put(TypeSubnet, SharedSubnet, map[string]any{"vpcId": SharedVPCID, "availabilityZone": "us-east-1a", "cidrBlock": "10.40.1.0/24", "ownerId": SharedVPCOwner})
+	for _, s := range simaccount.Subnets {
+		props := map[string]any{"vpcId": s.VPC, "availabilityZone": s.Zone, "cidrBlock": s.CIDR}
+		if s.Default {
+			props["defaultForAz"], props["mapPublicIpOnLaunch"] = true, true
+		}
+		if v, _ := simaccount.FindVPC(s.VPC); v.Owner != simaccount.AccountID {
+			props["ownerId"] = v.Owner
+		}
+		put(TypeSubnet, s.ID, props)
+		if s.RouteTable != "" {
+			put(TypeRouteTableAssociation, "rtbassoc-"+strings.TrimPrefix(s.ID, "subnet-"), map[string]any{"subnetId": s.ID, "routeTableId": s.RouteTable})
+		}
+	}
+	put(TypeEIP, simaccount.UserEIP, map[string]any{"domain": "vpc", "allocationId": simaccount.UserEIP, "publicIp": simaccount.UserEIPAddress})
+	put(TypeNATGateway, simaccount.UserNATGateway, map[string]any{"subnetId": simaccount.UserPublicSubnet, "allocationId": simaccount.UserEIP,
+		"connectivityType": "public"})
+	for _, g := range simaccount.DefaultGroups {
+		put(TypeSecurityGroup, g.ID, map[string]any{"vpcId": g.VPC, "name": "default", "description": "default VPC security group"})
+		for _, r := range g.Rules {
+			props := map[string]any{"securityGroupId": g.ID, "ipProtocol": r.Protocol}
+			if r.Group != "" {
+				props["referencedSecurityGroupId"] = r.Group
+			} else {
+				props["cidrIpv4"] = r.CIDR
+			}
+			typ := TypeIngressRule
+			if r.Egress {
+				typ = TypeEgressRule
+			}
+			put(typ, r.ID, props)
+		}
+	}
 	return st
 }
 

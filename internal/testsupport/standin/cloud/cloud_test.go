@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // client is the real AWS SDK pointed at the stand-in EC2, as the hooks reach it.
@@ -20,7 +22,7 @@ func client(t *testing.T, store *Store) (*ec2.Client, *EC2API) {
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return ec2.New(ec2.Options{
-		Region: Region, BaseEndpoint: aws.String(srv.URL),
+		Region: simaccount.Region, BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("standin", "standin", ""),
 	}), api
 }
@@ -32,8 +34,8 @@ func TestEC2ReportsLingeringInterfacesUntilTheyVanish(t *testing.T) {
 	}
 	now := time.Now()
 	if err := store.Update(func(st *State) error {
-		st.AddENIs("uuid-1", "AWS Lambda VPC ENI-armq-123456789012-uuid-1", "lambda", "role", []string{DefaultSubnetID("us-east-1a")}, []string{DefaultSGID})
-		st.AddENIs("vpce-1", "VPC Endpoint Interface vpce-1", "vpc_endpoint", "", []string{DefaultSubnetID("us-east-1a")}, []string{DefaultSGID})
+		st.AddENIs("uuid-1", "AWS Lambda VPC ENI-armq-123456789012-uuid-1", "lambda", "role", []string{simaccount.DefaultSubnetID("us-east-1a")}, []string{simaccount.DefaultSGID})
+		st.AddENIs("vpce-1", "VPC Endpoint Interface vpce-1", "vpc_endpoint", "", []string{simaccount.DefaultSubnetID("us-east-1a")}, []string{simaccount.DefaultSGID})
 		st.ReleaseENIs("uuid-1", now, 300*time.Millisecond)
 		return nil
 	}); err != nil {
@@ -43,7 +45,7 @@ func TestEC2ReportsLingeringInterfacesUntilTheyVanish(t *testing.T) {
 	describe := func() []types.NetworkInterface {
 		out, err := c.DescribeNetworkInterfaces(context.Background(), &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
 			{Name: aws.String("description"), Values: []string{"AWS Lambda VPC ENI-*"}},
-			{Name: aws.String("group-id"), Values: []string{DefaultSGID}},
+			{Name: aws.String("group-id"), Values: []string{simaccount.DefaultSGID}},
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +54,7 @@ func TestEC2ReportsLingeringInterfacesUntilTheyVanish(t *testing.T) {
 	}
 	first := describe()
 	if len(first) != 1 || !strings.HasPrefix(aws.ToString(first[0].Description), "AWS Lambda VPC ENI-armq-") ||
-		aws.ToString(first[0].Groups[0].GroupId) != DefaultSGID || first[0].Status != types.NetworkInterfaceStatusAvailable {
+		aws.ToString(first[0].Groups[0].GroupId) != simaccount.DefaultSGID || first[0].Status != types.NetworkInterfaceStatusAvailable {
 		t.Fatalf("first look: %+v", first)
 	}
 	time.Sleep(400 * time.Millisecond)
@@ -93,7 +95,7 @@ func TestEC2FindsGroupsByTag(t *testing.T) {
 func TestOrphanedInterfacesNeverVanish(t *testing.T) {
 	st := Seeded()
 	now := time.Now()
-	st.AddENIs("uuid-1", "AWS Lambda VPC ENI-armq-x", "lambda", "arn:role", []string{DefaultSubnetID("us-east-1a")}, []string{DefaultSGID})
+	st.AddENIs("uuid-1", "AWS Lambda VPC ENI-armq-x", "lambda", "arn:role", []string{simaccount.DefaultSubnetID("us-east-1a")}, []string{simaccount.DefaultSGID})
 	st.ReleaseENIs("uuid-1", now, time.Second)
 	if ids := st.OrphanENIs("arn:role", now); len(ids) != 1 {
 		t.Fatalf("orphaned %v", ids)

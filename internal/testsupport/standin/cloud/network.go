@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/simaccount"
 )
 
 // Check is what the stand-in Lambda service reports for one dependency of a function placed
@@ -47,7 +49,7 @@ func (st *State) reachService(subnetIDs, groups []string, svc string) Check {
 			return c
 		}
 		vpc := subnet.Str("vpcId")
-		serviceName := "com.amazonaws." + Region + "." + svc
+		serviceName := simaccount.ServiceName(svc)
 		if ep := st.FindOne(TypeVPCEndpoint, func(r *Resource) bool {
 			return r.Str("vpcId") == vpc && r.Str("serviceName") == serviceName && r.Bool("privateDnsEnabled")
 		}); ep != nil {
