@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -10,21 +11,21 @@ import (
 	"testing"
 )
 
-// The layout's rooms, bottom to top; imports only go down (docs/architecture.md):
+// The layout's rooms, bottom to top; imports only go down. One room a line, "room | what it
+// holds | public", which `make docs` renders as docs/architecture.md's table:
 //
-//	contract                        what the program and the Lambdas agree on            public
-//	internal/simaccount             the AWS account make plan and the stand-in AWS both simulate
-//	infra/{reach,eniwait,lambdabuild} what a Pulumi program of the user's own reuses      public
-//	infra, main                     the program and its components                       public
-//	listener/handler                the API a user's listener extends                    public
-//	listener, provisioner           the two Lambdas (thin mains)
-//	internal/{lambdainit,rabbitops,rabbitadmin} what the Lambdas share at run time
-//	internal/{deadletter,provisioner} the Lambdas' own code
-//	internal/{plan,docs,smoke,deployed,redrive,offline,stackconfig,localesm}
-//	                                the code behind the commands in cmd/
-//	internal/testsupport            what tests run against instead of AWS, Lambda, RabbitMQ and the CLI
-//	cmd, integration, enginetest    the top: nothing imports them (scripts, bench: their own tests)
-//	examples                        programs of a user's own: public packages only
+//	contract | what the program and the Lambdas agree on: environment variable names, service routes, the queue-name rule, the provisioner's actions, requests and responses | public
+//	internal/simaccount | the AWS account that make plan's mocks and the stand-in AWS both simulate (facts only) |
+//	infra/{reach,eniwait,lambdabuild} | what a Pulumi program of the user's own reuses: the path verifier, the delete hooks that wait out Lambda's interfaces, the Lambdas' build | public
+//	infra, main | the program and its components | public
+//	listener/handler | the API a user's listener extends | public
+//	listener, provisioner | the two Lambdas (thin mains) |
+//	internal/{lambdainit,rabbitops,rabbitadmin} | what the Lambdas share at run time: the start-up failure report, the AMQP operations, the management-API client |
+//	internal/{deadletter,provisioner} | the Lambdas' own code |
+//	internal/{plan,docs,smoke,deployed,redrive,offline,stackconfig,localesm} | the code behind the commands in cmd/ |
+//	internal/testsupport | what tests run against instead of AWS, Lambda, RabbitMQ and the CLI |
+//	cmd, integration, enginetest | the top: nothing imports them (scripts, bench: their own tests) |
+//	examples | programs of a user's own: public packages only |
 //
 // Tests may also import testsupport, and a double's tests the Lambda code it serves.
 const (
@@ -146,4 +147,54 @@ func goList(t *testing.T, args ...string) []listedPackage {
 		t.Fatalf("go list %v: %v", args, err)
 	}
 	return pkgs
+}
+
+// TestEveryPackageHasARoom holds the rooms' comment (and so docs/architecture.md, rendered from
+// it) to the packages, both ways: every package sits in a listed room (or below one), and every
+// listed room holds a package.
+func TestEveryPackageHasARoom(t *testing.T) {
+	src, err := os.ReadFile("layout_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rooms []string
+	for line := range strings.SplitSeq(string(src), "\n") {
+		if room, ok := strings.CutPrefix(line, "//\t"); ok {
+			for _, name := range strings.Split(strings.TrimSpace(strings.Split(room, "|")[0]), ", ") {
+				rooms = append(rooms, expandBraces(name)...)
+			}
+		}
+	}
+	const module = "github.com/rabbitmq-esm/rabbitmq-esm"
+	used := map[string]bool{}
+	for _, p := range goList(t, "-tags", "integration", "./...") {
+		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		found := false
+		for _, room := range rooms {
+			if room == "main" && name == "" || room != "main" && (name == room || strings.HasPrefix(name, room+"/")) {
+				used[room], found = true, true
+			}
+		}
+		if !found && !regexp.MustCompile(`^(scripts|bench)(/|$)`).MatchString(name) {
+			t.Errorf("%s sits in no room of layout_test.go's comment", p.ImportPath)
+		}
+	}
+	for _, room := range rooms {
+		if !used[room] {
+			t.Errorf("layout_test.go's comment lists the room %s, which holds no package", room)
+		}
+	}
+}
+
+// expandBraces turns "internal/{a,b}" into "internal/a", "internal/b".
+func expandBraces(name string) []string {
+	open, close := strings.Index(name, "{"), strings.Index(name, "}")
+	if open < 0 || close < open {
+		return []string{name}
+	}
+	var out []string
+	for _, alt := range strings.Split(name[open+1:close], ",") {
+		out = append(out, name[:open]+alt+name[close+1:])
+	}
+	return out
 }

@@ -61,7 +61,7 @@ if [ -n "$stack" ]; then
   fi
   for tool in pulumi go; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-      echo "error: $tool is not on PATH. See README.md, Prerequisites (scripts/build-pulumi.sh builds the pinned Pulumi CLI, which this script then uses)." >&2
+      echo "error: $tool is not on PATH. See docs/operations.md, Prerequisites (scripts/build-pulumi.sh builds the pinned Pulumi CLI, which this script then uses)." >&2
       exit 127
     fi
   done

@@ -55,6 +55,10 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	rooms, err := RoomsTable(filepath.Join(projectDir, layoutFile))
+	if err != nil {
+		return nil, err
+	}
 	diagrams := map[string]string{}
 	for _, mode := range infra.ModeNames() {
 		p, err := plan.Make(projectDir, string(mode))
@@ -64,8 +68,9 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 		diagrams[DiagramBlock(string(mode))] = "```mermaid\n" + p.Mermaid + "```"
 	}
 	return map[string]map[string]string{
-		"README.md":       {ConfigBlock: ConfigTable(keys)},
-		"docs/options.md": diagrams,
+		"README.md":            {ConfigBlock: ConfigTable(keys)},
+		"docs/options.md":      diagrams,
+		"docs/architecture.md": {RoomsBlock: rooms},
 	}, nil
 }
 

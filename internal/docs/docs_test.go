@@ -197,3 +197,30 @@ func expect(t *testing.T, name string, f func(string) string, in, want string) {
 		t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
 	}
 }
+
+func TestRoomsTable(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "layout_test.go")
+	write := func(text string) {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("// rooms:\n//\tcontract | what both agree on | public\n//\tinternal/{a,b} | the rest |\nfunc f() {}\n")
+	got, err := RoomsTable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "| room | what it holds | public API |\n|---|---|---|\n| `contract` | what both agree on | yes |\n| `internal/{a,b}` | the rest |  |\n"
+	if got != want {
+		t.Errorf("RoomsTable = %q, want %q", got, want)
+	}
+	write("//\tcontract what both agree on\n")
+	if _, err := RoomsTable(path); err == nil || !strings.Contains(err.Error(), "room | what it holds | public") {
+		t.Errorf("a room line without its cells: err = %v, want one that shows the form", err)
+	}
+	write("package main\n")
+	if _, err := RoomsTable(path); err == nil {
+		t.Error("a file with no rooms: no error")
+	}
+}
