@@ -17,7 +17,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/plan"
 )
 
@@ -89,15 +88,9 @@ func writeReadme(stdout io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	updated := string(text)
-	for _, mode := range infra.ModeNames() {
-		p, err := plan.Make(".", string(mode))
-		if err != nil {
-			return err
-		}
-		if updated, err = plan.ReplaceDiagram(updated, string(mode), p.Mermaid); err != nil {
-			return err
-		}
+	updated, err := plan.Diagrams(".", string(text))
+	if err != nil {
+		return err
 	}
 	if updated == string(text) {
 		fmt.Fprintln(stdout, "README diagrams are up to date")

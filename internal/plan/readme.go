@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/infra"
 )
 
 // The README holds each option's diagram between these markers, in a mermaid code block.
@@ -22,4 +24,18 @@ func ReplaceDiagram(readme, stack, mermaid string) (string, error) {
 	}
 	block := DiagramBlock(stack, mermaid)
 	return re.ReplaceAllLiteralString(readme, block), nil
+}
+
+// Diagrams puts every option's diagram, as the program in projectDir plans it, into readme.
+func Diagrams(projectDir, readme string) (string, error) {
+	for _, mode := range infra.ModeNames() {
+		p, err := Make(projectDir, string(mode))
+		if err != nil {
+			return "", err
+		}
+		if readme, err = ReplaceDiagram(readme, string(mode), p.Mermaid); err != nil {
+			return "", err
+		}
+	}
+	return readme, nil
 }
