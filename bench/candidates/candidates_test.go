@@ -1,7 +1,7 @@
 // Package candidates compares, on the listener's realistic events, the JSON and base64
 // libraries that could replace the standard library in the listener against what the listener
-// uses: its own one-pass decoder and validator (listener/handler). `make bench` runs it; the
-// README's performance section shows the table. It is a module of its own so that the
+// uses: its own one-pass decoder and validator (listener/handler's codec). `make bench` runs
+// it; the README's performance section shows the table. It is a module of its own so that the
 // candidates never enter the listener's module.
 package candidates
 
@@ -136,7 +136,7 @@ func BenchmarkValidJSON(b *testing.B) {
 }
 
 // BenchmarkBase64 is the decoding of one message's data; the listener's own decoder is
-// measured beside the standard library by listener/handler's BenchmarkBase64.
+// measured beside the standard library by listener/handler/internal/codec's BenchmarkBase64.
 func BenchmarkBase64(b *testing.B) {
 	data := rmqevent.Generate(100, rmqevent.Options{}).Data
 	src := make([][]byte, len(data))
