@@ -177,14 +177,11 @@ func (s lineSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// handle processes one batch. Each message is handed to the business function in order. A
-// message that fails for good (it cannot be decoded, the business function refused it, or
-// panicked) is dead-lettered alone, and the batch goes on: failing the batch for it would
-// return every message of the batch to the queue, count a delivery against each, and in time
-// dead-letter the healthy ones with it. A Retry failure stops the batch and returns it.
-//
-// One JSON line is logged per message, written by codec.LineWriter (exactly slog's JSONHandler
-// output, faster), and one per batch by slog; all are written at once at the end.
+// handle processes one batch, each message in order. A message that fails for good is
+// dead-lettered alone and the batch goes on: returning the batch for it would count a delivery
+// against its healthy neighbours and in time dead-letter them too. A Retry failure returns the
+// batch. The lines (codec.LineWriter's, exactly slog's output, and slog's batch line) are
+// written at once at the end.
 func (h *Handler) handle(ctx context.Context, start time.Time, messages []codec.Message, decodeErr error) error {
 	l := lineWriters.Get().(*codec.LineWriter)
 	l.Buf = l.Buf[:0]

@@ -1,22 +1,8 @@
-// Package handler turns the batches that Lambda's Amazon MQ event source mapping delivers into
-// typed messages, hands each to one business function, and logs what happened to each.
-//
-// It is the code to copy and extend: replace Process (the business function) and keep the
-// rest. The contract it implements:
-//
-//   - The mapping delivers at least once, in batches, and has no partial-batch response: a
-//     failed invocation returns the whole batch to the queue, where the quorum queue counts a
-//     delivery against every message in it. So the handler fails a batch only when trying
-//     again can help.
-//   - A message that fails for good — its data cannot be decoded, the business function
-//     returned an error, or panicked — is dead-lettered alone (Options.DeadLetters), with the
-//     error, its body and its properties, and the batch goes on. If storing a dead letter
-//     fails, the batch fails: nothing is lost.
-//   - A message whose business function returned Retry(err) returns the batch, to come again,
-//     until its last allowed delivery (Options.DeliveryLimit), when it is dead-lettered too.
-//   - Business functions must be idempotent: a returned batch brings back the messages it had
-//     already processed, flagged redelivered. Every log line carries the message id (or a hash
-//     of the body when the publisher set none) so duplicates can be traced.
+// Package handler is the listener's code to copy and extend: replace Process, the business
+// function, and keep the rest. It fails a batch only when trying again can help, because the
+// mapping has no partial-batch response and a returned batch costs every message in it a
+// delivery (README, "One poison message dead-letters only itself"); business functions must be
+// idempotent, because delivery is at least once.
 package handler
 
 import (
