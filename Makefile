@@ -56,7 +56,7 @@ bench: ## Measure the listener as users pay for it: the bootstrap through a loop
 	@mkdir -p .build && out=.build/bench.txt && : > "$$out" && \
 		go test -count=1 -run '^TestArchiveSize$$' -v ./listener/ | grep -E 'arm64 bootstrap|^(ok|FAIL)' | tee -a "$$out" && \
 		go test -run '^$$' -bench 'EndToEnd|ColdStart|NodeListener' -count 5 ./listener/ | tee -a "$$out" && \
-		go test -run '^$$' -bench . -count 5 ./listener/handler/ | tee -a "$$out" && \
+		go test -run '^$$' -bench . -count 5 ./listener/handler/... | tee -a "$$out" && \
 		(cd bench/candidates && go test -run '^$$' -bench . -count 3 .) | tee -a "$$out" && \
 		go run ./bench/summary < "$$out"
 

@@ -18,6 +18,7 @@ import (
 //	internal/simaccount | the AWS account that make plan's mocks and the stand-in AWS both simulate (facts only) |
 //	infra/{reach,eniwait,lambdabuild} | what a Pulumi program of the user's own reuses: the path verifier, the delete hooks that wait out Lambda's interfaces, the Lambdas' build | public
 //	infra, main | the program and its components | public
+//	listener/handler/internal/codec | the listener's JSON, read and written fast: behind its API |
 //	listener/handler | the API a user's listener extends | public
 //	listener, provisioner | the two Lambdas (thin mains) |
 //	internal/{lambdainit,rabbitops,rabbitadmin} | what the Lambdas share at run time: the start-up failure report, the AMQP operations, the management-API client |
@@ -51,6 +52,7 @@ var layoutRules = []struct {
 	{"the program's reusable helpers import only the contract", programHelper, `(infra|listener|provisioner|internal)(/.*)?`, true},
 	{"the program imports no Lambda, command code or double", `|infra`, `(listener|provisioner|internal)(/.*)?`, false},
 	{"the program's tests import no Lambda or command code", `|infra`, `(listener|provisioner)(/.*)?|` + lambdaShared + `|` + lambdaOwn + `|internal/(plan|smoke|deployed|redrive|localesm)`, true},
+	{"the listener's decoder imports nothing of the project", `listener/handler/internal/.+`, `.+`, false},
 	{"the listener's API imports only the contract", `listener/handler(/.*)?`, `(infra|provisioner|internal)(/.*)?`, false},
 	{"what the Lambdas share imports only the contract", lambdaShared, `(infra|listener|provisioner|internal)(/.*)?`, false},
 	{"the Lambdas import no program, command code, double or simulated account", theLambdas, `infra(/.*)?|` + behindCommand + `|` + doubles + `|` + simAccount, false},
@@ -111,7 +113,7 @@ func TestImportsOnlyGoDown(t *testing.T) {
 	}
 	for _, p := range pkgs {
 		name, _ := below(p.ImportPath)
-		if !regexp.MustCompile(`^(internal|cmd|integration|enginetest|examples|bench|scripts)(/|$)`).MatchString(name) && !slices.Contains(publicPackages, name) {
+		if !regexp.MustCompile(`^(internal|cmd|integration|enginetest|examples|bench|scripts)(/|$)|/internal(/|$)`).MatchString(name) && !slices.Contains(publicPackages, name) {
 			t.Errorf("%s is neither public API (publicPackages) nor under internal/", p.ImportPath)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/runtimeapi"
 )
 
@@ -90,11 +91,7 @@ func TestBootstrapResponseAndErrorPaths(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	event, err := os.ReadFile("handler/testdata/documented-event.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := api.Invoke(ctx, event)
+	res, err := api.Invoke(ctx, rmqevent.Documented)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +109,7 @@ func TestBootstrapResponseAndErrorPaths(t *testing.T) {
 	}
 
 	// The runtime survives a failed batch and serves the next invocation.
-	if res, err = api.Invoke(ctx, event); err != nil || res.Error != nil {
+	if res, err = api.Invoke(ctx, rmqevent.Documented); err != nil || res.Error != nil {
 		t.Fatalf("after an error: %+v, %v", res, err)
 	}
 	_ = proc.stop() // the log lines are complete only once the process is gone

@@ -1,7 +1,7 @@
 // Package candidates compares, on the listener's realistic events, the JSON and base64
 // libraries that could replace the standard library in the listener against what the listener
-// uses: its own one-pass decoder and validator (listener/handler). `make bench` runs it;
-// docs/performance.md shows the table. It is a module of its own so that the
+// uses: its own one-pass decoder and validator (listener/handler's codec). `make bench` runs
+// it; docs/performance.md shows the table. It is a module of its own so that the
 // candidates never enter the listener's module.
 package candidates
 
@@ -11,10 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	gojson "github.com/goccy/go-json"
@@ -26,27 +23,6 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler"
 )
-
-func perMessage(b *testing.B, n int, op func()) {
-	b.Helper()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	cpu := processCPU()
-	for b.Loop() {
-		op()
-	}
-	cpu = processCPU() - cpu
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/msg")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N*n), "allocs/msg")
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 var jsoniterStd = jsoniter.ConfigCompatibleWithStandardLibrary
 
@@ -97,7 +73,7 @@ func BenchmarkListener(b *testing.B) {
 		payload := rmqevent.Generate(n, rmqevent.Options{}).Payload
 		h := handler.New(handler.Options{Output: io.Discard})
 		b.Run(fmt.Sprintf("onepass/%d", n), func(b *testing.B) {
-			perMessage(b, n, func() {
+			rmqevent.PerMessage(b, n, func() {
 				if _, err := h.Invoke(context.Background(), payload); err != nil {
 					b.Fatal(err)
 				}
@@ -105,7 +81,7 @@ func BenchmarkListener(b *testing.B) {
 		})
 		for _, u := range unmarshalers {
 			b.Run(fmt.Sprintf("%s/%d", u.name, n), func(b *testing.B) {
-				perMessage(b, n, func() {
+				rmqevent.PerMessage(b, n, func() {
 					var ev events.RabbitMQEvent
 					if err := u.unmarshal(payload, &ev); err != nil {
 						b.Fatal(err)
@@ -124,7 +100,7 @@ func BenchmarkValidJSON(b *testing.B) {
 	bodies := rmqevent.Generate(100, rmqevent.Options{}).Bodies
 	for _, c := range validators {
 		b.Run(c.name, func(b *testing.B) {
-			perMessage(b, len(bodies), func() {
+			rmqevent.PerMessage(b, len(bodies), func() {
 				for _, body := range bodies {
 					if !c.valid(body) {
 						b.Fatal("invalid")
@@ -136,7 +112,7 @@ func BenchmarkValidJSON(b *testing.B) {
 }
 
 // BenchmarkBase64 is the decoding of one message's data; the listener's own decoder is
-// measured beside the standard library by listener/handler's BenchmarkBase64.
+// measured beside the standard library by listener/handler/internal/codec's BenchmarkBase64.
 func BenchmarkBase64(b *testing.B) {
 	data := rmqevent.Generate(100, rmqevent.Options{}).Data
 	src := make([][]byte, len(data))
@@ -146,7 +122,7 @@ func BenchmarkBase64(b *testing.B) {
 	dst := make([]byte, 2048)
 	for _, c := range base64Decoders {
 		b.Run(c.name, func(b *testing.B) {
-			perMessage(b, len(src), func() {
+			rmqevent.PerMessage(b, len(src), func() {
 				for _, s := range src {
 					if err := c.decode(dst, s); err != nil {
 						b.Fatal(err)

@@ -25,7 +25,7 @@ func TestDocsAreGenerated(t *testing.T) {
 		}
 		for _, name := range slices.Sorted(maps.Keys(generated[file])) {
 			if BlockIn(string(text), name) != Block(name, generated[file][name]) {
-				t.Errorf("%s: the %s block is out of date with Pulumi.yaml or the program: run `make docs`", file, name)
+				t.Errorf("%s: the %s block is out of date with Pulumi.yaml, layout_test.go or the program: run `make docs`", file, name)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package handler
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,10 +19,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler/internal/codec"
 )
 
-// EventSourceRabbitMQ is the eventSource of every event Amazon MQ for RabbitMQ mappings send.
-const EventSourceRabbitMQ = "aws:rmq"
+// EventSourceRabbitMQ is "aws:rmq", the eventSource of every event Amazon MQ for RabbitMQ
+// mappings send.
+const EventSourceRabbitMQ = codec.EventSourceRabbitMQ
 
 // Process is the business function: it handles one message and returns a short summary for
 // the log, or an error. An error is permanent unless it is wrapped in Retry: the message is
@@ -138,20 +138,19 @@ const (
 	outcomeReturned = "returned"
 )
 
-// Invoke is the function's entry point (aws-lambda-go's lambda.Handler): it decodes the
-// Runtime API's payload in one pass (decodePayload) instead of letting aws-lambda-go decode it
-// by reflection into an events.RabbitMQEvent, then handles the batch as Handle does. A payload
-// that pass leaves to encoding/json is decoded exactly as aws-lambda-go would have, errors
-// included (such an error, as before, is returned without a log line).
+// Invoke is the function's entry point (aws-lambda-go's lambda.Handler). It decodes the payload
+// in one pass instead of by aws-lambda-go's reflection, which was most of the listener's time;
+// a payload that pass leaves to encoding/json is decoded as aws-lambda-go would have, errors
+// included (returned, as before, without a log line).
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
-	messages, handled, err := decodePayload(payload)
+	messages, handled, err := codec.Payload(payload)
 	if !handled {
 		var ev events.RabbitMQEvent
 		if err := json.NewDecoder(bytes.NewReader(payload)).Decode(&ev); err != nil {
 			return nil, err
 		}
-		messages, err = decodeBatch(ev)
+		messages, err = codec.FromEvent(ev)
 	}
 	if err := h.handle(ctx, start, messages, err); err != nil {
 		return nil, err
@@ -163,35 +162,32 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // have one: tests, or another entry point); the function itself enters through Invoke.
 func (h *Handler) Handle(ctx context.Context, ev events.RabbitMQEvent) error {
 	start := time.Now()
-	messages, err := decodeBatch(ev)
+	messages, err := codec.FromEvent(ev)
 	return h.handle(ctx, start, messages, err)
 }
 
 // lineWriters are reused across batches: a batch of 10,000 messages writes megabytes of lines.
-var lineWriters = sync.Pool{New: func() any { return &lineWriter{} }}
+var lineWriters = sync.Pool{New: func() any { return &codec.LineWriter{} }}
 
 // lineSink lets slog write the batch lines into the same buffer as the message lines.
-type lineSink struct{ l *lineWriter }
+type lineSink struct{ l *codec.LineWriter }
 
 func (s lineSink) Write(p []byte) (int, error) {
-	s.l.buf = append(s.l.buf, p...)
+	s.l.Buf = append(s.l.Buf, p...)
 	return len(p), nil
 }
 
-// handle processes one batch. Each message is handed to the business function in order. A
-// message that fails for good (it cannot be decoded, the business function refused it, or
-// panicked) is dead-lettered alone, and the batch goes on: failing the batch for it would
-// return every message of the batch to the queue, count a delivery against each, and in time
-// dead-letter the healthy ones with it. A Retry failure stops the batch and returns it.
-//
-// One JSON line is logged per message, written by lineWriter (exactly slog's JSONHandler
-// output, faster), and one per batch by slog; all are written at once at the end.
-func (h *Handler) handle(ctx context.Context, start time.Time, messages []Message, decodeErr error) error {
-	l := lineWriters.Get().(*lineWriter)
-	l.buf = l.buf[:0]
+// handle processes one batch, each message in order. A message that fails for good is
+// dead-lettered alone and the batch goes on: returning the batch for it would count a delivery
+// against its healthy neighbours and in time dead-letter them too. A Retry failure returns the
+// batch. The lines (codec.LineWriter's, exactly slog's output, and slog's batch line) are
+// written at once at the end.
+func (h *Handler) handle(ctx context.Context, start time.Time, messages []codec.Message, decodeErr error) error {
+	l := lineWriters.Get().(*codec.LineWriter)
+	l.Buf = l.Buf[:0]
 	defer func() {
-		_, _ = h.output.Write(l.buf)
-		if cap(l.buf) <= 64<<20 {
+		_, _ = h.output.Write(l.Buf)
+		if cap(l.Buf) <= 64<<20 {
 			lineWriters.Put(l)
 		}
 	}()
@@ -207,54 +203,54 @@ func (h *Handler) handle(ctx context.Context, start time.Time, messages []Messag
 	}
 	// messageLine writes a message's line up to its outcome.
 	messageLine := func(m *Message, level, outcome string) {
-		l.start(time.Now(), level, "message")
+		l.Start(time.Now(), level, "message")
 		if hasRequestID {
-			l.str("requestId", requestID)
+			l.Str("requestId", requestID)
 		}
-		l.str("queue", m.Queue)
-		l.str("vhost", m.VHost)
-		l.int("index", m.Index)
-		l.str("id", m.ID)
-		l.str("messageId", m.MessageID)
-		l.str("correlationId", m.CorrelationID)
-		l.bool("redelivered", m.Redelivered)
-		l.int("bodyBytes", len(m.Body))
+		l.Str("queue", m.Queue)
+		l.Str("vhost", m.VHost)
+		l.Int("index", m.Index)
+		l.Str("id", m.ID)
+		l.Str("messageId", m.MessageID)
+		l.Str("correlationId", m.CorrelationID)
+		l.Bool("redelivered", m.Redelivered)
+		l.Int("bodyBytes", len(m.Body))
 		if m.Attempt > 0 {
-			l.int("attempt", m.Attempt)
+			l.Int("attempt", m.Attempt)
 		}
 		if h.logBodies {
-			l.str("body", view(m.Body))
+			l.Bytes("body", m.Body)
 		}
-		l.str("outcome", outcome)
+		l.Str("outcome", outcome)
 	}
 
 	processed := 0
 	var letters []DeadLetter
 	for i := range messages {
-		m := &messages[i]
+		m := messageOf(&messages[i])
 		var summary string
 		err := m.problem
 		if err == nil {
-			summary, err = h.safeProcess(ctx, *m)
+			summary, err = h.safeProcess(ctx, m)
 		}
 		if err == nil {
 			processed++
-			messageLine(m, "INFO", outcomeProcessed)
-			l.str("summary", summary)
-			l.end()
+			messageLine(&m, "INFO", outcomeProcessed)
+			l.Str("summary", summary)
+			l.End()
 			continue
 		}
 		err = fmt.Errorf("queue %s (vhost %s), message %d (%s): %w", m.Queue, m.VHost, m.Index, m.ID, err)
-		retry := IsRetry(err) && !h.lastDelivery(m)
+		retry := IsRetry(err) && !h.lastDelivery(&m)
 		if retry || h.deadLetters == nil {
 			// The whole batch goes back: the processed messages will come again, and with no
 			// dead-letter store the queue's delivery limit is what ends a permanent failure.
 			if !retry {
 				err = fmt.Errorf("%w (%w)", err, ErrNoDeadLetterStore)
 			}
-			messageLine(m, "ERROR", outcomeReturned)
-			l.str("error", err.Error())
-			l.end()
+			messageLine(&m, "ERROR", outcomeReturned)
+			l.Str("error", err.Error())
+			l.End()
 			logger.Error("batch", "outcome", outcomeReturned, "messages", len(messages), "processed", processed,
 				"notAttempted", len(messages)-i-1, "durationMs", msSince(start))
 			return err
@@ -262,10 +258,10 @@ func (h *Handler) handle(ctx context.Context, start time.Time, messages []Messag
 		if IsRetry(err) {
 			err = fmt.Errorf("%w (still failing at delivery %d of %d)", err, m.Attempt, h.deliveryLimit)
 		}
-		messageLine(m, "ERROR", outcomeDeadLettered)
-		l.str("error", err.Error())
-		l.end()
-		letters = append(letters, DeadLetter{Message: *m, Err: err, FailedAt: time.Now().UTC()})
+		messageLine(&m, "ERROR", outcomeDeadLettered)
+		l.Str("error", err.Error())
+		l.End()
+		letters = append(letters, DeadLetter{Message: m, Err: err, FailedAt: time.Now().UTC()})
 	}
 	if len(letters) > 0 {
 		if err := h.deadLetters.DeadLetter(ctx, letters); err != nil {
@@ -286,6 +282,10 @@ func (h *Handler) lastDelivery(m *Message) bool {
 	return h.deliveryLimit > 0 && m.Attempt >= h.deliveryLimit
 }
 
+// ErrNotRabbitMQ is returned for an event that did not come from an Amazon MQ for RabbitMQ
+// mapping (a misconfigured trigger, or a test event of another shape).
+var ErrNotRabbitMQ = codec.ErrNotRabbitMQ
+
 // ErrNoDeadLetterStore means a message failed for good and no dead-letter store is configured:
 // the batch is returned, and the queue's delivery limit dead-letters the message in time.
 var ErrNoDeadLetterStore = errors.New("no dead-letter store is configured: the batch is returned")
@@ -301,62 +301,12 @@ func (h *Handler) safeProcess(ctx context.Context, m Message) (summary string, e
 	return h.process(ctx, m)
 }
 
-// ErrNotRabbitMQ is returned for an event that did not come from an Amazon MQ for RabbitMQ
-// mapping (a misconfigured trigger, or a test event of another shape).
-var ErrNotRabbitMQ = errors.New("not a RabbitMQ event")
-
-// decodeBatch decodes every message, queues in a stable order. Only an event that is not
-// RabbitMQ's or a queue key that names no queue fails the batch; a message that cannot be
-// decoded keeps its raw data as its body and carries the problem, to be dead-lettered alone.
-func decodeBatch(ev events.RabbitMQEvent) ([]Message, error) {
-	if ev.EventSource != EventSourceRabbitMQ {
-		return nil, fmt.Errorf("%w: eventSource is %q, want %q", ErrNotRabbitMQ, ev.EventSource, EventSourceRabbitMQ)
-	}
-	keys := make([]string, 0, len(ev.MessagesByQueue))
-	total := 0
-	for k, list := range ev.MessagesByQueue {
-		keys = append(keys, k)
-		total += len(list)
-	}
-	sort.Strings(keys)
-	messages := make([]Message, 0, total)
-	for _, key := range keys {
-		queue, vhost, err := splitQueueKey(key)
-		if err != nil {
-			return nil, err
-		}
-		list := ev.MessagesByQueue[key]
-		for i := range list {
-			raw := &list[i]
-			m := Message{Queue: queue, VHost: vhost, Index: i, Redelivered: raw.Redelivered}
-			decodeProperties(&m, raw.BasicProperties)
-			counts := returnCountsOf(m.Headers)
-			m.Attempt = counts.attempt(m.Redelivered)
-			body, err := base64.StdEncoding.DecodeString(raw.Data)
-			switch {
-			case err != nil:
-				m.Body, m.problem = []byte(raw.Data), fmt.Errorf("data is not valid base64 (kept as the body): %w", err)
-			case raw.Data == "" && raw.BasicProperties.BodySize > 0:
-				// bodySize is only roughly the payload's size (AWS's own sample disagrees with
-				// its data), but a message with a size and no data at all lost its payload.
-				m.problem = fmt.Errorf("data is missing (bodySize is %d)", raw.BasicProperties.BodySize)
-			default:
-				m.Body = body
-			}
-			m.ID = messageID(raw.BasicProperties.MessageID, m.Body)
-			messages = append(messages, m)
-		}
-	}
-	return messages, nil
-}
-
 // Summarise is the default business function: it checks that a JSON body is valid JSON and
 // names its kind; other bodies are reported by size. Replace it with your own.
 func Summarise(_ context.Context, m Message) (string, error) {
 	if !looksJSON(m) {
 		return strconv.Itoa(len(m.Body)) + " bytes of " + orUnknown(m.ContentType), nil
 	}
-	// ValidJSON answers exactly as json.Valid, several times faster (jsonvalid.go).
 	if !ValidJSON(m.Body) {
 		return "", fmt.Errorf("body declared or shaped as JSON is not valid JSON (%d bytes)", len(m.Body))
 	}
@@ -366,6 +316,10 @@ func Summarise(_ context.Context, m Message) (string, error) {
 	summary = append(strconv.AppendInt(summary, int64(len(m.Body)), 10), " bytes"...)
 	return string(summary), nil
 }
+
+// ValidJSON reports whether data is exactly one JSON value, with optional whitespace around it:
+// json.Valid's answer, several times faster. Business functions may use it too.
+func ValidJSON(data []byte) bool { return codec.ValidJSON(data) }
 
 func looksJSON(m Message) bool {
 	if m.ContentType == "application/json" || strings.HasSuffix(m.ContentType, "+json") {

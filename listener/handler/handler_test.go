@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/rmqevent"
 )
 
 // logLine is one JSON line the handler wrote.
@@ -59,23 +57,12 @@ func batchOf(t *testing.T, lines []logLine) logLine {
 	return lines[len(lines)-1]
 }
 
-func message(body string, props events.RabbitMQBasicProperties) events.RabbitMQMessage {
-	return events.RabbitMQMessage{BasicProperties: props, Data: base64.StdEncoding.EncodeToString([]byte(body))}
-}
-
-func event(byQueue map[string][]events.RabbitMQMessage) events.RabbitMQEvent {
-	return events.RabbitMQEvent{EventSource: "aws:rmq", EventSourceARN: "arn:aws:mq:us-east-1:111122223333:broker:b:b-1", MessagesByQueue: byQueue}
-}
-
-func ptr(s string) *string { return &s }
+// The events the tests build, as rmqevent builds them.
+var event, message, ptr = rmqevent.EventOf, rmqevent.MessageOf, rmqevent.Ptr
 
 func TestDocumentedEvent(t *testing.T) {
-	raw, err := os.ReadFile("testdata/documented-event.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ev events.RabbitMQEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
+	if err := json.Unmarshal(rmqevent.Documented, &ev); err != nil {
 		t.Fatal(err)
 	}
 	var seen []Message
@@ -173,14 +160,8 @@ func TestBinaryBody(t *testing.T) {
 }
 
 func TestEveryHeaderType(t *testing.T) {
-	raw := `{"eventSource":"aws:rmq","rmqMessagesByQueue":{"h::/":[{"basicProperties":{"headers":{
-		"string":"text","int":-7,"float":1.5,"bool":true,"null":null,
-		"bytes":{"bytes":[104,105]},"signedBytes":{"bytes":[-1,-128,127]},
-		"table":{"inner":{"bytes":[65]},"n":2},"array":[1,"two",{"bytes":[66]},[true]],
-		"notBytes":{"bytes":[1],"other":2}
-	}},"data":"e30="}]}}`
 	var ev events.RabbitMQEvent
-	if err := json.Unmarshal([]byte(raw), &ev); err != nil {
+	if err := json.Unmarshal([]byte(rmqevent.EveryHeaderType), &ev); err != nil {
 		t.Fatal(err)
 	}
 	var h map[string]any
@@ -247,26 +228,6 @@ func TestMalformedEventsFailTheBatch(t *testing.T) {
 	}
 }
 
-// poisonBatch holds one message of each permanent failure among good ones.
-func poisonBatch() events.RabbitMQEvent {
-	good := func(id string) events.RabbitMQMessage {
-		return message(`{"ok":true}`, events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr(id)})
-	}
-	return event(map[string][]events.RabbitMQMessage{
-		"q::/": {
-			good("g0"),
-			{Data: "not base64!", BasicProperties: events.RabbitMQBasicProperties{MessageID: ptr("bad-base64"), AppID: ptr("billing")}},
-			good("g2"),
-			{BasicProperties: events.RabbitMQBasicProperties{MessageID: ptr("no-data"), BodySize: 12}},
-			message(`{"a":`, events.RabbitMQBasicProperties{ContentType: "application/json", MessageID: ptr("bad-json"),
-				Headers: map[string]any{"tenant": map[string]any{"bytes": []any{float64('t'), float64('1')}}}}),
-			message(`{"boom":1}`, events.RabbitMQBasicProperties{MessageID: ptr("panics"), Priority: 3, Type: ptr("order")}),
-			message(`{"refuse":1}`, events.RabbitMQBasicProperties{MessageID: ptr("refused"), CorrelationID: ptr("c-9")}),
-			good("g7"),
-		},
-	})
-}
-
 func poisonProcess(ctx context.Context, m Message) (string, error) {
 	switch m.MessageID {
 	case "panics":
@@ -279,7 +240,7 @@ func poisonProcess(ctx context.Context, m Message) (string, error) {
 
 func TestPermanentFailuresAreDeadLetteredAlone(t *testing.T) {
 	store := &recordingStore{}
-	lines, err := run(t, Options{DeadLetters: store, Process: poisonProcess}, poisonBatch())
+	lines, err := run(t, Options{DeadLetters: store, Process: poisonProcess}, rmqevent.PoisonBatch())
 	if err != nil {
 		t.Fatalf("the batch failed (%v): its good messages would come again and count a delivery each", err)
 	}
@@ -332,7 +293,7 @@ func TestWithoutAStoreAPermanentFailureReturnsTheBatch(t *testing.T) {
 	lines, err := run(t, Options{Process: func(ctx context.Context, m Message) (string, error) {
 		calls++
 		return poisonProcess(ctx, m)
-	}}, poisonBatch())
+	}}, rmqevent.PoisonBatch())
 	if !errors.Is(err, ErrNoDeadLetterStore) || !strings.Contains(err.Error(), "queue q (vhost /), message 1 (bad-base64)") {
 		t.Fatalf("err = %v", err)
 	}
@@ -394,48 +355,12 @@ func TestRetryReturnsTheBatchUntilTheLastDelivery(t *testing.T) {
 
 func TestAFailedStoreReturnsTheBatch(t *testing.T) {
 	store := &recordingStore{fail: errors.New("connection refused")}
-	lines, err := run(t, Options{DeadLetters: store, Process: poisonProcess}, poisonBatch())
+	lines, err := run(t, Options{DeadLetters: store, Process: poisonProcess}, rmqevent.PoisonBatch())
 	if err == nil || !strings.Contains(err.Error(), "storing 5 dead letters failed") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("err = %v: when a dead letter cannot be stored the batch must come again", err)
 	}
 	if b := batchOf(t, lines); b["outcome"] != "returned" {
 		t.Errorf("batch = %v", b)
-	}
-}
-
-func TestAttempt(t *testing.T) {
-	for _, tc := range []struct {
-		headers     string // a headers table as JSON
-		redelivered bool
-		want        int
-	}{
-		{`null`, false, 1},
-		{`{}`, true, 0},
-		{`{"x-delivery-count":2}`, true, 3},
-		{`{"x-delivery-count":1,"x-acquired-count":3}`, true, 4},
-		{`{"x-delivery-count":"two"}`, true, 0},
-		{`{"x-delivery-count":-1}`, true, 0},
-		{`{"x-delivery-count":5,"x-delivery-count":1}`, true, 2}, // the last, as encoding/json keeps it
-	} {
-		var decoded map[string]any
-		if err := json.Unmarshal([]byte(tc.headers), &decoded); err != nil {
-			t.Fatal(err)
-		}
-		// The three ways a message gets its count: decoded with the batch, from headers
-		// decoded when asked for, and from headers that came decoded.
-		payload := `{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":[{"redelivered":` + strconv.FormatBool(tc.redelivered) +
-			`,"basicProperties":{"headers":` + tc.headers + `}}]}}`
-		messages, handled, err := decodePayload([]byte(payload))
-		if !handled || err != nil || len(messages) != 1 {
-			t.Fatalf("%s: handled %v, err %v, %d messages", payload, handled, err, len(messages))
-		}
-		lazy, eager := returnCountsOf(messages[0].Headers), returnCountsOf(HeadersFrom(decoded))
-		for name, got := range map[string]int{"decoded with the batch": messages[0].Attempt,
-			"from Headers.Get": lazy.attempt(tc.redelivered), "from HeadersFrom": eager.attempt(tc.redelivered)} {
-			if got != tc.want {
-				t.Errorf("headers %s, redelivered %v: attempt %s = %d, want %d", tc.headers, tc.redelivered, name, got, tc.want)
-			}
-		}
 	}
 }
 
@@ -476,18 +401,6 @@ func TestOptionsFromEnv(t *testing.T) {
 	t.Setenv(contract.EnvListenerLogBodies, "sometimes")
 	if _, err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), contract.EnvListenerLogBodies) {
 		t.Errorf("want an error naming %s, got %v", contract.EnvListenerLogBodies, err)
-	}
-}
-
-func TestTimestampForms(t *testing.T) {
-	want := time.Date(2026, 11, 24, 13, 5, 9, 0, time.UTC)
-	for _, s := range []string{"Nov 24, 2026, 1:05:09 PM", "Nov 24, 2026, 1:05:09\u202fPM", "2026-11-24T13:05:09Z"} {
-		if got := parseTimestamp(s); !got.Equal(want) {
-			t.Errorf("%q = %v", s, got)
-		}
-	}
-	if !parseTimestamp("").IsZero() || !parseTimestamp("yesterday").IsZero() {
-		t.Error("unparseable timestamps must be zero")
 	}
 }
 

@@ -76,7 +76,7 @@ func TestInvokeIsTheReflectionPath(t *testing.T) {
 		}
 		return Summarise(ctx, m)
 	}
-	for _, payload := range decodeCorpus(t) {
+	for _, payload := range rmqevent.Corpus() {
 		for _, opts := range []Options{{}, {LogBodies: true}, {Process: refuse, DeadLetters: &recordingStore{}, DeliveryLimit: 3}} {
 			sameInvocation(t, payload, opts)
 		}
@@ -85,7 +85,7 @@ func TestInvokeIsTheReflectionPath(t *testing.T) {
 }
 
 func FuzzInvoke(f *testing.F) {
-	for _, payload := range decodeCorpus(f) {
+	for _, payload := range rmqevent.Corpus() {
 		f.Add(payload)
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {

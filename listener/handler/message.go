@@ -1,32 +1,16 @@
-// Package handler turns the batches that Lambda's Amazon MQ event source mapping delivers into
-// typed messages, hands each to one business function, and logs what happened to each.
-//
-// It is the code to copy and extend: replace Process (the business function) and keep the
-// rest. The contract it implements:
-//
-//   - The mapping delivers at least once, in batches, and has no partial-batch response: a
-//     failed invocation returns the whole batch to the queue, where the quorum queue counts a
-//     delivery against every message in it. So the handler fails a batch only when trying
-//     again can help.
-//   - A message that fails for good — its data cannot be decoded, the business function
-//     returned an error, or panicked — is dead-lettered alone (Options.DeadLetters), with the
-//     error, its body and its properties, and the batch goes on. If storing a dead letter
-//     fails, the batch fails: nothing is lost.
-//   - A message whose business function returned Retry(err) returns the batch, to come again,
-//     until its last allowed delivery (Options.DeliveryLimit), when it is dead-lettered too.
-//   - Business functions must be idempotent: a returned batch brings back the messages it had
-//     already processed, flagged redelivered. Every log line carries the message id (or a hash
-//     of the body when the publisher set none) so duplicates can be traced.
+// Package handler is the listener's code to copy and extend: replace Process, the business
+// function, and keep the rest. It fails a batch only when trying again can help, because the
+// mapping has no partial-batch response and a returned batch costs every message in it a
+// delivery (docs/datapath.md, "One poison message dead-letters only itself"); business functions must be
+// idempotent, because delivery is at least once.
 package handler
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler/internal/codec"
 )
 
 // Message is one RabbitMQ message of a batch, decoded.
@@ -69,110 +53,39 @@ type Message struct {
 	problem error
 }
 
-// splitQueueKey splits the "<queue>::<vhost>" key the mapping uses for each queue's messages.
-// A queue name may itself contain "::", the virtual host follows the last one.
-func splitQueueKey(key string) (queue, vhost string, err error) {
-	i := strings.LastIndex(key, "::")
-	if i < 0 {
-		return "", "", fmt.Errorf("queue key %q is not of the form <queue>::<vhost>", key)
-	}
-	return key[:i], key[i+2:], nil
+// messageOf is a decoded message as the business function sees it. TestMessageHasTheDecodersFields
+// keeps the two types' fields in step.
+func messageOf(d *codec.Message) Message {
+	return Message{Queue: d.Queue, VHost: d.VHost, Index: d.Index, Body: d.Body, ContentType: d.ContentType,
+		ContentEncoding: d.ContentEncoding, Headers: Headers{d.Headers}, MessageID: d.MessageID, CorrelationID: d.CorrelationID,
+		ID: d.ID, Redelivered: d.Redelivered, Timestamp: d.Timestamp, DeliveryMode: d.DeliveryMode, Priority: d.Priority,
+		Type: d.Type, AppID: d.AppID, ReplyTo: d.ReplyTo, Attempt: d.Attempt, problem: d.Problem}
 }
 
-// messageID returns the publisher's message id or a hash of the body.
-func messageID(publisherID *string, body []byte) string {
-	if publisherID != nil && *publisherID != "" {
-		return *publisherID
-	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+// Headers are a message's AMQP headers: Get one, or Map all of them. Values are as JSON gives
+// them, except byte arrays, which AWS sends as {"bytes":[...]} and which are []byte here:
+// strings, float64 numbers, bools, nil, map[string]any tables and []any arrays. They are
+// decoded only when asked for (most business functions read none), so keep what Get returns
+// rather than asking again in a loop. The zero value has no headers.
+type Headers struct{ h codec.Headers }
 
-// normaliseHeaders turns AWS's {"bytes":[...]} form of byte-array header values into []byte,
-// recursively (tables and arrays may nest).
-func normaliseHeaders(headers map[string]any) map[string]any {
-	if len(headers) == 0 {
-		return nil
-	}
-	out := make(map[string]any, len(headers))
-	for k, v := range headers {
-		out[k] = normaliseValue(v)
-	}
-	return out
-}
+// HeadersFrom are the headers m, in the form Headers gives them: for a Message built by hand
+// (a test of a business function, a dead letter read back).
+func HeadersFrom(m map[string]any) Headers { return Headers{codec.HeadersOf(m)} }
 
-func normaliseValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if b, ok := byteArray(v); ok {
-			return b
-		}
-		return normaliseHeaders(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = normaliseValue(e)
-		}
-		return out
-	default:
-		return v
-	}
-}
+// Get is the value of header key, and whether the message has it.
+func (h Headers) Get(key string) (any, bool) { return h.h.Get(key) }
 
-func byteArray(m map[string]any) ([]byte, bool) {
-	raw, ok := m["bytes"]
-	if !ok || len(m) != 1 {
-		return nil, false
-	}
-	list, ok := raw.([]any)
-	if !ok {
-		return nil, false
-	}
-	out := make([]byte, len(list))
-	for i, e := range list {
-		n, ok := e.(float64)
-		if !ok || n < -128 || n > 255 || n != float64(int(n)) {
-			return nil, false
-		}
-		out[i] = byte(int(n) & 0xff) // Java sends signed bytes (-128..127)
-	}
-	return out, true
-}
+// Map is every header, in a map of its own (nil when there are none): changing it changes
+// nothing in the message.
+func (h Headers) Map() map[string]any { return h.h.Map() }
 
-// timestampLayouts are the forms AWS has been seen to render the AMQP timestamp in (Java's
-// default date format, which newer JDKs write with a narrow no-break space before AM/PM).
-var timestampLayouts = []string{"Jan 2, 2006, 3:04:05 PM", time.RFC3339Nano}
+// String prints the headers as their map prints.
+func (h Headers) String() string { return fmt.Sprint(h.Map()) }
 
-func parseTimestamp(s string) time.Time {
-	s = strings.Map(func(r rune) rune {
-		if r == '\u202f' || r == '\u00a0' {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	for _, layout := range timestampLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
-}
+// GoString prints the headers as their map does with %#v.
+func (h Headers) GoString() string { return fmt.Sprintf("handler.HeadersFrom(%#v)", h.Map()) }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func decodeProperties(m *Message, p events.RabbitMQBasicProperties) {
-	m.ContentType = p.ContentType
-	m.ContentEncoding = deref(p.ContentEncoding)
-	m.Headers = Headers{m: normaliseHeaders(p.Headers)}
-	m.MessageID = deref(p.MessageID)
-	m.CorrelationID = deref(p.CorrelationID)
-	m.Timestamp = parseTimestamp(p.Timestamp)
-	m.DeliveryMode = p.DeliveryMode
-	m.Priority = p.Priority
-	m.Type, m.AppID, m.ReplyTo = deref(p.Type), deref(p.AppID), deref(p.ReplyTo)
-}
+// MarshalJSON writes the headers as their map: byte arrays in base64, as encoding/json writes
+// a []byte.
+func (h Headers) MarshalJSON() ([]byte, error) { return json.Marshal(h.Map()) }

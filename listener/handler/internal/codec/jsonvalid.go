@@ -1,4 +1,4 @@
-package handler
+package codec
 
 import (
 	"encoding/binary"
@@ -9,7 +9,7 @@ import (
 // grammar, the same nesting limit, no UTF-8 check inside strings) in one pass without a
 // per-byte state machine: string contents, most of a body's bytes, are scanned eight bytes at a
 // time. It also skips values inside the event's envelope (decode.go). `make bench` and
-// BenchmarkValidJSON compare it with the standard library and the JSON libraries the README
+// BenchmarkValidJSON compare it with the standard library and the JSON libraries docs/performance.md
 // names; FuzzValidJSON holds it to json.Valid.
 
 // maxNestingDepth is encoding/json's limit: deeper input is not valid.

@@ -1,4 +1,4 @@
-package main
+package redrive
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func TestDirectRedriveOnTheRealBroker(t *testing.T) {
 	args := []string{"--url", "amqps://" + b.Username + "@" + strings.TrimPrefix(b.TLSEndpoint, "amqps://"), "--ca-file", b.CAFile, "--queue", top.Queue}
 
 	var out, errOut strings.Builder
-	if err := run(context.Background(), append(args, "--dry-run"), &out, &errOut); err != nil {
+	if err := Run(context.Background(), append(args, "--dry-run"), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "dry run: "+top.DeadLetterQueue()+" holds 3 messages; a redrive would move 3") ||
@@ -93,7 +93,7 @@ func TestDirectRedriveOnTheRealBroker(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run(context.Background(), append(args, "--max", "2"), &out, &errOut); err != nil {
+	if err := Run(context.Background(), append(args, "--max", "2"), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "3 found, 2 moved, 0 still to move") || !strings.Contains(out.String(), "redrives: 1") {
@@ -140,7 +140,7 @@ func TestFlagsOfTheOtherModeAreRefused(t *testing.T) {
 		{[]string{"--url", "amqps://:secret-pw@", "--queue", "q"}, "--url: want amqps://user@host:5671"},
 	} {
 		var out, errOut strings.Builder
-		err := run(context.Background(), tc.args, &out, &errOut)
+		err := Run(context.Background(), tc.args, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: want %q, got %v", tc.args, tc.want, err)
 		} else if strings.Contains(err.Error(), "secret-pw") {
@@ -151,7 +151,7 @@ func TestFlagsOfTheOtherModeAreRefused(t *testing.T) {
 
 func TestHelpShowsOnlyTheToolsFlags(t *testing.T) {
 	var out, errOut strings.Builder
-	if err := run(context.Background(), []string{"--help"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) {
+	if err := Run(context.Background(), []string{"--help"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
 	var names []string

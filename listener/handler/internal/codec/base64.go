@@ -1,4 +1,4 @@
-package handler
+package codec
 
 import "encoding/binary"
 

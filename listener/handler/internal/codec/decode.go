@@ -1,4 +1,4 @@
-package handler
+package codec
 
 import (
 	"bytes"
@@ -19,16 +19,16 @@ import (
 // This file decodes the Runtime API's payload into the batch's messages in one pass over its
 // bytes: no events.RabbitMQEvent in between, no reflection, no map[string]interface{} that is
 // then normalised, and the strings and bodies of a batch in one buffer instead of one
-// allocation each. Its answer is exactly decodeBatch's on what encoding/json would decode from
+// allocation each. Its answer is exactly FromEvent's on what encoding/json would decode from
 // the same payload (FuzzDecodePayload holds it to that); whatever this pass does not handle
 // itself — a syntax or type error, a key repeated or matched only case-insensitively, a
 // top-level null — it hands back undecoded, and the caller lets encoding/json decide, as
 // aws-lambda-go would have.
 
-// decodePayload decodes payload as aws-lambda-go's reflection would decode it into an
-// events.RabbitMQEvent, followed by decodeBatch. handled is false when the payload is left to
+// Payload decodes payload as aws-lambda-go's reflection would decode it into an
+// events.RabbitMQEvent, followed by FromEvent. handled is false when the payload is left to
 // encoding/json.
-func decodePayload(payload []byte) (messages []Message, handled bool, err error) {
+func Payload(payload []byte) (messages []Message, handled bool, err error) {
 	p := decoder{d: payload, arena: make([]byte, 0, len(payload)), msgs: make([]Message, 0, len(payload)/1024+1)}
 	if !p.event() {
 		return nil, false, nil
@@ -376,7 +376,7 @@ func (p *decoder) byQueue() bool {
 	}
 }
 
-// message decodes one message as decodeBatch does.
+// message decodes one message as FromEvent does.
 func (p *decoder) message(queue, vhost string, index int) bool {
 	m := Message{Queue: queue, VHost: vhost, Index: index}
 	var data, decodedBody []byte
@@ -415,7 +415,7 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 	m.Attempt = counts.attempt(m.Redelivered)
 	if decoded {
 		if len(data) == 0 && bodySize > 0 {
-			m.problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
+			m.Problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
 		} else {
 			m.Body = decodedBody
 		}
@@ -429,9 +429,9 @@ func (p *decoder) message(queue, vhost string, index int) bool {
 		body, err := base64.StdEncoding.DecodeString(s)
 		switch {
 		case err != nil:
-			m.Body, m.problem = []byte(s), fmt.Errorf("data is not valid base64 (kept as the body): %w", err)
+			m.Body, m.Problem = []byte(s), fmt.Errorf("data is not valid base64 (kept as the body): %w", err)
 		case s == "" && bodySize > 0:
-			m.problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
+			m.Problem = fmt.Errorf("data is missing (bodySize is %d)", bodySize)
 		default:
 			m.Body = body
 		}

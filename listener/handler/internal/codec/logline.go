@@ -1,4 +1,4 @@
-package handler
+package codec
 
 import (
 	"encoding/binary"
@@ -8,37 +8,37 @@ import (
 	"unicode/utf8"
 )
 
-// lineWriter appends JSON log lines byte for byte as slog's JSONHandler writes it (the same
-// keys in the same order, the same time format and string escaping), without slog's per-record
-// attribute slices, interface values and handler locking: the per-message line is most of what
-// the listener does per message after decoding. TestLogLineIsSlog holds it to slog.
-type lineWriter struct {
-	buf []byte
+// LineWriter appends JSON log lines to Buf byte for byte as slog's JSONHandler writes them (the
+// same keys in the same order, the same time format and string escaping), without slog's
+// per-record attribute slices, interface values and handler locking: the per-message line is
+// most of what the listener does per message after decoding. TestLogLineIsSlog holds it to slog.
+type LineWriter struct {
+	Buf []byte
 	// The time's text up to the second, and its zone, for the second last written.
 	second     int64
 	secondText []byte
 	zoneText   []byte
 }
 
-// start opens a line: time, level and msg, as slog writes them first.
-func (l *lineWriter) start(t time.Time, level, msg string) {
-	l.buf = append(l.buf, `{"time":"`...)
+// Start opens a line: time, level and msg, as slog writes them first.
+func (l *LineWriter) Start(t time.Time, level, msg string) {
+	l.Buf = append(l.Buf, `{"time":"`...)
 	l.appendTime(t)
-	l.buf = append(l.buf, `","level":"`...)
-	l.buf = append(l.buf, level...)
-	l.buf = append(l.buf, `","msg":`...)
+	l.Buf = append(l.Buf, `","level":"`...)
+	l.Buf = append(l.Buf, level...)
+	l.Buf = append(l.Buf, `","msg":`...)
 	l.quote(msg)
 }
 
 // appendTime writes t as time.RFC3339Nano does (slog's JSON time), reusing the text of the
 // second, which a batch's lines share.
-func (l *lineWriter) appendTime(t time.Time) {
+func (l *LineWriter) appendTime(t time.Time) {
 	if sec := t.Unix(); sec != l.second || l.secondText == nil {
 		l.second = sec
 		l.secondText = t.AppendFormat(l.secondText[:0], "2006-01-02T15:04:05")
 		l.zoneText = t.AppendFormat(l.zoneText[:0], "Z07:00")
 	}
-	l.buf = append(l.buf, l.secondText...)
+	l.Buf = append(l.Buf, l.secondText...)
 	if ns := t.Nanosecond(); ns != 0 {
 		var frac [10]byte
 		frac[0] = '.'
@@ -50,40 +50,46 @@ func (l *lineWriter) appendTime(t time.Time) {
 		for frac[n-1] == '0' {
 			n--
 		}
-		l.buf = append(l.buf, frac[:n]...)
+		l.Buf = append(l.Buf, frac[:n]...)
 	}
-	l.buf = append(l.buf, l.zoneText...)
+	l.Buf = append(l.Buf, l.zoneText...)
 }
 
 // key writes a key, which must need no escaping (the handler's keys are constants).
-func (l *lineWriter) key(k string) {
-	l.buf = append(l.buf, ',', '"')
-	l.buf = append(l.buf, k...)
-	l.buf = append(l.buf, '"', ':')
+func (l *LineWriter) key(k string) {
+	l.Buf = append(l.Buf, ',', '"')
+	l.Buf = append(l.Buf, k...)
+	l.Buf = append(l.Buf, '"', ':')
 }
 
-func (l *lineWriter) str(k, v string) {
+// Str writes a string.
+func (l *LineWriter) Str(k, v string) {
 	l.key(k)
 	l.quote(v)
 }
 
-func (l *lineWriter) int(k string, v int) {
+// Int writes an integer.
+func (l *LineWriter) Int(k string, v int) {
 	l.key(k)
-	l.buf = strconv.AppendInt(l.buf, int64(v), 10)
+	l.Buf = strconv.AppendInt(l.Buf, int64(v), 10)
 }
 
-func (l *lineWriter) bool(k string, v bool) {
+// Bytes writes v as a string, without copying it first.
+func (l *LineWriter) Bytes(k string, v []byte) { l.Str(k, view(v)) }
+
+// Bool writes a boolean.
+func (l *LineWriter) Bool(k string, v bool) {
 	l.key(k)
-	l.buf = strconv.AppendBool(l.buf, v)
+	l.Buf = strconv.AppendBool(l.Buf, v)
 }
 
-// end closes the line.
-func (l *lineWriter) end() { l.buf = append(l.buf, '}', '\n') }
+// End closes the line.
+func (l *LineWriter) End() { l.Buf = append(l.Buf, '}', '\n') }
 
 // quote writes s as a JSON string escaped as slog escapes it; text that needs no escape, most
 // of it, is copied eight bytes at a time.
-func (l *lineWriter) quote(s string) {
-	l.buf = append(l.buf, '"')
+func (l *LineWriter) quote(s string) {
+	l.Buf = append(l.Buf, '"')
 	i := 0
 	for i+8 <= len(s) {
 		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
@@ -96,11 +102,11 @@ func (l *lineWriter) quote(s string) {
 	for i < len(s) && s[i] < utf8.RuneSelf && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' {
 		i++
 	}
-	l.buf = append(l.buf, s[:i]...)
+	l.Buf = append(l.Buf, s[:i]...)
 	if i < len(s) {
-		l.buf = appendEscaped(l.buf, s[i:])
+		l.Buf = appendEscaped(l.Buf, s[i:])
 	}
-	l.buf = append(l.buf, '"')
+	l.Buf = append(l.Buf, '"')
 }
 
 const hexDigits = "0123456789abcdef"

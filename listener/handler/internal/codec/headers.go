@@ -1,30 +1,24 @@
-package handler
+package codec
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 )
 
-// Headers are a message's AMQP headers. They are checked when the batch is decoded and
-// decoded only when asked for: most business functions read none, and building every
-// message's table was a third of the listener's work per message (README, "Performance").
-// Values are as JSON gives them, except byte arrays, which AWS sends as {"bytes":[...]} and
-// which are []byte here: strings, float64 numbers, bools, nil, map[string]any tables and
-// []any arrays. The zero value has no headers.
+// Headers are a message's AMQP headers, checked with the batch and decoded only when asked
+// for: most business functions read none, and building every message's table was a third of
+// the listener's work per message. handler.Headers is their public face.
 type Headers struct {
 	// raw is the headers' JSON object, as the event holds it; or nil, and then m holds them
-	// (headers that came already decoded: Handler.Handle, HeadersFrom).
+	// (headers that came already decoded: FromEvent, HeadersOf).
 	raw []byte
 	m   map[string]any
 }
 
-// HeadersFrom are the headers m, in the form Headers gives them: for a Message built by hand
-// (a test of a business function, a dead letter read back).
-func HeadersFrom(m map[string]any) Headers { return Headers{m: maps.Clone(m)} }
+// HeadersOf are the headers m (a copy of it).
+func HeadersOf(m map[string]any) Headers { return Headers{m: maps.Clone(m)} }
 
-// Get is the value of header key, and whether the message has it. Each call decodes that one
-// value; keep it rather than asking again in a loop.
+// Get is the value of header key, and whether the message has it, decoded now.
 func (h Headers) Get(key string) (any, bool) {
 	if h.raw == nil {
 		v, ok := h.m[key]
@@ -37,8 +31,7 @@ func (h Headers) Get(key string) (any, bool) {
 	return value, found
 }
 
-// Map is every header, in a map of its own (nil when there are none): changing it changes
-// nothing in the message.
+// Map is every header, in a map of its own (nil when there are none).
 func (h Headers) Map() map[string]any {
 	if h.raw == nil {
 		return maps.Clone(h.m)
@@ -49,15 +42,8 @@ func (h Headers) Map() map[string]any {
 	return m
 }
 
-// String prints the headers as their map prints.
-func (h Headers) String() string { return fmt.Sprint(h.Map()) }
-
-// GoString prints the headers as their map does with %#v.
-func (h Headers) GoString() string { return fmt.Sprintf("handler.HeadersFrom(%#v)", h.Map()) }
-
-// MarshalJSON writes the headers as their map: byte arrays in base64, as encoding/json writes
-// a []byte.
-func (h Headers) MarshalJSON() ([]byte, error) { return json.Marshal(h.Map()) }
+// GoString prints the headers as their map does with %#v, however they are held.
+func (h Headers) GoString() string { return fmt.Sprintf("codec.HeadersOf(%#v)", h.Map()) }
 
 // returnCountHeaders are the headers the quorum queue adds to a redelivered message. Up to
 // RabbitMQ 4.2 x-delivery-count counts every return; from 4.3 it counts only failed returns

@@ -1,4 +1,4 @@
-package handler
+package codec
 
 import (
 	"bytes"
@@ -25,24 +25,24 @@ func TestLogLineIsSlog(t *testing.T) {
 	zones := []*time.Location{time.UTC, time.FixedZone("X", 5*3600+30*60), time.FixedZone("Y", -7*3600)}
 	times := []time.Time{time.Date(2026, 11, 29, 14, 12, 37, 0, time.UTC), time.Date(2026, 11, 29, 14, 12, 37, 120000000, time.UTC),
 		time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 100, time.UTC), time.Now()}
-	var l lineWriter
+	var l LineWriter
 	for _, zone := range zones {
 		for _, tm := range times {
 			tm = tm.In(zone)
 			for _, s := range logLineStrings {
-				l.buf = l.buf[:0]
-				l.start(tm, "INFO", "message")
-				l.str("requestId", "req-1")
-				l.str("queue", s)
-				l.int("index", -42)
-				l.bool("redelivered", true)
-				l.int("bodyBytes", 1024)
-				l.str("summary", s+s)
-				l.end()
+				l.Buf = l.Buf[:0]
+				l.Start(tm, "INFO", "message")
+				l.Str("requestId", "req-1")
+				l.Str("queue", s)
+				l.Int("index", -42)
+				l.Bool("redelivered", true)
+				l.Int("bodyBytes", 1024)
+				l.Str("summary", s+s)
+				l.End()
 				want := slogLine(tm, slog.LevelInfo, "message", []slog.Attr{slog.String("requestId", "req-1")},
 					slog.String("queue", s), slog.Int("index", -42), slog.Bool("redelivered", true), slog.Int("bodyBytes", 1024), slog.String("summary", s+s))
-				if string(l.buf) != want {
-					t.Errorf("\n got %s\nwant %s", l.buf, want)
+				if string(l.Buf) != want {
+					t.Errorf("\n got %s\nwant %s", l.Buf, want)
 				}
 			}
 		}
@@ -55,12 +55,12 @@ func FuzzLogLineQuote(f *testing.F) {
 	}
 	tm := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		var l lineWriter
-		l.start(tm, "ERROR", s)
-		l.str("error", s)
-		l.end()
-		if want := slogLine(tm, slog.LevelError, s, nil, slog.String("error", s)); string(l.buf) != want {
-			t.Fatalf("\n got %s\nwant %s", l.buf, want)
+		var l LineWriter
+		l.Start(tm, "ERROR", s)
+		l.Str("error", s)
+		l.End()
+		if want := slogLine(tm, slog.LevelError, s, nil, slog.String("error", s)); string(l.Buf) != want {
+			t.Fatalf("\n got %s\nwant %s", l.Buf, want)
 		}
 	})
 }
