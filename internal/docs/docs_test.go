@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -222,5 +223,44 @@ func TestRoomsTable(t *testing.T) {
 	write("package main\n")
 	if _, err := RoomsTable(path); err == nil {
 		t.Error("a file with no rooms: no error")
+	}
+}
+
+// TestReferenceTableFollowsPulumiYAML holds docs/configuration.md's hand-written reference
+// table to Pulumi.yaml, both ways: one row per key, and each row's default the key's default.
+func TestReferenceTableFollowsPulumiYAML(t *testing.T) {
+	keys, err := ReadKeys(filepath.Join(projectDir, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(projectDir, "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header = "| key | default | applies to | meaning |"
+	_, table, found := strings.Cut(string(text), header)
+	if !found {
+		t.Fatalf("docs/configuration.md has no reference table (%q)", header)
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	row := regexp.MustCompile("(?m)^\\| `([A-Za-z]+)` \\| ([^|]*) \\|")
+	rows := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		rows[m[1]] = strings.TrimSpace(m[2])
+	}
+	for _, k := range keys {
+		def, ok := rows[k.Name]
+		switch {
+		case !ok:
+			t.Errorf("docs/configuration.md has no reference row for Pulumi.yaml's key %s", k.Name)
+		case !k.HasDefault && !strings.HasPrefix(def, "— (required)"):
+			t.Errorf("docs/configuration.md: %s is required, but its row's default reads %q", k.Name, def)
+		case k.HasDefault && !strings.HasPrefix(def, "`"+k.Default+"`"):
+			t.Errorf("docs/configuration.md: %s defaults to %s in Pulumi.yaml, but its row's default reads %q", k.Name, k.Default, def)
+		}
+		delete(rows, k.Name)
+	}
+	for name := range rows {
+		t.Errorf("docs/configuration.md's reference table has a row for %s, which is not a key of Pulumi.yaml", name)
 	}
 }
