@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
@@ -117,4 +118,20 @@ func serviceRouteProblem(route ServiceRoute, private bool) string {
 		return fmt.Sprintf("is a private broker's; a public broker's mapping polls from AWS's side: %s", RouteAWSSide)
 	}
 	return ""
+}
+
+func atLeast(major, minor string, wantMajor, wantMinor int) bool {
+	ma, _ := strconv.Atoi(major)
+	mi, _ := strconv.Atoi(minor)
+	return ma > wantMajor || (ma == wantMajor && mi >= wantMinor)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func intList(values []int) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ", ")
 }
