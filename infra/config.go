@@ -36,27 +36,6 @@ const (
 	EndpointsExisting EndpointPolicy = "existing"
 )
 
-// ServiceRouteSetting is existingvpc's serviceRoute: how the mapping's interfaces, in the
-// user's subnets, reach STS, Secrets Manager and Lambda. The user knows their VPC; the program
-// checks the claim against the looked-up routes and endpoints before it creates anything.
-type ServiceRouteSetting string
-
-const (
-	// ServiceRouteNAT means the subnets already route 0.0.0.0/0 to a NAT gateway; the program
-	// creates nothing for the path.
-	ServiceRouteNAT ServiceRouteSetting = "nat"
-	// ServiceRouteEndpoints means the program creates the sts, secretsmanager and lambda interface
-	// endpoints, with private DNS, in the given subnets.
-	ServiceRouteEndpoints ServiceRouteSetting = "endpoints"
-	// ServiceRouteExistingEndpoints means the VPC has the three endpoints already; the program looks
-	// them up and uses them.
-	ServiceRouteExistingEndpoints ServiceRouteSetting = "existing-endpoints"
-	// ServiceRouteCustomEgress means the subnets route 0.0.0.0/0 to something the program cannot
-	// follow (a transit gateway, a firewall endpoint, a NAT instance) that the user states
-	// reaches the internet; the program checks the route exists and is no internet gateway.
-	ServiceRouteCustomEgress ServiceRouteSetting = "custom-egress"
-)
-
 // Config is the validated configuration of one stack. Zero values never reach components:
 // ParseConfig fills every default.
 type Config struct {
@@ -77,10 +56,12 @@ type Config struct {
 	DefaultVPCEndpoints      EndpointPolicy
 	// VPCID, SubnetIDs and ServiceRoute place an existingvpc stack: the user's VPC, the subnets
 	// of the broker's endpoints and the mapping's interfaces (one per zone), and what carries
-	// the mapping's AWS calls.
+	// the mapping's AWS calls (any route but aws-side). ServiceRoute is the user's claim about
+	// their VPC: the program checks it against the looked-up routes and endpoints before it
+	// creates anything. Only an existingvpc stack's counts; read Option().ServiceRoute.
 	VPCID        string
 	SubnetIDs    []string
-	ServiceRoute ServiceRouteSetting
+	ServiceRoute ServiceRoute
 	// EndpointSubnetIDs are more subnets of the VPC, one per zone in zones SubnetIDs do not
 	// cover, for the interface endpoints serviceRoute endpoints creates: they answer for the
 	// whole VPC, and a single instance's one subnet would leave them in one zone.
@@ -102,23 +83,17 @@ type Config struct {
 	given map[string]string
 }
 
-// Option is the table row of the configured network mode, with the parts the settings choose
-// resolved: existingvpc's service route, and whether the VPC's endpoints exist already.
+// Option is the table row of the configured network mode, with the service route the
+// settings choose resolved.
 func (c Config) Option() Option {
 	o := Options[c.NetworkMode]
 	switch o.VPC {
 	case VPCDefault:
-		o.EndpointsFound = c.DefaultVPCEndpoints == EndpointsExisting
-	case VPCExisting:
-		switch c.ServiceRoute {
-		case ServiceRouteNAT:
-			o.ServiceRoute = RouteNATGateway
-		case ServiceRouteCustomEgress:
-			o.ServiceRoute = RouteCustomEgress
-		default:
-			o.ServiceRoute = RouteInterfaceEndpoints
+		if c.DefaultVPCEndpoints == EndpointsExisting {
+			o.ServiceRoute = RouteExistingEndpoints
 		}
-		o.EndpointsFound = c.ServiceRoute == ServiceRouteExistingEndpoints
+	case VPCExisting:
+		o.ServiceRoute = c.ServiceRoute
 	}
 	return o
 }

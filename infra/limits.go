@@ -106,14 +106,14 @@ func logRetentionProblem(days int) string {
 }
 
 // serviceRouteProblem: a public broker's mapping polls from AWS's side; a private broker's
-// needs a NAT gateway or interface endpoints.
+// interfaces have private addresses only.
 func serviceRouteProblem(route ServiceRoute, private bool) string {
 	switch {
 	case !slices.Contains(contract.ServiceRoutes, route):
-		return fmt.Sprintf("must be %s, %s, %s or %s", RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress)
+		return "must be " + contract.RouteList(contract.ServiceRoutes)
 	case private && route == RouteAWSSide:
-		return fmt.Sprintf("is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach "+
-			"STS, Secrets Manager and Lambda through %s, %s or %s", RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress)
+		return "is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach " +
+			"STS, Secrets Manager and Lambda through " + contract.RouteList(contract.PrivateRoutes)
 	case !private && route != RouteAWSSide:
 		return fmt.Sprintf("is a private broker's; a public broker's mapping polls from AWS's side: %s", RouteAWSSide)
 	}

@@ -125,8 +125,8 @@ func settings() []setting {
 			}
 			return nil
 		}},
-		{key: "serviceRoute", schemaType: "string", schemaDefault: string(ServiceRouteEndpoints), appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
-			c.ServiceRoute = ServiceRouteSetting(raw)
+		{key: "serviceRoute", schemaType: "string", schemaDefault: string(RouteEndpoints), appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
+			c.ServiceRoute = ServiceRoute(raw)
 			return nil
 		}},
 		{key: "endpointSubnetIds", schemaType: "array", schemaDefault: "[]", appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {

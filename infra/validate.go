@@ -66,7 +66,7 @@ func (c Config) validate() []*SettingError {
 		bad("defaultVpcEndpoints", string(c.DefaultVPCEndpoints), "must be create (the program creates the sts, secretsmanager and lambda "+
 			"interface endpoints) or existing (the default VPC already has them; the program checks they exist)")
 	}
-	if !slices.Contains([]ServiceRouteSetting{ServiceRouteNAT, ServiceRouteEndpoints, ServiceRouteExistingEndpoints, ServiceRouteCustomEgress}, c.ServiceRoute) {
+	if !slices.Contains(contract.PrivateRoutes, c.ServiceRoute) {
 		bad("serviceRoute", string(c.ServiceRoute), "must be nat (the subnets already route 0.0.0.0/0 to a NAT gateway; nothing is created for the path), "+
 			"endpoints (the program creates the sts, secretsmanager and lambda interface endpoints), existing-endpoints (the VPC has them; the program "+
 			"checks and uses them) or custom-egress (the subnets route 0.0.0.0/0 to a transit gateway, firewall or instance that reaches the internet)")
@@ -148,7 +148,7 @@ func existingVPCProblems(c Config) []*SettingError {
 // created.
 func endpointSubnetProblems(c Config) []*SettingError {
 	var p []*SettingError
-	if len(c.EndpointSubnetIDs) > 0 && c.ServiceRoute != ServiceRouteEndpoints {
+	if len(c.EndpointSubnetIDs) > 0 && c.ServiceRoute != RouteEndpoints {
 		p = append(p, &SettingError{Key: "endpointSubnetIds", Value: "[" + strings.Join(c.EndpointSubnetIDs, ", ") + "]",
 			Allowed: fmt.Sprintf("applies only with serviceRoute endpoints, which creates the interface endpoints; serviceRoute is %s: "+
 				"remove endpointSubnetIds", c.ServiceRoute)})
