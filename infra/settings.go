@@ -160,15 +160,13 @@ const (
 	automaticInteger = "0"
 )
 
-// ParseConfig turns a stack's raw configuration — fully qualified keys ("rabbitmq-esm:batchSize",
-// "aws:region") to the string values Pulumi passes a program, objects as JSON — into a Config
-// with every default applied, and validates it. Keys of other namespaces are left to their
-// owners; unknown keys of this project are errors, since a typo would otherwise be ignored.
+// ParseConfig turns a stack's raw configuration (fully qualified keys to the strings Pulumi
+// passes a program, objects as JSON) into a Config with every default applied, and validates
+// it. Unknown keys of this project are errors: a typo would otherwise be ignored.
 //
-// The CLI hands the program the schema defaults of the keys a stack leaves unset, mixed with
-// the values the stack sets, and nothing tells them apart. So a setting that does not apply to
-// the stack's option is refused only when its value differs from the schema default: a value
-// the user did not type is never reported, and the default is what the option does anyway.
+// The CLI mixes the schema defaults of unset keys with the values the stack sets, and nothing
+// tells them apart; so a setting of another option is refused only when it differs from its
+// schema default, which is what the option does anyway.
 func ParseConfig(stack string, raw map[string]string) (Config, error) {
 	c := Config{Stack: stack, given: map[string]string{}}
 	var problems []*SettingError

@@ -91,16 +91,11 @@ var (
 	subnetIDPattern = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
 )
 
-// existingVPCProblems checks what can be checked of existingvpc's placement without AWS: the
-// ids' syntax, each subnet once, and as many subnets as the deployment mode places the broker
-// in. What the ids name (the VPC, the subnets' zones and routes) is looked up and checked later,
-// still before anything is created.
-//
-// SINGLE_INSTANCE takes exactly one subnet, as Amazon MQ does: what the stack lists is where
-// the broker's endpoint, the mapping's interfaces and the functions beside them go, and every
-// subnet listed is checked. CLUSTER_MULTI_AZ takes one subnet per zone, at least two: Amazon MQ
-// accepts one, but the cluster spreads its three nodes across zones and its endpoints (and the
-// mapping's interfaces) should not all sit in one.
+// existingVPCProblems checks existingvpc's placement as far as it can without AWS; what the ids
+// name is looked up later, still before anything is created. SINGLE_INSTANCE takes exactly one
+// subnet, as Amazon MQ does, so that every subnet listed is one that is checked. A cluster
+// takes at least two: Amazon MQ accepts one, but then its endpoints and the mapping's
+// interfaces would all sit in one zone.
 func existingVPCProblems(c Config) []*SettingError {
 	var p []*SettingError
 	bad := func(key, value, allowed string) {
@@ -142,10 +137,8 @@ func existingVPCProblems(c Config) []*SettingError {
 	return p
 }
 
-// endpointSubnetProblems checks endpointSubnetIds without AWS: only with serviceRoute endpoints
-// (nothing else creates endpoints), subnet ids, each once, none of subnetIds (whose subnets hold
-// the endpoints already). Their VPC and zones are looked up later, still before anything is
-// created.
+// endpointSubnetProblems checks endpointSubnetIds without AWS. Only serviceRoute endpoints
+// creates endpoints, and subnetIds' subnets hold them already.
 func endpointSubnetProblems(c Config) []*SettingError {
 	var p []*SettingError
 	if len(c.EndpointSubnetIDs) > 0 && c.ServiceRoute != RouteEndpoints {
