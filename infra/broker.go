@@ -48,8 +48,8 @@ type BrokerArgs struct {
 	// Amazon MQ in a default subnet of its choice.
 	SubnetIDs pulumi.StringArrayInput
 	// ServiceRoute is how the mapping's interfaces, which carry the broker's group, reach STS,
-	// Secrets Manager and Lambda. With RouteNATGateway the broker's own group lets them out on
-	// 443 to any address; with interface endpoints the Endpoints component adds a narrower
+	// Secrets Manager and Lambda. With RouteNAT or RouteCustomEgress the broker's own group lets
+	// them out on 443 to any address; with interface endpoints the Endpoints component adds a narrower
 	// egress. Default: none (no HTTPS egress).
 	ServiceRoute ServiceRoute
 	// DefaultSecurityGroupID is the default VPC's default security group, which Amazon MQ

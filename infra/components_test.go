@@ -15,7 +15,7 @@ import (
 func validBroker() *BrokerArgs {
 	return &BrokerArgs{BrokerName: "orders", EngineVersion: "3.13", InstanceType: "mq.t3.micro", DeploymentMode: SingleInstance,
 		AdminUsername: "admin", VpcID: pulumi.String("vpc-1"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-1"}),
-		ServiceRoute: RouteInterfaceEndpoints}
+		ServiceRoute: RouteEndpoints}
 }
 
 func validConnection() BrokerConnection {
@@ -34,7 +34,7 @@ func validEventSource() *EventSourceArgs {
 }
 
 func validProvisioner() *ProvisionerArgs {
-	return &ProvisionerArgs{Broker: validConnection(), Queue: validQueue, EngineVersion: "3.13", ServiceRoute: RouteInterfaceEndpoints,
+	return &ProvisionerArgs{Broker: validConnection(), Queue: validQueue, EngineVersion: "3.13", ServiceRoute: RouteEndpoints,
 		NetworkName: "mine", LogRetentionDays: 14, Archive: validArchive}
 }
 
@@ -74,9 +74,9 @@ func TestComponentsRefuseBadArguments(t *testing.T) {
 		{"provisioner without the endpoint", provisioner(func(a *ProvisionerArgs) { a.Broker.Endpoint = nil }),
 			[]string{"ProvisionerArgs.Broker.Endpoint", "amqps://"}},
 		{"private broker polled from AWS's side", provisioner(func(a *ProvisionerArgs) { a.ServiceRoute = RouteAWSSide }),
-			[]string{`ProvisionerArgs.ServiceRoute = "aws-side"`, "nat-gateway, interface-endpoints or custom-egress"}},
-		{"public broker through a NAT gateway", provisioner(func(a *ProvisionerArgs) { a.Broker.Private, a.ServiceRoute = nil, RouteNATGateway }),
-			[]string{`ProvisionerArgs.ServiceRoute = "nat-gateway"`, "aws-side"}},
+			[]string{`ProvisionerArgs.ServiceRoute = "aws-side"`, "nat, endpoints, existing-endpoints or custom-egress"}},
+		{"public broker through a NAT gateway", provisioner(func(a *ProvisionerArgs) { a.Broker.Private, a.ServiceRoute = nil, RouteNAT }),
+			[]string{`ProvisionerArgs.ServiceRoute = "nat"`, "aws-side"}},
 		{"provisioner for RabbitMQ 3.12", provisioner(func(a *ProvisionerArgs) { a.EngineVersion = "3.12" }),
 			[]string{`ProvisionerArgs.EngineVersion = "3.12"`, "3.13 or later"}},
 		{"diagnosis without a network name", provisioner(func(a *ProvisionerArgs) { a.NetworkName = "" }),

@@ -253,3 +253,34 @@ func TestOneZoneRuleForEveryOption(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionResolvesTheServiceRoute: the settings that choose the route give the option the
+// route in their own words, and the endpoints are created exactly where the route says so.
+func TestOptionResolvesTheServiceRoute(t *testing.T) {
+	cases := []struct {
+		stack    string
+		settings map[string]string
+		want     ServiceRoute
+	}{
+		{"public", nil, RouteAWSSide},
+		{"nat", nil, RouteNAT},
+		{"isolated", nil, RouteEndpoints},
+		{"defaultvpc", nil, RouteEndpoints},
+		{"defaultvpc", map[string]string{"defaultVpcEndpoints": "existing"}, RouteExistingEndpoints},
+		{"existingvpc", nil, RouteEndpoints},
+		{"existingvpc", map[string]string{"serviceRoute": "nat"}, RouteNAT},
+		{"existingvpc", map[string]string{"serviceRoute": "existing-endpoints"}, RouteExistingEndpoints},
+		{"existingvpc", map[string]string{"serviceRoute": "custom-egress"}, RouteCustomEgress},
+	}
+	for _, tc := range cases {
+		cfg, err := ParseConfig(tc.stack, withSettings(t, tc.stack, tc.settings))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := cfg.Option()
+		if o.ServiceRoute != tc.want || o.CreatesEndpoints() != (tc.want == RouteEndpoints) || o.EndpointsFound() != (tc.want == RouteExistingEndpoints) {
+			t.Errorf("%s %v: route %q (creates endpoints %v, finds them %v), want %q",
+				tc.stack, tc.settings, o.ServiceRoute, o.CreatesEndpoints(), o.EndpointsFound(), tc.want)
+		}
+	}
+}

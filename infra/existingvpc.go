@@ -139,7 +139,7 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 	if len(problems) > 0 {
 		refused.add(refuse(problems...))
 	}
-	if cfg.ServiceRoute == ServiceRouteEndpoints && cfg.DeploymentMode == SingleInstance && len(cfg.EndpointSubnetIDs) == 0 && len(ev.Subnets) == 1 {
+	if cfg.ServiceRoute == RouteEndpoints && cfg.DeploymentMode == SingleInstance && len(cfg.EndpointSubnetIDs) == 0 && len(ev.Subnets) == 1 {
 		// Private DNS makes the endpoints answer for every workload of the VPC, not only the
 		// mapping: in one zone they become a single-zone dependency of all of them.
 		s := ev.Subnets[0]
@@ -154,10 +154,10 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 			return nil, err
 		}
 	}
-	if cfg.ServiceRoute == ServiceRouteCustomEgress {
+	if cfg.ServiceRoute == RouteCustomEgress {
 		// The verifier checks that each subnet has a default route and that it is no internet
 		// gateway; beyond a transit gateway, a firewall or an instance it cannot see.
-		ev.StatedEgress = "serviceRoute " + string(ServiceRouteCustomEgress)
+		ev.StatedEgress = "serviceRoute " + string(RouteCustomEgress)
 		for _, s := range ev.Subnets {
 			if s.DefaultRoute == reach.RouteOther {
 				refused.warn(fmt.Sprintf("not checked: serviceRoute custom-egress states that subnet %s's 0.0.0.0/0 route to %s (route table %s) "+
@@ -168,12 +168,12 @@ func lookupExistingVPC(ctx *pulumi.Context, cfg Config, region string, serviceZo
 	}
 
 	own := stackTags(ctx, cfg)
-	choice := endpointChoice{vpc: ev.ID, key: "serviceRoute", found: string(ServiceRouteExistingEndpoints), create: string(ServiceRouteEndpoints),
+	choice := endpointChoice{vpc: ev.ID, key: "serviceRoute", found: string(RouteExistingEndpoints), create: string(RouteEndpoints),
 		alternative: "set it to nat if the subnets route 0.0.0.0/0 to a NAT gateway"}
 	switch cfg.ServiceRoute {
-	case ServiceRouteEndpoints:
+	case RouteEndpoints:
 		return ev, refuseConflictingDNS(ctx, ev.ID, region, own, choice, refused)
-	case ServiceRouteExistingEndpoints:
+	case RouteExistingEndpoints:
 		found, err := lookupExistingEndpoints(ctx, ev.ID, region, own, choice, refused)
 		if err != nil {
 			return nil, err

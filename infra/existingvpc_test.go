@@ -178,8 +178,8 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 			t.Errorf("broker group rules = %v, want %v", got, want)
 		}
 		fn, _ := m.One("aws:lambda/function:Function", "provisioner")
-		if got := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()["SERVICE_ROUTE"].StringValue(); got != string(RouteNATGateway) {
-			t.Errorf("the diagnosis expects the route %q, want %q", got, RouteNATGateway)
+		if got := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()["SERVICE_ROUTE"].StringValue(); got != string(RouteNAT) {
+			t.Errorf("the diagnosis expects the route %q, want %q", got, RouteNAT)
 		}
 		if _, ok := outputs["vpcEndpointIds"]; ok || outputs["vpcId"] != simaccount.UserVPCID {
 			t.Errorf("outputs vpcId %v, vpcEndpointIds %v", outputs["vpcId"], outputs["vpcEndpointIds"])

@@ -288,7 +288,7 @@ func lookupDefaultVPC(ctx *pulumi.Context, cfg Config, region string, serviceZon
 	}
 	choice := endpointChoice{vpc: "the default VPC " + vpc.Id, key: "defaultVpcEndpoints", found: string(EndpointsExisting),
 		create: string(EndpointsCreate), alternative: "use networkMode isolated"}
-	if cfg.Option().EndpointsFound {
+	if cfg.Option().EndpointsFound() {
 		found, err := lookupExistingEndpoints(ctx, vpc.Id, region, stackTags(ctx, cfg), choice, refused)
 		if err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
@@ -105,16 +106,32 @@ func logRetentionProblem(days int) string {
 }
 
 // serviceRouteProblem: a public broker's mapping polls from AWS's side; a private broker's
-// needs a NAT gateway or interface endpoints.
+// interfaces have private addresses only.
 func serviceRouteProblem(route ServiceRoute, private bool) string {
 	switch {
 	case !slices.Contains(contract.ServiceRoutes, route):
-		return fmt.Sprintf("must be %s, %s, %s or %s", RouteAWSSide, RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress)
+		return "must be " + contract.RouteList(contract.ServiceRoutes)
 	case private && route == RouteAWSSide:
-		return fmt.Sprintf("is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach "+
-			"STS, Secrets Manager and Lambda through %s, %s or %s", RouteNATGateway, RouteInterfaceEndpoints, RouteCustomEgress)
+		return "is a public broker's; the interfaces of a private broker's mapping have private addresses only and reach " +
+			"STS, Secrets Manager and Lambda through " + contract.RouteList(contract.PrivateRoutes)
 	case !private && route != RouteAWSSide:
 		return fmt.Sprintf("is a private broker's; a public broker's mapping polls from AWS's side: %s", RouteAWSSide)
 	}
 	return ""
+}
+
+func atLeast(major, minor string, wantMajor, wantMinor int) bool {
+	ma, _ := strconv.Atoi(major)
+	mi, _ := strconv.Atoi(minor)
+	return ma > wantMajor || (ma == wantMajor && mi >= wantMinor)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func intList(values []int) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -52,22 +52,24 @@ const (
 
 // ServiceRoute is how the ESM's network interfaces reach STS, Secrets Manager and Lambda. Those
 // interfaces have private addresses only, so an internet gateway alone never suffices. The
-// contract defines it: the provisioner's diagnosis reads the same values.
+// contract defines it, so that the serviceRoute setting, the option table, the components'
+// arguments and the provisioner's diagnosis share one set of values.
 type ServiceRoute = contract.ServiceRoute
 
 // The service routes, as the contract defines them.
 const (
-	RouteAWSSide            = contract.RouteAWSSide
-	RouteNATGateway         = contract.RouteNATGateway
-	RouteInterfaceEndpoints = contract.RouteInterfaceEndpoints
-	RouteCustomEgress       = contract.RouteCustomEgress
+	RouteAWSSide           = contract.RouteAWSSide
+	RouteNAT               = contract.RouteNAT
+	RouteEndpoints         = contract.RouteEndpoints
+	RouteExistingEndpoints = contract.RouteExistingEndpoints
+	RouteCustomEgress      = contract.RouteCustomEgress
 )
 
 // Option is one row of the networking table (docs/options.md). The program
 // translates it into each component's typed arguments (the Network reads it whole); nothing
-// else in the program branches on the mode's name. Where the user chooses part of the row
-// (existingvpc's service route, whether the endpoints exist already), Config.Option resolves
-// it from the settings, once.
+// else in the program branches on the mode's name. Where the user chooses the service route
+// (existingvpc's serviceRoute, defaultvpc's defaultVpcEndpoints), Config.Option resolves it
+// from the settings, once.
 type Option struct {
 	Mode NetworkMode
 	// Summary is one line for humans (errors, docs, plan output).
@@ -83,12 +85,9 @@ type Option struct {
 	// Empty for a public broker.
 	BrokerTier SubnetTier
 	// ServiceRoute carries the ESM's calls to STS, Secrets Manager and Lambda. Empty in the
-	// table where a setting chooses it (existingvpc: serviceRoute).
+	// table where a setting chooses it (existingvpc: serviceRoute), and endpoints where a
+	// setting may say they exist already (defaultvpc: defaultVpcEndpoints existing).
 	ServiceRoute ServiceRoute
-	// EndpointsFound means the VPC has the interface endpoints already: the program looks them
-	// up and uses them instead of creating them. Never set in the table: resolved from the
-	// settings (defaultVpcEndpoints existing, serviceRoute existing-endpoints).
-	EndpointsFound bool
 }
 
 // Options is the table of the six networking options.
@@ -105,7 +104,7 @@ var Options = map[NetworkMode]Option{
 		Summary:      "private broker in the account's default VPC, in a checked default subnet with the default security group (its rules read, not assumed); interface endpoints",
 		VPC:          VPCDefault,
 		BrokerTier:   TierDefault,
-		ServiceRoute: RouteInterfaceEndpoints,
+		ServiceRoute: RouteEndpoints,
 	},
 	ModeNAT: {
 		Mode:         ModeNAT,
@@ -114,7 +113,7 @@ var Options = map[NetworkMode]Option{
 		SubnetTiers:  []SubnetTier{TierPublic, TierPrivate},
 		NATGateways:  true,
 		BrokerTier:   TierPrivate,
-		ServiceRoute: RouteNATGateway,
+		ServiceRoute: RouteNAT,
 	},
 	ModeIsolated: {
 		Mode: ModeIsolated,
@@ -124,7 +123,7 @@ var Options = map[NetworkMode]Option{
 		VPC:          VPCNew,
 		SubnetTiers:  []SubnetTier{TierIsolated},
 		BrokerTier:   TierIsolated,
-		ServiceRoute: RouteInterfaceEndpoints,
+		ServiceRoute: RouteEndpoints,
 	},
 	ModePublicSubnet: {
 		Mode:         ModePublicSubnet,
@@ -132,7 +131,7 @@ var Options = map[NetworkMode]Option{
 		VPC:          VPCNew,
 		SubnetTiers:  []SubnetTier{TierPublic},
 		BrokerTier:   TierPublic,
-		ServiceRoute: RouteInterfaceEndpoints,
+		ServiceRoute: RouteEndpoints,
 	},
 	ModeExistingVPC: {
 		Mode:       ModeExistingVPC,
@@ -158,7 +157,11 @@ func (o Option) ESMHasENIs() bool { return !o.PublicBroker }
 func (o Option) OwnBrokerGroup() bool { return o.VPC == VPCNew || o.VPC == VPCExisting }
 
 // NeedsInterfaceEndpoints says whether the ESM reaches AWS services through interface endpoints.
-func (o Option) NeedsInterfaceEndpoints() bool { return o.ServiceRoute == RouteInterfaceEndpoints }
+func (o Option) NeedsInterfaceEndpoints() bool { return o.ServiceRoute.ViaEndpoints() }
 
 // CreatesEndpoints says whether the program creates the interface endpoints the ESM needs.
-func (o Option) CreatesEndpoints() bool { return o.NeedsInterfaceEndpoints() && !o.EndpointsFound }
+func (o Option) CreatesEndpoints() bool { return o.ServiceRoute == RouteEndpoints }
+
+// EndpointsFound says whether the VPC has the interface endpoints already: the program looks
+// them up and uses them instead of creating them.
+func (o Option) EndpointsFound() bool { return o.ServiceRoute == RouteExistingEndpoints }

@@ -25,8 +25,8 @@ type ProvisionerArgs struct {
 	// dead-letter queue's arguments depend on it. Required.
 	EngineVersion string
 	// ServiceRoute is how the mapping reaches STS, Secrets Manager and Lambda: RouteAWSSide
-	// for a public broker, RouteNATGateway or RouteInterfaceEndpoints for a private one. The
-	// diagnosis's hints follow it. Required.
+	// for a public broker, any other route for a private one. The diagnosis's hints follow
+	// it. Required.
 	ServiceRoute ServiceRoute
 	// NetworkName names the network in the diagnosis's hints ("networkMode <name> reaches sts
 	// through ..."): the stack's networkMode, or a name of your own for a network this project

@@ -72,7 +72,7 @@ func PlannedNetwork(cfg Config, facts Facts) reach.Model {
 }
 
 func plannedEndpoint(cfg Config, facts Facts, service, clientGroup string) reach.Endpoint {
-	if dv := facts.DefaultVPC; dv != nil && cfg.Option().EndpointsFound {
+	if dv := facts.DefaultVPC; dv != nil && cfg.Option().EndpointsFound() {
 		// The look-up proved it is available with private DNS; its group is the account's
 		// own, and the default group (which the ESM's interfaces carry) lets everything out.
 		return reach.Endpoint{Service: service, ID: dv.ExistingEndpoints[service], PrivateDNS: true,
@@ -125,10 +125,10 @@ func checkReachability(cfg Config, facts Facts) error {
 			"'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=%[3]s}]'\n"+
 			"or use networkMode isolated or existingvpc, where the broker has a security group of its own.", dv.SecurityGroupID, dv.ID, dv.CIDRs[0])
 	}
-	if ev := facts.ExistingVPC; ev != nil && cfg.ServiceRoute == ServiceRouteNAT &&
+	if ev := facts.ExistingVPC; ev != nil && cfg.ServiceRoute == RouteNAT &&
 		slices.ContainsFunc(ev.Subnets, func(s ExistingSubnet) bool { return s.DefaultRoute == reach.RouteOther }) {
 		b.WriteString("\nIf that route reaches the internet (a transit gateway to an egress VPC, a firewall, a NAT instance), set " +
-			ProjectName + ":serviceRoute to " + string(ServiceRouteCustomEgress) + ": the program then takes it on your word.")
+			ProjectName + ":serviceRoute to " + string(RouteCustomEgress) + ": the program then takes it on your word.")
 	}
 	b.WriteString("\nNothing was created. See `make plan STACK=" + cfg.Stack + "` for the whole picture.")
 	return fmt.Errorf("%s", b.String())

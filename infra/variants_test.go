@@ -163,7 +163,7 @@ func TestUnreachableTopologyIsRefusedBeforeAnythingIsRegistered(t *testing.T) {
 	original := Options[ModeIsolated]
 	t.Cleanup(func() { Options[ModeIsolated] = original })
 	broken := original
-	broken.ServiceRoute = RouteNATGateway
+	broken.ServiceRoute = RouteNAT
 	Options[ModeIsolated] = broken
 
 	m := &offline.Account{}

@@ -181,6 +181,15 @@ func ReadSettings(ctx *pulumi.Context) (Settings, error) {
 		slices.Sort(missing)
 		return Settings{}, fmt.Errorf("%s is required: pulumi config set <key> <value> (Pulumi.yaml describes every key)", strings.Join(missing, ", "))
 	}
+	// This program creates no endpoints; and stack files written before the routes took the
+	// project's serviceRoute names say nat-gateway or interface-endpoints.
+	switch s.ServiceRoute {
+	case infra.RouteEndpoints, "interface-endpoints":
+		return Settings{}, fmt.Errorf("%s:serviceRoute = %s: this program creates no interface endpoints; if the broker's VPC has them, "+
+			"set it to %s", ctx.Project(), s.ServiceRoute, infra.RouteExistingEndpoints)
+	case "nat-gateway":
+		return Settings{}, fmt.Errorf("%s:serviceRoute = %s: the route is now called %s", ctx.Project(), s.ServiceRoute, infra.RouteNAT)
+	}
 	for key, into := range map[string]*[]string{"subnetIds": &s.SubnetIDs, "securityGroupIds": &s.SecurityGroupIDs} {
 		if raw := get(key); raw != "" {
 			if err := json.Unmarshal([]byte(raw), into); err != nil {

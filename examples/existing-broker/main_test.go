@@ -60,8 +60,8 @@ func TestExistingBroker(t *testing.T) {
 		private bool
 		route   string
 	}{
-		{name: "private broker behind interface endpoints (Pulumi.example.yaml)", private: true, route: "interface-endpoints"},
-		{name: "private broker behind a NAT gateway", changes: map[string]string{"serviceRoute": "nat-gateway"}, private: true, route: "nat-gateway"},
+		{name: "private broker behind interface endpoints (Pulumi.example.yaml)", private: true, route: "existing-endpoints"},
+		{name: "private broker behind a NAT gateway", changes: map[string]string{"serviceRoute": "nat"}, private: true, route: "nat"},
 		{name: "public broker", changes: map[string]string{"subnetIds": "[]", "securityGroupIds": "[]", "serviceRoute": "aws-side"}, route: "aws-side"},
 	}
 	for _, tc := range cases {
@@ -205,7 +205,11 @@ func TestExistingBrokerRefusesBadSettings(t *testing.T) {
 	}{
 		{"no broker ARN", map[string]string{"brokerArn": ""}, []string{"existing-broker:brokerArn is required"}},
 		{"a private broker polled from AWS's side", map[string]string{"serviceRoute": "aws-side"},
-			[]string{"ProvisionerArgs.ServiceRoute", `"aws-side"`, "nat-gateway, interface-endpoints or custom-egress"}},
+			[]string{"ProvisionerArgs.ServiceRoute", `"aws-side"`, "nat, endpoints, existing-endpoints or custom-egress"}},
+		{"endpoints, which this program does not create", map[string]string{"serviceRoute": "endpoints"},
+			[]string{"existing-broker:serviceRoute = endpoints", "creates no interface endpoints", "existing-endpoints"}},
+		{"a route by its former name", map[string]string{"serviceRoute": "nat-gateway"},
+			[]string{"existing-broker:serviceRoute = nat-gateway", "now called nat"}},
 		{"subnets without their security groups", map[string]string{"securityGroupIds": "[]"},
 			[]string{"ProvisionerArgs.Broker.Private.SecurityGroupIDs", "is required"}},
 		{"a queue name RabbitMQ reserves", map[string]string{"queueName": "amq.orders"},

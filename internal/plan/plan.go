@@ -23,14 +23,17 @@ import (
 
 // Plan is what one stack would build.
 type Plan struct {
-	Stack       string          `json:"stack"`
-	NetworkMode string          `json:"networkMode"`
-	Summary     string          `json:"summary"`
-	Region      string          `json:"region"`
-	Resources   []*Node         `json:"resources"`
-	Paths       []reach.Verdict `json:"paths"`
-	Hourly      []BillingItem   `json:"billedHourly"`
-	Assumptions []string        `json:"assumptions"`
+	Stack       string `json:"stack"`
+	NetworkMode string `json:"networkMode"`
+	// ServiceRoute carries the mapping's calls to STS, Secrets Manager and Lambda, in the
+	// serviceRoute setting's words.
+	ServiceRoute string          `json:"serviceRoute"`
+	Summary      string          `json:"summary"`
+	Region       string          `json:"region"`
+	Resources    []*Node         `json:"resources"`
+	Paths        []reach.Verdict `json:"paths"`
+	Hourly       []BillingItem   `json:"billedHourly"`
+	Assumptions  []string        `json:"assumptions"`
 	// Warnings are what a deploy would warn of before creating anything.
 	Warnings []string `json:"warnings,omitempty"`
 	Mermaid  string   `json:"mermaid"`
@@ -91,7 +94,7 @@ func build(stack string, st *infra.Stack, resources []offline.Resource) *Plan {
 	cfg := st.Config
 	opt := cfg.Option()
 	p := &Plan{
-		Stack: stack, NetworkMode: string(cfg.NetworkMode), Summary: opt.Summary, Region: st.Facts.Region,
+		Stack: stack, NetworkMode: string(cfg.NetworkMode), ServiceRoute: string(opt.ServiceRoute), Summary: opt.Summary, Region: st.Facts.Region,
 		Resources:   tree(resources),
 		Paths:       reach.Verify(ModelFromResources(resources, st.Facts)),
 		Hourly:      hourly(resources),

@@ -271,6 +271,24 @@ func TestPlanIsTheSameOnEveryRun(t *testing.T) {
 	}
 }
 
+// TestPlanNamesTheServiceRoute: the plan names what carries the mapping's AWS calls in the
+// serviceRoute setting's words, for the shipped stacks.
+func TestPlanNamesTheServiceRoute(t *testing.T) {
+	want := map[infra.NetworkMode]string{infra.ModePublic: "aws-side", infra.ModeDefaultVPC: "endpoints", infra.ModeNAT: "nat",
+		infra.ModeIsolated: "endpoints", infra.ModePublicSubnet: "endpoints", infra.ModeExistingVPC: "endpoints"}
+	for _, mode := range infra.ModeNames() {
+		p, err := Make(projectDir, string(mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		Text(&b, p)
+		if header := "serviceRoute " + want[mode] + ","; p.ServiceRoute != want[mode] || !strings.Contains(b.String(), header) {
+			t.Errorf("%s: plan's serviceRoute %q, want %q in the text as %q", mode, p.ServiceRoute, want[mode], header)
+		}
+	}
+}
+
 // rendered is the plan as `make plan` prints it, then as --json does.
 func rendered(t *testing.T, p *Plan) string {
 	t.Helper()

@@ -142,7 +142,7 @@ func describeNetwork(resources []offline.Resource, facts infra.Facts) (vpc, tier
 
 // Text writes the plan for a terminal.
 func Text(w io.Writer, p *Plan) {
-	fmt.Fprintf(w, "Stack %s (networkMode %s, %s)\n%s\n\n", p.Stack, p.NetworkMode, p.Region, p.Summary)
+	fmt.Fprintf(w, "Stack %s (networkMode %s, serviceRoute %s, %s)\n%s\n\n", p.Stack, p.NetworkMode, p.ServiceRoute, p.Region, p.Summary)
 	fmt.Fprintln(w, "Resources:")
 	for _, n := range p.Resources {
 		writeNode(w, n, "  ")

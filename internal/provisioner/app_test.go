@@ -82,7 +82,7 @@ func deleteTopology(p *Provisioner) {
 }
 
 func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
-	p, secrets := provisioner(t, contract.RouteInterfaceEndpoints)
+	p, secrets := provisioner(t, contract.RouteEndpoints)
 	ctx := context.Background()
 	for range 2 {
 		out, err := p.Handle(ctx, contract.Request{Action: contract.ActionDeclare})
@@ -111,7 +111,7 @@ func TestDeclareIsIdempotentAndPublishConfirms(t *testing.T) {
 // without requeue), then redrives them through Handle: a dry run, a capped run, and a run
 // that starts too close to the function's timeout to take any message.
 func TestRedriveThroughTheProvisioner(t *testing.T) {
-	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteEndpoints)
 	ctx := context.Background()
 	if _, err := p.Handle(ctx, contract.Request{Action: contract.ActionDeclare}); err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestRedriveThroughTheProvisioner(t *testing.T) {
 }
 
 func TestDeclareRefusesConflictingQueue(t *testing.T) {
-	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteEndpoints)
 	conn, ch, err := p.channel(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestDeclareRefusesConflictingQueue(t *testing.T) {
 // arguments depended on the engine version (here with another delivery limit) does not fail
 // the deployment; the response warns, and the main queue is declared.
 func TestDeclareKeepsDeadLetterQueueWithOtherArguments(t *testing.T) {
-	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteEndpoints)
 	conn, ch, err := p.channel(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -241,16 +241,19 @@ func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
 		failed  string
 		hint    string
 	}{
-		{"secrets manager endpoint unreachable", contract.RouteInterfaceEndpoints,
+		{"secrets manager endpoint unreachable", contract.RouteEndpoints,
 			func(p *Provisioner, _ *fakeSecrets) { p.Targets[1].Address = closedPort(t) },
 			"secretsmanager", "secretsmanager endpoint exists in this VPC with private DNS on"},
-		{"no NAT route to STS", contract.RouteNATGateway,
+		{"the VPC's own lambda endpoint unreachable", contract.RouteExistingEndpoints,
+			func(p *Provisioner, _ *fakeSecrets) { p.Targets[2].Address = closedPort(t) },
+			"lambda", "lambda endpoint exists in this VPC with private DNS on"},
+		{"no NAT route to STS", contract.RouteNAT,
 			func(p *Provisioner, _ *fakeSecrets) { p.Targets[0].Address = closedPort(t) },
 			"sts", "route 0.0.0.0/0 to a NAT gateway"},
-		{"broker port closed", contract.RouteInterfaceEndpoints,
+		{"broker port closed", contract.RouteEndpoints,
 			func(p *Provisioner, _ *fakeSecrets) { p.Env.Endpoint = "amqps://" + closedPort(t) },
 			"broker", "must admit 5671 from itself"},
-		{"wrong credentials", contract.RouteInterfaceEndpoints,
+		{"wrong credentials", contract.RouteEndpoints,
 			func(_ *Provisioner, s *fakeSecrets) {
 				s.value = `{"username":"esm-test","password":"wrong-password-123"}`
 			},
@@ -297,7 +300,7 @@ func TestLoadEnvNamesEveryProblem(t *testing.T) {
 func TestLoadEnvEngineVersion(t *testing.T) {
 	env := map[string]string{ //nolint:gosec // G101: a fake ARN
 		"BROKER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", "BROKER_ENDPOINT": "amqps://b-1.mq.us-east-1.amazonaws.com:5671",
-		"BROKER_VHOST": "/", "QUEUE_NAME": "events", "DELIVERY_LIMIT": "5", "NETWORK_MODE": "isolated", "SERVICE_ROUTE": "interface-endpoints",
+		"BROKER_VHOST": "/", "QUEUE_NAME": "events", "DELIVERY_LIMIT": "5", "NETWORK_MODE": "isolated", "SERVICE_ROUTE": "endpoints",
 		"AWS_REGION": "us-east-1",
 	}
 	for version, ok := range map[string]bool{"3.13": true, "4.2": true, "4.3": true, "4.0": true, "3.12": false, "4": false, "latest": false, "": false} {

@@ -60,7 +60,7 @@ func CheckTarget(ctx context.Context, t Target, route contract.ServiceRoute, mod
 	if err != nil {
 		c.Detail = fmt.Sprintf("TCP/TLS to %s (%s) failed within %s: %v", host, c.Address, timeout, err)
 		c.Hint = serviceHint(t.Name, route, mode)
-		if route == contract.RouteInterfaceEndpoints && !c.Private {
+		if route.ViaEndpoints() && !c.Private {
 			c.Hint = fmt.Sprintf("%s resolved to the public address %s: the %s interface endpoint is missing or its private DNS is off, "+
 				"and in networkMode %s the ESM's interfaces cannot reach public addresses", host, ip, t.Name, mode)
 		}
@@ -69,22 +69,22 @@ func CheckTarget(ctx context.Context, t Target, route contract.ServiceRoute, mod
 	_ = conn.Close()
 	c.OK = true
 	c.Detail = fmt.Sprintf("TLS handshake with %s at %s", host, c.Address)
-	if route == contract.RouteInterfaceEndpoints && !c.Private {
+	if route.ViaEndpoints() && !c.Private {
 		c.Detail += "; note: a public address, not the interface endpoint this option relies on (is there a NAT or proxy?)"
 	}
 	return c
 }
 
 func serviceHint(name string, route contract.ServiceRoute, mode string) string {
-	switch route {
-	case contract.RouteInterfaceEndpoints:
+	switch {
+	case route.ViaEndpoints():
 		return fmt.Sprintf("networkMode %s reaches %s through an interface endpoint: check that the %s endpoint exists in this VPC with "+
 			"private DNS on (which needs the VPC's DNS support and hostnames) and that its security group admits 443 from the broker's group, "+
 			"and that the broker's group allows egress 443 to it", mode, name, name)
-	case contract.RouteNATGateway:
+	case route == contract.RouteNAT:
 		return fmt.Sprintf("networkMode %s reaches %s through a NAT gateway: check that the broker's subnets route 0.0.0.0/0 to a NAT gateway "+
 			"(in a public subnet with an internet gateway) and that the broker's security group allows egress 443", mode, name)
-	case contract.RouteCustomEgress:
+	case route == contract.RouteCustomEgress:
 		return fmt.Sprintf("networkMode %s reaches %s through the egress serviceRoute custom-egress states (the broker's subnets' 0.0.0.0/0 "+
 			"route to a transit gateway, firewall or instance, which the program did not follow): check that the path beyond that route "+
 			"reaches the internet (a NAT gateway in an egress VPC, the firewall's rules for HTTPS) and that the broker's security group "+
