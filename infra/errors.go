@@ -33,7 +33,7 @@ func (e *ConfigError) Error() string {
 		b.WriteString("\n  - ")
 		b.WriteString(p.Error())
 	}
-	b.WriteString("\nFix the stack's Pulumi.<stack>.yaml or run `pulumi config set <key> <value>`; every key is described in README.md.")
+	b.WriteString("\nFix the stack's Pulumi.<stack>.yaml or run `pulumi config set <key> <value>`; every key is listed in README.md and described in docs/configuration.md.")
 	return b.String()
 }
 
@@ -47,7 +47,7 @@ func unknownKeyHint(key string, known map[string]setting) string {
 	if best != "" {
 		return fmt.Sprintf("is not a setting of this project; did you mean %s?", best)
 	}
-	return "is not a setting of this project; the settings are listed in README.md"
+	return "is not a setting of this project; the settings are listed in README.md and docs/configuration.md"
 }
 
 // editDistance is the Levenshtein distance, for "did you mean" hints on mistyped keys.
