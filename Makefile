@@ -79,7 +79,7 @@ build: ## Build the Lambda binaries and archives into .build/ exactly as the pro
 plan: ## Show offline what STACK builds and how the ESM reaches AWS (no AWS account, no Pulumi CLI).
 	@go run ./cmd/plan --stack "$(STACK)"
 
-docs: ## Regenerate the generated blocks of README.md (configuration table) and docs/options.md (diagrams).
+docs: ## Regenerate the generated blocks: README.md's configuration table, docs/options.md's diagrams, docs/architecture.md's rooms.
 	@go run ./cmd/plan --write-docs .
 
 diagrams: docs ## The old name of make docs.
