@@ -24,7 +24,7 @@ const (
 	EnvMappingSecretArn = "MAPPING_SECRET_ARN"
 	// EnvDeadLetterSecretArn is the listener's dead-letter user's secret: write on the
 	// dead-letter exchange only. Read by the listener, the provisioner and the rotator.
-	EnvDeadLetterSecretArn = "DEAD_LETTER_SECRET_ARN"
+	EnvDeadLetterSecretArn = "DEAD_LETTER_SECRET_ARN" //nolint:gosec // G101: a variable's name, not a credential
 )
 
 // Read by the provisioner only.

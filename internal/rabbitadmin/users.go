@@ -53,9 +53,9 @@ func (c *Client) PasswordMatches(ctx context.Context, user, password string) (bo
 		// and the caller sets the password again.
 		return false, nil
 	}
-	stored, err := base64.StdEncoding.DecodeString(r.PasswordHash)
-	if err != nil || len(stored) != 4+h.Size() {
-		return false, nil
+	stored, decodeErr := base64.StdEncoding.DecodeString(r.PasswordHash)
+	if decodeErr != nil || len(stored) != 4+h.Size() {
+		return false, nil //nolint:nilerr // not a hash of the known form: "differs", and the caller sets the password again
 	}
 	h.Write(stored[:4])
 	h.Write([]byte(password))
@@ -161,4 +161,14 @@ func (c *Client) EnsureUserState(ctx context.Context, vhost, user, password stri
 		}
 	}
 	return e, nil
+}
+
+// EnsureRole is EnsureUserState with role's grant on o (PermissionsFor): what the provisioner
+// does for each of the stack's users, and what a test does to log in as one.
+func (c *Client) EnsureRole(ctx context.Context, vhost string, role Role, o Objects, user, password, reason string) (Ensured, error) {
+	g, err := PermissionsFor(role, o)
+	if err != nil {
+		return Ensured{}, err
+	}
+	return c.EnsureUserState(ctx, vhost, user, password, g, reason)
 }

@@ -341,7 +341,7 @@ func TestEventsAndSettingsAreChecked(t *testing.T) {
 		ev   Event
 		want string
 	}{
-		{Event{SecretID: "arn:aws:secretsmanager:us-east-1:123456789012:secret:other", ClientRequestToken: "t", Step: StepCreate}, "none of the stack's"},
+		{Event{SecretID: "arn:aws:secretsmanager:us-east-1:123456789012:secret:other", ClientRequestToken: "t", Step: StepCreate}, "none of the stack's"}, //nolint:gosec // G101: a fake ARN
 		{Event{SecretID: f.R.Env.MappingSecretArn, ClientRequestToken: "no-such-version", Step: StepCreate}, "has no stage for rotation"},
 		{Event{SecretID: f.R.Env.MappingSecretArn, Step: StepCreate}, "no SecretId or ClientRequestToken"},
 	} {
