@@ -56,11 +56,7 @@ func newDataPath(t testing.TB) *dataPath {
 	if err := rabbitops.Declare(ch, top); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := rabbitops.CAPool(b.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, roots)
+	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,11 +36,7 @@ func connect(t *testing.T) *amqp.Connection {
 // provisioner's users action does; it is deleted when the test ends.
 func mappingUser(t *testing.T, b brokertest.Broker, mgmt string, top rabbitops.Topology) rabbitops.Credentials {
 	t.Helper()
-	roots, err := rabbitops.CAPool(b.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, roots)
+	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
 	if err != nil {
 		t.Fatal(err)
 	}

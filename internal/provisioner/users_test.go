@@ -3,7 +3,6 @@ package provisioner
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -40,14 +39,8 @@ const (
 	deadLetterArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dead-letter" //nolint:gosec // G101: a fake ARN
 )
 
-func randomHex(t *testing.T) string {
-	t.Helper()
-	raw := make([]byte, 6)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(raw)
-}
+// randomID is 12 random characters (crypto/rand's base32 alphabet, lower-cased).
+func randomID(*testing.T) string { return strings.ToLower(rand.Text()[:12]) }
 
 // withUsers is a provisioner with the users action's settings, its secrets holding fresh user
 // names, and the administrator's management client to look at the result.
@@ -57,17 +50,13 @@ func withUsers(t *testing.T) (*Provisioner, secretsByArn, *rabbitadmin.Client) {
 	b, mgmt := brokertest.RequireManagement(t)
 	secrets := secretsByArn{}
 	secrets.put(adminArn, rabbitops.Credentials{Username: b.Username, Password: b.Password})
-	id := randomHex(t)
-	secrets.put(mappingArn, rabbitops.Credentials{Username: "esm-mapping-" + id, Password: "pw-" + randomHex(t)})
-	secrets.put(deadLetterArn, rabbitops.Credentials{Username: "esm-dlq-" + id, Password: "pw-" + randomHex(t)})
+	id := randomID(t)
+	secrets.put(mappingArn, rabbitops.Credentials{Username: "esm-mapping-" + id, Password: "pw-" + randomID(t)})
+	secrets.put(deadLetterArn, rabbitops.Credentials{Username: "esm-dlq-" + id, Password: "pw-" + randomID(t)})
 	p.Env.SecretArn, p.Env.MappingSecretArn, p.Env.DeadLetterSecretArn, p.Env.ManagementURL = adminArn, mappingArn, deadLetterArn, mgmt
 	p.Env.Queue = "esm.users+p*" + id // needs escaping in the grant
 	p.Secrets = secrets
-	roots, err := rabbitops.CAPool(b.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, roots)
+	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +169,11 @@ func TestUsersUpdatesPasswordAndThePair(t *testing.T) {
 		t.Fatal(err)
 	}
 	mapping := credsOf(t, secrets, mappingArn)
-	clone := rabbitops.Credentials{Username: rabbitadmin.Alternate(mapping.Username), Password: "clone-" + randomHex(t)}
+	clone := rabbitops.Credentials{Username: rabbitadmin.Alternate(mapping.Username), Password: "clone-" + randomID(t)}
 	if err := admin.EnsureUser(ctx, "/", clone.Username, clone.Password, rabbitadmin.Grant{Permissions: rabbitadmin.Permissions{Read: ".*"}}); err != nil {
 		t.Fatal(err)
 	}
-	mapping.Password = "new-" + randomHex(t)
+	mapping.Password = "new-" + randomID(t)
 	secrets.put(mappingArn, mapping)
 	out, err := p.Handle(ctx, contract.Request{Action: contract.ActionUsers})
 	if err != nil {
@@ -250,7 +239,7 @@ func TestUsersRefusesBeforeChangingAnything(t *testing.T) {
 		s.put(mappingArn, dl)
 	}, contract.EnvDeadLetterSecretArn, contract.EnvMappingSecretArn)
 	check("a virtual host that does not exist", func(q *Provisioner, _ secretsByArn) {
-		q.Env.VHost = "esm-no-such-vhost-" + randomHex(t)
+		q.Env.VHost = "esm-no-such-vhost-" + randomID(t)
 	}, "virtualHost", "does not exist")
 	check("no management URL", func(q *Provisioner, _ secretsByArn) {
 		q.Env.ManagementURL, q.Env.DeadLetterSecretArn = "", ""

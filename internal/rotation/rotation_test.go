@@ -7,7 +7,6 @@ package rotation
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net"
 	"strings"
@@ -22,14 +21,8 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/secretsfake"
 )
 
-func hexID(t testing.TB) string {
-	t.Helper()
-	raw := make([]byte, 5)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(raw)
-}
+// randomID is 10 random characters (crypto/rand's base32 alphabet, lower-cased).
+func randomID(testing.TB) string { return strings.ToLower(rand.Text()[:10]) }
 
 func value(t testing.TB, c rabbitops.Credentials) string {
 	t.Helper()
@@ -54,15 +47,11 @@ type Fixture struct {
 func NewFixture(t testing.TB) *Fixture {
 	t.Helper()
 	b, mgmt := brokertest.RequireManagement(t)
-	roots, err := rabbitops.CAPool(b.CAFile)
+	root, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := rabbitadmin.New(mgmt, b.Username, b.Password, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := hexID(t)
+	id := randomID(t)
 	f := &Fixture{B: b, Root: root, Secrets: secretsfake.New(), Top: rabbitops.Topology{Queue: "esm.rot+" + id, VHost: "/", DeliveryLimit: 5}}
 	conn, err := rabbitops.Dial(context.Background(), b.TLSEndpoint, rabbitops.Credentials{Username: b.Username, Password: b.Password}, "/", b.CAFile)
 	if err != nil {
@@ -75,9 +64,9 @@ func NewFixture(t testing.TB) *Fixture {
 	if err := rabbitops.Declare(ch, f.Top); err != nil {
 		t.Fatal(err)
 	}
-	admin := rabbitops.Credentials{Username: "esm-rot-admin-" + id, Password: "a-" + hexID(t)}
-	mapping := rabbitops.Credentials{Username: "esm-rot-map-" + id, Password: "m-" + hexID(t)}
-	dead := rabbitops.Credentials{Username: "esm-rot-dlq-" + id, Password: "d-" + hexID(t)}
+	admin := rabbitops.Credentials{Username: "esm-rot-admin-" + id, Password: "a-" + randomID(t)}
+	mapping := rabbitops.Credentials{Username: "esm-rot-map-" + id, Password: "m-" + randomID(t)}
+	dead := rabbitops.Credentials{Username: "esm-rot-dlq-" + id, Password: "d-" + randomID(t)}
 	ctx := context.Background()
 	if err := root.EnsureUser(ctx, "/", admin.Username, admin.Password,
 		rabbitadmin.Grant{Tags: []string{"administrator"}, Permissions: rabbitadmin.Permissions{Configure: ".*", Write: ".*", Read: ".*"}}); err != nil {
