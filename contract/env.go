@@ -12,6 +12,21 @@ const (
 	EnvDeliveryLimit = "DELIVERY_LIMIT"
 )
 
+// The stack's broker users (issue 23; docs/broker-users.md). Each secret holds one user,
+// {"username","password"}, and only the role that logs in as it may read it.
+const (
+	// EnvBrokerManagementURL is the broker's management HTTP API, https://b-….mq.<region>.amazonaws.com
+	// (Amazon MQ serves it on port 443 of the broker's endpoint). Read by the provisioner and
+	// the rotator, which manage users through it.
+	EnvBrokerManagementURL = "BROKER_MANAGEMENT_URL"
+	// EnvMappingSecretArn is the event source mapping's secret (its BASIC_AUTH): read on the
+	// queue only. Read by the provisioner, which creates the user, and the rotator.
+	EnvMappingSecretArn = "MAPPING_SECRET_ARN"
+	// EnvDeadLetterSecretArn is the listener's dead-letter user's secret: write on the
+	// dead-letter exchange only. Read by the listener, the provisioner and the rotator.
+	EnvDeadLetterSecretArn = "DEAD_LETTER_SECRET_ARN" //nolint:gosec // G101: a variable's name, not a credential
+)
+
 // Read by the provisioner only.
 const (
 	// EnvQueueName is the queue the event source mapping consumes.

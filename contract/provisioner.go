@@ -13,6 +13,9 @@ const (
 	// ActionRedrive moves dead-lettered messages back to the queue (at most Max; DryRun lists
 	// them instead). It stops short of the function's timeout: Remaining says what is left.
 	ActionRedrive = "redrive"
+	// ActionUsers ensures the stack's broker users, as the administrator: each from its own
+	// secret, with exactly its grant; a second run changes nothing.
+	ActionUsers = "users"
 )
 
 // Request is the invocation payload.
@@ -72,6 +75,26 @@ type Check struct {
 	Detail string `json:"detail"`
 	// Hint names, on failure, what this option needs and is probably missing.
 	Hint string `json:"hint,omitempty"`
+}
+
+// UsersResponse is what ActionUsers found and changed, one entry per broker user.
+type UsersResponse struct {
+	VHost string       `json:"vhost"`
+	Users []UserResult `json:"users"`
+}
+
+// UserResult is one broker user: its role and what the run changed.
+type UserResult struct {
+	// Role is the user's job (mapping-consumer, dead-letter-publisher).
+	Role string `json:"role"`
+	User string `json:"user"`
+	// Created, PasswordSet, TagsSet and PermissionsSet say what changed; none on a second run.
+	Created        bool `json:"created,omitempty"`
+	PasswordSet    bool `json:"passwordSet,omitempty"`
+	TagsSet        bool `json:"tagsSet,omitempty"`
+	PermissionsSet bool `json:"permissionsSet,omitempty"`
+	// ConnectionsClosed counts the user's connections closed because its permissions changed.
+	ConnectionsClosed int `json:"connectionsClosed,omitempty"`
 }
 
 // PublishedMessage is one message a publish sent and the broker confirmed.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deadletter"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/localesm"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitadmin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/brokertest"
 	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler"
@@ -24,10 +25,13 @@ const (
 	shippedDeliveryLimit = 5
 )
 
-// dataPath is one queue on the real broker with the listener's dead-letter store on it.
+// dataPath is one queue on the real broker with the listener's dead-letter store on it. The
+// store logs in as the stack's dead-letter user and the local mapping as the mapping's user,
+// each with exactly its grant (rabbitadmin.PermissionsFor); conn is the administrator's.
 type dataPath struct {
 	broker   brokertest.Broker
 	conn     *amqp.Connection
+	mapping  *amqp.Connection
 	topology rabbitops.Topology
 	store    *deadletter.Broker
 }
@@ -37,7 +41,7 @@ var queueN int
 
 func newDataPath(t testing.TB) *dataPath {
 	t.Helper()
-	b := brokertest.Require(t)
+	b, mgmt := brokertest.RequireManagement(t)
 	creds := rabbitops.Credentials{Username: b.Username, Password: b.Password}
 	conn, err := rabbitops.Dial(context.Background(), b.TLSEndpoint, creds, "/", b.CAFile)
 	if err != nil {
@@ -52,9 +56,31 @@ func newDataPath(t testing.TB) *dataPath {
 	if err := rabbitops.Declare(ch, top); err != nil {
 		t.Fatal(err)
 	}
-	store := &deadletter.Broker{Endpoint: b.TLSEndpoint, VHost: "/", SecretArn: "arn:test", Secrets: rabbitops.FixedCredentials(creds), CAFile: b.CAFile}
+	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := rabbitadmin.Objects{Queue: top.Queue, DeadLetterExchange: top.DeadLetterExchange()}
+	users := map[rabbitadmin.Role]rabbitops.Credentials{}
+	for _, role := range []rabbitadmin.Role{rabbitadmin.RoleMappingConsumer, rabbitadmin.RoleDeadLetterPublisher} {
+		c := rabbitops.Credentials{Username: "esm-" + string(role) + "-" + name, Password: fmt.Sprintf("pw-%d", time.Now().UnixNano())}
+		if _, err := admin.EnsureRole(context.Background(), "/", role, objects, c.Username, c.Password, ""); err != nil {
+			t.Fatal(err)
+		}
+		users[role] = c
+	}
+	mapping, err := rabbitops.Dial(context.Background(), b.TLSEndpoint, users[rabbitadmin.RoleMappingConsumer], "/", b.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &deadletter.Broker{Endpoint: b.TLSEndpoint, VHost: "/", SecretArn: "arn:test",
+		Secrets: rabbitops.FixedCredentials(users[rabbitadmin.RoleDeadLetterPublisher]), CAFile: b.CAFile}
 	t.Cleanup(func() {
 		_ = store.Close()
+		_ = mapping.Close()
+		for _, c := range users {
+			_ = admin.DeleteUser(context.Background(), c.Username)
+		}
 		if ch, err := conn.Channel(); err == nil {
 			_, _ = ch.QueueDelete(top.Queue, false, false, false)
 			_, _ = ch.QueueDelete(top.DeadLetterQueue(), false, false, false)
@@ -62,7 +88,7 @@ func newDataPath(t testing.TB) *dataPath {
 		}
 		_ = conn.Close()
 	})
-	return &dataPath{broker: b, conn: conn, topology: top, store: store}
+	return &dataPath{broker: b, conn: conn, mapping: mapping, topology: top, store: store}
 }
 
 func channel(t testing.TB, conn *amqp.Connection) *amqp.Channel {
@@ -131,7 +157,7 @@ func (d *dataPath) run(t testing.TB, process handler.Process, done func() bool, 
 	t.Helper()
 	h := handler.New(handler.Options{Process: process, DeadLetters: d.store, DeliveryLimit: shippedDeliveryLimit, Output: io.Discard})
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := d.conn.Channel()
+	ch, err := d.mapping.Channel()
 	if err != nil {
 		t.Fatal(err)
 	}

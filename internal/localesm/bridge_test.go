@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitadmin"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/brokertest"
 	"github.com/rabbitmq-esm/rabbitmq-esm/listener/handler"
@@ -23,6 +24,37 @@ func connect(t *testing.T) *amqp.Connection {
 	t.Helper()
 	b := brokertest.Require(t)
 	conn, err := rabbitops.Dial(context.Background(), b.TLSEndpoint, rabbitops.Credentials{Username: b.Username, Password: b.Password}, "/", b.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// mappingUser creates the stack's mapping user on the broker whose management API is mgmt,
+// with exactly its grant (rabbitadmin.PermissionsFor: read on top's queue, nothing else), as the
+// provisioner's users action does; it is deleted when the test ends.
+func mappingUser(t *testing.T, b brokertest.Broker, mgmt string, top rabbitops.Topology) rabbitops.Credentials {
+	t.Helper()
+	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := rabbitops.Credentials{Username: "esm-bridge-" + top.Queue, Password: fmt.Sprintf("pw-%d", time.Now().UnixNano())}
+	objects := rabbitadmin.Objects{Queue: top.Queue, DeadLetterExchange: top.DeadLetterExchange()}
+	if _, err := admin.EnsureRole(context.Background(), top.VHost, rabbitadmin.RoleMappingConsumer, objects, creds.Username, creds.Password, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.DeleteUser(context.Background(), creds.Username) })
+	return creds
+}
+
+// asMapping connects as the stack's mapping user: the bridge consumes with the mapping's
+// permissions, which proves they are enough.
+func asMapping(t *testing.T, top rabbitops.Topology) *amqp.Connection {
+	t.Helper()
+	b, mgmt := brokertest.RequireManagement(t)
+	conn, err := rabbitops.Dial(context.Background(), b.TLSEndpoint, mappingUser(t, b, mgmt, top), top.VHost, b.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +153,7 @@ func TestTenThousandMessagesNoneLostNoneDuplicated(t *testing.T) {
 		return nil
 	}
 	processed := func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == n }
-	runBridge(t, conn, Config{Queue: top.Queue, VHost: "/", BatchSize: 500, BatchingWindow: 50 * time.Millisecond}, h, processed, 60*time.Second)
+	runBridge(t, asMapping(t, top), Config{Queue: top.Queue, VHost: "/", BatchSize: 500, BatchingWindow: 50 * time.Millisecond}, h, processed, 60*time.Second)
 
 	for i := range n {
 		id := rabbitops.MessageID("bulk", i)
@@ -181,7 +213,7 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 	}
 	// Batch size 1: as with one message per invocation, the poison fails alone; with larger
 	// batches its neighbours would be returned with it and count deliveries too.
-	runBridge(t, conn, Config{Queue: top.Queue, VHost: "/", BatchSize: 1}, h, done, 60*time.Second)
+	runBridge(t, asMapping(t, top), Config{Queue: top.Queue, VHost: "/", BatchSize: 1}, h, done, 60*time.Second)
 
 	if poisonDeliveries != limit {
 		t.Errorf("poison delivered %d times, want exactly %d", poisonDeliveries, limit)
@@ -221,7 +253,7 @@ func TestBatchingWindowGathersAndListenerAccepts(t *testing.T) {
 		batches = append(batches, ev)
 		return listener.Handle(ctx, ev)
 	}
-	runBridge(t, conn, Config{Queue: top.Queue, VHost: "/", BatchSize: 10, BatchingWindow: 500 * time.Millisecond}, h,
+	runBridge(t, asMapping(t, top), Config{Queue: top.Queue, VHost: "/", BatchSize: 10, BatchingWindow: 500 * time.Millisecond}, h,
 		func() bool { mu.Lock(); defer mu.Unlock(); return len(batches) > 0 }, 20*time.Second)
 
 	ev := batches[0]

@@ -3,12 +3,14 @@ package localesm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,12 +57,22 @@ func TestServeBacksOffWhileTheBrokerIsUnreachable(t *testing.T) {
 // must log why it lost the broker, connect again once the broker is back, and process every
 // message at least once, with no more duplicates than the batch the restart caught.
 func TestBrokerRestartLosesNoMessage(t *testing.T) {
-	b, restart := restartableBroker(t)
+	b, mgmt, restart := restartableBroker(t)
 	creds := rabbitops.Credentials{Username: b.Username, Password: b.Password}
+	// A fresh node each run: the queue's name need not be unique. Persistent messages in a
+	// durable quorum queue survive the restart.
+	top := rabbitops.Topology{Queue: "restart", VHost: "/", DeliveryLimit: 5}
+	// The bridge logs in as the mapping's user, reading its secret at every connection.
+	secret := filepath.Join(t.TempDir(), "mapping.json")
+	raw, _ := json.Marshal(mappingUser(t, b, mgmt, top)) //nolint:gosec // G117: the test's generated credentials
+	if err := os.WriteFile(secret, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secretDial := SecretDialer(b.TLSEndpoint, "/", b.CAFile, FileSecret(secret), secret)
 	var connMu sync.Mutex
 	var bridgeConn *amqp.Connection
 	dial := func(ctx context.Context) (*amqp.Connection, error) {
-		conn, err := rabbitops.Dial(ctx, b.TLSEndpoint, creds, "/", b.CAFile)
+		conn, err := secretDial(ctx)
 		connMu.Lock()
 		defer connMu.Unlock()
 		bridgeConn = conn
@@ -75,9 +87,6 @@ func TestBrokerRestartLosesNoMessage(t *testing.T) {
 		return conn
 	}
 	conn := admin()
-	// A fresh node each run: the queue's name need not be unique. Persistent messages in a
-	// durable quorum queue survive the restart.
-	top := rabbitops.Topology{Queue: "restart", VHost: "/", DeliveryLimit: 5}
 	if err := rabbitops.Declare(channel(t, conn), top); err != nil {
 		t.Fatal(err)
 	}
@@ -190,16 +199,18 @@ func TestBrokerRestartLosesNoMessage(t *testing.T) {
 }
 
 // restartableBroker starts a RabbitMQ node for this test alone, through scripts/test-broker.sh,
-// and returns it with a function that restarts it: the shared test broker must stay up for the
+// and returns it, its management API (to create the mapping's user) and a function that
+// restarts it: the shared test broker must stay up for the
 // other packages' tests, which run at the same time. The node's name and ports are this
 // process's own, so that runs in parallel do not restart each other's broker; it is deleted
 // when the test ends.
-func restartableBroker(t *testing.T) (brokertest.Broker, func()) {
+func restartableBroker(t *testing.T) (brokertest.Broker, string, func()) {
 	t.Helper()
 	// Where there is no RabbitMQ: the loud skip, or in CI the failure.
 	brokertest.Require(t)
-	ports := freePorts(t, 3)
+	ports := freePorts(t, 4)
 	env := append(os.Environ(),
+		"ESM_TEST_BROKER_MGMT_PORT="+ports[3],
 		"ESM_TEST_BROKER_NAME=esm-restart-"+strconv.Itoa(os.Getpid()),
 		"ESM_TEST_BROKER_TLS_PORT="+ports[0],
 		"ESM_TEST_BROKER_AMQP_PORT="+ports[1],
@@ -243,7 +254,7 @@ func restartableBroker(t *testing.T) (brokertest.Broker, func()) {
 		AMQPURL: exports[brokertest.EnvAMQPURL], AMQPSURL: exports[brokertest.EnvAMQPSURL], CAFile: exports[brokertest.EnvCAFile],
 		TLSEndpoint: "amqps://" + u.Host, Username: u.User.Username(), Password: password,
 	}
-	return b, func() {
+	return b, exports[brokertest.EnvMgmtURL], func() {
 		t.Helper()
 		if _, err := script("restart"); err != nil {
 			t.Fatal(err)

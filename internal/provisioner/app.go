@@ -1,6 +1,6 @@
 // Package provisioner is the provisioner function: it reads the broker credentials as the ESM does,
-// then declares the queue, diagnoses the ESM's path, publishes test messages or redrives dead
-// letters.
+// then declares the queue, diagnoses the ESM's path, publishes test messages, redrives dead
+// letters or ensures the stack's broker users.
 package provisioner
 
 import (
@@ -33,6 +33,10 @@ type Env struct {
 	NetworkMode   string // NETWORK_MODE
 	Route         contract.ServiceRoute
 	Region        string // AWS_REGION, set by Lambda
+	// The users action's settings; the other actions need none of them.
+	ManagementURL       string // BROKER_MANAGEMENT_URL
+	MappingSecretArn    string // MAPPING_SECRET_ARN
+	DeadLetterSecretArn string // DEAD_LETTER_SECRET_ARN
 }
 
 // LoadEnv reads and validates the environment; every problem names its variable.
@@ -40,6 +44,8 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	e := Env{
 		SecretArn: getenv(contract.EnvBrokerSecretArn), Endpoint: getenv(contract.EnvBrokerEndpoint), VHost: getenv(contract.EnvBrokerVHost),
 		Queue: getenv(contract.EnvQueueName), NetworkMode: getenv(contract.EnvNetworkMode), Region: getenv("AWS_REGION"),
+		ManagementURL: getenv(contract.EnvBrokerManagementURL), MappingSecretArn: getenv(contract.EnvMappingSecretArn),
+		DeadLetterSecretArn: getenv(contract.EnvDeadLetterSecretArn),
 	}
 	var problems []string
 	for name, value := range map[string]string{
@@ -126,9 +132,11 @@ func (p *Provisioner) Handle(ctx context.Context, req contract.Request) (any, er
 		return p.publish(ctx, req)
 	case contract.ActionRedrive:
 		return p.redrive(ctx, req)
+	case contract.ActionUsers:
+		return p.users(ctx)
 	}
-	return nil, fmt.Errorf("unknown action %q: want %s, %s, %s or %s", req.Action,
-		contract.ActionDeclare, contract.ActionDiagnose, contract.ActionPublish, contract.ActionRedrive)
+	return nil, fmt.Errorf("unknown action %q: want %s, %s, %s, %s or %s", req.Action,
+		contract.ActionDeclare, contract.ActionDiagnose, contract.ActionPublish, contract.ActionRedrive, contract.ActionUsers)
 }
 
 func (p *Provisioner) credentials(ctx context.Context) (rabbitops.Credentials, error) {

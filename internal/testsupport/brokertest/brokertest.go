@@ -8,6 +8,7 @@
 package brokertest
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -78,6 +79,21 @@ func RequireManagement(t testing.TB) (Broker, string) {
 		t.Fatalf("%s=%q is not an https://host:port/ URL", EnvMgmtURL, mgmt)
 	}
 	return b, mgmt
+}
+
+// Roots is the pool of CAFile, which verifies the broker's certificate on AMQPS and on the
+// management API; it stops the test if the file holds no certificate.
+func (b Broker) Roots(t testing.TB) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(b.CAFile)
+	if err != nil {
+		t.Fatalf("reading the test CA: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s holds no PEM certificate", b.CAFile)
+	}
+	return pool
 }
 
 // unset lists the variables among names that are empty.
