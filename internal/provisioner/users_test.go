@@ -46,7 +46,7 @@ func randomID(*testing.T) string { return strings.ToLower(rand.Text()[:12]) }
 // names, and the administrator's management client to look at the result.
 func withUsers(t *testing.T) (*Provisioner, secretsByArn, *rabbitadmin.Client) {
 	t.Helper()
-	p, _ := provisioner(t, contract.RouteInterfaceEndpoints)
+	p, _ := provisioner(t, contract.RouteEndpoints)
 	b, mgmt := brokertest.RequireManagement(t)
 	secrets := secretsByArn{}
 	secrets.put(adminArn, rabbitops.Credentials{Username: b.Username, Password: b.Password})
