@@ -65,7 +65,7 @@ bench: ## Measure the listener as users pay for it: the bootstrap through a loop
 integration: ## In a real AWS account (costs money): deploy, check and destroy STACK; every option needs ALL=1.
 	$(if $(STACK),$(if $(filter $(STACK),$(STACKS)),,$(error make integration: no stack "$(STACK)"; STACK is one of: $(STACKS))),$(if $(filter 1,$(ALL)),,$(error make integration needs STACK=<option> (one of: $(STACKS)), or ALL=1 to deploy every option at once: each is a paid broker for about an hour)))
 	@env_lines="$$(scripts/pulumi.sh env)" && eval "$$env_lines" && \
-		go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions$(if $(STACK),/^$(STACK)$$)' ./integration/
+		ESM_IT_OPTIONS="$(if $(STACK),$(STACK),all)" go test -tags integration -timeout 4h -count=1 -v -run 'TestOptions' ./integration/
 
 smoke: ## After make up: publish messages through the provisioner, wait for the listener to log them, PASS/FAIL.
 	@scripts/pulumi.sh smoke "$(STACK)" $(ARGS)

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,11 @@ func TestOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every option is a paid broker for about an hour: the options are named, never implied.
+	modes, err := optionsToRun(os.Getenv(envOptions))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Fail before anything is deployed when a prerequisite is missing.
 	if _, err := exec.LookPath("pulumi"); err != nil {
 		t.Fatal("the Pulumi CLI is not on PATH (docs/operations.md, Prerequisites; scripts/build-pulumi.sh builds the pinned one into .build/pulumi/bin)")
@@ -57,11 +63,51 @@ func TestOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range infra.ModeNames() {
+	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			testOption(t, root, env, string(mode))
 		})
+	}
+}
+
+// envOptions names the options a run deploys: a comma-separated list, or "all" (make
+// integration sets it from STACK or ALL=1).
+const envOptions = "ESM_IT_OPTIONS"
+
+func optionsToRun(value string) ([]infra.NetworkMode, error) {
+	all := infra.ModeNames()
+	if value == "all" {
+		return all, nil
+	}
+	var modes []infra.NetworkMode
+	for name := range strings.SplitSeq(value, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if !slices.Contains(all, infra.NetworkMode(name)) {
+			return nil, fmt.Errorf("%s=%q: %q is not an option (one of %v, or all)", envOptions, value, name, all)
+		}
+		modes = append(modes, infra.NetworkMode(name))
+	}
+	if len(modes) == 0 {
+		return nil, fmt.Errorf("%s is unset: name the options to deploy (make integration STACK=<option>, or ALL=1 for every one; each is a paid broker for about an hour)", envOptions)
+	}
+	return modes, nil
+}
+
+// TestOptionsToRun deploys nothing: CI runs it (.ci/run) so the guard above is tested.
+func TestOptionsToRun(t *testing.T) {
+	if got, err := optionsToRun("nat, isolated"); err != nil || !slices.Equal(got, []infra.NetworkMode{"nat", "isolated"}) {
+		t.Errorf(`optionsToRun("nat, isolated") = %v, %v`, got, err)
+	}
+	if got, err := optionsToRun("all"); err != nil || !slices.Equal(got, infra.ModeNames()) {
+		t.Errorf(`optionsToRun("all") = %v, %v`, got, err)
+	}
+	for _, value := range []string{"", " , ", "nat,typo"} {
+		if got, err := optionsToRun(value); err == nil || !strings.Contains(err.Error(), envOptions) {
+			t.Errorf("optionsToRun(%q) = %v, %v: want an error naming %s", value, got, err, envOptions)
+		}
 	}
 }
 

@@ -30,7 +30,7 @@ func TestIntegrationNeedsStackOrAll(t *testing.T) {
 	if !strings.Contains(out, "or ALL=1 to deploy every option") {
 		t.Errorf("make integration: %v\n%s", err, out)
 	}
-	for args, run := range map[string]string{"STACK=nat": "-run 'TestOptions/^nat$'", "ALL=1": "-run 'TestOptions' "} {
+	for args, run := range map[string]string{"STACK=nat": `ESM_IT_OPTIONS="nat"`, "ALL=1": `ESM_IT_OPTIONS="all"`} {
 		out, err := makeIn(t, "-n", "integration", args)
 		if err != nil || !strings.Contains(out, run) || !strings.Contains(out, "scripts/pulumi.sh env") {
 			t.Errorf("make integration %s: %v\n%s", args, err, out)
