@@ -94,10 +94,15 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		return nil, err
 	}
 
-	// The ESM acts with the listener's role: it reads the credentials and describes the
-	// broker, and for a private broker creates its interfaces in the broker's subnets.
+	// The ESM acts with the listener's role: it reads its user's secret and describes the
+	// broker, and for a private broker creates its interfaces in the broker's subnets. The
+	// listener reads its dead-letter user's secret. Neither reads the administrator's.
+	readable := []pulumi.StringInput{args.Broker.mappingSecret()}
+	if args.Broker.Users != nil {
+		readable = append(readable, args.Broker.deadLetterSecret())
+	}
 	statements := []statement{
-		readCredentials(args.Broker),
+		readSecrets("ReadBrokerCredentials", readable[0], readable[1:]...),
 		{sid: "DescribeBroker", actions: []string{"mq:DescribeBroker"}, resources: pulumi.StringArray{args.Broker.Arn}},
 	}
 	if args.Broker.Private != nil {
@@ -106,6 +111,8 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	}
 	vpcConfig, networkStatements := besideTheBroker(args.Broker.Private)
 	environment := brokerEnvironment(args.Broker, args.Queue)
+	delete(environment, contract.EnvBrokerSecretArn)
+	environment[contract.EnvDeadLetterSecretArn] = args.Broker.deadLetterSecret()
 	environment[contract.EnvListenerLogBodies] = pulumi.String(strconv.FormatBool(args.LogMessageBodies))
 	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
 		description:      "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
@@ -130,7 +137,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		Queues:         pulumi.String(args.Queue.Name),
 		BatchSize:      pulumi.Int(args.BatchSize),
 		SourceAccessConfigurations: lambda.EventSourceMappingSourceAccessConfigurationArray{
-			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.SecretArn},
+			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.mappingSecret()},
 			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("VIRTUAL_HOST"), Uri: pulumi.String(args.Queue.VirtualHost)},
 		},
 		Tags: mergeTags(args.Tags, args.MappingTags),

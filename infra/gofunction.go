@@ -155,9 +155,17 @@ func brokerEnvironment(broker BrokerConnection, queue Queue) pulumi.StringMap {
 	return env
 }
 
-// readCredentials lets a function read the broker's credentials, as the mapping does.
-func readCredentials(broker BrokerConnection) statement {
-	return statement{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{broker.SecretArn}}
+// readSecrets lets a function read exactly the given secrets.
+func readSecrets(sid string, first pulumi.StringInput, more ...pulumi.StringInput) statement {
+	return statement{sid: sid, actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray(append([]pulumi.StringInput{first}, more...))}
+}
+
+// usersSecrets are the job users' secrets, none without users.
+func usersSecrets(u *BrokerUsers) []pulumi.StringInput {
+	if u == nil {
+		return nil
+	}
+	return []pulumi.StringInput{u.MappingSecretArn, u.DeadLetterSecretArn}
 }
 
 // vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage

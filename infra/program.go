@@ -111,6 +111,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	brokerArgs := &BrokerArgs{
 		BrokerName: cfg.BrokerName, EngineVersion: cfg.EngineVersion, InstanceType: cfg.InstanceType,
 		DeploymentMode: cfg.DeploymentMode, AdminUsername: cfg.AdminUsername,
+		MappingUsername: cfg.MappingUsername, DeadLetterUsername: cfg.DeadLetterUsername,
 		PubliclyAccessible: opt.PublicBroker, ServiceRoute: opt.ServiceRoute, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
 		GroupDeleteHook: hooks.group, Tags: tags,
 	}

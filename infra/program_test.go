@@ -162,7 +162,7 @@ func checkBroker(t *testing.T, m *offline.Account, tc optionCase) {
 	if user["username"].StringValue() != "esmadmin" || !user["password"].IsSecret() {
 		t.Errorf("broker user = %v, want esmadmin with a secret password", user)
 	}
-	version, err := m.One("aws:secretsmanager/secretVersion:SecretVersion", "credentials")
+	version, err := m.One("aws:secretsmanager/secretVersion:SecretVersion", "broker-credentials")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,8 @@ func checkSecurityGroups(t *testing.T, m *offline.Account, tc optionCase) {
 		t.Fatalf("security groups = %v, want %v", groups, want)
 	}
 	if tc.dedicatedSG {
-		wantRules := []string{"egress 5671 " + brokerSG, "ingress 5671 " + brokerSG}
+		// 443 to and from itself: the provisioner and the rotator reach the management API.
+		wantRules := []string{"egress 5671 " + brokerSG, "ingress 5671 " + brokerSG, "egress 443 " + brokerSG, "ingress 443 " + brokerSG}
 		switch tc.httpsEgress {
 		case "endpoints":
 			wantRules = append(wantRules, "egress 443 "+endpointSG)
@@ -399,12 +400,14 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	secrets := secretArns(t, m)
 	broker, _ := m.One("aws:mq/broker:Broker", "broker")
 	want := map[string]policyStatement{
 		"WriteOwnLogs": {Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{logGroup.Outputs["arn"].StringValue() + ":*"}},
-		"ReadBrokerCredentials": {Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secret.Outputs["arn"].StringValue()}},
+		// The mapping (through this role) reads its user's secret, the listener its
+		// dead-letter user's; never the administrator's.
+		"ReadBrokerCredentials": {Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secrets.mapping, secrets.deadLetter}},
 		"DescribeBroker":        {Action: []string{"mq:DescribeBroker"}, Resource: []string{broker.Outputs["arn"].StringValue()}},
 	}
 	if !tc.publicBroker {
@@ -416,6 +419,11 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}}
 	}
 	got := rolePolicy(t, m, "events-listener")
+	for sid, s := range got {
+		if slices.Contains(s.Resource, secrets.admin) {
+			t.Errorf("the listener's role can read the administrator's secret (statement %s: %v)", sid, s.Action)
+		}
+	}
 	if len(got) != len(want) {
 		t.Errorf("listener policy statements = %v, want %v", sortedKeys(got), sortedKeys(want))
 	}
@@ -452,7 +460,7 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 		t.Fatal(err)
 	}
 	in := esm.Inputs
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	secrets := secretArns(t, m)
 	if in["queues"].StringValue() != "events" || in["batchSize"].NumberValue() != 100 {
 		t.Errorf("mapping queue/batch = %v/%v, want events/100", in["queues"], in["batchSize"])
 	}
@@ -463,7 +471,10 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	for _, c := range in["sourceAccessConfigurations"].ArrayValue() {
 		access = append(access, c.ObjectValue()["type"].StringValue()+"="+c.ObjectValue()["uri"].StringValue())
 	}
-	wantAccess := []string{"BASIC_AUTH=" + secret.Outputs["arn"].StringValue(), "VIRTUAL_HOST=/"}
+	wantAccess := []string{"BASIC_AUTH=" + secrets.mapping, "VIRTUAL_HOST=/"}
+	if slices.Contains(access, "BASIC_AUTH="+secrets.admin) {
+		t.Errorf("the mapping logs in as the administrator: %v", access)
+	}
 	if !slices.Equal(access, wantAccess) {
 		t.Errorf("source access = %v, want %v", access, wantAccess)
 	}
@@ -687,7 +698,6 @@ func sortedKeys[V any](m map[string]V) []string {
 func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource, tc optionCase) {
 	t.Helper()
 	broker, _ := m.One("aws:mq/broker:Broker", "broker")
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
 	vpcConfig, attached := fn.Inputs["vpcConfig"]
 	if attached == tc.publicBroker {
 		t.Fatalf("%s VPC-attached = %v for %s", fn.Name, attached, tc.stack)
@@ -714,9 +724,8 @@ func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource,
 	}
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	wantEnv := map[string]string{
-		"BROKER_SECRET_ARN": secret.Outputs["arn"].StringValue(),
-		"BROKER_ENDPOINT":   "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
-		"BROKER_VHOST":      "/", "DELIVERY_LIMIT": "5",
+		"BROKER_ENDPOINT": "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
+		"BROKER_VHOST":    "/", "DELIVERY_LIMIT": "5",
 	}
 	for k, v := range wantEnv {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
@@ -733,10 +742,12 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	secrets := secretArns(t, m)
 	checkBesideTheBroker(t, m, fn, tc)
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
-	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack, "ENGINE_VERSION": "3.13"} {
+	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack, "ENGINE_VERSION": "3.13",
+		"BROKER_SECRET_ARN": secrets.admin, "MAPPING_SECRET_ARN": secrets.mapping, "DEAD_LETTER_SECRET_ARN": secrets.deadLetter,
+		"BROKER_MANAGEMENT_URL": "https://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com"} {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
 			t.Errorf("provisioner %s = %v, want %s", k, got, v)
 		}
@@ -750,7 +761,8 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	if got := sortedKeys(statements); !slices.Equal(got, wantSids) {
 		t.Errorf("provisioner statements = %v, want %v", got, wantSids)
 	}
-	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, []string{secret.Outputs["arn"].StringValue()}) {
+	// The provisioner creates the users as the administrator, from their secrets: all three.
+	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, []string{secrets.admin, secrets.mapping, secrets.deadLetter}) {
 		t.Errorf("provisioner reads %v", s.Resource)
 	}
 
@@ -782,9 +794,39 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 			t.Errorf("the diagnosis does not wait for %s", ep.Name)
 		}
 	}
+	// The users get their grant on the declared queue: after the declaration, before the mapping.
+	users, err := m.One("aws:lambda/invocation:Invocation", "provisioner-users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users.Inputs["input"].StringValue() != `{"action":"users"}` || !dependsOn(users, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-declare") {
+		t.Errorf("users invocation = %v, depends on %v; want the users action after the declaration", users.Inputs["input"], users.DependsOn)
+	}
+	esm, err := m.One("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dependsOn(esm, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
+		t.Error("the mapping does not wait for its user: it would poll and fail with EVENT_SOURCE_AUTHN_ERROR")
+	}
 }
 
 func dependsOn(r offline.Resource, typeAndName string) bool {
 	typ, name, _ := strings.Cut(typeAndName, " ")
 	return r.DependsOnResource(typ, name)
+}
+
+// stackSecrets are the ARNs of the broker's three secrets.
+type stackSecrets struct{ admin, mapping, deadLetter string }
+
+func secretArns(t *testing.T, m *offline.Account) stackSecrets {
+	t.Helper()
+	arn := func(name string) string {
+		s, err := m.One("aws:secretsmanager/secret:Secret", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Outputs["arn"].StringValue()
+	}
+	return stackSecrets{admin: arn("broker-credentials"), mapping: arn("mapping-credentials"), deadLetter: arn("dead-letter-credentials")}
 }
