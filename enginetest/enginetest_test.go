@@ -42,6 +42,7 @@ func TestRealEngine(t *testing.T) {
 	t.Run("reworded-mapping-interfaces", h.rewordedMappingInterfaces)
 	t.Run("day-two", h.dayTwo)
 	t.Run("upgrade-path", h.upgradePath)
+	t.Run("upgrade-from-main", h.upgradeFromAnotherRevision)
 	t.Run("teardown-after-account-changed", h.teardownAfterAccountChanged)
 	t.Run("existingvpc-edges", h.existingVPCEdges)
 }
@@ -306,15 +307,18 @@ var dayTwoChanges = []struct {
 	{key: "engineVersion", value: "4.2", refused: "Upgrade in two ups:"},
 	{key: "deliveryLimit", value: "10", plans: map[string]string{"Function rabbitmq-esm-provisioner": "update",
 		"Function rabbitmq-esm-events-listener":        "update",
-		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
+		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
 	{key: "virtualHost", value: "orders", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update",
 		"Function rabbitmq-esm-provisioner":            "update",
 		"Function rabbitmq-esm-events-listener":        "update",
-		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
+		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
 	{key: "adminAccessCidrs[0]", value: "10.20.0.0/16", path: true, plans: map[string]string{
 		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
 	{key: "deploymentMode", value: "CLUSTER_MULTI_AZ", plans: brokerReplaced()},
-	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update")},
+	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update",
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update")},
 	// The subnets that exist keep their blocks and zones; the third zone's subnet takes its own
 	// slot, and the endpoints reach into it. Deployed, and taken back.
 	{key: "availabilityZones", value: "3", deploy: true, plans: plans(
@@ -421,6 +425,7 @@ func plans(entries ...string) map[string]string {
 func brokerReplaced(more ...string) map[string]string {
 	return plans(append([]string{"Broker rabbitmq-esm-broker:replace", "EventSourceMapping rabbitmq-esm-events-mapping:replace",
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
+		"Invocation rabbitmq-esm-provisioner-users:replace",
 		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-events-listener:update",
 		"RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
 }

@@ -117,6 +117,7 @@ func TestShippedStacks(t *testing.T) {
 			checkListenerRole(t, m, tc)
 			checkMapping(t, m, tc)
 			checkProvisioner(t, m, tc)
+			checkRotation(t, m, tc)
 			checkDeletionGuards(t, m, tc)
 			checkComponents(t, m)
 			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
@@ -494,9 +495,13 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rotator, err := m.One("aws:lambda/function:Function", "rotation")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !groups.IsString() || groups.StringValue() != "sg-rabbitmq-esm-broker-sg" || !functions.IsString() ||
-			functions.StringValue() != provisioner.Outputs["name"].StringValue() {
-			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's name", groups, functions)
+			functions.StringValue() != provisioner.Outputs["name"].StringValue()+" "+rotator.Outputs["name"].StringValue() {
+			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's and the rotator's names", groups, functions)
 		}
 	} else if _, ok := tags[eniwait.GuardGroupsTag]; ok {
 		t.Errorf("mapping has guard tags (%v) though the broker's group is not the stack's own", groups)
@@ -656,7 +661,7 @@ func checkTags(t *testing.T, m *offline.Account, want map[string]string) {
 
 func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	t.Helper()
-	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn",
+	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn", "mappingSecretArn", "deadLetterSecretArn",
 		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost",
 		"provisionerFunctionName", "diagnosis", "version"}
 	if !tc.publicBroker {
@@ -829,4 +834,107 @@ func secretArns(t *testing.T, m *offline.Account) stackSecrets {
 		return s.Outputs["arn"].StringValue()
 	}
 	return stackSecrets{admin: arn("broker-credentials"), mapping: arn("mapping-credentials"), deadLetter: arn("dead-letter-credentials")}
+}
+
+// checkRotation: each of the three secrets rotates on the default schedule with the rotator,
+// which Secrets Manager may invoke for that secret only, once the users exist; the rotator
+// runs beside the broker and acts on the three secrets alone.
+func checkRotation(t *testing.T, m *offline.Account, tc optionCase) {
+	t.Helper()
+	secrets := secretArns(t, m)
+	fn, err := m.One("aws:lambda/function:Function", "rotation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBesideTheBroker(t, m, fn, tc)
+	rotated := map[string]bool{}
+	for _, r := range m.ByType("aws:secretsmanager/secretRotation:SecretRotation") {
+		in := r.Inputs
+		secret := in["secretId"].StringValue()
+		rotated[secret] = true
+		if in["rotationLambdaArn"].StringValue() != fn.Outputs["arn"].StringValue() ||
+			in["rotationRules"].ObjectValue()["scheduleExpression"].StringValue() != "rate(30 days)" || in["rotateImmediately"].BoolValue() {
+			t.Errorf("rotation %s = %v, want the rotator every 30 days, not at once", r.Name, in)
+		}
+		if !dependsOn(r, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
+			t.Errorf("rotation %s does not wait for the users invocation", r.Name)
+		}
+	}
+	if want := []string{secrets.admin, secrets.mapping, secrets.deadLetter}; len(rotated) != 3 || !rotated[want[0]] || !rotated[want[1]] || !rotated[want[2]] {
+		t.Errorf("rotated secrets = %v, want each of %v", sortedKeys(rotated), want)
+	}
+	invokers := map[string]bool{}
+	for _, p := range m.ByType("aws:lambda/permission:Permission") {
+		in := p.Inputs
+		if in["principal"].StringValue() != "secretsmanager.amazonaws.com" || in["action"].StringValue() != "lambda:InvokeFunction" ||
+			in["function"].StringValue() != fn.Outputs["name"].StringValue() {
+			t.Errorf("permission %s = %v, want Secrets Manager invoking the rotator", p.Name, in)
+		}
+		invokers[in["sourceArn"].StringValue()] = true
+	}
+	if len(invokers) != 3 || !invokers[secrets.admin] || !invokers[secrets.mapping] || !invokers[secrets.deadLetter] {
+		t.Errorf("Secrets Manager may invoke the rotator for %v, want each secret exactly", sortedKeys(invokers))
+	}
+	statements := rolePolicy(t, m, "rotation")
+	three := []string{secrets.admin, secrets.mapping, secrets.deadLetter}
+	if s := statements["RotateBrokerSecrets"]; !slices.Equal(s.Resource, three) || !slices.Equal(s.Action, []string{"secretsmanager:DescribeSecret",
+		"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}) {
+		t.Errorf("rotator statement = %+v, want the four rotation actions on the three secrets", s)
+	}
+	if s := statements["DrawPasswords"]; !slices.Equal(s.Action, []string{"secretsmanager:GetRandomPassword"}) || !slices.Equal(s.Resource, []string{"*"}) {
+		t.Errorf("rotator password statement = %+v", s)
+	}
+	wantSids := []string{"DrawPasswords", "RotateBrokerSecrets", "WriteOwnLogs"}
+	if !tc.publicBroker {
+		wantSids = []string{"DrawPasswords", "ManageOwnNetworkInterfaces", "RotateBrokerSecrets", "WriteOwnLogs"}
+	}
+	if got := sortedKeys(statements); !slices.Equal(got, wantSids) {
+		t.Errorf("rotator statements = %v, want %v", got, wantSids)
+	}
+}
+
+// Each role reads only its own secrets: the listener (and the mapping through its role) the
+// mapping's and the dead-letter user's, the provisioner and the rotator all three, nobody else
+// any.
+func TestEachRoleReadsOnlyItsOwnSecrets(t *testing.T) {
+	m := &offline.Account{}
+	if _, err := run(t, "isolated", shipped(t, "isolated"), m); err != nil {
+		t.Fatal(err)
+	}
+	secrets := secretArns(t, m)
+	want := map[string][]string{
+		"rabbitmq-esm-events-listener": {secrets.mapping, secrets.deadLetter},
+		"rabbitmq-esm-provisioner":     {secrets.admin, secrets.mapping, secrets.deadLetter},
+		"rabbitmq-esm-rotation":        {secrets.admin, secrets.mapping, secrets.deadLetter},
+	}
+	for _, p := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
+		var readable []string
+		for _, s := range rolePolicy(t, m, p.Name) {
+			if slices.Contains(s.Action, "secretsmanager:GetSecretValue") {
+				readable = append(readable, s.Resource...)
+			}
+		}
+		if !slices.Equal(readable, want[p.Name]) {
+			t.Errorf("role %s reads %v, want %v", p.Name, readable, want[p.Name])
+		}
+		t.Logf("role %s reads %d secrets", p.Name, len(readable))
+	}
+}
+
+// credentialRotation off: no rotator, no permission, no rotation; the users still exist.
+func TestRotationOff(t *testing.T) {
+	raw := shipped(t, "isolated")
+	raw[ProjectName+":credentialRotation"] = RotationOff
+	m := &offline.Account{}
+	if _, err := run(t, "isolated", raw, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"aws:secretsmanager/secretRotation:SecretRotation", "aws:lambda/permission:Permission", "rabbitmq-esm:infra:Rotation"} {
+		if n := len(m.ByType(typ)); n != 0 {
+			t.Errorf("credentialRotation off creates %d %s", n, typ)
+		}
+	}
+	if _, err := m.One("aws:lambda/invocation:Invocation", "provisioner-users"); err != nil {
+		t.Errorf("credentialRotation off: %v", err)
+	}
 }
