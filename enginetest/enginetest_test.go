@@ -299,7 +299,8 @@ var dayTwoChanges = []struct {
 	{key: "batchSize", value: "500", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
 	{key: "maxBatchingWindowSeconds", value: "5", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
 	{key: "logMessageBodies", value: "true", plans: map[string]string{"Function rabbitmq-esm-events-listener": "update"}},
-	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update"}},
+	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update",
+		"LogGroup rabbitmq-esm-rotation": "update"}},
 	{key: "eniWaitTimeoutMinutes", value: "60", plans: map[string]string{}},
 	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
 	// RabbitMQ 4 runs on mq.m7g only and the provider changes the engine before the instance
@@ -311,6 +312,7 @@ var dayTwoChanges = []struct {
 		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
 	{key: "virtualHost", value: "orders", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update",
 		"Function rabbitmq-esm-provisioner":            "update",
+		"Function rabbitmq-esm-rotation":               "update",
 		"Function rabbitmq-esm-events-listener":        "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
 		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
@@ -333,6 +335,7 @@ var dayTwoChanges = []struct {
 		"SecurityGroup rabbitmq-esm-broker-sg:replace", "SecurityGroup rabbitmq-esm-endpoints-sg:replace",
 		"SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:replace", "SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:replace",
 		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:replace", "SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:replace",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-self:replace", "SecurityGroupIngressRule rabbitmq-esm-broker-https-from-self:replace",
 		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:replace", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:replace")},
@@ -356,15 +359,20 @@ var dayTwoChanges = []struct {
 	}, endpointsGiveWayToNAT, []string{
 		"SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update",
 		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:update",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-self:update", "SecurityGroupIngressRule rabbitmq-esm-broker-https-from-self:update",
 		"Secret rabbitmq-esm-broker-credentials:update", "LogGroup rabbitmq-esm-events-listener:update",
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update",
 		"LogGroup rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
+		"LogGroup rabbitmq-esm-rotation:update", "Role rabbitmq-esm-rotation:update",
 	})...)},
 	// Every taggable resource, in place.
 	{key: "tags.team", value: "payments", path: true, plans: plans(
 		"Broker rabbitmq-esm-broker:update", "EventSourceMapping rabbitmq-esm-events-mapping:update",
-		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update",
-		"LogGroup rabbitmq-esm-events-listener:update", "LogGroup rabbitmq-esm-provisioner:update",
-		"Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
+		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-rotation:update",
+		"LogGroup rabbitmq-esm-events-listener:update", "LogGroup rabbitmq-esm-provisioner:update", "LogGroup rabbitmq-esm-rotation:update",
+		"Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-rotation:update",
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-self:update", "SecurityGroupIngressRule rabbitmq-esm-broker-https-from-self:update",
 		"RouteTable rabbitmq-esm-network-isolated-1:update", "RouteTable rabbitmq-esm-network-isolated-2:update",
 		"Secret rabbitmq-esm-broker-credentials:update", "SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroup rabbitmq-esm-endpoints-sg:update",
 		"SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update", "SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:update",
@@ -426,7 +434,7 @@ func brokerReplaced(more ...string) map[string]string {
 	return plans(append([]string{"Broker rabbitmq-esm-broker:replace", "EventSourceMapping rabbitmq-esm-events-mapping:replace",
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
 		"Invocation rabbitmq-esm-provisioner-users:replace",
-		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-events-listener:update",
+		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-rotation:update", "Function rabbitmq-esm-events-listener:update",
 		"RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
 }
 

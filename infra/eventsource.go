@@ -32,9 +32,10 @@ type EventSourceArgs struct {
 	LogMessageBodies bool
 	// ListenerArchive is the built listener (lambdabuild, arm64). Required.
 	ListenerArchive lambdabuild.Artifact
-	// Prerequisites must be in place before the mapping polls: the VPC with its routes (NAT
-	// included), the interface endpoints with their rules, and the declared queue. Created
-	// earlier, the mapping would poll, fail and sit in PROBLEM. Default: none.
+	// Prerequisites must be in place before the mapping polls and the listener runs: the VPC
+	// with its routes (NAT included), the interface endpoints with their rules, the declared
+	// queue and the users. Created earlier, the mapping would poll, fail and sit in PROBLEM.
+	// Default: none.
 	Prerequisites []pulumi.Resource
 	// DeleteHook runs after the mapping is deleted, until its network interfaces are gone;
 	// nil for a public broker's mapping, which makes none. Default: none.
@@ -115,13 +116,16 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	environment[contract.EnvDeadLetterSecretArn] = args.Broker.deadLetterSecret()
 	environment[contract.EnvListenerLogBodies] = pulumi.String(strconv.FormatBool(args.LogMessageBodies))
 	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
-		description:      "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
-		archive:          args.ListenerArchive,
-		statements:       slices.Concat(statements, networkStatements),
-		environment:      environment,
-		vpcConfig:        vpcConfig,
-		deleteHook:       args.FunctionDeleteHook,
-		roleDeleteHook:   args.RoleDeleteHook,
+		description:    "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
+		archive:        args.ListenerArchive,
+		statements:     slices.Concat(statements, networkStatements),
+		environment:    environment,
+		vpcConfig:      vpcConfig,
+		deleteHook:     args.FunctionDeleteHook,
+		roleDeleteHook: args.RoleDeleteHook,
+		// The listener dead-letters as its user: on an upgrade its new environment names that
+		// user's secret, so it waits for the user to exist (the Provisioner's users action).
+		dependsOn:        args.Prerequisites,
 		timeoutSeconds:   60,
 		memoryMB:         256,
 		logRetentionDays: args.LogRetentionDays,

@@ -34,7 +34,9 @@ type goFunctionArgs struct {
 	deleteHook *pulumi.ResourceHook
 	// roleDeleteHook runs before the role and its policy are deleted: Lambda removes the
 	// function's and its mappings' interfaces with them.
-	roleDeleteHook   *pulumi.ResourceHook
+	roleDeleteHook *pulumi.ResourceHook
+	// dependsOn must exist before the function's code runs with its environment. Default: none.
+	dependsOn        []pulumi.Resource
 	timeoutSeconds   int
 	memoryMB         int
 	logRetentionDays int
@@ -94,7 +96,7 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 	if err != nil {
 		return nil, err
 	}
-	functionOpts := []pulumi.ResourceOption{opt, pulumi.DependsOn([]pulumi.Resource{policy})}
+	functionOpts := []pulumi.ResourceOption{opt, pulumi.DependsOn(append([]pulumi.Resource{policy}, args.dependsOn...))}
 	if args.deleteHook != nil {
 		functionOpts = append(functionOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{AfterDelete: []*pulumi.ResourceHook{args.deleteHook}}))
 	}

@@ -730,7 +730,11 @@ func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource,
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	wantEnv := map[string]string{
 		"BROKER_ENDPOINT": "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
-		"BROKER_VHOST":    "/", "DELIVERY_LIMIT": "5",
+		"BROKER_VHOST":    "/",
+	}
+	// The rotator gives grants; the queue's arguments are the provisioner's and the listener's.
+	if fn.Name != "rabbitmq-esm-rotation" {
+		wantEnv["DELIVERY_LIMIT"] = "5"
 	}
 	for k, v := range wantEnv {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
@@ -813,6 +817,13 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	}
 	if !dependsOn(esm, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
 		t.Error("the mapping does not wait for its user: it would poll and fail with EVENT_SOURCE_AUTHN_ERROR")
+	}
+	listener, err := m.One("aws:lambda/function:Function", "events-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dependsOn(listener, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
+		t.Error("the listener does not wait for its dead-letter user")
 	}
 }
 

@@ -103,6 +103,7 @@ func NewRotation(ctx *pulumi.Context, name string, args *RotationArgs, opts ...p
 		{sid: "DrawPasswords", actions: []string{"secretsmanager:GetRandomPassword"}, resources: pulumi.StringArray{pulumi.String("*")}},
 	}, networkStatements)
 	environment := brokerEnvironment(args.Broker, args.Queue)
+	delete(environment, contract.EnvDeliveryLimit) // the queue's arguments are the provisioner's business
 	environment[contract.EnvQueueName] = pulumi.String(args.Queue.Name)
 	environment[contract.EnvBrokerManagementURL] = users.ManagementURL
 	environment[contract.EnvMappingSecretArn] = users.MappingSecretArn
