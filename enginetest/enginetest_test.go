@@ -316,6 +316,23 @@ var dayTwoChanges = []struct {
 		"Function rabbitmq-esm-events-listener":        "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
 		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
+	// A new name makes a new version of the user's secret (its first password, now AWSCURRENT)
+	// and the users action runs again to create that user; the mapping's BASIC_AUTH names the
+	// same secret and reads the new user at its next connection. Deployed, and taken back.
+	{key: "mappingUsername", value: "orders-consumer", deploy: true, plans: plans(
+		"SecretVersion rabbitmq-esm-broker-mapping-credentials:replace", "Invocation rabbitmq-esm-provisioner-users:replace")},
+	{key: "deadLetterUsername", value: "esmadmin-clone", refused: "rotation pair"},
+	{key: "credentialRotation", value: "rate(7 days)", plans: plans("SecretRotation rabbitmq-esm-rotation-admin:update",
+		"SecretRotation rabbitmq-esm-rotation-mapping:update", "SecretRotation rabbitmq-esm-rotation-dead-letter:update")},
+	{key: "credentialRotation", value: "rate(2 hours)", refused: "at most every 4 hours"},
+	// off: the rotator and every rotation go (CancelRotateSecret); the mapping's guard tags
+	// stop naming the rotator. Deployed, and taken back.
+	{key: "credentialRotation", value: "off", deploy: true, plans: plans("Rotation rabbitmq-esm-rotation:delete",
+		"Function rabbitmq-esm-rotation:delete", "LogGroup rabbitmq-esm-rotation:delete", "Role rabbitmq-esm-rotation:delete",
+		"RolePolicy rabbitmq-esm-rotation:delete", "Permission rabbitmq-esm-rotation-invoke-admin:delete",
+		"Permission rabbitmq-esm-rotation-invoke-mapping:delete", "Permission rabbitmq-esm-rotation-invoke-dead-letter:delete",
+		"SecretRotation rabbitmq-esm-rotation-admin:delete", "SecretRotation rabbitmq-esm-rotation-mapping:delete",
+		"SecretRotation rabbitmq-esm-rotation-dead-letter:delete", "EventSourceMapping rabbitmq-esm-events-mapping:update")},
 	{key: "adminAccessCidrs[0]", value: "10.20.0.0/16", path: true, plans: map[string]string{
 		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
 	{key: "deploymentMode", value: "CLUSTER_MULTI_AZ", plans: brokerReplaced()},

@@ -1,7 +1,7 @@
 // Package infra is the Pulumi program: it reads and validates the stack's configuration,
 // looks up what it needs from the account, and builds the networking option the stack's
-// networkMode names from its components — Network, Broker, Endpoints, Provisioner and
-// EventSource.
+// networkMode names from its components — Network, Broker, Endpoints, Provisioner, Rotation
+// and EventSource.
 package infra
 
 import (
