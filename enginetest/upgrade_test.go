@@ -29,7 +29,7 @@ func upgradeFrom() string {
 // resource.
 func (h *harness) upgradeFromAnotherRevision(t *testing.T) {
 	ref := upgradeFrom()
-	rev, err := exec.CommandContext(t.Context(), "git", "-C", h.repo, "rev-parse", "--verify", "--short", ref+"^{commit}").Output()
+	rev, err := exec.CommandContext(t.Context(), "git", "-C", h.repo, "rev-parse", "--verify", "--short", ref+"^{commit}").Output() //nolint:gosec // G204: a revision the tester names
 	if err != nil {
 		t.Skipf("no revision %q to upgrade from (set ENGINETEST_UPGRADE_FROM): %v", ref, err)
 	}

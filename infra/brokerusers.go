@@ -112,7 +112,7 @@ func rotationScheduleProblem(schedule string) string {
 		}
 		return ""
 	}
-	if m := cronExpression.FindStringSubmatch(schedule); m != nil && len(strings.Fields(m[1])) == 6 {
+	if m := cronExpression.FindStringSubmatch(schedule); len(m) == 2 && len(strings.Fields(m[1])) == 6 {
 		return ""
 	}
 	return allowed

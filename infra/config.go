@@ -90,7 +90,7 @@ type Config struct {
 	given map[string]string
 }
 
-// RotationOff, as credentialRotation, configures no rotation.
+// RotationOff is the credentialRotation that configures no rotation.
 const RotationOff = "off"
 
 // Option is the table row of the configured network mode, with the service route the
