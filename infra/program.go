@@ -167,10 +167,13 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 			Broker: broker, Queue: queue, Schedule: cfg.CredentialRotation, LogRetentionDays: cfg.LogRetentionDays,
 			Archive: archives.rotator,
 			// The users exist before their secrets can rotate.
-			After:          st.Provisioner.Members(),
-			DeleteHook:     hooks.function,
-			RoleDeleteHook: hooks.roles,
-			Tags:           tags,
+			After:      st.Provisioner.Members(),
+			DeleteHook: hooks.function,
+			// No role hook: it waits for every Lambda interface in the broker's group, the
+			// provisioner's and the listener's included, so turning rotation off alone would
+			// wait for interfaces that stay. The rotator's role serves only its function's
+			// own interfaces, which DeleteHook waits out before the role goes.
+			Tags: tags,
 		})
 		if err != nil {
 			return nil, err

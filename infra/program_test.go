@@ -565,8 +565,14 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 	}
 	for _, typ := range []string{"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"} {
 		for _, r := range m.ByType(typ) {
-			if !slices.Equal(r.BeforeDeleteHooks, wantRole) {
-				t.Errorf("%s %s before-delete hooks = %v, want %v", typ, r.Name, r.BeforeDeleteHooks, wantRole)
+			want := wantRole
+			if r.Name == "rabbitmq-esm-rotation" {
+				// Its function's own wait covers its interfaces; the role wait would also wait
+				// for the provisioner's and the listener's when rotation alone is turned off.
+				want = nil
+			}
+			if !slices.Equal(r.BeforeDeleteHooks, want) {
+				t.Errorf("%s %s before-delete hooks = %v, want %v", typ, r.Name, r.BeforeDeleteHooks, want)
 			}
 		}
 	}

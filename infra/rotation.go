@@ -34,7 +34,8 @@ type RotationArgs struct {
 	// DeleteHook runs after the VPC-attached function is deleted, until its network
 	// interfaces are gone; nil outside a VPC. Default: none.
 	DeleteHook *pulumi.ResourceHook
-	// RoleDeleteHook runs before the function's role and policy are deleted. Default: none.
+	// RoleDeleteHook runs before the function's role and policy are deleted. Default: none
+	// (DeleteHook already waits out the function's interfaces before its role goes).
 	RoleDeleteHook *pulumi.ResourceHook
 	// Tags for every taggable child. Default: none.
 	Tags pulumi.StringMap
