@@ -55,7 +55,8 @@ var scheduleExpressionPattern = regexp.MustCompile(`[0-9A-Za-z\(\)#\?\*\-\/, ]+`
 // Source: terraform-provider-aws internal/service/secretsmanager/secret_rotation.go: secret_id
 // required and ForceNew; rotation_rules required unless rotation_enabled is false
 // (CustomizeDiff), its schedule_expression matched against [0-9A-Za-z\(\)#\?\*\-\/, ]+;
-// rotate_immediately defaults to true; the id is the secret's ARN (RotateSecret's answer);
+// rotate_immediately defaults to true; the id is the secret's ARN (RotateSecret's answer; the
+// stand-in's is "<ARN>/rotation", see rotateSecret);
 // Update calls RotateSecret again, Delete CancelRotateSecret. RotateSecret fails with
 // AccessDeniedException "Secrets Manager cannot invoke the specified Lambda function" while
 // the function's policy does not let secretsmanager.amazonaws.com invoke it (the provider
@@ -102,7 +103,10 @@ func rotateSecret(op *standin.Op) error {
 	if !invokable {
 		return standin.Errorf("AccessDeniedException", "Secrets Manager cannot invoke the specified Lambda function.")
 	}
-	op.ID = secret
+	// The provider's id is the secret's ARN (RotateSecret's answer); the stand-in's account keys
+	// every resource by its id, and the secret holds that one, so the rotation's carries a
+	// suffix. The program reads neither.
+	op.ID = secret + "/rotation"
 	op.Set("rotationEnabled", true)
 	return nil
 }
