@@ -27,6 +27,11 @@ const (
 	EnvDeadLetterSecretArn = "DEAD_LETTER_SECRET_ARN" //nolint:gosec // G101: a variable's name, not a credential
 )
 
+// UserCloneSuffix names the second user of a role: rotation alternates between <name> and
+// <name>-clone, which have the same grant (docs/broker-users.md, "Rotation"). The program
+// refuses user names whose pairs meet.
+const UserCloneSuffix = "-clone"
+
 // Read by the provisioner only.
 const (
 	// EnvQueueName is the queue the event source mapping consumes.

@@ -69,7 +69,8 @@ func (h *harness) upgradePath(t *testing.T) {
 	// The provisioner declares the dead-letter queue for the engine: the declaration runs again.
 	set("engineVersion", "4.2")
 	plansExactly("step 2: engineVersion 4.2", plans("Broker rabbitmq-esm-broker:update", "Function rabbitmq-esm-provisioner:update",
-		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace"))
+		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
+		"Invocation rabbitmq-esm-provisioner-users:replace"))
 	upAndSettled("step 2: engineVersion 4.2")
 	if b := broker(); b.ID != id || b.Str("engineVersion") != "4.2" || b.Str("hostInstanceType") != "mq.m7g.medium" {
 		t.Fatalf("want the same broker %s on 4.2 and mq.m7g.medium, got %s on %s and %s", id, b.ID, b.Str("engineVersion"), b.Str("hostInstanceType"))

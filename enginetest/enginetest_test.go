@@ -42,6 +42,7 @@ func TestRealEngine(t *testing.T) {
 	t.Run("reworded-mapping-interfaces", h.rewordedMappingInterfaces)
 	t.Run("day-two", h.dayTwo)
 	t.Run("upgrade-path", h.upgradePath)
+	t.Run("upgrade-from-main", h.upgradeFromAnotherRevision)
 	t.Run("teardown-after-account-changed", h.teardownAfterAccountChanged)
 	t.Run("existingvpc-edges", h.existingVPCEdges)
 }
@@ -298,7 +299,8 @@ var dayTwoChanges = []struct {
 	{key: "batchSize", value: "500", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
 	{key: "maxBatchingWindowSeconds", value: "5", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
 	{key: "logMessageBodies", value: "true", plans: map[string]string{"Function rabbitmq-esm-events-listener": "update"}},
-	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update"}},
+	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update",
+		"LogGroup rabbitmq-esm-rotation": "update"}},
 	{key: "eniWaitTimeoutMinutes", value: "60", plans: map[string]string{}},
 	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
 	// RabbitMQ 4 runs on mq.m7g only and the provider changes the engine before the instance
@@ -306,15 +308,36 @@ var dayTwoChanges = []struct {
 	{key: "engineVersion", value: "4.2", refused: "Upgrade in two ups:"},
 	{key: "deliveryLimit", value: "10", plans: map[string]string{"Function rabbitmq-esm-provisioner": "update",
 		"Function rabbitmq-esm-events-listener":        "update",
-		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
+		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
 	{key: "virtualHost", value: "orders", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update",
 		"Function rabbitmq-esm-provisioner":            "update",
+		"Function rabbitmq-esm-rotation":               "update",
 		"Function rabbitmq-esm-events-listener":        "update",
-		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace"}},
+		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
+		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
+	// A new name makes a new version of the user's secret (its first password, now AWSCURRENT)
+	// and the users action runs again to create that user; the mapping's BASIC_AUTH names the
+	// same secret and reads the new user at its next connection. Deployed, and taken back.
+	{key: "mappingUsername", value: "orders-consumer", deploy: true, plans: plans(
+		"SecretVersion rabbitmq-esm-broker-mapping-credentials:replace", "Invocation rabbitmq-esm-provisioner-users:replace")},
+	{key: "deadLetterUsername", value: "esmadmin-clone", refused: "rotation pair"},
+	{key: "credentialRotation", value: "rate(7 days)", plans: plans("SecretRotation rabbitmq-esm-rotation-admin:update",
+		"SecretRotation rabbitmq-esm-rotation-mapping:update", "SecretRotation rabbitmq-esm-rotation-dead-letter:update")},
+	{key: "credentialRotation", value: "rate(2 hours)", refused: "at most every 4 hours"},
+	// off: the rotator and every rotation go (CancelRotateSecret); the mapping's guard tags
+	// stop naming the rotator. Deployed, and taken back.
+	{key: "credentialRotation", value: "off", deploy: true, plans: plans("Rotation rabbitmq-esm-rotation:delete",
+		"Function rabbitmq-esm-rotation:delete", "LogGroup rabbitmq-esm-rotation:delete", "Role rabbitmq-esm-rotation:delete",
+		"RolePolicy rabbitmq-esm-rotation:delete", "Permission rabbitmq-esm-rotation-invoke-admin:delete",
+		"Permission rabbitmq-esm-rotation-invoke-mapping:delete", "Permission rabbitmq-esm-rotation-invoke-dead-letter:delete",
+		"SecretRotation rabbitmq-esm-rotation-admin:delete", "SecretRotation rabbitmq-esm-rotation-mapping:delete",
+		"SecretRotation rabbitmq-esm-rotation-dead-letter:delete", "EventSourceMapping rabbitmq-esm-events-mapping:update")},
 	{key: "adminAccessCidrs[0]", value: "10.20.0.0/16", path: true, plans: map[string]string{
 		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
 	{key: "deploymentMode", value: "CLUSTER_MULTI_AZ", plans: brokerReplaced()},
-	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update")},
+	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update",
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update")},
 	// The subnets that exist keep their blocks and zones; the third zone's subnet takes its own
 	// slot, and the endpoints reach into it. Deployed, and taken back.
 	{key: "availabilityZones", value: "3", deploy: true, plans: plans(
@@ -329,6 +352,7 @@ var dayTwoChanges = []struct {
 		"SecurityGroup rabbitmq-esm-broker-sg:replace", "SecurityGroup rabbitmq-esm-endpoints-sg:replace",
 		"SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:replace", "SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:replace",
 		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:replace", "SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-clients:replace",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-self:replace", "SecurityGroupIngressRule rabbitmq-esm-broker-https-from-self:replace",
 		"SecurityGroupIngressRule rabbitmq-esm-endpoints-https-from-vpc-1:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:replace", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:replace",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:replace")},
@@ -352,15 +376,20 @@ var dayTwoChanges = []struct {
 	}, endpointsGiveWayToNAT, []string{
 		"SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update",
 		"SecurityGroupIngressRule rabbitmq-esm-broker-amqps-from-self:update",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-self:update", "SecurityGroupIngressRule rabbitmq-esm-broker-https-from-self:update",
 		"Secret rabbitmq-esm-broker-credentials:update", "LogGroup rabbitmq-esm-events-listener:update",
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update",
 		"LogGroup rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
+		"LogGroup rabbitmq-esm-rotation:update", "Role rabbitmq-esm-rotation:update",
 	})...)},
 	// Every taggable resource, in place.
 	{key: "tags.team", value: "payments", path: true, plans: plans(
 		"Broker rabbitmq-esm-broker:update", "EventSourceMapping rabbitmq-esm-events-mapping:update",
-		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update",
-		"LogGroup rabbitmq-esm-events-listener:update", "LogGroup rabbitmq-esm-provisioner:update",
-		"Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
+		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-rotation:update",
+		"LogGroup rabbitmq-esm-events-listener:update", "LogGroup rabbitmq-esm-provisioner:update", "LogGroup rabbitmq-esm-rotation:update",
+		"Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-rotation:update",
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update",
+		"SecurityGroupEgressRule rabbitmq-esm-broker-https-to-self:update", "SecurityGroupIngressRule rabbitmq-esm-broker-https-from-self:update",
 		"RouteTable rabbitmq-esm-network-isolated-1:update", "RouteTable rabbitmq-esm-network-isolated-2:update",
 		"Secret rabbitmq-esm-broker-credentials:update", "SecurityGroup rabbitmq-esm-broker-sg:update", "SecurityGroup rabbitmq-esm-endpoints-sg:update",
 		"SecurityGroupEgressRule rabbitmq-esm-broker-amqps-to-self:update", "SecurityGroupEgressRule rabbitmq-esm-endpoints-https-to-endpoints:update",
@@ -421,7 +450,8 @@ func plans(entries ...string) map[string]string {
 func brokerReplaced(more ...string) map[string]string {
 	return plans(append([]string{"Broker rabbitmq-esm-broker:replace", "EventSourceMapping rabbitmq-esm-events-mapping:replace",
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
-		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-events-listener:update",
+		"Invocation rabbitmq-esm-provisioner-users:replace",
+		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-rotation:update", "Function rabbitmq-esm-events-listener:update",
 		"RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
 }
 

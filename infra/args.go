@@ -25,7 +25,8 @@ type BrokerConnection struct {
 	// message, with its batch).
 	Endpoint pulumi.StringInput
 	// SecretArn is the Secrets Manager secret holding {"username","password"} of a broker
-	// user: the mapping's BASIC_AUTH, which the functions read too. Required.
+	// user: the provisioner's, and without Users also the mapping's BASIC_AUTH and the
+	// listener's. Required.
 	SecretArn pulumi.StringInput
 	// CredentialsVersion changes whenever the credentials do; the Provisioner declares the
 	// queue again when it changes. Default: none.
@@ -33,9 +34,44 @@ type BrokerConnection struct {
 	// Private is where a private broker's endpoints are, and so where the mapping puts its
 	// network interfaces and the functions run. Default: nil, a public broker.
 	Private *BrokerPlacement
+	// Users are the broker's least-privilege users, each in a secret of its own: the Provisioner
+	// creates them as SecretArn's user, the mapping and the listener log in as them. Default:
+	// nil, and SecretArn's user does every job (a broker whose users you manage yourself).
+	Users *BrokerUsers
 	// DependsOn are the resources to wait for before the broker can be reached: the broker,
 	// its credentials and its security group's rules. Default: none (a broker that exists).
 	DependsOn []pulumi.Resource
+}
+
+// BrokerUsers are a broker's users for the mapping and the listener's dead-lettering
+// (docs/broker-users.md), each {"username","password"} in a Secrets Manager secret.
+type BrokerUsers struct {
+	// ManagementURL is the broker's management HTTP API, https://b-….mq.<region>.amazonaws.com
+	// (the console URL), through which the Provisioner creates the users. Required.
+	ManagementURL pulumi.StringInput
+	// MappingSecretArn is the mapping's user's secret, its BASIC_AUTH. Required.
+	MappingSecretArn pulumi.StringInput
+	// DeadLetterSecretArn is the listener's dead-letter user's secret. Required.
+	DeadLetterSecretArn pulumi.StringInput
+	// Versions changes whenever a user's secret gets a new version from the program (a new
+	// name); the Provisioner's users action runs again then. Default: none.
+	Versions pulumi.StringInput
+}
+
+// mappingSecret is the secret the mapping logs in with: its user's, or SecretArn's.
+func (b BrokerConnection) mappingSecret() pulumi.StringInput {
+	if b.Users != nil {
+		return b.Users.MappingSecretArn
+	}
+	return b.SecretArn
+}
+
+// deadLetterSecret is the secret the listener dead-letters with: its user's, or SecretArn's.
+func (b BrokerConnection) deadLetterSecret() pulumi.StringInput {
+	if b.Users != nil {
+		return b.Users.DeadLetterSecretArn
+	}
+	return b.SecretArn
 }
 
 // BrokerPlacement is where a private broker's endpoints are. The mapping creates its network
@@ -136,6 +172,11 @@ func (b BrokerConnection) check(c *argCheck, arg string, needEndpoint bool) {
 	c.required(arg+".SecretArn", given(b.SecretArn), `the ARN of the secret holding {"username","password"} of a broker user`)
 	if needEndpoint {
 		c.required(arg+".Endpoint", given(b.Endpoint), "the broker's AMQPS endpoint, amqps://b-….mq.<region>.amazonaws.com:5671")
+	}
+	if u := b.Users; u != nil {
+		c.required(arg+".Users.ManagementURL", given(u.ManagementURL), "the broker's management API, https://b-….mq.<region>.amazonaws.com")
+		c.required(arg+".Users.MappingSecretArn", given(u.MappingSecretArn), `the ARN of the secret holding {"username","password"} of the mapping's user`)
+		c.required(arg+".Users.DeadLetterSecretArn", given(u.DeadLetterSecretArn), `the ARN of the secret holding {"username","password"} of the dead-letter user`)
 	}
 	if p := b.Private; p != nil {
 		c.required(arg+".Private.SubnetIDs", givenArray(p.SubnetIDs), "the subnets of the private broker's endpoints")

@@ -35,6 +35,12 @@ type BrokerArgs struct {
 	// AdminUsername is the broker's one user, whose generated password the component keeps
 	// with it in a Secrets Manager secret (the mapping's BASIC_AUTH). Required.
 	AdminUsername string
+	// MappingUsername is the broker user the event source mapping logs in as, DeadLetterUsername
+	// the one the listener dead-letters as: the component generates their passwords and keeps
+	// each in a Secrets Manager secret of its own, {"username","password"}; the Provisioner
+	// creates the users (docs/broker-users.md). Required: 2-94 characters, as AdminUsername,
+	// and no two rotation pairs (<name>, <name>-clone) share a name.
+	MappingUsername, DeadLetterUsername string
 	// PubliclyAccessible makes a public broker: Amazon MQ keeps all its networking, and it
 	// takes no VPC, subnets or security groups. Default: false, a private broker.
 	PubliclyAccessible bool
@@ -72,7 +78,11 @@ func checkBrokerArgs(c *argCheck, a *BrokerArgs) {
 	c.bad("EngineVersion", a.EngineVersion, engineVersionProblem(a.EngineVersion))
 	c.bad("DeploymentMode", string(a.DeploymentMode), deploymentModeProblem(a.DeploymentMode))
 	c.bad("InstanceType", a.InstanceType, instanceTypeProblem(a.InstanceType, a.DeploymentMode, a.EngineVersion))
-	c.bad("AdminUsername", a.AdminUsername, usernameProblem(a.AdminUsername))
+	userPairProblems([]brokerUser{
+		{key: "AdminUsername", name: a.AdminUsername, role: "administrator"},
+		{key: "MappingUsername", name: a.MappingUsername, role: "mapping's user"},
+		{key: "DeadLetterUsername", name: a.DeadLetterUsername, role: "dead-letter user"},
+	}, c.bad)
 	if a.ServiceRoute != "" {
 		c.bad("ServiceRoute", string(a.ServiceRoute), serviceRouteProblem(a.ServiceRoute, !a.PubliclyAccessible))
 	}
@@ -112,8 +122,12 @@ type Broker struct {
 	// ConsoleURL is the RabbitMQ management console.
 	ConsoleURL pulumi.StringOutput `pulumi:"consoleUrl"`
 	// SecretArn is the Secrets Manager secret holding {"username","password"} of the admin
-	// user, the ESM's BASIC_AUTH.
+	// user, which only the provisioner and the rotator read.
 	SecretArn pulumi.StringOutput `pulumi:"credentialsSecretArn"`
+	// MappingSecretArn is the secret of the mapping's user, the ESM's BASIC_AUTH.
+	MappingSecretArn pulumi.StringOutput `pulumi:"mappingSecretArn"`
+	// DeadLetterSecretArn is the secret of the listener's dead-letter user.
+	DeadLetterSecretArn pulumi.StringOutput `pulumi:"deadLetterSecretArn"`
 	// SecurityGroupID is the group the broker's endpoints and the ESM's interfaces carry: the
 	// dedicated group in a new VPC, the default group in the default VPC, empty when public.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
@@ -132,12 +146,17 @@ type Broker struct {
 	members
 	// placement is a private broker's; nil for a public one.
 	placement *BrokerPlacement
+	// usersVersion changes whenever a user's secret version is replaced (a new name).
+	usersVersion pulumi.StringOutput
 }
 
 // Connection is the broker as the EventSource and the Provisioner reach it.
 func (b *Broker) Connection() BrokerConnection {
 	return BrokerConnection{Arn: b.Arn, Endpoint: b.Endpoint, SecretArn: b.SecretArn, CredentialsVersion: b.CredentialsVersion,
-		Private: b.placement, DependsOn: b.Members()}
+		Private: b.placement, DependsOn: b.Members(), Users: &BrokerUsers{
+			ManagementURL: b.ConsoleURL, MappingSecretArn: b.MappingSecretArn, DeadLetterSecretArn: b.DeadLetterSecretArn,
+			Versions: b.usersVersion,
+		}}
 }
 
 // NewBroker creates the credentials, the security group a private broker needs and the broker.
@@ -151,34 +170,22 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	}
 	parent := pulumi.Parent(b)
 
-	// Amazon MQ's rules: at least 12 characters and 4 distinct ones, none of , : =. The
-	// minimums guarantee 4 distinct characters; the special set leaves out those three.
-	password, err := random.NewRandomPassword(ctx, name+"-admin-password", &random.RandomPasswordArgs{
-		Length:          pulumi.Int(32),
-		Special:         pulumi.Bool(true),
-		OverrideSpecial: pulumi.String("!#%*+-._~^"),
-		MinLower:        pulumi.Int(1),
-		MinUpper:        pulumi.Int(1),
-		MinNumeric:      pulumi.Int(1),
-		MinSpecial:      pulumi.Int(1),
-	}, parent)
+	// A new admin password or user means a new broker (the ReplacementTrigger below), which
+	// takes the new version's value: there, putting the secret back is right, so the admin's
+	// version alone keeps its secretString diff.
+	admin, err := newCredentials(ctx, name+"-admin-password", name+"-credentials", args.AdminUsername,
+		pulumi.Sprintf("Admin credentials of the Amazon MQ broker %s, read by the provisioner and the rotator", args.BrokerName), false, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
-		Description: pulumi.Sprintf("Admin credentials of the Amazon MQ broker %s, read by the Lambda event source mapping (BASIC_AUTH)", args.BrokerName),
-		Tags:        args.Tags,
-	}, parent)
+	secret, secretVersion, password := admin.secret, admin.version, admin.password
+	mapping, err := newCredentials(ctx, name+"-mapping-password", name+"-mapping-credentials", args.MappingUsername,
+		pulumi.Sprintf("Credentials of the event source mapping's user of the Amazon MQ broker %s (BASIC_AUTH): read on the queue only", args.BrokerName), true, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	secretVersion, err := secretsmanager.NewSecretVersion(ctx, name+"-credentials", &secretsmanager.SecretVersionArgs{
-		SecretId: secret.ID(),
-		SecretString: pulumi.JSONMarshal(pulumi.Map{
-			"username": pulumi.String(args.AdminUsername),
-			"password": password.Result,
-		}),
-	}, parent)
+	deadLetter, err := newCredentials(ctx, name+"-dead-letter-password", name+"-dead-letter-credentials", args.DeadLetterUsername,
+		pulumi.Sprintf("Credentials of the listener's dead-letter user of the Amazon MQ broker %s: write on the dead-letter exchange only", args.BrokerName), true, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -250,11 +257,13 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	b.track(broker, secretVersion)
+	b.track(broker, secretVersion, mapping.version, deadLetter.version)
 	b.ID = broker.ID().ToStringOutput()
 	b.Arn = broker.Arn
 	b.SecretArn = secret.Arn
 	b.CredentialsVersion = secretVersion.ID().ToStringOutput()
+	b.MappingSecretArn, b.DeadLetterSecretArn = mapping.secret.Arn, deadLetter.secret.Arn
+	b.usersVersion = pulumi.Sprintf("%s,%s", mapping.version.ID(), deadLetter.version.ID())
 	b.SubnetIDs = broker.SubnetIds
 	b.GeneralLogGroupName = pulumi.Sprintf("/aws/amazonmq/broker/%s/general", b.ID)
 	if !args.PubliclyAccessible {
@@ -271,6 +280,8 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		"consoleUrl":           b.ConsoleURL,
 		"credentialsSecretArn": b.SecretArn,
 		"credentialsVersion":   b.CredentialsVersion,
+		"mappingSecretArn":     b.MappingSecretArn,
+		"deadLetterSecretArn":  b.DeadLetterSecretArn,
 		"securityGroupId":      b.SecurityGroupID,
 		"subnetIds":            b.SubnetIDs,
 		"generalLogGroupName":  b.GeneralLogGroupName,
@@ -316,6 +327,12 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 			description: "AMQPS from the ESM's interfaces (they carry this group)"},
 		{name: name + "-amqps-to-self", group: sg.ID(), port: AMQPSPort, peerGroup: sg.ID(),
 			description: "AMQPS from the ESM's interfaces to the broker endpoints"},
+		// The provisioner and the rotator, which carry this group too, manage the broker's
+		// users through its management API, served on 443 of the broker's endpoint.
+		{name: name + "-https-from-self", group: sg.ID(), ingress: true, port: HTTPSPort, peerGroup: sg.ID(),
+			description: "Management API from the provisioner and the rotator (they carry this group)"},
+		{name: name + "-https-to-self", group: sg.ID(), port: HTTPSPort, peerGroup: sg.ID(),
+			description: "Management API from the provisioner and the rotator to the broker endpoints"},
 	}
 	if args.ServiceRoute.ToPublicEndpoints() {
 		// Through NAT, STS, Secrets Manager and Lambda are reached at their public addresses.
@@ -337,4 +354,63 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 		b.track(created)
 	}
 	return sg, nil
+}
+
+// credentials are one broker user's generated password and the secret that holds it.
+type credentials struct {
+	password *random.RandomPassword
+	secret   *secretsmanager.Secret
+	version  *secretsmanager.SecretVersion
+}
+
+// newCredentials generates a password for username and keeps both in a secret of their own,
+// {"username","password"}, encrypted with the account's AWS managed key (aws/secretsmanager).
+// Once rotation runs, the secret's AWSCURRENT is the rotator's: rotated, a job user's version
+// keeps its first value, which must never come back. Its secretString and versionStages
+// changes are ignored (the provider's secret_string forces a new version, whose
+// PutSecretValue would make it AWSCURRENT; version_stages moves AWSCURRENT back onto it;
+// terraform-provider-aws, internal/service/secretsmanager/secret_version.go); a new name
+// alone makes a new version (ReplacementTrigger), which the provisioner's users action
+// then creates with the password it carries.
+func newCredentials(ctx *pulumi.Context, passwordName, secretName, username string, description pulumi.StringInput, rotatedUser bool,
+	tags pulumi.StringMap, parent pulumi.ResourceOption) (*credentials, error) {
+	// Amazon MQ's rules: at least 12 characters and 4 distinct ones, none of , : =. The
+	// minimums guarantee 4 distinct characters; the special set leaves out those three.
+	password, err := random.NewRandomPassword(ctx, passwordName, &random.RandomPasswordArgs{
+		Length:          pulumi.Int(32),
+		Special:         pulumi.Bool(true),
+		OverrideSpecial: pulumi.String("!#%*+-._~^"),
+		MinLower:        pulumi.Int(1),
+		MinUpper:        pulumi.Int(1),
+		MinNumeric:      pulumi.Int(1),
+		MinSpecial:      pulumi.Int(1),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := secretsmanager.NewSecret(ctx, secretName, &secretsmanager.SecretArgs{
+		Description: description,
+		Tags:        tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	versionOpts := []pulumi.ResourceOption{parent}
+	if rotatedUser {
+		versionOpts = append(versionOpts, pulumi.IgnoreChanges([]string{"secretString", "versionStages"}),
+			pulumi.ReplacementTrigger(pulumi.String(username)))
+	} else {
+		versionOpts = append(versionOpts, pulumi.IgnoreChanges([]string{"versionStages"}))
+	}
+	version, err := secretsmanager.NewSecretVersion(ctx, secretName, &secretsmanager.SecretVersionArgs{
+		SecretId: secret.ID(),
+		SecretString: pulumi.JSONMarshal(pulumi.Map{
+			"username": pulumi.String(username),
+			"password": password.Result,
+		}),
+	}, versionOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{password: password, secret: secret, version: version}, nil
 }

@@ -14,7 +14,7 @@ import (
 // Arguments a program could give the components, each valid; the cases below break one thing.
 func validBroker() *BrokerArgs {
 	return &BrokerArgs{BrokerName: "orders", EngineVersion: "3.13", InstanceType: "mq.t3.micro", DeploymentMode: SingleInstance,
-		AdminUsername: "admin", VpcID: pulumi.String("vpc-1"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-1"}),
+		AdminUsername: "admin", MappingUsername: "mapping", DeadLetterUsername: "dead-letter", VpcID: pulumi.String("vpc-1"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-1"}),
 		ServiceRoute: RouteEndpoints}
 }
 

@@ -39,13 +39,20 @@ const (
 // Config is the validated configuration of one stack. Zero values never reach components:
 // ParseConfig fills every default.
 type Config struct {
-	Stack                    string
-	NetworkMode              NetworkMode
-	DeploymentMode           DeploymentMode
-	InstanceType             string
-	EngineVersion            string
-	BrokerName               string
-	AdminUsername            string
+	Stack          string
+	NetworkMode    NetworkMode
+	DeploymentMode DeploymentMode
+	InstanceType   string
+	EngineVersion  string
+	BrokerName     string
+	AdminUsername  string
+	// MappingUsername and DeadLetterUsername are the broker users the mapping and the
+	// listener's dead-lettering log in as, each with its own secret (docs/broker-users.md);
+	// rotation pairs each with <name>-clone.
+	MappingUsername, DeadLetterUsername string
+	// CredentialRotation is the Secrets Manager schedule of the three secrets' rotation, a
+	// rate() or cron() expression, or RotationOff.
+	CredentialRotation       string
 	QueueName                string
 	VirtualHost              string
 	BatchSize                int
@@ -82,6 +89,9 @@ type Config struct {
 	// values: those a user typed (a typed default is indistinguishable, and harmless).
 	given map[string]string
 }
+
+// RotationOff is the credentialRotation that configures no rotation.
+const RotationOff = "off"
 
 // Option is the table row of the configured network mode, with the service route the
 // settings choose resolved.

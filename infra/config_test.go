@@ -37,6 +37,19 @@ var invalidConfigs = []struct {
 	{"username guest", "public", map[string]string{"adminUsername": "guest"}, "adminUsername", "guest"},
 	{"username too short", "public", map[string]string{"adminUsername": "a"}, "adminUsername", `"a"`},
 	{"username with a colon", "public", map[string]string{"adminUsername": "ad:min"}, "adminUsername", "ad:min"},
+	// Each job logs in as users of its own: no pair (<name>, <name>-clone) meets another.
+	{"mapping user is the admin", "public", map[string]string{"mappingUsername": "esmadmin"}, "mappingUsername", "esmadmin"},
+	{"mapping user is the admin's clone", "public", map[string]string{"mappingUsername": "esmadmin-clone"}, "mappingUsername", "esmadmin-clone"},
+	{"dead-letter user is the mapping's", "public", map[string]string{"deadLetterUsername": "esm-mapping"}, "deadLetterUsername", "esm-mapping"},
+	{"dead-letter user is the mapping's clone", "public", map[string]string{"deadLetterUsername": "esm-mapping-clone"}, "deadLetterUsername", "esm-mapping-clone"},
+	{"mapping user guest", "public", map[string]string{"mappingUsername": "guest"}, "mappingUsername", "guest"},
+	{"mapping user too long for its pair", "public", map[string]string{"mappingUsername": strings.Repeat("m", 95)}, "mappingUsername", strings.Repeat("m", 95)},
+	// Secrets Manager's range: every 4 hours at most, 1000 days at least.
+	{"rotation every 3 hours", "public", map[string]string{"credentialRotation": "rate(3 hours)"}, "credentialRotation", "rate(3 hours)"},           //nolint:gosec // G101: a schedule, not a credential
+	{"rotation every 1001 days", "public", map[string]string{"credentialRotation": "rate(1001 days)"}, "credentialRotation", "rate(1001 days)"},     //nolint:gosec // G101: a schedule, not a credential
+	{"rotation in weeks", "public", map[string]string{"credentialRotation": "rate(2 weeks)"}, "credentialRotation", "rate(2 weeks)"},                //nolint:gosec // G101: a schedule, not a credential
+	{"rotation cron of five fields", "public", map[string]string{"credentialRotation": "cron(0 4 * * ?)"}, "credentialRotation", "cron(0 4 * * ?)"}, //nolint:gosec // G101: a schedule, not a credential
+	{"rotation disabled by a typo", "public", map[string]string{"credentialRotation": "none"}, "credentialRotation", "none"},
 	{"queue name reserved", "public", map[string]string{"queueName": "amq.events"}, "queueName", "amq.events"},
 	{"queue name empty", "public", map[string]string{"queueName": ""}, "queueName", `""`},
 	// The provisioner names the dead-letter exchange and queue <queue>.dlx and <queue>.dlq.

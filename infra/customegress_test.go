@@ -22,7 +22,8 @@ func TestCustomEgress(t *testing.T) {
 		if _, err := run(t, "existingvpc", withSettings(t, "existingvpc", settings(simaccount.UserTGWSubnet)), m); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"egress 443 0.0.0.0/0", "egress 5671 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
+		want := []string{"egress 443 0.0.0.0/0", "egress 443 sg-rabbitmq-esm-broker-sg", "egress 5671 sg-rabbitmq-esm-broker-sg",
+			"ingress 443 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
 		if got := rules(m, "sg-rabbitmq-esm-broker-sg"); !slices.Equal(got, want) {
 			t.Errorf("broker group rules = %v, want %v", got, want)
 		}

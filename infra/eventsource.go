@@ -32,9 +32,10 @@ type EventSourceArgs struct {
 	LogMessageBodies bool
 	// ListenerArchive is the built listener (lambdabuild, arm64). Required.
 	ListenerArchive lambdabuild.Artifact
-	// Prerequisites must be in place before the mapping polls: the VPC with its routes (NAT
-	// included), the interface endpoints with their rules, and the declared queue. Created
-	// earlier, the mapping would poll, fail and sit in PROBLEM. Default: none.
+	// Prerequisites must be in place before the mapping polls and the listener runs: the VPC
+	// with its routes (NAT included), the interface endpoints with their rules, the declared
+	// queue and the users. Created earlier, the mapping would poll, fail and sit in PROBLEM.
+	// Default: none.
 	Prerequisites []pulumi.Resource
 	// DeleteHook runs after the mapping is deleted, until its network interfaces are gone;
 	// nil for a public broker's mapping, which makes none. Default: none.
@@ -94,10 +95,15 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		return nil, err
 	}
 
-	// The ESM acts with the listener's role: it reads the credentials and describes the
-	// broker, and for a private broker creates its interfaces in the broker's subnets.
+	// The ESM acts with the listener's role: it reads its user's secret and describes the
+	// broker, and for a private broker creates its interfaces in the broker's subnets. The
+	// listener reads its dead-letter user's secret. Neither reads the administrator's.
+	readable := []pulumi.StringInput{args.Broker.mappingSecret()}
+	if args.Broker.Users != nil {
+		readable = append(readable, args.Broker.deadLetterSecret())
+	}
 	statements := []statement{
-		readCredentials(args.Broker),
+		readSecrets("ReadBrokerCredentials", readable[0], readable[1:]...),
 		{sid: "DescribeBroker", actions: []string{"mq:DescribeBroker"}, resources: pulumi.StringArray{args.Broker.Arn}},
 	}
 	if args.Broker.Private != nil {
@@ -106,15 +112,20 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	}
 	vpcConfig, networkStatements := besideTheBroker(args.Broker.Private)
 	environment := brokerEnvironment(args.Broker, args.Queue)
+	delete(environment, contract.EnvBrokerSecretArn)
+	environment[contract.EnvDeadLetterSecretArn] = args.Broker.deadLetterSecret()
 	environment[contract.EnvListenerLogBodies] = pulumi.String(strconv.FormatBool(args.LogMessageBodies))
 	fn, err := newGoFunction(ctx, name+"-listener", goFunctionArgs{
-		description:      "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
-		archive:          args.ListenerArchive,
-		statements:       slices.Concat(statements, networkStatements),
-		environment:      environment,
-		vpcConfig:        vpcConfig,
-		deleteHook:       args.FunctionDeleteHook,
-		roleDeleteHook:   args.RoleDeleteHook,
+		description:    "RabbitMQ listener of " + ProjectName + "-" + ctx.Stack() + " (invoked by the Amazon MQ event source mapping)",
+		archive:        args.ListenerArchive,
+		statements:     slices.Concat(statements, networkStatements),
+		environment:    environment,
+		vpcConfig:      vpcConfig,
+		deleteHook:     args.FunctionDeleteHook,
+		roleDeleteHook: args.RoleDeleteHook,
+		// The listener dead-letters as its user: on an upgrade its new environment names that
+		// user's secret, so it waits for the user to exist (the Provisioner's users action).
+		dependsOn:        args.Prerequisites,
 		timeoutSeconds:   60,
 		memoryMB:         256,
 		logRetentionDays: args.LogRetentionDays,
@@ -130,7 +141,7 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 		Queues:         pulumi.String(args.Queue.Name),
 		BatchSize:      pulumi.Int(args.BatchSize),
 		SourceAccessConfigurations: lambda.EventSourceMappingSourceAccessConfigurationArray{
-			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.SecretArn},
+			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("BASIC_AUTH"), Uri: args.Broker.mappingSecret()},
 			&lambda.EventSourceMappingSourceAccessConfigurationArgs{Type: pulumi.String("VIRTUAL_HOST"), Uri: pulumi.String(args.Queue.VirtualHost)},
 		},
 		Tags: mergeTags(args.Tags, args.MappingTags),

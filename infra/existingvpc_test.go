@@ -173,7 +173,8 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 		if n := len(m.ByType("aws:ec2/vpcEndpoint:VpcEndpoint")) + len(m.ByType("rabbitmq-esm:infra:Endpoints")); n != 0 {
 			t.Errorf("serviceRoute nat created %d endpoints or endpoint components", n)
 		}
-		want := []string{"egress 443 0.0.0.0/0", "egress 5671 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
+		want := []string{"egress 443 0.0.0.0/0", "egress 443 sg-rabbitmq-esm-broker-sg", "egress 5671 sg-rabbitmq-esm-broker-sg",
+			"ingress 443 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
 		if got := rules(m, "sg-rabbitmq-esm-broker-sg"); !slices.Equal(got, want) {
 			t.Errorf("broker group rules = %v, want %v", got, want)
 		}
@@ -194,7 +195,8 @@ func TestExistingVPCServiceRoutes(t *testing.T) {
 		if n := len(m.ByType("aws:ec2/vpcEndpoint:VpcEndpoint")) + len(m.ByType("aws:ec2/securityGroup:SecurityGroup")); n != 1 {
 			t.Errorf("%d endpoints and groups created; want the broker's group alone", n)
 		}
-		want := []string{"egress 443 sg-0userendpoints0000", "egress 5671 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
+		want := []string{"egress 443 sg-0userendpoints0000", "egress 443 sg-rabbitmq-esm-broker-sg", "egress 5671 sg-rabbitmq-esm-broker-sg",
+			"ingress 443 sg-rabbitmq-esm-broker-sg", "ingress 5671 sg-rabbitmq-esm-broker-sg"}
 		if got := rules(m, "sg-rabbitmq-esm-broker-sg"); !slices.Equal(got, want) {
 			t.Errorf("broker group rules = %v, want %v", got, want)
 		}

@@ -34,7 +34,9 @@ type goFunctionArgs struct {
 	deleteHook *pulumi.ResourceHook
 	// roleDeleteHook runs before the role and its policy are deleted: Lambda removes the
 	// function's and its mappings' interfaces with them.
-	roleDeleteHook   *pulumi.ResourceHook
+	roleDeleteHook *pulumi.ResourceHook
+	// dependsOn must exist before the function's code runs with its environment. Default: none.
+	dependsOn        []pulumi.Resource
 	timeoutSeconds   int
 	memoryMB         int
 	logRetentionDays int
@@ -94,7 +96,7 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 	if err != nil {
 		return nil, err
 	}
-	functionOpts := []pulumi.ResourceOption{opt, pulumi.DependsOn([]pulumi.Resource{policy})}
+	functionOpts := []pulumi.ResourceOption{opt, pulumi.DependsOn(append([]pulumi.Resource{policy}, args.dependsOn...))}
 	if args.deleteHook != nil {
 		functionOpts = append(functionOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{AfterDelete: []*pulumi.ResourceHook{args.deleteHook}}))
 	}
@@ -155,9 +157,17 @@ func brokerEnvironment(broker BrokerConnection, queue Queue) pulumi.StringMap {
 	return env
 }
 
-// readCredentials lets a function read the broker's credentials, as the mapping does.
-func readCredentials(broker BrokerConnection) statement {
-	return statement{sid: "ReadBrokerCredentials", actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray{broker.SecretArn}}
+// readSecrets lets a function read exactly the given secrets.
+func readSecrets(sid string, first pulumi.StringInput, more ...pulumi.StringInput) statement {
+	return statement{sid: sid, actions: []string{"secretsmanager:GetSecretValue"}, resources: pulumi.StringArray(append([]pulumi.StringInput{first}, more...))}
+}
+
+// usersSecrets are the job users' secrets, none without users.
+func usersSecrets(u *BrokerUsers) []pulumi.StringInput {
+	if u == nil {
+		return nil
+	}
+	return []pulumi.StringInput{u.MappingSecretArn, u.DeadLetterSecretArn}
 }
 
 // vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage

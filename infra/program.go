@@ -1,7 +1,7 @@
 // Package infra is the Pulumi program: it reads and validates the stack's configuration,
 // looks up what it needs from the account, and builds the networking option the stack's
-// networkMode names from its components — Network, Broker, Endpoints, Provisioner and
-// EventSource.
+// networkMode names from its components — Network, Broker, Endpoints, Provisioner, Rotation
+// and EventSource.
 package infra
 
 import (
@@ -37,6 +37,7 @@ type Stack struct {
 	Broker      *Broker
 	Endpoints   *Endpoints // nil unless the option routes through interface endpoints it creates, or lets its own group out to the VPC's
 	Provisioner *Provisioner
+	Rotation    *Rotation // nil with credentialRotation off
 	EventSource *EventSource
 }
 
@@ -111,6 +112,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	brokerArgs := &BrokerArgs{
 		BrokerName: cfg.BrokerName, EngineVersion: cfg.EngineVersion, InstanceType: cfg.InstanceType,
 		DeploymentMode: cfg.DeploymentMode, AdminUsername: cfg.AdminUsername,
+		MappingUsername: cfg.MappingUsername, DeadLetterUsername: cfg.DeadLetterUsername,
 		PubliclyAccessible: opt.PublicBroker, ServiceRoute: opt.ServiceRoute, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
 		GroupDeleteHook: hooks.group, Tags: tags,
 	}
@@ -160,6 +162,24 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		return nil, err
 	}
 
+	if cfg.CredentialRotation != RotationOff {
+		st.Rotation, err = NewRotation(ctx, prefix+"-rotation", &RotationArgs{
+			Broker: broker, Queue: queue, Schedule: cfg.CredentialRotation, LogRetentionDays: cfg.LogRetentionDays,
+			Archive: archives.rotator,
+			// The users exist before their secrets can rotate.
+			After:      st.Provisioner.Members(),
+			DeleteHook: hooks.function,
+			// No role hook: it waits for every Lambda interface in the broker's group, the
+			// provisioner's and the listener's included, so turning rotation off alone would
+			// wait for interfaces that stay. The rotator's role serves only its function's
+			// own interfaces, which DeleteHook waits out before the role goes.
+			Tags: tags,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
 		Broker: broker, Queue: queue, BatchSize: cfg.BatchSize, MaxBatchingWindowSeconds: cfg.MaxBatchingWindowSeconds,
 		LogRetentionDays: cfg.LogRetentionDays, LogMessageBodies: cfg.LogMessageBodies,
@@ -169,7 +189,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		FunctionDeleteHook: hooks.function,
 		RoleDeleteHook:     hooks.roles,
 		Tags:               tags,
-		MappingTags:        mappingGuardTags(opt, st.Broker, st.Provisioner),
+		MappingTags:        mappingGuardTags(opt, st.Broker, st.Provisioner, st.Rotation),
 	})
 	if err != nil {
 		return nil, err
@@ -220,12 +240,16 @@ func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 
 // mappingGuardTags let the mapping's delete hook find its interfaces without relying on
 // their description, where the broker's group is the stack's own (eniwait.Guard): there, the
-// only other Lambda interfaces are the provisioner's and the listener's.
-func mappingGuardTags(opt Option, broker *Broker, provisioner *Provisioner) pulumi.StringMap {
+// only other Lambda interfaces are the provisioner's, the rotator's and the listener's.
+func mappingGuardTags(opt Option, broker *Broker, provisioner *Provisioner, rotation *Rotation) pulumi.StringMap {
 	if !opt.ESMHasENIs() || !opt.OwnBrokerGroup() {
 		return nil
 	}
-	return eniwait.GuardTags(pulumi.StringArray{broker.SecurityGroupID}, pulumi.StringArray{provisioner.FunctionName})
+	functions := pulumi.StringArray{provisioner.FunctionName}
+	if rotation != nil {
+		functions = append(functions, rotation.FunctionName)
+	}
+	return eniwait.GuardTags(pulumi.StringArray{broker.SecurityGroupID}, functions)
 }
 
 // endpointsArgs says what the Endpoints component does for the option, nil for nothing: create
@@ -273,6 +297,8 @@ func stackOutputs(st *Stack) pulumi.Map {
 		"amqpsEndpoint":           st.Broker.Endpoint,
 		"consoleUrl":              st.Broker.ConsoleURL,
 		"credentialsSecretArn":    st.Broker.SecretArn,
+		"mappingSecretArn":        st.Broker.MappingSecretArn,
+		"deadLetterSecretArn":     st.Broker.DeadLetterSecretArn,
 		"brokerLogGroupName":      st.Broker.GeneralLogGroupName,
 		"queueName":               pulumi.String(st.Config.QueueName),
 		"virtualHost":             pulumi.String(st.Config.VirtualHost),
@@ -322,22 +348,24 @@ func resourceTags(ctx *pulumi.Context, cfg Config) pulumi.StringMap {
 const (
 	ListenerPackage    = "./listener"
 	ProvisionerPackage = "./provisioner"
+	RotatorPackage     = "./rotator"
 )
 
 // LambdaPackages are every function the program deploys.
-var LambdaPackages = []string{ListenerPackage, ProvisionerPackage}
+var LambdaPackages = []string{ListenerPackage, ProvisionerPackage, RotatorPackage}
 
 // lambdaArchives are the functions the program deploys, built.
-type lambdaArchives struct{ listener, provisioner lambdabuild.Artifact }
+type lambdaArchives struct{ listener, provisioner, rotator lambdabuild.Artifact }
 
 // buildLambdas builds the functions of this module for Lambda's arm64 runtime, together.
 func buildLambdas(env Env) (lambdaArchives, error) {
-	arts, err := lambdabuild.BuildAll(context.Background(), LambdaSpec(env.ProjectDir, ListenerPackage), LambdaSpec(env.ProjectDir, ProvisionerPackage))
+	arts, err := lambdabuild.BuildAll(context.Background(), LambdaSpec(env.ProjectDir, ListenerPackage), LambdaSpec(env.ProjectDir, ProvisionerPackage),
+		LambdaSpec(env.ProjectDir, RotatorPackage))
 	if err != nil {
 		return lambdaArchives{}, fmt.Errorf("building the Lambda functions (the program builds them itself: "+
 			"the go command must be on the PATH of the machine that runs pulumi): %w", err)
 	}
-	return lambdaArchives{listener: arts[0], provisioner: arts[1]}, nil
+	return lambdaArchives{listener: arts[0], provisioner: arts[1], rotator: arts[2]}, nil
 }
 
 // mergeTags returns a new map with the tags of each map in turn, later ones winning.

@@ -117,6 +117,7 @@ func TestShippedStacks(t *testing.T) {
 			checkListenerRole(t, m, tc)
 			checkMapping(t, m, tc)
 			checkProvisioner(t, m, tc)
+			checkRotation(t, m, tc)
 			checkDeletionGuards(t, m, tc)
 			checkComponents(t, m)
 			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
@@ -162,7 +163,7 @@ func checkBroker(t *testing.T, m *offline.Account, tc optionCase) {
 	if user["username"].StringValue() != "esmadmin" || !user["password"].IsSecret() {
 		t.Errorf("broker user = %v, want esmadmin with a secret password", user)
 	}
-	version, err := m.One("aws:secretsmanager/secretVersion:SecretVersion", "credentials")
+	version, err := m.One("aws:secretsmanager/secretVersion:SecretVersion", "broker-credentials")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,8 @@ func checkSecurityGroups(t *testing.T, m *offline.Account, tc optionCase) {
 		t.Fatalf("security groups = %v, want %v", groups, want)
 	}
 	if tc.dedicatedSG {
-		wantRules := []string{"egress 5671 " + brokerSG, "ingress 5671 " + brokerSG}
+		// 443 to and from itself: the provisioner and the rotator reach the management API.
+		wantRules := []string{"egress 5671 " + brokerSG, "ingress 5671 " + brokerSG, "egress 443 " + brokerSG, "ingress 443 " + brokerSG}
 		switch tc.httpsEgress {
 		case "endpoints":
 			wantRules = append(wantRules, "egress 443 "+endpointSG)
@@ -399,12 +401,14 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	secrets := secretArns(t, m)
 	broker, _ := m.One("aws:mq/broker:Broker", "broker")
 	want := map[string]policyStatement{
 		"WriteOwnLogs": {Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{logGroup.Outputs["arn"].StringValue() + ":*"}},
-		"ReadBrokerCredentials": {Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secret.Outputs["arn"].StringValue()}},
+		// The mapping (through this role) reads its user's secret, the listener its
+		// dead-letter user's; never the administrator's.
+		"ReadBrokerCredentials": {Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secrets.mapping, secrets.deadLetter}},
 		"DescribeBroker":        {Action: []string{"mq:DescribeBroker"}, Resource: []string{broker.Outputs["arn"].StringValue()}},
 	}
 	if !tc.publicBroker {
@@ -416,6 +420,11 @@ func checkListenerRole(t *testing.T, m *offline.Account, tc optionCase) {
 			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}}
 	}
 	got := rolePolicy(t, m, "events-listener")
+	for sid, s := range got {
+		if slices.Contains(s.Resource, secrets.admin) {
+			t.Errorf("the listener's role can read the administrator's secret (statement %s: %v)", sid, s.Action)
+		}
+	}
 	if len(got) != len(want) {
 		t.Errorf("listener policy statements = %v, want %v", sortedKeys(got), sortedKeys(want))
 	}
@@ -452,7 +461,7 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 		t.Fatal(err)
 	}
 	in := esm.Inputs
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	secrets := secretArns(t, m)
 	if in["queues"].StringValue() != "events" || in["batchSize"].NumberValue() != 100 {
 		t.Errorf("mapping queue/batch = %v/%v, want events/100", in["queues"], in["batchSize"])
 	}
@@ -463,7 +472,10 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 	for _, c := range in["sourceAccessConfigurations"].ArrayValue() {
 		access = append(access, c.ObjectValue()["type"].StringValue()+"="+c.ObjectValue()["uri"].StringValue())
 	}
-	wantAccess := []string{"BASIC_AUTH=" + secret.Outputs["arn"].StringValue(), "VIRTUAL_HOST=/"}
+	wantAccess := []string{"BASIC_AUTH=" + secrets.mapping, "VIRTUAL_HOST=/"}
+	if slices.Contains(access, "BASIC_AUTH="+secrets.admin) {
+		t.Errorf("the mapping logs in as the administrator: %v", access)
+	}
 	if !slices.Equal(access, wantAccess) {
 		t.Errorf("source access = %v, want %v", access, wantAccess)
 	}
@@ -483,9 +495,13 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rotator, err := m.One("aws:lambda/function:Function", "rotation")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !groups.IsString() || groups.StringValue() != "sg-rabbitmq-esm-broker-sg" || !functions.IsString() ||
-			functions.StringValue() != provisioner.Outputs["name"].StringValue() {
-			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's name", groups, functions)
+			functions.StringValue() != provisioner.Outputs["name"].StringValue()+" "+rotator.Outputs["name"].StringValue() {
+			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's and the rotator's names", groups, functions)
 		}
 	} else if _, ok := tags[eniwait.GuardGroupsTag]; ok {
 		t.Errorf("mapping has guard tags (%v) though the broker's group is not the stack's own", groups)
@@ -549,8 +565,14 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 	}
 	for _, typ := range []string{"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"} {
 		for _, r := range m.ByType(typ) {
-			if !slices.Equal(r.BeforeDeleteHooks, wantRole) {
-				t.Errorf("%s %s before-delete hooks = %v, want %v", typ, r.Name, r.BeforeDeleteHooks, wantRole)
+			want := wantRole
+			if r.Name == "rabbitmq-esm-rotation" {
+				// Its function's own wait covers its interfaces; the role wait would also wait
+				// for the provisioner's and the listener's when rotation alone is turned off.
+				want = nil
+			}
+			if !slices.Equal(r.BeforeDeleteHooks, want) {
+				t.Errorf("%s %s before-delete hooks = %v, want %v", typ, r.Name, r.BeforeDeleteHooks, want)
 			}
 		}
 	}
@@ -645,7 +667,7 @@ func checkTags(t *testing.T, m *offline.Account, want map[string]string) {
 
 func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	t.Helper()
-	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn",
+	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn", "mappingSecretArn", "deadLetterSecretArn",
 		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost",
 		"provisionerFunctionName", "diagnosis", "version"}
 	if !tc.publicBroker {
@@ -687,7 +709,6 @@ func sortedKeys[V any](m map[string]V) []string {
 func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource, tc optionCase) {
 	t.Helper()
 	broker, _ := m.One("aws:mq/broker:Broker", "broker")
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
 	vpcConfig, attached := fn.Inputs["vpcConfig"]
 	if attached == tc.publicBroker {
 		t.Fatalf("%s VPC-attached = %v for %s", fn.Name, attached, tc.stack)
@@ -714,9 +735,12 @@ func checkBesideTheBroker(t *testing.T, m *offline.Account, fn offline.Resource,
 	}
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	wantEnv := map[string]string{
-		"BROKER_SECRET_ARN": secret.Outputs["arn"].StringValue(),
-		"BROKER_ENDPOINT":   "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
-		"BROKER_VHOST":      "/", "DELIVERY_LIMIT": "5",
+		"BROKER_ENDPOINT": "amqps://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com:5671",
+		"BROKER_VHOST":    "/",
+	}
+	// The rotator gives grants; the queue's arguments are the provisioner's and the listener's.
+	if fn.Name != "rabbitmq-esm-rotation" {
+		wantEnv["DELIVERY_LIMIT"] = "5"
 	}
 	for k, v := range wantEnv {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
@@ -733,10 +757,12 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := m.One("aws:secretsmanager/secret:Secret", "credentials")
+	secrets := secretArns(t, m)
 	checkBesideTheBroker(t, m, fn, tc)
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
-	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack, "ENGINE_VERSION": "3.13"} {
+	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack, "ENGINE_VERSION": "3.13",
+		"BROKER_SECRET_ARN": secrets.admin, "MAPPING_SECRET_ARN": secrets.mapping, "DEAD_LETTER_SECRET_ARN": secrets.deadLetter,
+		"BROKER_MANAGEMENT_URL": "https://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com"} {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
 			t.Errorf("provisioner %s = %v, want %s", k, got, v)
 		}
@@ -750,7 +776,8 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	if got := sortedKeys(statements); !slices.Equal(got, wantSids) {
 		t.Errorf("provisioner statements = %v, want %v", got, wantSids)
 	}
-	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, []string{secret.Outputs["arn"].StringValue()}) {
+	// The provisioner creates the users as the administrator, from their secrets: all three.
+	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, []string{secrets.admin, secrets.mapping, secrets.deadLetter}) {
 		t.Errorf("provisioner reads %v", s.Resource)
 	}
 
@@ -782,9 +809,149 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 			t.Errorf("the diagnosis does not wait for %s", ep.Name)
 		}
 	}
+	// The users get their grant on the declared queue: after the declaration, before the mapping.
+	users, err := m.One("aws:lambda/invocation:Invocation", "provisioner-users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users.Inputs["input"].StringValue() != `{"action":"users"}` || !dependsOn(users, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-declare") {
+		t.Errorf("users invocation = %v, depends on %v; want the users action after the declaration", users.Inputs["input"], users.DependsOn)
+	}
+	esm, err := m.One("aws:lambda/eventSourceMapping:EventSourceMapping", "mapping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dependsOn(esm, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
+		t.Error("the mapping does not wait for its user: it would poll and fail with EVENT_SOURCE_AUTHN_ERROR")
+	}
+	listener, err := m.One("aws:lambda/function:Function", "events-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dependsOn(listener, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
+		t.Error("the listener does not wait for its dead-letter user")
+	}
 }
 
 func dependsOn(r offline.Resource, typeAndName string) bool {
 	typ, name, _ := strings.Cut(typeAndName, " ")
 	return r.DependsOnResource(typ, name)
+}
+
+// stackSecrets are the ARNs of the broker's three secrets.
+type stackSecrets struct{ admin, mapping, deadLetter string }
+
+func secretArns(t *testing.T, m *offline.Account) stackSecrets {
+	t.Helper()
+	arn := func(name string) string {
+		s, err := m.One("aws:secretsmanager/secret:Secret", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Outputs["arn"].StringValue()
+	}
+	return stackSecrets{admin: arn("broker-credentials"), mapping: arn("mapping-credentials"), deadLetter: arn("dead-letter-credentials")}
+}
+
+// checkRotation: each of the three secrets rotates on the default schedule with the rotator,
+// which Secrets Manager may invoke for that secret only, once the users exist; the rotator
+// runs beside the broker and acts on the three secrets alone.
+func checkRotation(t *testing.T, m *offline.Account, tc optionCase) {
+	t.Helper()
+	secrets := secretArns(t, m)
+	fn, err := m.One("aws:lambda/function:Function", "rotation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBesideTheBroker(t, m, fn, tc)
+	rotated := map[string]bool{}
+	for _, r := range m.ByType("aws:secretsmanager/secretRotation:SecretRotation") {
+		in := r.Inputs
+		secret := in["secretId"].StringValue()
+		rotated[secret] = true
+		if in["rotationLambdaArn"].StringValue() != fn.Outputs["arn"].StringValue() ||
+			in["rotationRules"].ObjectValue()["scheduleExpression"].StringValue() != "rate(30 days)" || in["rotateImmediately"].BoolValue() {
+			t.Errorf("rotation %s = %v, want the rotator every 30 days, not at once", r.Name, in)
+		}
+		if !dependsOn(r, "aws:lambda/invocation:Invocation rabbitmq-esm-provisioner-users") {
+			t.Errorf("rotation %s does not wait for the users invocation", r.Name)
+		}
+	}
+	if want := []string{secrets.admin, secrets.mapping, secrets.deadLetter}; len(rotated) != 3 || !rotated[want[0]] || !rotated[want[1]] || !rotated[want[2]] {
+		t.Errorf("rotated secrets = %v, want each of %v", sortedKeys(rotated), want)
+	}
+	invokers := map[string]bool{}
+	for _, p := range m.ByType("aws:lambda/permission:Permission") {
+		in := p.Inputs
+		if in["principal"].StringValue() != "secretsmanager.amazonaws.com" || in["action"].StringValue() != "lambda:InvokeFunction" ||
+			in["function"].StringValue() != fn.Outputs["name"].StringValue() {
+			t.Errorf("permission %s = %v, want Secrets Manager invoking the rotator", p.Name, in)
+		}
+		invokers[in["sourceArn"].StringValue()] = true
+	}
+	if len(invokers) != 3 || !invokers[secrets.admin] || !invokers[secrets.mapping] || !invokers[secrets.deadLetter] {
+		t.Errorf("Secrets Manager may invoke the rotator for %v, want each secret exactly", sortedKeys(invokers))
+	}
+	statements := rolePolicy(t, m, "rotation")
+	three := []string{secrets.admin, secrets.mapping, secrets.deadLetter}
+	if s := statements["RotateBrokerSecrets"]; !slices.Equal(s.Resource, three) || !slices.Equal(s.Action, []string{"secretsmanager:DescribeSecret",
+		"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}) {
+		t.Errorf("rotator statement = %+v, want the four rotation actions on the three secrets", s)
+	}
+	if s := statements["DrawPasswords"]; !slices.Equal(s.Action, []string{"secretsmanager:GetRandomPassword"}) || !slices.Equal(s.Resource, []string{"*"}) {
+		t.Errorf("rotator password statement = %+v", s)
+	}
+	wantSids := []string{"DrawPasswords", "RotateBrokerSecrets", "WriteOwnLogs"}
+	if !tc.publicBroker {
+		wantSids = []string{"DrawPasswords", "ManageOwnNetworkInterfaces", "RotateBrokerSecrets", "WriteOwnLogs"}
+	}
+	if got := sortedKeys(statements); !slices.Equal(got, wantSids) {
+		t.Errorf("rotator statements = %v, want %v", got, wantSids)
+	}
+}
+
+// Each role reads only its own secrets: the listener (and the mapping through its role) the
+// mapping's and the dead-letter user's, the provisioner and the rotator all three, nobody else
+// any.
+func TestEachRoleReadsOnlyItsOwnSecrets(t *testing.T) {
+	m := &offline.Account{}
+	if _, err := run(t, "isolated", shipped(t, "isolated"), m); err != nil {
+		t.Fatal(err)
+	}
+	secrets := secretArns(t, m)
+	want := map[string][]string{
+		"rabbitmq-esm-events-listener": {secrets.mapping, secrets.deadLetter},
+		"rabbitmq-esm-provisioner":     {secrets.admin, secrets.mapping, secrets.deadLetter},
+		"rabbitmq-esm-rotation":        {secrets.admin, secrets.mapping, secrets.deadLetter},
+	}
+	for _, p := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
+		var readable []string
+		for _, s := range rolePolicy(t, m, p.Name) {
+			if slices.Contains(s.Action, "secretsmanager:GetSecretValue") {
+				readable = append(readable, s.Resource...)
+			}
+		}
+		if !slices.Equal(readable, want[p.Name]) {
+			t.Errorf("role %s reads %v, want %v", p.Name, readable, want[p.Name])
+		}
+		t.Logf("role %s reads %d secrets", p.Name, len(readable))
+	}
+}
+
+// credentialRotation off: no rotator, no permission, no rotation; the users still exist.
+func TestRotationOff(t *testing.T) {
+	raw := shipped(t, "isolated")
+	raw[ProjectName+":credentialRotation"] = RotationOff
+	m := &offline.Account{}
+	if _, err := run(t, "isolated", raw, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"aws:secretsmanager/secretRotation:SecretRotation", "aws:lambda/permission:Permission", "rabbitmq-esm:infra:Rotation"} {
+		if n := len(m.ByType(typ)); n != 0 {
+			t.Errorf("credentialRotation off creates %d %s", n, typ)
+		}
+	}
+	if _, err := m.One("aws:lambda/invocation:Invocation", "provisioner-users"); err != nil {
+		t.Errorf("credentialRotation off: %v", err)
+	}
 }

@@ -65,6 +65,9 @@ type Provisioner struct {
 	Diagnosis pulumi.StringOutput `pulumi:"diagnosis"`
 	// Declared is the JSON result of the queue declaration.
 	Declared pulumi.StringOutput `pulumi:"declared"`
+	// Users is the JSON result of the users action (contract.UsersResponse: names and what
+	// changed, no password); empty without Broker.Users.
+	Users pulumi.StringOutput `pulumi:"users"`
 
 	// members: the diagnosis and the queue declaration, which the mapping must wait for.
 	members
@@ -92,8 +95,14 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	}
 
 	vpcConfig, networkStatements := besideTheBroker(args.Broker.Private)
-	statements := slices.Concat([]statement{readCredentials(args.Broker)}, networkStatements)
+	// The provisioner creates the users from their secrets as the administrator: it reads all three.
+	statements := slices.Concat([]statement{readSecrets("ReadBrokerCredentials", args.Broker.SecretArn, usersSecrets(args.Broker.Users)...)}, networkStatements)
 	environment := brokerEnvironment(args.Broker, args.Queue)
+	if u := args.Broker.Users; u != nil {
+		environment[contract.EnvBrokerManagementURL] = u.ManagementURL
+		environment[contract.EnvMappingSecretArn] = u.MappingSecretArn
+		environment[contract.EnvDeadLetterSecretArn] = u.DeadLetterSecretArn
+	}
 	environment[contract.EnvQueueName] = pulumi.String(args.Queue.Name)
 	environment[contract.EnvNetworkMode] = pulumi.String(args.NetworkName)
 	environment[contract.EnvServiceRoute] = pulumi.String(string(args.ServiceRoute))
@@ -163,6 +172,28 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 		return result
 	})
 	p.track(diagnosis, declared)
+	p.Users = pulumi.String("").ToStringOutput()
+	if u := args.Broker.Users; u != nil {
+		// The users get their grant on the declared queue and exchange, so after the
+		// declaration; and again whenever the declaration runs (a new broker, queue, virtual
+		// host or code) or a user's secret gets a new version (a new name). A second run
+		// changes nothing on the broker.
+		usersTriggers := pulumi.StringMap{}
+		maps.Copy(usersTriggers, triggers)
+		if u.Versions != nil {
+			usersTriggers["users"] = u.Versions
+		}
+		users, err := lambda.NewInvocation(ctx, name+"-users", &lambda.InvocationArgs{
+			FunctionName: fn.function.Name,
+			Input:        pulumi.String(`{"action":"` + contract.ActionUsers + `"}`),
+			Triggers:     usersTriggers,
+		}, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{declared}))
+		if err != nil {
+			return nil, err
+		}
+		p.track(users)
+		p.Users = users.Result
+	}
 	p.FunctionName = fn.function.Name
 	p.Diagnosis = diagnosis.Result
 	p.Declared = declared.Result
@@ -170,5 +201,6 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 		"functionName": p.FunctionName,
 		"diagnosis":    p.Diagnosis,
 		"declared":     p.Declared,
+		"users":        p.Users,
 	})
 }

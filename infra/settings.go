@@ -64,6 +64,18 @@ func settings() []setting {
 			c.AdminUsername = raw
 			return nil
 		}},
+		{key: "mappingUsername", schemaType: "string", schemaDefault: "esm-mapping", parse: func(c *Config, raw string) error {
+			c.MappingUsername = raw
+			return nil
+		}},
+		{key: "deadLetterUsername", schemaType: "string", schemaDefault: "esm-dead-letter", parse: func(c *Config, raw string) error {
+			c.DeadLetterUsername = raw
+			return nil
+		}},
+		{key: "credentialRotation", schemaType: "string", schemaDefault: "rate(30 days)", parse: func(c *Config, raw string) error {
+			c.CredentialRotation = raw
+			return nil
+		}},
 		{key: "queueName", schemaType: "string", schemaDefault: "events", parse: func(c *Config, raw string) error {
 			c.QueueName = raw
 			return nil

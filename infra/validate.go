@@ -49,6 +49,8 @@ func (c Config) validate() []*SettingError {
 	bad("engineVersion", c.EngineVersion, engineVersionProblem(c.EngineVersion))
 	bad("brokerName", c.BrokerName, brokerNameProblem(c.BrokerName))
 	bad("adminUsername", c.AdminUsername, usernameProblem(c.AdminUsername))
+	p = append(p, brokerUserProblems(c.AdminUsername, c.MappingUsername, c.DeadLetterUsername)...)
+	bad("credentialRotation", c.CredentialRotation, rotationScheduleProblem(c.CredentialRotation))
 	bad("queueName", c.QueueName, contract.QueueNameProblem(c.QueueName))
 	bad("virtualHost", c.VirtualHost, virtualHostProblem(c.VirtualHost))
 	bad("batchSize", strconv.Itoa(c.BatchSize), batchSizeProblem(c.BatchSize))

@@ -199,7 +199,8 @@ func TestAdminAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rules(shippedOnly, "sg-rabbitmq-esm-broker-sg") {
-		if strings.HasPrefix(r, "ingress 443") {
+		// The provisioner and the rotator reach the management API from the broker's own group.
+		if strings.HasPrefix(r, "ingress 443") && r != "ingress 443 sg-rabbitmq-esm-broker-sg" {
 			t.Errorf("the shipped stack opens the console: %s", r)
 		}
 	}

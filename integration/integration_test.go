@@ -233,7 +233,7 @@ func checkOutputs(t *testing.T, mode string, opt infra.Option, out map[string]st
 	if out["networkMode"] != mode || out["version"] != infra.Version {
 		t.Errorf("networkMode output %q, version %q; want %q, %q", out["networkMode"], out["version"], mode, infra.Version)
 	}
-	for _, key := range []string{"brokerId", "brokerArn", "amqpsEndpoint", "consoleUrl", "credentialsSecretArn",
+	for _, key := range []string{"brokerId", "brokerArn", "amqpsEndpoint", "consoleUrl", "credentialsSecretArn", "mappingSecretArn", "deadLetterSecretArn",
 		"listenerFunctionName", "listenerLogGroupName", "eventSourceMappingId", "provisionerFunctionName", "awsRegion"} {
 		if out[key] == "" {
 			t.Errorf("output %s is missing", key)

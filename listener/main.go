@@ -87,7 +87,7 @@ func deadLettersFromEnv() (handler.DeadLetterer, error) {
 	store := &deadletter.Broker{
 		Endpoint:  endpoint,
 		VHost:     os.Getenv(contract.EnvBrokerVHost),
-		SecretArn: os.Getenv(contract.EnvBrokerSecretArn),
+		SecretArn: os.Getenv(contract.EnvDeadLetterSecretArn),
 		Secrets:   &deadletter.SecretsManager{},
 	}
 	if err := store.Validate(); err != nil {

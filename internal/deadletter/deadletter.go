@@ -36,7 +36,7 @@ type Broker struct {
 	// VHost is the virtual host the mapping consumes; dead letters of another are refused.
 	// Required.
 	VHost string
-	// SecretArn names the credentials secret. Required.
+	// SecretArn names the dead-letter user's secret (DEAD_LETTER_SECRET_ARN). Required.
 	SecretArn string
 	// Secrets reads it. Required.
 	Secrets rabbitops.SecretReader
@@ -51,7 +51,7 @@ type Broker struct {
 func (b *Broker) Validate() error {
 	var missing []string
 	for name, value := range map[string]string{
-		contract.EnvBrokerEndpoint: b.Endpoint, contract.EnvBrokerVHost: b.VHost, contract.EnvBrokerSecretArn: b.SecretArn,
+		contract.EnvBrokerEndpoint: b.Endpoint, contract.EnvBrokerVHost: b.VHost, contract.EnvDeadLetterSecretArn: b.SecretArn,
 	} {
 		if value == "" {
 			missing = append(missing, name)

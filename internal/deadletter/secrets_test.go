@@ -60,7 +60,7 @@ func TestSecretStringErrors(t *testing.T) {
 
 func TestValidateNamesTheMissingVariables(t *testing.T) {
 	err := (&Broker{Endpoint: "amqps://b:5671"}).Validate()
-	if err == nil || !strings.Contains(err.Error(), "BROKER_SECRET_ARN, BROKER_VHOST") {
+	if err == nil || !strings.Contains(err.Error(), "BROKER_VHOST, DEAD_LETTER_SECRET_ARN") {
 		t.Errorf("err = %v", err)
 	}
 }

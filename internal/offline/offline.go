@@ -89,7 +89,7 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 
 	switch args.TypeToken {
 	case "rabbitmq-esm:infra:Network", "rabbitmq-esm:infra:Broker", "rabbitmq-esm:infra:Endpoints", "rabbitmq-esm:infra:EventSource",
-		"rabbitmq-esm:infra:Provisioner":
+		"rabbitmq-esm:infra:Provisioner", "rabbitmq-esm:infra:Rotation":
 		id = ""
 	case "awsx:ec2:Vpc":
 		id = ""
@@ -144,6 +144,12 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		set("uuid", id)
 	case "aws:lambda/invocation:Invocation":
 		set("result", `{"ok":true}`)
+	case "aws:lambda/permission:Permission":
+		id = args.Inputs["statementId"].StringValue()
+	case "aws:secretsmanager/secretRotation:SecretRotation":
+		// RotateSecret answers with the secret's ARN, the resource's id.
+		id = args.Inputs["secretId"].StringValue()
+		set("rotationEnabled", true)
 	default:
 		return "", nil, fmt.Errorf("offline account: unexpected resource type %s (%s): add it to the mocks and assert it", args.TypeToken, args.Name)
 	}

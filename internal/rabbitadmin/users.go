@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 )
 
 // CloneSuffix names the second user of a role: rotation alternates between <name> and
 // <name>-clone, which have the same grant (docs/broker-users.md, "Rotation").
-const CloneSuffix = "-clone"
+const CloneSuffix = contract.UserCloneSuffix
 
 // Alternate is the other user of user's pair: name and name-clone.
 func Alternate(user string) string {

@@ -108,6 +108,8 @@ func kinds() map[string]*standin.Kind {
 		cloud.TypeEventSourceMapping: mappingKind(),
 		cloud.TypeInvocation: {Args: lambda.InvocationArgs{}, ForceNew: []string{"functionName", "qualifier", "input", "triggers"},
 			Required: []string{"functionName", "input"}, Outputs: []string{"result"}, Create: createInvocation},
+		cloud.TypePermission:     permissionKind(),
+		cloud.TypeSecretRotation: secretRotationKind(),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -242,6 +243,12 @@ func createInvocation(op *standin.Op) error {
 			return fmt.Errorf(`lambda function (%s) returned error: ({"errorMessage":"the event source mapping's path is broken; diagnosis:\n%s","errorType":"errorString"})`, fn.ID, b)
 		}
 		result = report
+	case contract.ActionUsers:
+		users, err := ensureUsers(op.St, env)
+		if err != nil {
+			return fmt.Errorf(`lambda function (%s) returned error: ({"errorMessage":%q,"errorType":"errorString"})`, fn.ID, err.Error())
+		}
+		result = users
 	default:
 		return fmt.Errorf(`lambda function (%s) returned error: ({"errorMessage":"unknown action %q"})`, fn.ID, req.Action)
 	}
@@ -254,19 +261,66 @@ func createInvocation(op *standin.Op) error {
 	return nil
 }
 
-func diagnose(st *cloud.State, fn *cloud.Resource, env map[string]string) contract.DiagnoseResponse {
-	vpcConfig := fn.Obj("vpcConfig")
-	subnets, _ := vpcConfig["subnetIds"].([]any)
-	groups, _ := vpcConfig["securityGroupIds"].([]any)
-	broker := st.FindOne(cloud.TypeBroker, func(r *cloud.Resource) bool {
+// ensureUsers answers the provisioner's users action as internal/provisioner/users.go does
+// (the function the stand-in plays): the three variables are required, the administrator logs
+// in with BROKER_SECRET_ARN's credentials, and each user is the one its secret names. The
+// broker's RabbitMQ users are not modelled: Amazon MQ's API neither lists nor changes them
+// (docs/broker-users.md), so nothing the stand-in's account holds would show them.
+func ensureUsers(st *cloud.State, env map[string]string) (contract.UsersResponse, error) {
+	var missing []string
+	for _, name := range []string{contract.EnvBrokerManagementURL, contract.EnvDeadLetterSecretArn, contract.EnvMappingSecretArn} {
+		if env[name] == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return contract.UsersResponse{}, fmt.Errorf("users: %s not set: the program sets them with the stack's broker users", strings.Join(missing, ", "))
+	}
+	if ok, detail := login(st, brokerAt(st, env[contract.EnvBrokerEndpoint]), env[contract.EnvBrokerSecretArn]); !ok {
+		return contract.UsersResponse{}, fmt.Errorf("users: logging in as the administrator: %s", detail)
+	}
+	resp := contract.UsersResponse{VHost: env[contract.EnvBrokerVHost]}
+	for _, u := range []struct{ role, arn string }{{"mapping-consumer", env[contract.EnvMappingSecretArn]}, {"dead-letter-publisher", env[contract.EnvDeadLetterSecretArn]}} {
+		creds, err := secretCredentials(st, u.arn)
+		if err != nil {
+			return contract.UsersResponse{}, fmt.Errorf("the %s user: %w", u.role, err)
+		}
+		resp.Users = append(resp.Users, contract.UserResult{Role: u.role, User: creds.Username, Created: true, PasswordSet: true, PermissionsSet: true})
+	}
+	return resp, nil
+}
+
+// secretCredentials reads {"username","password"} from a secret's latest version.
+func secretCredentials(st *cloud.State, secretArn string) (struct{ Username, Password string }, error) {
+	var creds struct{ Username, Password string }
+	versions := st.Find(cloud.TypeSecretVersion, func(r *cloud.Resource) bool { return r.Str("secretId") == secretArn })
+	if len(versions) == 0 {
+		return creds, fmt.Errorf("ResourceNotFoundException: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT (%s)", secretArn)
+	}
+	if err := json.Unmarshal([]byte(versions[len(versions)-1].Str("secretString")), &creds); err != nil {
+		return creds, fmt.Errorf("the secret %s is not JSON", secretArn)
+	}
+	return creds, nil
+}
+
+// brokerAt is the broker whose first AMQPS endpoint is endpoint.
+func brokerAt(st *cloud.State, endpoint string) *cloud.Resource {
+	return st.FindOne(cloud.TypeBroker, func(r *cloud.Resource) bool {
 		instances, _ := r.Props["instances"].([]any)
 		if len(instances) == 0 {
 			return false
 		}
 		first, _ := instances[0].(map[string]any)
 		endpoints, _ := first["endpoints"].([]any)
-		return len(endpoints) > 0 && endpoints[0] == env["BROKER_ENDPOINT"]
+		return len(endpoints) > 0 && endpoints[0] == endpoint
 	})
+}
+
+func diagnose(st *cloud.State, fn *cloud.Resource, env map[string]string) contract.DiagnoseResponse {
+	vpcConfig := fn.Obj("vpcConfig")
+	subnets, _ := vpcConfig["subnetIds"].([]any)
+	groups, _ := vpcConfig["securityGroupIds"].([]any)
+	broker := brokerAt(st, env["BROKER_ENDPOINT"])
 	report := contract.DiagnoseResponse{OK: true}
 	for _, c := range st.Reach(strs(subnets), strs(groups), broker, []string{"sts", "secretsmanager", "lambda"}) {
 		check := contract.Check{Name: c.Name, OK: c.OK, Address: c.Address, Private: c.Private, Detail: c.Detail}
@@ -282,13 +336,12 @@ func diagnose(st *cloud.State, fn *cloud.Resource, env map[string]string) contra
 // login checks the secret's credentials against the broker's admin user, as an AMQPS login
 // would: Amazon MQ keeps the password the broker was created with.
 func login(st *cloud.State, broker *cloud.Resource, secretArn string) (bool, string) {
-	versions := st.Find(cloud.TypeSecretVersion, func(r *cloud.Resource) bool { return r.Str("secretId") == secretArn })
-	if len(versions) == 0 {
-		return false, "not checked: the secret " + secretArn + " has no value"
+	if broker == nil {
+		return false, "not checked: no broker at the function's BROKER_ENDPOINT"
 	}
-	var creds struct{ Username, Password string }
-	if err := json.Unmarshal([]byte(versions[len(versions)-1].Str("secretString")), &creds); err != nil {
-		return false, "not checked: the secret is not JSON"
+	creds, err := secretCredentials(st, secretArn)
+	if err != nil {
+		return false, "not checked: " + err.Error()
 	}
 	users, _ := broker.Props["users"].([]any)
 	for _, u := range users {

@@ -345,6 +345,8 @@ const (
 	TypeFunction              = "aws:lambda/function:Function"
 	TypeEventSourceMapping    = "aws:lambda/eventSourceMapping:EventSourceMapping"
 	TypeInvocation            = "aws:lambda/invocation:Invocation"
+	TypePermission            = "aws:lambda/permission:Permission"
+	TypeSecretRotation        = "aws:secretsmanager/secretRotation:SecretRotation"
 )
 
 // NewID returns a fresh id with an AWS-like prefix ("sg-", "subnet-").

@@ -1,0 +1,38 @@
+package infra
+
+import "testing"
+
+// Secrets Manager takes these (RotationRulesType: "rate(12 hours) or rate(10 days)", "as often
+// as every four hours", 1-1000 days; cron() expressions of six fields).
+func TestRotationSchedulesSecretsManagerTakes(t *testing.T) {
+	for _, ok := range []string{"off", "rate(30 days)", "rate(1 day)", "rate(1000 days)", "rate(4 hours)", "rate(12 hours)", "cron(0 4 ? * SUN *)", "cron(0 16 1,15 * ? *)"} {
+		if msg := rotationScheduleProblem(ok); msg != "" {
+			t.Errorf("%s refused: %s", ok, msg)
+		}
+	}
+	for _, bad := range []string{"", "rate(0 days)", "rate(3 hours)", "rate(1001 days)", "rate(30 minutes)", "rate(30days)", "cron(0 4 * * ?)", "Off", "cron(0 4 ? * SUN *); rm"} {
+		if rotationScheduleProblem(bad) == "" {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestUserPairsMustNotMeet(t *testing.T) {
+	for _, tc := range []struct {
+		mapping, deadLetter, wantKey string
+	}{
+		{"esm-mapping", "esm-dead-letter", ""},
+		{"esmadmin", "esm-dead-letter", "mappingUsername"},
+		{"esm-mapping", "esmadmin-clone", "deadLetterUsername"},
+		{"esm-mapping-clone", "esm-mapping", "deadLetterUsername"},
+		{"esm-mapping", "esm-mapping", "deadLetterUsername"},
+	} {
+		p := brokerUserProblems("esmadmin", tc.mapping, tc.deadLetter)
+		switch {
+		case tc.wantKey == "" && len(p) > 0:
+			t.Errorf("%s/%s refused: %v", tc.mapping, tc.deadLetter, p[0])
+		case tc.wantKey != "" && (len(p) != 1 || p[0].Key != tc.wantKey):
+			t.Errorf("%s/%s: problems %v, want one naming %s", tc.mapping, tc.deadLetter, p, tc.wantKey)
+		}
+	}
+}
