@@ -104,3 +104,17 @@ func majorMinor(version string) [2]int {
 }
 
 func less(a, b [2]int) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]) }
+
+// newBrokerVirtualHostProblem refuses, before anything is created, a virtual host other than /
+// on a broker the up creates (none of the name yet, or one it replaces): Amazon MQ creates a
+// RabbitMQ broker with the virtual host / only, and the queue, its users' grants and the mapping
+// all need the stack's virtual host to exist. A deployed broker's virtual hosts cannot be listed
+// from outside its network; the provisioner checks them there (the users action).
+func newBrokerVirtualHostProblem(d *DeployedBroker, vhost string, mode DeploymentMode, public bool) error {
+	if vhost == "/" || d != nil && d.DeploymentMode == mode && d.PubliclyAccessible == public {
+		return nil
+	}
+	return fmt.Errorf("%s:virtualHost = %q: the broker this up creates has only the virtual host / (Amazon MQ creates no other), "+
+		"so the queue, its users and the mapping would have nowhere to go. Deploy with virtualHost /, create %q on the broker "+
+		"(its console, or the management API), then set virtualHost %q and run up again", ProjectName, vhost, vhost, vhost)
+}

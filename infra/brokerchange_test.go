@@ -80,3 +80,27 @@ func TestBrokerUpgradeRefusedBeforeAnythingAndNotOnTeardown(t *testing.T) {
 		t.Error("the teardown registered nothing: the engine could run no deletion hook")
 	}
 }
+
+// A new broker has the virtual host / only: another is refused before anything is registered,
+// and taken on a deployed broker (where the provisioner checks it inside the network).
+func TestAnotherVirtualHostNeedsADeployedBroker(t *testing.T) {
+	settings := map[string]string{"virtualHost": "shop"}
+	m := &offline.Account{}
+	_, err := run(t, "isolated", withSettings(t, "isolated", settings), m)
+	if err == nil || !strings.Contains(err.Error(), `virtualHost = "shop": the broker this up creates has only the virtual host /`) {
+		t.Fatalf("a new broker with virtualHost shop: want the refusal, got %v", err)
+	}
+	if n := len(m.All()); n != 0 {
+		t.Errorf("%d resources registered before the refusal", n)
+	}
+	replaced := map[string]any{"brokerId": "b-1", "brokerName": "rabbitmq-esm-isolated", "engineVersion": "3.13",
+		"hostInstanceType": "mq.m5.large", "deploymentMode": "CLUSTER_MULTI_AZ", "publiclyAccessible": false}
+	if _, err := run(t, "isolated", withSettings(t, "isolated", settings), &offline.Account{Broker: replaced}); err == nil {
+		t.Error("a broker the up replaces (another deployment mode) with virtualHost shop: not refused")
+	}
+	deployed := map[string]any{"brokerId": "b-1", "brokerName": "rabbitmq-esm-isolated", "engineVersion": "3.13",
+		"hostInstanceType": "mq.t3.micro", "deploymentMode": "SINGLE_INSTANCE", "publiclyAccessible": false}
+	if _, err := run(t, "isolated", withSettings(t, "isolated", settings), &offline.Account{Broker: deployed}); err != nil {
+		t.Errorf("virtualHost shop on the deployed broker: %v", err)
+	}
+}

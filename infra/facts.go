@@ -80,6 +80,7 @@ func lookupFacts(ctx *pulumi.Context, cfg Config) (Facts, error) {
 		return Facts{}, err
 	}
 	facts.refused.add(brokerChangeProblem(facts.Broker, cfg.EngineVersion, cfg.InstanceType, cfg.DeploymentMode, opt.PublicBroker))
+	facts.refused.add(newBrokerVirtualHostProblem(facts.Broker, cfg.VirtualHost, cfg.DeploymentMode, opt.PublicBroker))
 	if opt.VPC == VPCNone {
 		return facts, nil
 	}

@@ -61,7 +61,9 @@ func TestZonesSkipThoseWithoutEndpointServices(t *testing.T) {
 }
 
 func TestUserTagsAndListenerSettings(t *testing.T) {
-	m := &offline.Account{}
+	// Another virtual host than / needs a deployed broker (newBrokerVirtualHostProblem).
+	m := &offline.Account{Broker: map[string]any{"brokerId": "b-1", "brokerName": "rabbitmq-esm-publicsubnet", "engineVersion": "3.13",
+		"hostInstanceType": "mq.t3.micro", "deploymentMode": "SINGLE_INSTANCE", "publiclyAccessible": false}}
 	raw := withSettings(t, "publicsubnet", map[string]string{
 		"tags": `{"team":"payments","cost-center":"42"}`, "logMessageBodies": "true", "maxBatchingWindowSeconds": "5",
 		"batchSize": "250", "queueName": "orders", "virtualHost": "shop",
