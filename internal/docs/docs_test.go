@@ -264,3 +264,21 @@ func TestReferenceTableFollowsPulumiYAML(t *testing.T) {
 		t.Errorf("docs/configuration.md's reference table has a row for %s, which is not a key of Pulumi.yaml", name)
 	}
 }
+
+// The README is the front door: it stays within 2,500 words (as wc -w counts them), the rest
+// goes to docs/.
+func TestReadmeIsAFrontDoor(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join(projectDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Fields(string(text))); n > 2500 {
+		t.Errorf("README.md has %d words, more than 2,500: move detail to docs/", n)
+	}
+}
+
+func TestCellKeepsATableRow(t *testing.T) {
+	if got, want := cell("a | b\n <name>-clone"), `a \| b &lt;name&gt;-clone`; got != want {
+		t.Errorf("cell = %q, want %q", got, want)
+	}
+}

@@ -133,6 +133,8 @@ func ConfigTable(keys []Key) string {
 }
 
 // cell makes text safe inside a table cell.
+// cell puts text in one table cell: on one line, its pipes escaped, and its angle brackets as
+// entities, or GitHub would take "<name>" for an HTML tag and drop it.
 func cell(s string) string {
-	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(strings.Join(strings.Fields(s), " "))
 }
