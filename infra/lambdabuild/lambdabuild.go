@@ -71,9 +71,18 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 		return Artifact{}, fmt.Errorf("lambdabuild: ModuleDir and Package are required")
 	}
 	goos, goarch := orDefault(spec.GOOS, "linux"), orDefault(spec.GOARCH, "arm64")
+	// go build runs in the module directory, so a path relative to the caller would land
+	// elsewhere (and the archive would hold the empty temporary file): every path is absolute.
+	moduleDir, err := filepath.Abs(spec.ModuleDir)
+	if err != nil {
+		return Artifact{}, fmt.Errorf("lambdabuild: %w", err)
+	}
 	outDir := spec.OutDir
 	if outDir == "" {
-		outDir = filepath.Join(spec.ModuleDir, ".build", filepath.Base(spec.Package)+"-"+goos+"-"+goarch)
+		outDir = filepath.Join(moduleDir, ".build", filepath.Base(spec.Package)+"-"+goos+"-"+goarch)
+	}
+	if outDir, err = filepath.Abs(outDir); err != nil {
+		return Artifact{}, fmt.Errorf("lambdabuild: %w", err)
 	}
 	if err := os.MkdirAll(outDir, 0o750); err != nil {
 		return Artifact{}, fmt.Errorf("lambdabuild: %w", err)
@@ -91,7 +100,7 @@ func Build(ctx context.Context, spec Spec) (Artifact, error) {
 	args = append(args, "-o", tmpBinaryPath, spec.Package)
 	// The go toolchain from PATH, with fixed flags and a package of this module.
 	cmd := exec.CommandContext(ctx, "go", args...) //nolint:gosec // G204: arguments are not from untrusted input
-	cmd.Dir = spec.ModuleDir
+	cmd.Dir = moduleDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOFLAGS=-mod=readonly")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

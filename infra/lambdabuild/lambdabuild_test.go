@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestListenerArchiveIsReproducible builds the listener twice, into different directories,
@@ -132,5 +133,39 @@ func TestArchiveReuse(t *testing.T) {
 	}
 	if _, ok := archiveOf(path, binary); ok {
 		t.Error("reused an archive Zip did not write")
+	}
+}
+
+// A module directory given relative to the caller (as a program beside the module gives it,
+// e.g. examples/existing-broker's "../..") builds into that module's .build, and the archive
+// holds the whole binary: go build runs in the module directory, so every path it is handed
+// must not be relative to the caller.
+func TestRelativeModuleDir(t *testing.T) {
+	art, err := Build(context.Background(), Spec{ModuleDir: "../..", Package: "./listener"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.Abs(filepath.Join("..", "..", ".build", "listener-linux-arm64", "bootstrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if art.BinaryPath != want {
+		t.Errorf("BinaryPath = %s, want %s", art.BinaryPath, want)
+	}
+	info, err := os.Stat(art.BinaryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() < 1<<20 {
+		t.Errorf("the built bootstrap is %d bytes: not the listener", info.Size())
+	}
+	leaked, err := filepath.Glob(filepath.Join("..", "..", "..", ".build", "listener-linux-arm64", ".bootstrap-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leaked {
+		if fi, err := os.Stat(l); err == nil && fi.ModTime().After(time.Now().Add(-time.Minute)) {
+			t.Errorf("a binary was built outside the module: %s", l)
+		}
 	}
 }
