@@ -20,21 +20,21 @@ import (
 //	infra, main | the program and its components | public
 //	listener/handler/internal/codec | the listener's JSON, read and written fast: behind its API |
 //	listener/handler | the API a user's listener extends | public
-//	listener, provisioner, rotator | the three Lambdas (thin mains) |
-//	internal/{lambdainit,rabbitops,rabbitadmin} | what the Lambdas share at run time: the start-up failure report, the AMQP operations, the management-API client |
-//	internal/{deadletter,provisioner,rotation} | the Lambdas' own code |
-//	internal/{plan,docs,smoke,deployed,redrive,offline,stackconfig,localesm} | the code behind the commands in cmd/ |
+//	listener, provisioner, rotator, monitor | the four Lambdas (thin mains) |
+//	internal/{lambdainit,rabbitops,rabbitadmin,mappinghealth} | what the Lambdas share at run time: the start-up failure report, the AMQP operations, the management-API client, the judgement of a mapping's state |
+//	internal/{deadletter,provisioner,rotation,monitor} | the Lambdas' own code |
+//	internal/{plan,docs,smoke,deployed,redrive,offline,stackconfig,localesm,status} | the code behind the commands in cmd/ |
 //	internal/testsupport | what tests run against instead of AWS, Lambda, RabbitMQ and the CLI |
 //	cmd, integration, enginetest | the top: nothing imports them (scripts, bench: their own tests) |
 //	examples | programs of a user's own: public packages only |
 //
 // Tests may also import testsupport, and a double's tests the Lambda code it serves.
 const (
-	lambdaShared  = `internal/(lambdainit|rabbitops|rabbitadmin)`
-	lambdaOwn     = `internal/(deadletter|provisioner(/.*)?|rotation)`
-	behindCommand = `internal/(plan|docs|smoke|deployed|redrive|offline|stackconfig|localesm)(/.*)?`
+	lambdaShared  = `internal/(lambdainit|rabbitops|rabbitadmin|mappinghealth)`
+	lambdaOwn     = `internal/(deadletter|provisioner(/.*)?|rotation|monitor)`
+	behindCommand = `internal/(plan|docs|smoke|deployed|redrive|offline|stackconfig|localesm|status)(/.*)?`
 	doubles       = `internal/testsupport(/.*)?`
-	theLambdas    = `listener|provisioner|rotator|` + lambdaShared + `|` + lambdaOwn
+	theLambdas    = `listener|provisioner|rotator|monitor|` + lambdaShared + `|` + lambdaOwn
 	programHelper = `infra/(reach|eniwait|lambdabuild)`
 	// Facts, not a double: internal/offline ships it behind make plan.
 	simAccount = `internal/simaccount`
@@ -50,24 +50,24 @@ var layoutRules = []struct {
 	{"the contract imports nothing of the project", `contract(/.*)?`, `.+`, true},
 	{"the simulated account imports nothing of the project but the contract", simAccount, `|(infra|listener|provisioner|rotator|internal)(/.*)?`, true},
 	{"the program's reusable helpers import only the contract", programHelper, `(infra|listener|provisioner|rotator|internal)(/.*)?`, true},
-	{"the program imports no Lambda, command code or double", `|infra`, `(listener|provisioner|rotator|internal)(/.*)?`, false},
-	{"the program's tests import no Lambda or command code", `|infra`, `(listener|provisioner|rotator)(/.*)?|` + lambdaShared + `|` + lambdaOwn + `|internal/(plan|smoke|deployed|redrive|localesm)`, true},
+	{"the program imports no Lambda, command code or double", `|infra`, `(listener|provisioner|rotator|monitor|internal)(/.*)?`, false},
+	{"the program's tests import no Lambda or command code", `|infra`, `(listener|provisioner|rotator|monitor)(/.*)?|` + lambdaShared + `|` + lambdaOwn + `|internal/(plan|smoke|deployed|redrive|localesm|status)`, true},
 	{"the listener's decoder imports nothing of the project", `listener/handler/internal/.+`, `.+`, false},
 	{"the listener's API imports only the contract", `listener/handler(/.*)?`, `(infra|provisioner|rotator|internal)(/.*)?`, false},
 	{"what the Lambdas share imports only the contract", lambdaShared, `(infra|listener|provisioner|rotator|internal)(/.*)?`, false},
 	{"the Lambdas import no program, command code, double or simulated account", theLambdas, `infra(/.*)?|` + behindCommand + `|` + doubles + `|` + simAccount, false},
 	// They may build a Lambda as the program does, and drive the local bridge that plays the mapping.
-	{"the Lambdas' tests import no program or command code", theLambdas, `infra|infra/(reach|eniwait)|internal/(plan|smoke|deployed|redrive|offline|stackconfig|simaccount)`, true},
+	{"the Lambdas' tests import no program or command code", theLambdas, `infra|infra/(reach|eniwait)|internal/(plan|smoke|deployed|redrive|offline|stackconfig|simaccount|status)`, true},
 	{"the code behind the commands imports no double", behindCommand, doubles, false},
 	{"the doubles import no program or command code", doubles, `infra(/.*)?|` + behindCommand, true},
-	{"the doubles import no Lambda code (their tests may)", doubles, `(listener|provisioner|rotator)(/.*)?|` + lambdaShared + `|` + lambdaOwn, false},
+	{"the doubles import no Lambda code (their tests may)", doubles, `(listener|provisioner|rotator|monitor)(/.*)?|` + lambdaShared + `|` + lambdaOwn, false},
 	// An example is a program of the user's own, in another module: Go lets it import no internal package.
-	{"the examples import public packages only", `examples/.+`, `(listener|provisioner|rotator|internal)(/.*)?`, false},
+	{"the examples import public packages only", `examples/.+`, `(listener|provisioner|rotator|monitor|internal)(/.*)?`, false},
 }
 
 // publicPackages is the API another module can import; everything else that is not a command,
 // a suite or an example lives under internal/.
-var publicPackages = []string{"", "contract", "infra", "infra/reach", "infra/eniwait", "infra/lambdabuild", "listener", "listener/handler", "provisioner", "rotator"}
+var publicPackages = []string{"", "contract", "infra", "infra/reach", "infra/eniwait", "infra/lambdabuild", "listener", "listener/handler", "provisioner", "rotator", "monitor"}
 
 // TestImportsOnlyGoDown holds every package of the module to the layout's rules, and what is
 // deployed (the program and the three Lambdas) to linking no double, tool or command.
