@@ -67,8 +67,13 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 		}
 		diagrams[DiagramBlock(string(mode))] = "```mermaid\n" + p.Mermaid + "```"
 	}
+	metrics, err := MetricsTable(projectDir)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]map[string]string{
 		"README.md":            {ConfigBlock: ConfigTable(keys)},
+		"docs/operations.md":   {MetricsBlock: metrics},
 		"docs/options.md":      diagrams,
 		"docs/architecture.md": {RoomsBlock: rooms},
 	}, nil
