@@ -237,7 +237,7 @@ func TestChosenBackendIsUsedAndDestroyRunsTheProgram(t *testing.T) {
 // Only up and preview create a stack; the others name the backend that lacks it.
 func TestMissingStackIsNotCreatedToBeDestroyed(t *testing.T) {
 	dir := project(t)
-	for _, command := range []string{"destroy", "rm", "smoke", "redrive"} {
+	for _, command := range []string{"destroy", "rm", "smoke", "redrive", "status"} {
 		calls, _, stderr, err := run(t, dir, nil, command, "nat")
 		if err == nil || !strings.Contains(stderr, `there is no stack "nat" on file://`+dir+"/.pulumi-state: nothing to "+command) {
 			t.Errorf("%s: err %v, stderr %q", command, err, stderr)
