@@ -73,8 +73,8 @@ func (r Row) matches(field, value string) bool {
 const (
 	srcMQErrors = "Lambda developer guide, Troubleshoot Amazon MQ event source mapping errors " +
 		"(https://docs.aws.amazon.com/lambda/latest/dg/services-mq-errors.html)"
-	srcAPI = "Lambda API reference, EventSourceMappingConfiguration: State is one of Creating, Enabling, " +
-		"Enabled, Disabling, Disabled, Updating, Deleting (https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html)"
+	srcAPI = "Lambda API reference, EventSourceMappingConfiguration, State " +
+		"(https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html)"
 	srcCLI = "AWS CLI reference, lambda get-event-source-mapping and create-event-source-mapping examples " +
 		"(https://docs.aws.amazon.com/cli/latest/reference/lambda/get-event-source-mapping.html)"
 	// Lambda documents the PROBLEM texts for Kafka mappings only; Amazon MQ's are not published.
@@ -89,7 +89,8 @@ const (
 	fixNetwork = "check the path from the broker's subnets to STS, Secrets Manager and Lambda for the stack's " +
 		"networkMode: make plan STACK=<stack> draws it, and the stack's diagnosis output (the provisioner's " +
 		"check at deploy time) says which hop failed; a public broker needs none of it"
-	fixAuthn = "the mapping logs in as the broker user esm-mapping-… with the secret of output mappingSecretArn: " +
+	fixAuthn = "the mapping logs in as the broker user of the mappingUsername setting (esm-mapping, or " +
+		"esm-mapping-clone after a rotation) with the secret of output mappingSecretArn: " +
 		"run pulumi up (make up), which re-runs the provisioner's users action and sets the user's password " +
 		"from the secret again; if the secret was rotated, check the rotation's last run (the rotator's log)"
 	fixUnknown = "read the value as written; check the mapping in the Lambda console, the listener's log " +
@@ -106,7 +107,7 @@ var Table = []Row{
 		Source:  srcCLI},
 	{Field: FieldTransition, Value: "EVENT_SOURCE_AUTHN_ERROR",
 		Meaning: "Lambda failed to authenticate the event source",
-		Cause:   "the broker refused the mapping's login: its user esm-mapping-… and the secret mappingSecretArn disagree, or the user is gone",
+		Cause:   "the broker refused the mapping's login: its broker user (mappingUsername) and the secret mappingSecretArn disagree, or the user is gone",
 		Fix:     fixAuthn,
 		Source:  srcMQErrors},
 	{Field: FieldTransition, Value: "EVENT_SOURCE_AUTHZ_ERROR",
@@ -141,25 +142,30 @@ var Table = []Row{
 		Source:  srcKafka},
 	{Field: FieldResult, Value: "PROBLEM", Prefix: true, Contains: []string{"credentials", "authentication"},
 		Meaning: "the broker refused the mapping's credentials",
-		Cause:   "the mapping's user esm-mapping-… and the secret mappingSecretArn disagree",
+		Cause:   "the mapping's broker user (mappingUsername) and the secret mappingSecretArn disagree",
 		Fix:     fixAuthn,
 		Source:  srcKafka},
-	{Field: FieldResult, Value: "PROBLEM", Prefix: true, Contains: []string{"authoriz", "permission"},
+	{Field: FieldResult, Value: "PROBLEM", Prefix: true, Contains: []string{"not authorized", "authorization", "permission"},
 		Meaning: "the mapping lacks a permission",
 		Cause:   "the mapping's broker user lacks read on the queue, or the listener's role lacks a permission the mapping needs",
 		Fix:     "run pulumi up: the provisioner's users action and the program restore both",
 		Source:  srcKafka},
 }
 
-// stateRows judge the State itself once no reason or result explains it.
-var stateRows = map[string]Row{
-	"Creating":  {Meaning: "the mapping is being created", Cause: "the mapping is not polling yet", Fix: "wait a minute and look again"},
-	"Enabling":  {Meaning: "the mapping is being enabled", Cause: "the mapping is not polling yet", Fix: "wait a minute and look again"},
-	"Updating":  {Meaning: "the mapping is being updated", Cause: "the mapping is settling after a change", Fix: "wait a minute and look again"},
-	"Disabling": {Meaning: "the mapping is being disabled", Cause: "someone is disabling the mapping: nothing will be consumed", Fix: "run pulumi up, which enables it again"},
-	"Disabled":  {Meaning: "the mapping is disabled", Cause: "the mapping was disabled: nothing is consumed", Fix: "run pulumi up, which enables it again"},
-	"Deleting":  {Meaning: "the mapping is being deleted", Cause: "the mapping is going away: nothing will be consumed", Fix: "if that is not a make destroy, run pulumi up to create it again"},
+// States judge the State itself once no reason or result explains it; Enabled is the healthy
+// one.
+var States = []Row{
+	{Field: FieldState, Value: "Enabled", Benign: true, Meaning: "the mapping polls the queue", Source: srcAPI},
+	{Field: FieldState, Value: "Creating", Meaning: "the mapping is being created", Cause: "the mapping is not polling yet", Fix: "wait a minute and look again", Source: srcAPI},
+	{Field: FieldState, Value: "Enabling", Meaning: "the mapping is being enabled", Cause: "the mapping is not polling yet", Fix: "wait a minute and look again", Source: srcAPI},
+	{Field: FieldState, Value: "Updating", Meaning: "the mapping is being updated", Cause: "the mapping is settling after a change", Fix: "wait a minute and look again", Source: srcAPI},
+	{Field: FieldState, Value: "Disabling", Meaning: "the mapping is being disabled", Cause: "someone is disabling the mapping: nothing will be consumed", Fix: "run pulumi up, which enables it again", Source: srcAPI},
+	{Field: FieldState, Value: "Disabled", Meaning: "the mapping is disabled", Cause: "the mapping was disabled: nothing is consumed", Fix: "run pulumi up, which enables it again", Source: srcAPI},
+	{Field: FieldState, Value: "Deleting", Meaning: "the mapping is being deleted", Cause: "the mapping is going away: nothing will be consumed", Fix: "if that is not a make destroy, run pulumi up to create it again", Source: srcAPI},
 }
+
+// Unknown is the judgement of a value no row knows: not healthy, shown verbatim.
+var Unknown = Row{Meaning: "not documented here", Cause: "Lambda reports a value this project does not know", Fix: fixUnknown}
 
 // Judge returns the verdict on m: a Lambda-initiated transition first (it says why Lambda
 // stopped the mapping), then a PROBLEM result, then a state other than Enabled. A value the
@@ -171,15 +177,21 @@ func Judge(m Mapping) Verdict {
 	if v, ok := judgeField(FieldResult, m.LastProcessingResult); ok && !v.Healthy {
 		return v
 	}
-	if m.State != "Enabled" {
-		r, known := stateRows[m.State]
-		v := Verdict{Field: FieldState, Value: m.State, Meaning: r.Meaning, Cause: r.Cause, Fix: r.Fix, Source: srcAPI}
-		if !known {
-			v.Meaning, v.Cause, v.Fix = "not documented here", "the mapping is in a state the Lambda API does not list", fixUnknown
-		}
-		return v
+	v := lookUp(States, FieldState, m.State)
+	if v.Healthy {
+		v.Meaning = "the mapping is enabled and reports no problem"
 	}
-	return Verdict{Healthy: true, Field: FieldState, Value: m.State, Meaning: "the mapping is enabled and reports no problem", Source: srcAPI}
+	return v
+}
+
+// lookUp returns the verdict of the first row of rows that matches value, else Unknown's.
+func lookUp(rows []Row, field, value string) Verdict {
+	for _, r := range rows {
+		if r.matches(field, value) {
+			return Verdict{Healthy: r.Benign, Field: field, Value: value, Meaning: r.Meaning, Cause: r.Cause, Fix: r.Fix, Source: r.Source}
+		}
+	}
+	return Verdict{Field: field, Value: value, Meaning: Unknown.Meaning, Cause: Unknown.Cause + " as " + field + ": " + value, Fix: Unknown.Fix}
 }
 
 // judgeField looks value up; ok is false for an empty value, which says nothing.
@@ -187,11 +199,5 @@ func judgeField(field, value string) (Verdict, bool) {
 	if value == "" {
 		return Verdict{}, false
 	}
-	for _, r := range Table {
-		if r.matches(field, value) {
-			return Verdict{Healthy: r.Benign, Field: field, Value: value, Meaning: r.Meaning, Cause: r.Cause, Fix: r.Fix, Source: r.Source}, true
-		}
-	}
-	return Verdict{Field: field, Value: value, Meaning: "not documented here",
-		Cause: "Lambda reports a " + field + " this project does not know: " + value, Fix: fixUnknown}, true
+	return lookUp(Table, field, value), true
 }

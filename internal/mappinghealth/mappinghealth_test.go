@@ -1,32 +1,36 @@
 package mappinghealth
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestEveryRowJudges runs every row of the table through Judge with a value it matches: the
+// TestEveryRowJudges runs every row of the table and of the states through Judge with a value it matches: the
 // verdict carries the row's meaning, cause, fix and source, and is healthy only for a benign row.
 func TestEveryRowJudges(t *testing.T) {
 	examples := map[string]string{
 		"PROBLEM/connection error": "PROBLEM: Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets Manager if authentication is required.",
 		"PROBLEM/credentials":      "PROBLEM: Invalid credentials. Check your username and password.",
-		"PROBLEM/authoriz":         "PROBLEM: Lambda is not authorized to read the queue.",
+		"PROBLEM/not authorized":   "PROBLEM: Lambda is not authorized to read the queue.",
 	}
-	for _, r := range Table {
+	for _, r := range append(slices.Clone(Table), States...) {
 		value := r.Value
 		if r.Prefix {
 			value = examples[r.Value+"/"+r.Contains[0]]
 		}
 		t.Run(r.Field+"="+value, func(t *testing.T) {
 			m := Mapping{State: "Enabled", StateTransitionReason: "USER_INITIATED", LastProcessingResult: "OK"}
-			if r.Field == FieldTransition {
+			switch r.Field {
+			case FieldTransition:
 				m.StateTransitionReason = value
 				if !r.Benign {
 					m.State = "Disabled" // Lambda disables the mapping it gives up on
 				}
-			} else {
+			case FieldResult:
 				m.LastProcessingResult = value
+			default:
+				m.State = value
 			}
 			v := Judge(m)
 			if r.Benign {
@@ -57,7 +61,7 @@ func TestJudge(t *testing.T) {
 		{"enabled, no result yet", Mapping{"Enabled", "USER_INITIATED", ""}, true, FieldState, ""},
 		{"disabled by a user", Mapping{"Disabled", "USER_INITIATED", "OK"}, false, FieldState, "pulumi up"},
 		{"settling", Mapping{"Updating", "USER_INITIATED", "OK"}, false, FieldState, "wait"},
-		{"a state the API does not list", Mapping{"Paused", "USER_INITIATED", "OK"}, false, FieldState, "does not list"},
+		{"an unknown state", Mapping{"Paused", "USER_INITIATED", "OK"}, false, FieldState, "State: Paused"},
 		{"the transition says more than the state", Mapping{"Disabled", "EVENT_SOURCE_AUTHN_ERROR", "OK"}, false, FieldTransition, "mappingSecretArn"},
 		{"a problem while enabled", Mapping{"Enabled", "USER_INITIATED", "PROBLEM: Connection error."}, false, FieldResult, "make plan"},
 		{"an unknown transition", Mapping{"Disabled", "SOMETHING_NEW", "OK"}, false, FieldTransition, "SOMETHING_NEW"},

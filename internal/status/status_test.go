@@ -129,7 +129,7 @@ func TestHealthyStack(t *testing.T) {
 // command exit 1 with the row's cause and fix on screen.
 func TestEveryDocumentedReason(t *testing.T) {
 	examples := map[string]string{"connection error": "PROBLEM: Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets Manager if authentication is required.",
-		"credentials": "PROBLEM: Invalid credentials.", "authoriz": "PROBLEM: Lambda is not authorized to consume the queue."}
+		"credentials": "PROBLEM: Invalid credentials.", "not authorized": "PROBLEM: Lambda is not authorized to consume the queue."}
 	for _, row := range mappinghealth.Table {
 		if row.Benign {
 			continue
