@@ -82,7 +82,7 @@ build: ## Build the Lambda binaries and archives into .build/ exactly as the pro
 plan: ## Show offline what STACK builds and how the ESM reaches AWS (no AWS account, no Pulumi CLI).
 	@go run ./cmd/plan --stack "$(STACK)"
 
-docs: ## Regenerate the generated blocks: README.md's configuration table, docs/options.md's diagrams, docs/architecture.md's rooms.
+docs: ## Regenerate the generated blocks: README.md's configuration table, docs/options.md's diagrams, docs/architecture.md's rooms, docs/operations.md's mapping states.
 	@go run ./cmd/plan --write-docs .
 
 diagrams: docs ## The old name of make docs.
