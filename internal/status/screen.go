@@ -18,7 +18,7 @@ func Print(w io.Writer, r Report) {
 	fmt.Fprintln(w, "Mapping")
 	if m := r.Mapping; m != nil {
 		fmt.Fprintf(w, "  %-22s %s\n", "UUID", m.UUID)
-		fmt.Fprintf(w, "  %-22s %s\n", "State", m.State)
+		fmt.Fprintf(w, "  %-22s %s (last changed %s UTC)\n", "State", m.State, m.LastModified.UTC().Format(time.DateTime))
 		fmt.Fprintf(w, "  %-22s %s\n", "StateTransitionReason", orNone(m.StateTransitionReason))
 		fmt.Fprintf(w, "  %-22s %s\n", "LastProcessingResult", orNone(m.LastProcessingResult))
 		v := m.Verdict
@@ -53,10 +53,10 @@ func Print(w io.Writer, r Report) {
 
 	fmt.Fprintln(w)
 	if q := r.Queue; q != nil {
-		switch {
-		case q.Silent:
-			fmt.Fprintf(w, "Queue %s: the monitor is silent, no datapoint in the last %s\n", q.Queue, metricsWindow)
-		default:
+		if q.Silent {
+			fmt.Fprintf(w, "Queue %s: the monitor is silent, no %s in the last %s\n", q.Queue, contract.MetricMonitorErrors, metricsWindow)
+		}
+		if !q.Latest.IsZero() {
 			fmt.Fprintf(w, "Queue %s: the monitor's figures of %s UTC, %s old\n", q.Queue, q.Latest.UTC().Format(time.TimeOnly), time.Duration(q.AgeSeconds)*time.Second)
 			f := func(name string) string {
 				if v := q.Figures[name]; v != nil {

@@ -39,8 +39,11 @@ const (
 // after a few missed runs; fifteen minutes of the listener's log cover a few batches' retries.
 const (
 	metricsWindow = 10 * time.Minute
-	logsWindow    = 15 * time.Minute
-	logLines      = 5
+	// staleAfter: EMF lines reach the metrics within a minute or two, so five minutes without a
+	// new point means missed runs.
+	staleAfter = 5 * time.Minute
+	logsWindow = 15 * time.Minute
+	logLines   = 5
 )
 
 // listenerErrorPattern picks the listener's failure lines: its JSON lines at level ERROR and
@@ -92,15 +95,17 @@ type MappingState struct {
 
 // QueueFigures are the monitor's latest datapoints; a nil figure was not published.
 type QueueFigures struct {
-	Queue, DeadLetterQueue string
-	// Latest is the newest datapoint's time, zero when the monitor is silent.
-	Latest         time.Time           `json:"latest"`
-	AgeSeconds     float64             `json:"ageSeconds"`
-	Silent         bool                `json:"silent"`
-	Figures        map[string]*float64 `json:"figures"`
-	DashboardName  string              `json:"dashboardName,omitempty"`
-	MetricsStack   string              `json:"metricsStack"`
-	MetricsSpaceNS string              `json:"metricsNamespace"`
+	Queue           string `json:"queue"`
+	DeadLetterQueue string `json:"deadLetterQueue"`
+	// Latest is the newest datapoint's time, zero when there is none.
+	Latest     time.Time `json:"latest"`
+	AgeSeconds float64   `json:"ageSeconds"`
+	// Silent says the monitor published no MonitorErrors, which it publishes every run.
+	Silent           bool                `json:"silent"`
+	Figures          map[string]*float64 `json:"figures"`
+	DashboardName    string              `json:"dashboardName,omitempty"`
+	MetricsStack     string              `json:"metricsStack"`
+	MetricsNamespace string              `json:"metricsNamespace"`
 }
 
 // AlarmsState is DescribeAlarms' answer for the stack's alarms.
@@ -195,7 +200,11 @@ func readOutputs(ctx context.Context, stack, file string) (outputs, error) {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return outs, fmt.Errorf("stack %s has no output %s: is it deployed (make up)?", stack, strings.Join(missing, ", "))
+		from := "stack " + stack
+		if file != "" {
+			from = file
+		}
+		return outs, fmt.Errorf("%s has no output %s: is the stack deployed (make up)?", from, strings.Join(missing, ", "))
 	}
 	return outs, nil
 }
@@ -239,7 +248,7 @@ func Find(ctx context.Context, stack string, outs outputs, c clients, now time.T
 	if q, err := queueFigures(ctx, c.cw, namespace, dimension, now); err != nil {
 		failed("cloudwatch GetMetricData", err)
 	} else {
-		q.Queue, q.DeadLetterQueue, q.DashboardName, q.MetricsStack, q.MetricsSpaceNS = outs.QueueName, outs.QueueName+".dlq", outs.DashboardName, dimension, namespace
+		q.Queue, q.DeadLetterQueue, q.DashboardName, q.MetricsStack, q.MetricsNamespace = outs.QueueName, outs.QueueName+".dlq", outs.DashboardName, dimension, namespace
 		r.Queue = q
 		r.Attention = append(r.Attention, q.attention()...)
 	}
@@ -313,18 +322,25 @@ func queueFigures(ctx context.Context, cw *cloudwatch.Client, namespace, stack s
 			q.Latest = res.Timestamps[0]
 		}
 	}
-	q.Silent = q.Latest.IsZero()
-	if !q.Silent {
+	q.Silent = q.Figures[contract.MetricMonitorErrors] == nil
+	if !q.Latest.IsZero() {
 		q.AgeSeconds = now.Sub(q.Latest).Round(time.Second).Seconds()
 	}
 	return q, nil
 }
 
 func (q *QueueFigures) attention() []string {
-	if q.Silent {
-		return []string{fmt.Sprintf("the monitor is silent: no datapoint in %s for the last %s (is the monitor function running? its log: monitorLogGroupName)", q.MetricsSpaceNS, metricsWindow)}
+	switch {
+	case q.MetricsStack == "":
+		return []string{"the stack has no metricsStack output: deployed before its monitor (make up adds it)"}
+	case q.Silent:
+		return []string{fmt.Sprintf("the monitor is silent: no %s datapoint in %s for the last %s (is the monitor function running? its log: monitorLogGroupName)",
+			contract.MetricMonitorErrors, q.MetricsNamespace, metricsWindow)}
 	}
 	var out []string
+	if age := time.Duration(q.AgeSeconds) * time.Second; age > staleAfter {
+		out = append(out, fmt.Sprintf("the monitor's last figures are %s old: it publishes every minute, so it has missed runs (its log: monitorLogGroupName)", age))
+	}
 	if v := q.Figures[contract.MetricDeadLetterReady]; v != nil && *v > 0 {
 		out = append(out, fmt.Sprintf("%s holds %g dead letters: fix their cause (the listener's log), then make redrive", q.DeadLetterQueue, *v))
 	}

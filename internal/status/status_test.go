@@ -115,11 +115,11 @@ func withMapping(state, reason, result string) *awsapi.AWS {
 
 func TestHealthyStack(t *testing.T) {
 	check(t, healthy(), ExitOK,
-		"State                  Enabled",
+		"State                  Enabled (last changed ",
 		"verdict                healthy",
 		"ready 3  unacked 0  consumers 1  published 0.5/s  delivered 0.5/s",
 		"dead letters (events.dlq) 0",
-		"1m0s old",
+		", 1m", " old\n",
 		"Alarms: none of 3 in ALARM",
 		"Listener errors ("+logGroup+", last 15m0s): none",
 		"All good.")
@@ -173,8 +173,14 @@ func TestDeadLettersPresent(t *testing.T) {
 func TestMonitorSilent(t *testing.T) {
 	a := healthy()
 	a.Metrics = nil
-	check(t, a, ExitAttention, "the monitor is silent, no datapoint in the last 10m0s", "Needs attention:",
-		"the monitor is silent: no datapoint in "+contract.MetricNamespace)
+	check(t, a, ExitAttention, "the monitor is silent, no MonitorErrors in the last 10m0s", "Needs attention:",
+		"the monitor is silent: no MonitorErrors datapoint in "+contract.MetricNamespace)
+
+	stale := healthy()
+	for name, points := range stale.Metrics {
+		stale.Metrics[name] = []awsapi.Point{{Time: time.Now().Add(-7 * time.Minute), Value: points[0].Value}}
+	}
+	check(t, stale, ExitAttention, "the monitor's last figures are 7m")
 }
 
 // TestAPIErrorIsShown: DescribeAlarms refused; the call and AWS's error are on screen, the
