@@ -353,17 +353,26 @@ func (q *QueueFigures) attention() []string {
 	return out
 }
 
+// maxLogPages bounds the paging: FilterLogEvents may answer empty pages while events remain
+// (CloudWatch Logs API reference, FilterLogEvents), so a few pages are read, not one.
+const maxLogPages = 10
+
 func listenerErrors(ctx context.Context, logs *cloudwatchlogs.Client, group string, now time.Time) (*ListenerErrors, error) {
-	out, err := logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{
+	pages := cloudwatchlogs.NewFilterLogEventsPaginator(logs, &cloudwatchlogs.FilterLogEventsInput{
 		LogGroupName: aws.String(group), StartTime: aws.Int64(now.Add(-logsWindow).UnixMilli()), EndTime: aws.Int64(now.UnixMilli()),
 		FilterPattern: aws.String(listenerErrorPattern),
 	})
-	if err != nil {
-		return nil, err
-	}
-	l := &ListenerErrors{LogGroup: group, Count: len(out.Events), Last: []LogLine{}}
-	for _, e := range out.Events[max(0, len(out.Events)-logLines):] {
-		l.Last = append(l.Last, LogLine{Time: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Message: strings.TrimSpace(aws.ToString(e.Message))})
+	l := &ListenerErrors{LogGroup: group, Last: []LogLine{}}
+	for page := 0; page < maxLogPages && pages.HasMorePages(); page++ {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.Count += len(out.Events)
+		for _, e := range out.Events {
+			l.Last = append(l.Last, LogLine{Time: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Message: strings.TrimSpace(aws.ToString(e.Message))})
+		}
+		l.Last = l.Last[max(0, len(l.Last)-logLines):]
 	}
 	return l, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -256,5 +257,20 @@ func TestTheBuiltCommand(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != ExitAttention || !strings.Contains(string(out), "Alarms: 1 of 3 in ALARM") {
 		t.Errorf("the built command: %v\n%s", err, out)
+	}
+}
+
+// TestListenerErrorsShowTheLastFew: errors alone do not make the exit 1 (the mapping retries
+// them; dead letters and alarms judge them), and only the last five lines are shown.
+func TestListenerErrorsShowTheLastFew(t *testing.T) {
+	a := healthy()
+	for i := range 7 {
+		a.Logs[logGroup] = append(a.Logs[logGroup], awsapi.LogEvent{Time: time.Now().Add(time.Duration(i-10) * time.Minute), Stream: "s",
+			Message: fmt.Sprintf(`{"level":"ERROR","msg":"batch","outcome":"returned","error":"attempt %d"}`, i)})
+	}
+	a.Logs[logGroup] = append(a.Logs[logGroup], awsapi.LogEvent{Time: time.Now().Add(-time.Minute), Stream: "s", Message: "Task timed out after 30.00 seconds"})
+	screen := check(t, a, ExitOK, "Listener errors ("+logGroup+", last 15m0s): 8, the last 5:", "attempt 6", "Task timed out after 30.00 seconds")
+	if strings.Contains(screen, "attempt 2") || strings.Contains(screen, `"level":"INFO"`) {
+		t.Errorf("an older or non-error line is shown:\n%s", screen)
 	}
 }
