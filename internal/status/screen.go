@@ -10,9 +10,9 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 )
 
-// Print writes the report as one screen: each section, then what needs attention and what
+// printScreen writes the report as one screen: each section, then what needs attention and what
 // could not be found out.
-func Print(w io.Writer, r Report) {
+func printScreen(w io.Writer, r Report) {
 	fmt.Fprintf(w, "stack %s: networkMode %s, region %s\n\n", r.Stack, r.NetworkMode, r.Region)
 
 	fmt.Fprintln(w, "Mapping")
@@ -53,11 +53,12 @@ func Print(w io.Writer, r Report) {
 
 	fmt.Fprintln(w)
 	if q := r.Queue; q != nil {
+		fmt.Fprintf(w, "Queue %s, virtual host %s\n", q.Queue, q.VirtualHost)
 		if q.Silent {
-			fmt.Fprintf(w, "Queue %s: the monitor is silent, no %s in the last %s\n", q.Queue, contract.MetricMonitorErrors, metricsWindow)
+			fmt.Fprintf(w, "  the monitor is silent: no %s in the last %s\n", contract.MetricMonitorErrors, metricsWindow)
 		}
 		if !q.Latest.IsZero() {
-			fmt.Fprintf(w, "Queue %s: the monitor's figures of %s UTC, %s old\n", q.Queue, q.Latest.UTC().Format(time.TimeOnly), time.Duration(q.AgeSeconds)*time.Second)
+			fmt.Fprintf(w, "  the monitor's figures of %s UTC, %s old\n", q.Latest.UTC().Format(time.TimeOnly), time.Duration(q.AgeSeconds)*time.Second)
 			f := func(name string) string {
 				if v := q.Figures[name]; v != nil {
 					return fmt.Sprintf("%g", *v)

@@ -57,7 +57,6 @@ type outputs struct {
 	NetworkMode          string   `json:"networkMode"`
 	QueueName            string   `json:"queueName"`
 	VirtualHost          string   `json:"virtualHost"`
-	ListenerFunctionName string   `json:"listenerFunctionName"`
 	ListenerLogGroupName string   `json:"listenerLogGroupName"`
 	EventSourceMappingID string   `json:"eventSourceMappingId"`
 	Diagnosis            string   `json:"diagnosis"`
@@ -96,6 +95,7 @@ type MappingState struct {
 // QueueFigures are the monitor's latest datapoints; a nil figure was not published.
 type QueueFigures struct {
 	Queue           string `json:"queue"`
+	VirtualHost     string `json:"virtualHost"`
 	DeadLetterQueue string `json:"deadLetterQueue"`
 	// Latest is the newest datapoint's time, zero when there is none.
 	Latest     time.Time `json:"latest"`
@@ -165,7 +165,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "status: AWS credentials:", err)
 		return ExitUnknown
 	}
-	r := Find(ctx, *stack, outs, clients{
+	r := find(ctx, *stack, outs, clients{
 		lambda: lambda.NewFromConfig(awsCfg), cw: cloudwatch.NewFromConfig(awsCfg), logs: cloudwatchlogs.NewFromConfig(awsCfg),
 	}, time.Now())
 	if *asJSON {
@@ -173,7 +173,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(r)
 	} else {
-		Print(stdout, r)
+		printScreen(stdout, r)
 	}
 	return r.Exit
 }
@@ -215,8 +215,8 @@ type clients struct {
 	logs   *cloudwatchlogs.Client
 }
 
-// Find asks the four APIs; a failed call is recorded and the others still asked.
-func Find(ctx context.Context, stack string, outs outputs, c clients, now time.Time) Report {
+// find asks the four APIs; a failed call is recorded and the others still asked.
+func find(ctx context.Context, stack string, outs outputs, c clients, now time.Time) Report {
 	r := Report{Stack: stack, NetworkMode: outs.NetworkMode, Region: outs.AWSRegion, Attention: []string{}, Unknown: []string{}}
 	failed := func(call string, err error) { r.Unknown = append(r.Unknown, call+": "+err.Error()) }
 
@@ -248,7 +248,8 @@ func Find(ctx context.Context, stack string, outs outputs, c clients, now time.T
 	if q, err := queueFigures(ctx, c.cw, namespace, dimension, now); err != nil {
 		failed("cloudwatch GetMetricData", err)
 	} else {
-		q.Queue, q.DeadLetterQueue, q.DashboardName, q.MetricsStack, q.MetricsNamespace = outs.QueueName, outs.QueueName+".dlq", outs.DashboardName, dimension, namespace
+		q.Queue, q.VirtualHost, q.DeadLetterQueue = outs.QueueName, outs.VirtualHost, outs.QueueName+".dlq"
+		q.DashboardName, q.MetricsStack, q.MetricsNamespace = outs.DashboardName, dimension, namespace
 		r.Queue = q
 		r.Attention = append(r.Attention, q.attention()...)
 	}

@@ -118,6 +118,7 @@ func TestHealthyStack(t *testing.T) {
 	check(t, healthy(), ExitOK,
 		"State                  Enabled (last changed ",
 		"verdict                healthy",
+		"Queue events, virtual host /",
 		"ready 3  unacked 0  consumers 1  published 0.5/s  delivered 0.5/s",
 		"dead letters (events.dlq) 0",
 		", 1m", " old\n",
@@ -174,7 +175,7 @@ func TestDeadLettersPresent(t *testing.T) {
 func TestMonitorSilent(t *testing.T) {
 	a := healthy()
 	a.Metrics = nil
-	check(t, a, ExitAttention, "the monitor is silent, no MonitorErrors in the last 10m0s", "Needs attention:",
+	check(t, a, ExitAttention, "the monitor is silent: no MonitorErrors in the last 10m0s", "Needs attention:",
 		"the monitor is silent: no MonitorErrors datapoint in "+contract.MetricNamespace)
 
 	stale := healthy()
