@@ -11,7 +11,7 @@ ARGS ?=
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: help up preview destroy rm env backend test engine-test bench integration build smoke redrive plan docs diagrams lint
+.PHONY: help up preview destroy rm env backend test engine-test bench integration build smoke redrive status plan docs diagrams lint
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
@@ -73,13 +73,16 @@ smoke: ## After make up: publish messages through the provisioner, wait for the 
 redrive: ## Move STACK's dead letters back to its queue through the provisioner (ARGS="--dry-run", "--max N", "--direct").
 	@scripts/pulumi.sh redrive "$(STACK)" $(ARGS)
 
+status: ## STACK on one screen: the mapping's state and its fix, the queue's figures, alarms firing, the listener's errors (ARGS="--json").
+	@scripts/pulumi.sh status "$(STACK)" $(ARGS)
+
 build: ## Build the Lambda binaries and archives into .build/ exactly as the program deploys them.
 	@go run ./cmd/buildlambdas
 
 plan: ## Show offline what STACK builds and how the ESM reaches AWS (no AWS account, no Pulumi CLI).
 	@go run ./cmd/plan --stack "$(STACK)"
 
-docs: ## Regenerate the generated blocks: README.md's configuration table, docs/options.md's diagrams, docs/architecture.md's rooms.
+docs: ## Regenerate the generated blocks: README.md's configuration table, docs/options.md's diagrams, docs/architecture.md's rooms, docs/operations.md's mapping states.
 	@go run ./cmd/plan --write-docs .
 
 diagrams: docs ## The old name of make docs.

@@ -21,7 +21,7 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.76.0 // indirect
+require github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.76.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0 // indirect

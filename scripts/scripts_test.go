@@ -4,6 +4,7 @@ package scripts
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,7 +238,7 @@ func TestChosenBackendIsUsedAndDestroyRunsTheProgram(t *testing.T) {
 // Only up and preview create a stack; the others name the backend that lacks it.
 func TestMissingStackIsNotCreatedToBeDestroyed(t *testing.T) {
 	dir := project(t)
-	for _, command := range []string{"destroy", "rm", "smoke", "redrive"} {
+	for _, command := range []string{"destroy", "rm", "smoke", "redrive", "status"} {
 		calls, _, stderr, err := run(t, dir, nil, command, "nat")
 		if err == nil || !strings.Contains(stderr, `there is no stack "nat" on file://`+dir+"/.pulumi-state: nothing to "+command) {
 			t.Errorf("%s: err %v, stderr %q", command, err, stderr)
@@ -356,5 +357,34 @@ func TestPinnedCLIIsUsed(t *testing.T) {
 	}
 	if len(calls) == 0 || !strings.HasPrefix(calls[len(calls)-1], "pinned: preview --diff --stack nat") || !strings.Contains(stderr, "pinned Pulumi CLI") {
 		t.Errorf("calls %v, stderr %q: want the pinned CLI, and to be told", calls, stderr)
+	}
+}
+
+// fakeGo builds, for `go build -o <path> ./cmd/status`, a status that prints its arguments and
+// exits 2: what make status's caller must see.
+const fakeGo = `#!/usr/bin/env bash
+[ "$1 $2 $4" = "build -o ./cmd/status" ] || { echo "unexpected go $*" >&2; exit 99; }
+printf '#!/bin/sh\necho "status $*"\nexit 2\n' > "$3" && chmod +x "$3"
+`
+
+// The status command's exit statuses 1 and 2 reach the caller: the script builds it and runs
+// it in its place, where go run would turn both into 1.
+func TestStatusExitStatusReachesTheCaller(t *testing.T) {
+	dir := project(t)
+	// The pinned CLI's directory comes first on the script's PATH: the stand-in go goes there.
+	pinned := filepath.Join(dir, ".build", "pulumi", "bin")
+	if err := os.MkdirAll(pinned, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"pulumi": fakePulumi, "go": fakeGo} {
+		if err := os.WriteFile(filepath.Join(pinned, name), []byte(text), 0o700); err != nil { //nolint:gosec // G306: the stand-ins must be executable
+			t.Fatal(err)
+		}
+	}
+	local := "file://" + dir + "/.pulumi-state"
+	_, stdout, stderr, err := run(t, dir, []string{stacksOn(local, "nat")}, "status", "nat", "--json")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || stdout != "status --stack nat --json\n" {
+		t.Errorf("exit %v, stdout %q, stderr %q", err, stdout, stderr)
 	}
 }

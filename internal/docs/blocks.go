@@ -76,6 +76,7 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 		"docs/operations.md":   {MetricsBlock: metrics},
 		"docs/options.md":      diagrams,
 		"docs/architecture.md": {RoomsBlock: rooms},
+		"docs/operations.md":   {MappingStatesBlock: MappingStatesTable()},
 	}, nil
 }
 
