@@ -73,10 +73,9 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 	}
 	return map[string]map[string]string{
 		"README.md":            {ConfigBlock: ConfigTable(keys)},
-		"docs/operations.md":   {MetricsBlock: metrics},
+		"docs/operations.md":   {MetricsBlock: metrics, MappingStatesBlock: MappingStatesTable()},
 		"docs/options.md":      diagrams,
 		"docs/architecture.md": {RoomsBlock: rooms},
-		"docs/operations.md":   {MappingStatesBlock: MappingStatesTable()},
 	}, nil
 }
 
