@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/smoke"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/stackconfig"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/status"
 )
 
 // TestOptions runs every option at once; `-parallel 1` runs them one after another.
@@ -190,6 +192,8 @@ func testOption(t *testing.T, root string, env map[string]string, mode string) {
 		t.Fatalf("smoke test failed: the listener logged %d of %d messages", result.Seen, result.Expected)
 	}
 
+	checkStatusClean(ctx, t, workDir, stackName, up.Outputs)
+
 	// The Lambda archives are deterministic and nothing drifts: a second deployment is a no-op.
 	if _, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Diff(), optpreview.ProgressStreams(log)); err != nil {
 		t.Errorf("a preview right after the deployment wants changes: %v", err)
@@ -277,6 +281,39 @@ func checkMappingHealthy(ctx context.Context, t *testing.T, lam *lambda.Client, 
 			t.Fatalf("the event source mapping is still %s after 15 minutes (last result %q)", state, result)
 		}
 		time.Sleep(15 * time.Second)
+	}
+}
+
+// checkStatusClean runs make status's check on the deployed stack until it says all is good:
+// the monitor has published its figures from beside the broker, the mapping is healthy, no
+// alarm fires and the smoke test's messages are consumed. The monitor runs every minute and
+// its first figures take a minute or two to reach CloudWatch, so it waits up to ten minutes.
+func checkStatusClean(ctx context.Context, t *testing.T, workDir, stackName string, outs auto.OutputMap) {
+	t.Helper()
+	values := map[string]any{}
+	for key, out := range outs {
+		values[key] = out.Value
+	}
+	raw, err := json.Marshal(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(workDir, "outputs.json")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		var screen bytes.Buffer
+		exit := status.Run(ctx, []string{"--stack", stackName, "--outputs-file", file}, &screen, &screen)
+		if exit == status.ExitOK {
+			t.Logf("make status:\n%s", screen.String())
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("make status still exits %d after 10 minutes:\n%s", exit, screen.String())
+		}
+		time.Sleep(30 * time.Second)
 	}
 }
 
