@@ -40,17 +40,16 @@ type Client struct {
 // certificate (rabbitops.CAPool reads them from a PEM file); nil uses the system roots (right
 // for Amazon MQ). The password never appears in an error.
 func New(endpoint, username, password string, roots *x509.CertPool) (*Client, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("management API endpoint %q: want https://host[:port]/ without credentials or path "+
-			"(Amazon MQ serves the API over HTTPS only)", redacted(endpoint))
+	host, err := endpointHost(endpoint)
+	if err != nil {
+		return nil, err
 	}
 	if username == "" || password == "" {
-		return nil, fmt.Errorf("management API %s: a username and a password are needed", u.Host)
+		return nil, fmt.Errorf("management API %s: a username and a password are needed", host)
 	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	return &Client{
-		base:     "https://" + u.Host + "/",
+		base:     "https://" + host + "/",
 		username: username,
 		password: password,
 		http: &http.Client{
@@ -60,6 +59,22 @@ func New(endpoint, username, password string, roots *x509.CertPool) (*Client, er
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}, nil
+}
+
+// CheckEndpoint tells what is wrong with endpoint as New's, nil if nothing: a function checks
+// its setting once at start-up.
+func CheckEndpoint(endpoint string) error {
+	_, err := endpointHost(endpoint)
+	return err
+}
+
+func endpointHost(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", fmt.Errorf("management API endpoint %q: want https://host[:port]/ without credentials or path "+
+			"(Amazon MQ serves the API over HTTPS only)", redacted(endpoint))
+	}
+	return u.Host, nil
 }
 
 // redacted is endpoint without any password it carries.
