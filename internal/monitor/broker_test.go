@@ -302,7 +302,7 @@ func TestMonitorReportsWhatTheBrokerReports(t *testing.T) {
 		t.Errorf("%s = %v while messages flow in, want above 0", contract.MetricQueuePublishRate, metrics[contract.MetricQueuePublishRate])
 	}
 
-	s.m.Env.ManagementURL = closedURL(t)
+	s.m.Env.ManagementURL = "https://" + brokertest.ClosedAddress(t) + "/"
 	metrics, properties, logged := run(t, s.m)
 	if !reflect.DeepEqual(metrics, map[string]float64{contract.MetricMappingHealthy: 1, contract.MetricMonitorErrors: 1}) {
 		t.Errorf("with the management API unreachable: %v, want MonitorErrors 1, MappingHealthy 1 and no queue figure", metrics)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +25,7 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/monitor"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/testsupport/brokertest"
 )
 
 const (
@@ -174,18 +174,6 @@ func fakeManagement(t *testing.T, answers map[string]string) (mgmtURL, caFile st
 	return srv.URL + "/", caFile
 }
 
-// closedURL is an https URL on a loopback port nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "https://" + addr + "/"
-}
-
 // run invokes m once with an EventBridge scheduled event and returns its line's metrics and
 // properties, and what it logged.
 func run(t *testing.T, m *monitor.Monitor) (map[string]float64, map[string]any, []string) {
@@ -325,7 +313,7 @@ func TestRatesAndFiguresTheBrokerLeavesOut(t *testing.T) {
 // succeeds.
 func TestBothSourcesFailing(t *testing.T) {
 	m := newMonitor(t, &fakeMappings{err: errors.New("connect: connection timed out")}, figures)
-	m.Env.ManagementURL = closedURL(t)
+	m.Env.ManagementURL = "https://" + brokertest.ClosedAddress(t) + "/"
 	metrics, properties, logged := run(t, m)
 	if !reflect.DeepEqual(metrics, map[string]float64{contract.MetricMonitorErrors: 2}) {
 		t.Errorf("metrics %v, want only %s = 2", metrics, contract.MetricMonitorErrors)

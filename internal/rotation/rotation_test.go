@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -291,34 +290,9 @@ func TestMonitorRotatesAsAnAlternatingUser(t *testing.T) {
 		}
 	}
 
-	before := f.Stage(t, arn, "AWSCURRENT")
-	_, err := f.Secrets.RotateSecret(ctx, arn, "", func(ctx context.Context, id, token, step string) error {
-		if step == StepTest {
-			if err := f.Root.SetTags(ctx, rabbitadmin.Alternate(before.Username), nil); err != nil {
-				return err
-			}
-		}
-		return f.R.Handle(ctx, Event{SecretID: id, ClientRequestToken: token, Step: step})
+	f.failTestSecret(t, arn, "management API refuses the monitor user", func(ctx context.Context, pending string) error {
+		return f.Root.SetTags(ctx, pending, nil)
 	})
-	if err == nil || !strings.HasPrefix(err.Error(), "testSecret") || !strings.Contains(err.Error(), "management API refuses the monitor user") {
-		t.Fatalf("rotation with the pending monitor user untagged at testSecret: %v", err)
-	}
-	t.Logf("FAILED as expected: %v", err)
-	if got := f.Stage(t, arn, "AWSCURRENT"); got != before {
-		t.Error("AWSCURRENT changed by a rotation that failed its test")
-	}
-}
-
-// closedURL is an https URL on a loopback port nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "https://" + addr + "/"
 }
 
 // TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent: the broker unreachable at
@@ -330,7 +304,7 @@ func TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent(t *testing.T) {
 	for _, arn := range []string{f.R.Env.MappingSecretArn, f.R.Env.AdminSecretArn} {
 		before := f.Stage(t, arn, "AWSCURRENT")
 		broken := *f.R
-		broken.Env.ManagementURL = closedURL(t)
+		broken.Env.ManagementURL = "https://" + brokertest.ClosedAddress(t) + "/"
 		token, err := f.Secrets.RotateSecret(ctx, arn, "", f.step(&broken))
 		if err == nil || !strings.HasPrefix(err.Error(), "setSecret") {
 			t.Fatalf("rotating %s with the broker unreachable: %v, want a failed setSecret", before.Username, err)
@@ -355,18 +329,26 @@ func TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent(t *testing.T) {
 
 	// The mapping's pending user refuses AWSPENDING at testSecret: someone changed its password
 	// between the steps.
-	arn := f.R.Env.MappingSecretArn
+	f.failTestSecret(t, f.R.Env.MappingSecretArn, "access refused", func(ctx context.Context, pending string) error {
+		return f.Root.SetPassword(ctx, pending, "not-the-pending-one")
+	})
+}
+
+// failTestSecret rotates arn with tamper run on the pending user just before testSecret, and
+// requires the rotation to fail there saying want, with AWSCURRENT unchanged and still logging in.
+func (f *Fixture) failTestSecret(t testing.TB, arn, want string, tamper func(ctx context.Context, pending string) error) {
+	t.Helper()
 	before := f.Stage(t, arn, "AWSCURRENT")
-	_, err := f.Secrets.RotateSecret(ctx, arn, "", func(ctx context.Context, id, token, step string) error {
+	_, err := f.Secrets.RotateSecret(t.Context(), arn, "", func(ctx context.Context, id, token, step string) error {
 		if step == StepTest {
-			if err := f.Root.SetPassword(ctx, rabbitadmin.Alternate(before.Username), "not-the-pending-one"); err != nil {
+			if err := tamper(ctx, rabbitadmin.Alternate(before.Username)); err != nil {
 				return err
 			}
 		}
 		return f.R.Handle(ctx, Event{SecretID: id, ClientRequestToken: token, Step: step})
 	})
-	if err == nil || !strings.HasPrefix(err.Error(), "testSecret") || !strings.Contains(err.Error(), "access refused") {
-		t.Fatalf("rotation with a wrong password at testSecret: %v", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "testSecret") || !strings.Contains(err.Error(), want) {
+		t.Fatalf("rotation tampered with before testSecret: %v, want a failed testSecret that says %q", err, want)
 	}
 	t.Logf("FAILED as expected: %v", err)
 	if got := f.Stage(t, arn, "AWSCURRENT"); got != before {
