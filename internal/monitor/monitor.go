@@ -144,7 +144,7 @@ func (m *Monitor) Handle(ctx context.Context, _ json.RawMessage) error {
 	}
 	if r.mapping != nil {
 		if v := mappinghealth.Judge(*r.mapping); !v.Healthy {
-			m.logf("monitor: event source mapping %s is not healthy: %s; fix: %s", m.Env.MappingUUID, v.Cause, v.Fix)
+			m.logf("monitor: event source mapping %s is not healthy: %s %q: %s; fix: %s", m.Env.MappingUUID, v.Field, v.Value, v.Cause, v.Fix)
 		}
 	}
 	line, err := m.line(r, time.Now())
