@@ -373,3 +373,33 @@ func TestLoadEnvNamesEveryProblem(t *testing.T) {
 		t.Errorf("LoadEnv: %+v, %v; want %+v", got, err, want)
 	}
 }
+
+// hangingMappings answers only when the caller gives up, as a Lambda API behind a route that
+// drops packets does.
+type hangingMappings struct{}
+
+func (hangingMappings) GetEventSourceMapping(ctx context.Context, _ *lambda.GetEventSourceMappingInput, _ ...func(*lambda.Options)) (*lambda.GetEventSourceMappingOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestAHangingSourceStillGetsTheLineOut: a source that never answers is given up a second
+// before the invocation's deadline, counted in MonitorErrors, and the line is written in time.
+func TestAHangingSourceStillGetsTheLineOut(t *testing.T) {
+	m := newMonitor(t, hangingMappings{}, figures)
+	var out bytes.Buffer
+	m.Out, m.Logf = &out, t.Logf
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if err := m.Handle(ctx, json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("Handle took %v with 1.5s to its deadline, want the sources given up a second before it", took)
+	}
+	metrics, _ := emf(t, out.String())
+	if metrics[contract.MetricMonitorErrors] != 1 || metrics[contract.MetricQueueReady] != 12 {
+		t.Errorf("metrics %v, want the queue's figures and MonitorErrors 1 for the Lambda API", metrics)
+	}
+}
