@@ -70,7 +70,7 @@ var layoutRules = []struct {
 var publicPackages = []string{"", "contract", "infra", "infra/reach", "infra/eniwait", "infra/lambdabuild", "listener", "listener/handler", "provisioner", "rotator", "monitor"}
 
 // TestImportsOnlyGoDown holds every package of the module to the layout's rules, and what is
-// deployed (the program and the three Lambdas) to linking no double, tool or command.
+// deployed (the program and the four Lambdas) to linking no double, tool or command.
 func TestImportsOnlyGoDown(t *testing.T) {
 	const module = "github.com/rabbitmq-esm/rabbitmq-esm"
 	below := func(path string) (string, bool) {
@@ -100,7 +100,7 @@ func TestImportsOnlyGoDown(t *testing.T) {
 		}
 	}
 
-	for _, p := range goList(t, "-deps", ".", "./listener", "./provisioner", "./rotator") {
+	for _, p := range goList(t, "-deps", ".", "./listener", "./provisioner", "./rotator", "./monitor") {
 		if name, ours := below(p.ImportPath); ours && regexp.MustCompile(`^(`+behindCommand+`|`+doubles+`|`+simAccount+`|cmd(/.*)?)$`).MatchString(name) {
 			t.Errorf("deployed code links %s: a double, the simulated account, command code or a command", p.ImportPath)
 		}

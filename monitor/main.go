@@ -4,12 +4,30 @@ package main
 
 import (
 	"context"
-	"errors"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	lambdaapi "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/lambdainit"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/monitor"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
 )
 
-// Replaced by the monitor's code (issue 24, in progress): until then it fails loudly.
 func main() {
-	lambda.Start(func(context.Context) error { return errors.New("the monitor is not built yet") })
+	env, err := monitor.LoadEnv(os.Getenv)
+	if err != nil {
+		lambdainit.Fail("Runtime.ConfigError", err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		lambdainit.Fail("Runtime.ConfigError", err)
+	}
+	m := &monitor.Monitor{
+		Env: env, Secrets: provisioner.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)},
+		Mappings: lambdaapi.NewFromConfig(awsCfg),
+	}
+	lambda.Start(m.Handle)
 }

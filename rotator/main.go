@@ -1,7 +1,7 @@
 // Command rotator is the Lambda function Secrets Manager invokes to rotate the stack's broker
-// secrets: the administrator's, the event source mapping's and the listener's dead-letter
-// user's (see internal/rotation). The Pulumi program places it as it places the provisioner,
-// where it reaches the broker's AMQPS endpoint and management API.
+// secrets: the administrator's, the event source mapping's, the listener's dead-letter user's
+// and the monitor's user's (see internal/rotation). The Pulumi program places it as it places
+// the provisioner, where it reaches the broker's AMQPS endpoint and management API.
 package main
 
 import (

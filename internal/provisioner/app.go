@@ -37,6 +37,7 @@ type Env struct {
 	ManagementURL       string // BROKER_MANAGEMENT_URL
 	MappingSecretArn    string // MAPPING_SECRET_ARN
 	DeadLetterSecretArn string // DEAD_LETTER_SECRET_ARN
+	MonitorSecretArn    string // MONITOR_SECRET_ARN
 }
 
 // LoadEnv reads and validates the environment; every problem names its variable.
@@ -45,7 +46,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		SecretArn: getenv(contract.EnvBrokerSecretArn), Endpoint: getenv(contract.EnvBrokerEndpoint), VHost: getenv(contract.EnvBrokerVHost),
 		Queue: getenv(contract.EnvQueueName), NetworkMode: getenv(contract.EnvNetworkMode), Region: getenv("AWS_REGION"),
 		ManagementURL: getenv(contract.EnvBrokerManagementURL), MappingSecretArn: getenv(contract.EnvMappingSecretArn),
-		DeadLetterSecretArn: getenv(contract.EnvDeadLetterSecretArn),
+		DeadLetterSecretArn: getenv(contract.EnvDeadLetterSecretArn), MonitorSecretArn: getenv(contract.EnvMonitorSecretArn),
 	}
 	var problems []string
 	for name, value := range map[string]string{

@@ -242,16 +242,16 @@ func TestDiagnoseNamesTheMissingPiece(t *testing.T) {
 		hint    string
 	}{
 		{"secrets manager endpoint unreachable", contract.RouteEndpoints,
-			func(p *Provisioner, _ *fakeSecrets) { p.Targets[1].Address = closedPort(t) },
+			func(p *Provisioner, _ *fakeSecrets) { p.Targets[1].Address = brokertest.ClosedAddress(t) },
 			"secretsmanager", "secretsmanager endpoint exists in this VPC with private DNS on"},
 		{"the VPC's own lambda endpoint unreachable", contract.RouteExistingEndpoints,
-			func(p *Provisioner, _ *fakeSecrets) { p.Targets[2].Address = closedPort(t) },
+			func(p *Provisioner, _ *fakeSecrets) { p.Targets[2].Address = brokertest.ClosedAddress(t) },
 			"lambda", "lambda endpoint exists in this VPC with private DNS on"},
 		{"no NAT route to STS", contract.RouteNAT,
-			func(p *Provisioner, _ *fakeSecrets) { p.Targets[0].Address = closedPort(t) },
+			func(p *Provisioner, _ *fakeSecrets) { p.Targets[0].Address = brokertest.ClosedAddress(t) },
 			"sts", "route 0.0.0.0/0 to a NAT gateway"},
 		{"broker port closed", contract.RouteEndpoints,
-			func(p *Provisioner, _ *fakeSecrets) { p.Env.Endpoint = "amqps://" + closedPort(t) },
+			func(p *Provisioner, _ *fakeSecrets) { p.Env.Endpoint = "amqps://" + brokertest.ClosedAddress(t) },
 			"broker", "must admit 5671 from itself"},
 		{"wrong credentials", contract.RouteEndpoints,
 			func(_ *Provisioner, s *fakeSecrets) {
@@ -324,16 +324,4 @@ func TestUnknownActionAndBadPublish(t *testing.T) {
 	if _, err := p.Handle(context.Background(), contract.Request{Action: contract.ActionPublish, Count: 0}); err == nil {
 		t.Error("publish without a count succeeded")
 	}
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }

@@ -30,7 +30,7 @@ func (p *Provisioner) users(ctx context.Context) (contract.UsersResponse, error)
 	var missing []string
 	for name, value := range map[string]string{
 		contract.EnvBrokerManagementURL: p.Env.ManagementURL, contract.EnvMappingSecretArn: p.Env.MappingSecretArn,
-		contract.EnvDeadLetterSecretArn: p.Env.DeadLetterSecretArn,
+		contract.EnvDeadLetterSecretArn: p.Env.DeadLetterSecretArn, contract.EnvMonitorSecretArn: p.Env.MonitorSecretArn,
 	} {
 		if value == "" {
 			missing = append(missing, name)
@@ -48,6 +48,7 @@ func (p *Provisioner) users(ctx context.Context) (contract.UsersResponse, error)
 	wanted := []*stackUser{
 		{role: rabbitadmin.RoleMappingConsumer, secretArn: p.Env.MappingSecretArn, setting: contract.EnvMappingSecretArn},
 		{role: rabbitadmin.RoleDeadLetterPublisher, secretArn: p.Env.DeadLetterSecretArn, setting: contract.EnvDeadLetterSecretArn},
+		{role: rabbitadmin.RoleMonitor, secretArn: p.Env.MonitorSecretArn, setting: contract.EnvMonitorSecretArn},
 	}
 	var problems []string
 	owner := map[string]string{admin.Username: "the administrator's (" + contract.EnvBrokerSecretArn + ")"}

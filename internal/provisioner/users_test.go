@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ const (
 	adminArn      = "arn:aws:secretsmanager:us-east-1:123456789012:secret:admin"       //nolint:gosec // G101: a fake ARN
 	mappingArn    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mapping"     //nolint:gosec // G101: a fake ARN
 	deadLetterArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dead-letter" //nolint:gosec // G101: a fake ARN
+	monitorArn    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:monitor"     //nolint:gosec // G101: a fake ARN
 )
 
 // randomID is 12 random characters (crypto/rand's base32 alphabet, lower-cased).
@@ -53,7 +55,8 @@ func withUsers(t *testing.T) (*Provisioner, secretsByArn, *rabbitadmin.Client) {
 	id := randomID(t)
 	secrets.put(mappingArn, rabbitops.Credentials{Username: "esm-mapping-" + id, Password: "pw-" + randomID(t)})
 	secrets.put(deadLetterArn, rabbitops.Credentials{Username: "esm-dlq-" + id, Password: "pw-" + randomID(t)})
-	p.Env.SecretArn, p.Env.MappingSecretArn, p.Env.DeadLetterSecretArn, p.Env.ManagementURL = adminArn, mappingArn, deadLetterArn, mgmt
+	secrets.put(monitorArn, rabbitops.Credentials{Username: "esm-monitor-" + id, Password: "pw-" + randomID(t)})
+	p.Env.SecretArn, p.Env.MappingSecretArn, p.Env.DeadLetterSecretArn, p.Env.MonitorSecretArn, p.Env.ManagementURL = adminArn, mappingArn, deadLetterArn, monitorArn, mgmt
 	p.Env.Queue = "esm.users+p*" + id // needs escaping in the grant
 	p.Secrets = secrets
 	admin, err := rabbitadmin.New(mgmt, b.Username, b.Password, b.Roots(t))
@@ -61,7 +64,7 @@ func withUsers(t *testing.T) (*Provisioner, secretsByArn, *rabbitadmin.Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		for _, u := range []string{"esm-mapping-" + id, "esm-dlq-" + id} {
+		for _, u := range []string{"esm-mapping-" + id, "esm-dlq-" + id, "esm-monitor-" + id} {
 			_ = admin.DeleteUser(context.Background(), u)
 			_ = admin.DeleteUser(context.Background(), rabbitadmin.Alternate(u))
 		}
@@ -81,8 +84,9 @@ func credsOf(t *testing.T, s secretsByArn, arn string) rabbitops.Credentials {
 	return c
 }
 
-// TestUsersCreatesEachUserOnceWithItsGrant: the first run creates both users with exactly
-// PermissionsFor's grant; the second changes nothing; a widened grant is put back and the
+// TestUsersCreatesEachUserOnceWithItsGrant: the first run creates the three users with exactly
+// PermissionsFor's grant and tags (the monitor's: the monitoring tag, an entry that grants
+// nothing); the second changes nothing; a widened grant is put back and the
 // user's open connection is closed, so that it reconnects under the narrow one.
 func TestUsersCreatesEachUserOnceWithItsGrant(t *testing.T) {
 	p, secrets, admin := withUsers(t)
@@ -92,22 +96,23 @@ func TestUsersCreatesEachUserOnceWithItsGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := out.(contract.UsersResponse)
-	if len(first.Users) != 2 || !first.Users[0].Created || !first.Users[1].Created || !first.Users[0].PermissionsSet {
-		t.Fatalf("first run: %+v, want both users created", first)
+	if len(first.Users) != 3 || !first.Users[0].Created || !first.Users[1].Created || !first.Users[2].Created || !first.Users[0].PermissionsSet ||
+		first.Users[2].Role != string(rabbitadmin.RoleMonitor) {
+		t.Fatalf("first run: %+v, want the mapping's, the dead-letter and the monitor's users created", first)
 	}
 	objects := rabbitadmin.Objects{Queue: p.Env.Queue, DeadLetterExchange: p.topology().DeadLetterExchange()}
 	for _, c := range []struct {
 		role rabbitadmin.Role
 		arn  string
-	}{{rabbitadmin.RoleMappingConsumer, mappingArn}, {rabbitadmin.RoleDeadLetterPublisher, deadLetterArn}} {
+	}{{rabbitadmin.RoleMappingConsumer, mappingArn}, {rabbitadmin.RoleDeadLetterPublisher, deadLetterArn}, {rabbitadmin.RoleMonitor, monitorArn}} {
 		want, _ := rabbitadmin.PermissionsFor(c.role, objects)
 		user := credsOf(t, secrets, c.arn).Username
 		got, found, err := admin.GetPermissions(ctx, "/", user)
 		if err != nil || !found || got != want.Permissions {
 			t.Errorf("%s: permissions %s (found %v, %v), want %s", c.role, got, found, err, want.Permissions)
 		}
-		if u, _, _ := admin.GetUser(ctx, user); len(u.Tags) != 0 {
-			t.Errorf("%s: tags %v, want none", c.role, u.Tags)
+		if u, _, _ := admin.GetUser(ctx, user); !slices.Equal(u.Tags, want.Tags) {
+			t.Errorf("%s: tags %v, want %v", c.role, u.Tags, want.Tags)
 		}
 	}
 	out, err = p.Handle(ctx, contract.Request{Action: contract.ActionUsers})
@@ -180,7 +185,7 @@ func TestUsersUpdatesPasswordAndThePair(t *testing.T) {
 		t.Fatal(err)
 	}
 	users := out.(contract.UsersResponse).Users
-	if len(users) != 3 || !users[0].PasswordSet || users[0].PermissionsSet || users[1].User != clone.Username ||
+	if len(users) != 4 || !users[0].PasswordSet || users[0].PermissionsSet || users[1].User != clone.Username ||
 		!users[1].PermissionsSet || users[1].PasswordSet {
 		t.Fatalf("users: %+v, want the mapping's password set and its clone's grant narrowed", users)
 	}
@@ -205,7 +210,7 @@ func TestUsersRefusesBeforeChangingAnything(t *testing.T) {
 	p, secrets, admin := withUsers(t)
 	ctx := t.Context()
 	adminUser := credsOf(t, secrets, adminArn).Username
-	dl := credsOf(t, secrets, deadLetterArn)
+	dl, mon := credsOf(t, secrets, deadLetterArn), credsOf(t, secrets, monitorArn)
 	check := func(name string, mutate func(p *Provisioner, s secretsByArn), wants ...string) {
 		t.Helper()
 		q, s := *p, secretsByArn{}
@@ -224,8 +229,10 @@ func TestUsersRefusesBeforeChangingAnything(t *testing.T) {
 				t.Errorf("%s: %v, want it to say %q", name, err, w)
 			}
 		}
-		if _, found, _ := admin.GetUser(ctx, dl.Username); found {
-			t.Errorf("%s: the dead-letter user was created before the refusal", name)
+		for _, u := range []string{dl.Username, mon.Username} {
+			if _, found, _ := admin.GetUser(ctx, u); found {
+				t.Errorf("%s: user %s was created before the refusal", name, u)
+			}
 		}
 		t.Logf("REFUSED %s: %v", name, err)
 	}
@@ -238,10 +245,13 @@ func TestUsersRefusesBeforeChangingAnything(t *testing.T) {
 	check("both jobs as one user", func(_ *Provisioner, s secretsByArn) {
 		s.put(mappingArn, dl)
 	}, contract.EnvDeadLetterSecretArn, contract.EnvMappingSecretArn)
+	check("the monitor as the mapping's pair", func(_ *Provisioner, s secretsByArn) {
+		s.put(monitorArn, rabbitops.Credentials{Username: credsOf(t, s, mappingArn).Username + rabbitadmin.CloneSuffix, Password: "x"})
+	}, contract.EnvMonitorSecretArn, contract.EnvMappingSecretArn)
 	check("a virtual host that does not exist", func(q *Provisioner, _ secretsByArn) {
 		q.Env.VHost = "esm-no-such-vhost-" + randomID(t)
 	}, "virtualHost", "does not exist")
 	check("no management URL", func(q *Provisioner, _ secretsByArn) {
-		q.Env.ManagementURL, q.Env.DeadLetterSecretArn = "", ""
-	}, contract.EnvBrokerManagementURL, contract.EnvDeadLetterSecretArn)
+		q.Env.ManagementURL, q.Env.DeadLetterSecretArn, q.Env.MonitorSecretArn = "", "", ""
+	}, contract.EnvBrokerManagementURL, contract.EnvDeadLetterSecretArn, contract.EnvMonitorSecretArn)
 }

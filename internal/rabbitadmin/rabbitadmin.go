@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,17 +40,16 @@ type Client struct {
 // certificate (rabbitops.CAPool reads them from a PEM file); nil uses the system roots (right
 // for Amazon MQ). The password never appears in an error.
 func New(endpoint, username, password string, roots *x509.CertPool) (*Client, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("management API endpoint %q: want https://host[:port]/ without credentials or path "+
-			"(Amazon MQ serves the API over HTTPS only)", redacted(endpoint))
+	host, err := endpointHost(endpoint)
+	if err != nil {
+		return nil, err
 	}
 	if username == "" || password == "" {
-		return nil, fmt.Errorf("management API %s: a username and a password are needed", u.Host)
+		return nil, fmt.Errorf("management API %s: a username and a password are needed", host)
 	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	return &Client{
-		base:     "https://" + u.Host + "/",
+		base:     "https://" + host + "/",
 		username: username,
 		password: password,
 		http: &http.Client{
@@ -59,6 +59,22 @@ func New(endpoint, username, password string, roots *x509.CertPool) (*Client, er
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}, nil
+}
+
+// CheckEndpoint tells what is wrong with endpoint as New's, nil if nothing: a function checks
+// its setting once at start-up.
+func CheckEndpoint(endpoint string) error {
+	_, err := endpointHost(endpoint)
+	return err
+}
+
+func endpointHost(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", fmt.Errorf("management API endpoint %q: want https://host[:port]/ without credentials or path "+
+			"(Amazon MQ serves the API over HTTPS only)", redacted(endpoint))
+	}
+	return u.Host, nil
 }
 
 // redacted is endpoint without any password it carries.
@@ -265,20 +281,75 @@ func (c *Client) VHostExists(ctx context.Context, vhost string) (bool, error) {
 	return err == nil && code != http.StatusNotFound, err
 }
 
-// Queue is a queue's figures as the API gives them (from the broker's statistics, refreshed
-// every few seconds).
+// Queue is a queue's figures as the API gives them, from the broker's statistics (refreshed
+// every few seconds). A figure the answer leaves out is nil, never 0: a queue declared a moment
+// ago has no figures yet (tested), message_stats appears only once something was published to
+// or delivered from the queue, and a broker that collects no message rates (4.x with metrics
+// collection off) never gives it. The fields are those of rabbitmq-server's
+// deps/rabbitmq_management/priv/www/doc/stats.html ("/api/queues/(vhost)/(name)": rabbitmqctl
+// list_queues' fields plus message_stats; "message_stats objects": publish, deliver_get;
+// "_details objects": rate, the change per second over the most recent sampling interval).
 type Queue struct {
-	Name                   string `json:"name"`
-	MessagesReady          int    `json:"messages_ready"`
-	MessagesUnacknowledged int    `json:"messages_unacknowledged"`
-	Consumers              int    `json:"consumers"`
+	Name                   string        `json:"name"`
+	MessagesReady          *int          `json:"messages_ready"`
+	MessagesUnacknowledged *int          `json:"messages_unacknowledged"`
+	Consumers              *int          `json:"consumers"`
+	MessageStats           *MessageStats `json:"message_stats"`
+}
+
+// MessageStats are the queue's message counts' details; only those with activity appear.
+type MessageStats struct {
+	// PublishDetails are of messages published to the queue.
+	PublishDetails *RateDetails `json:"publish_details"`
+	// DeliverGetDetails are of deliveries to consumers and basic.get answers, acknowledged or not.
+	DeliverGetDetails *RateDetails `json:"deliver_get_details"`
+}
+
+// RateDetails is a count's _details object, of which only the rate is asked for.
+type RateDetails struct {
+	Rate *float64 `json:"rate"`
+}
+
+// PublishRate is the messages published to the queue per second, nil when the broker gave none.
+func (q Queue) PublishRate() *float64 {
+	if q.MessageStats == nil || q.MessageStats.PublishDetails == nil {
+		return nil
+	}
+	return q.MessageStats.PublishDetails.Rate
+}
+
+// DeliverGetRate is the deliveries and basic.get answers per second, nil when the broker gave none.
+func (q Queue) DeliverGetRate() *float64 {
+	if q.MessageStats == nil || q.MessageStats.DeliverGetDetails == nil {
+		return nil
+	}
+	return q.MessageStats.DeliverGetDetails.Rate
+}
+
+// String shows the figures, "-" for one the broker left out.
+func (q Queue) String() string {
+	count := func(n *int) string {
+		if n == nil {
+			return "-"
+		}
+		return strconv.Itoa(*n)
+	}
+	rate := func(r *float64) string {
+		if r == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*r, 'f', -1, 64) + "/s"
+	}
+	return fmt.Sprintf("%s: ready %s, unacked %s, consumers %s, publish %s, deliver/get %s", q.Name,
+		count(q.MessagesReady), count(q.MessagesUnacknowledged), count(q.Consumers), rate(q.PublishRate()), rate(q.DeliverGetRate()))
 }
 
 // GetQueue returns queue's figures in vhost, and whether it exists.
 func (c *Client) GetQueue(ctx context.Context, vhost, queue string) (Queue, bool, error) {
 	var q Queue
 	code, err := c.do(ctx, fmt.Sprintf("reading queue %q in virtual host %q", queue, vhost), http.MethodGet,
-		"api/queues/"+esc(vhost)+"/"+esc(queue)+"?columns=name,messages_ready,messages_unacknowledged,consumers",
+		"api/queues/"+esc(vhost)+"/"+esc(queue)+"?columns=name,messages_ready,messages_unacknowledged,consumers,"+
+			"message_stats.publish_details.rate,message_stats.deliver_get_details.rate",
 		nil, &q, nil, http.StatusNotFound)
 	return q, err == nil && code != http.StatusNotFound, err
 }

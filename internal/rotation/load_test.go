@@ -164,7 +164,8 @@ func TestRotationUnderLoad(t *testing.T) {
 		all, still := len(seen) == n, time.Since(lastCall) > time.Second
 		mu.Unlock()
 		q, _, err := f.Root.GetQueue(ctx, "/", f.Top.Queue)
-		return all && still && err == nil && q.MessagesReady+q.MessagesUnacknowledged == 0
+		drained := q.MessagesReady != nil && q.MessagesUnacknowledged != nil && *q.MessagesReady+*q.MessagesUnacknowledged == 0
+		return all && still && err == nil && drained
 	})
 	cancel()
 	if err := <-served; err != nil {

@@ -6,7 +6,7 @@
 // and the generic template it points to:
 // https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas/blob/master/SecretsManagerRotationTemplate/lambda_function.py).
 //
-// The mapping's and the dead-letter user rotate by ALTERNATING USERS
+// The mapping's, the dead-letter and the monitor's users rotate by ALTERNATING USERS
 // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html):
 // each role has two broker users with the same grant, <name> and <name>-clone, and a rotation
 // sets a new password on the one AWSCURRENT does not name, then makes it current. The user
@@ -79,6 +79,7 @@ type Env struct {
 	AdminSecretArn      string // BROKER_SECRET_ARN: the administrator, rotated as a single user
 	MappingSecretArn    string // MAPPING_SECRET_ARN
 	DeadLetterSecretArn string // DEAD_LETTER_SECRET_ARN
+	MonitorSecretArn    string // MONITOR_SECRET_ARN
 	Endpoint            string // BROKER_ENDPOINT, amqps://…:5671: testSecret logs in there
 	ManagementURL       string // BROKER_MANAGEMENT_URL
 	VHost               string // BROKER_VHOST
@@ -89,13 +90,14 @@ type Env struct {
 func LoadEnv(getenv func(string) string) (Env, error) {
 	e := Env{
 		AdminSecretArn: getenv(contract.EnvBrokerSecretArn), MappingSecretArn: getenv(contract.EnvMappingSecretArn),
-		DeadLetterSecretArn: getenv(contract.EnvDeadLetterSecretArn), Endpoint: getenv(contract.EnvBrokerEndpoint),
-		ManagementURL: getenv(contract.EnvBrokerManagementURL), VHost: getenv(contract.EnvBrokerVHost), Queue: getenv(contract.EnvQueueName),
+		DeadLetterSecretArn: getenv(contract.EnvDeadLetterSecretArn), MonitorSecretArn: getenv(contract.EnvMonitorSecretArn),
+		Endpoint: getenv(contract.EnvBrokerEndpoint), ManagementURL: getenv(contract.EnvBrokerManagementURL), VHost: getenv(contract.EnvBrokerVHost),
+		Queue: getenv(contract.EnvQueueName),
 	}
 	var missing []string
 	for name, value := range map[string]string{
 		contract.EnvBrokerSecretArn: e.AdminSecretArn, contract.EnvMappingSecretArn: e.MappingSecretArn,
-		contract.EnvDeadLetterSecretArn: e.DeadLetterSecretArn, contract.EnvBrokerEndpoint: e.Endpoint,
+		contract.EnvDeadLetterSecretArn: e.DeadLetterSecretArn, contract.EnvMonitorSecretArn: e.MonitorSecretArn, contract.EnvBrokerEndpoint: e.Endpoint,
 		contract.EnvBrokerManagementURL: e.ManagementURL, contract.EnvBrokerVHost: e.VHost, contract.EnvQueueName: e.Queue,
 	} {
 		if value == "" {
@@ -109,7 +111,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	return e, nil
 }
 
-// Rotator handles the rotation events of the stack's three secrets.
+// Rotator handles the rotation events of the stack's four secrets.
 type Rotator struct {
 	Env     Env
 	Secrets SecretsManager
@@ -129,9 +131,11 @@ func (r *Rotator) role(secretID string) (rabbitadmin.Role, bool, error) {
 		return rabbitadmin.RoleMappingConsumer, true, nil
 	case r.Env.DeadLetterSecretArn:
 		return rabbitadmin.RoleDeadLetterPublisher, true, nil
+	case r.Env.MonitorSecretArn:
+		return rabbitadmin.RoleMonitor, true, nil
 	}
-	return "", false, fmt.Errorf("secret %s is none of the stack's (%s, %s, %s): this function rotates only those",
-		secretID, contract.EnvBrokerSecretArn, contract.EnvMappingSecretArn, contract.EnvDeadLetterSecretArn)
+	return "", false, fmt.Errorf("secret %s is none of the stack's (%s, %s, %s, %s): this function rotates only those",
+		secretID, contract.EnvBrokerSecretArn, contract.EnvMappingSecretArn, contract.EnvDeadLetterSecretArn, contract.EnvMonitorSecretArn)
 }
 
 func (r *Rotator) logf(format string, args ...any) {
@@ -176,7 +180,7 @@ func (r *Rotator) Handle(ctx context.Context, ev Event) error {
 	case StepSet:
 		err = r.set(ctx, ev, role, alternating)
 	case StepTest:
-		err = r.test(ctx, ev, alternating)
+		err = r.test(ctx, ev, role, alternating)
 	case StepFinish:
 		err = r.finish(ctx, ev, d.VersionIdsToStages)
 	default:
@@ -354,8 +358,10 @@ func (r *Rotator) set(ctx context.Context, ev Event, role rabbitadmin.Role, alte
 }
 
 // test logs in with AWSPENDING over AMQPS, on the stack's virtual host, as the secret's
-// clients will; for the administrator also on the management API, which the provisioner uses.
-func (r *Rotator) test(ctx context.Context, ev Event, alternating bool) error {
+// clients will; for the administrator and the monitor also on the management API, which the
+// provisioner and the monitor use. For the monitor, the AMQP login proves its entry in the
+// virtual host (without one the API keeps the queues from it), the API login its tag.
+func (r *Rotator) test(ctx context.Context, ev Event, role rabbitadmin.Role, alternating bool) error {
 	pending, err := r.must(ctx, ev.SecretID, ev.ClientRequestToken, stagePending)
 	if err != nil {
 		return err
@@ -365,7 +371,7 @@ func (r *Rotator) test(ctx context.Context, ev Event, alternating bool) error {
 		return err
 	}
 	_ = conn.Close()
-	if alternating {
+	if alternating && role != rabbitadmin.RoleMonitor {
 		return nil
 	}
 	roots, err := rabbitops.CAPool(r.CAFile)
@@ -381,7 +387,11 @@ func (r *Rotator) test(ctx context.Context, ev Event, alternating bool) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("the management API refuses the administrator %q with AWSPENDING", pending.Username)
+		who := "the administrator"
+		if alternating {
+			who = "the " + string(role) + " user"
+		}
+		return fmt.Errorf("the management API refuses %s %q with AWSPENDING", who, pending.Username)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +33,7 @@ func value(t testing.TB, c rabbitops.Credentials) string {
 	return string(raw)
 }
 
-// Fixture is a stack's three users on the test broker, their secrets in the fake, and the
+// Fixture is a stack's four users on the test broker, their secrets in the fake, and the
 // rotator. The administrator is one of the test's own, so that rotating it leaves the broker's.
 type Fixture struct {
 	B       brokertest.Broker
@@ -67,13 +67,16 @@ func NewFixture(t testing.TB) *Fixture {
 	admin := rabbitops.Credentials{Username: "esm-rot-admin-" + id, Password: "a-" + randomID(t)}
 	mapping := rabbitops.Credentials{Username: "esm-rot-map-" + id, Password: "m-" + randomID(t)}
 	dead := rabbitops.Credentials{Username: "esm-rot-dlq-" + id, Password: "d-" + randomID(t)}
+	monitor := rabbitops.Credentials{Username: "esm-rot-mon-" + id, Password: "o-" + randomID(t)}
 	ctx := context.Background()
 	if err := root.EnsureUser(ctx, "/", admin.Username, admin.Password,
 		rabbitadmin.Grant{Tags: []string{"administrator"}, Permissions: rabbitadmin.Permissions{Configure: ".*", Write: ".*", Read: ".*"}}); err != nil {
 		t.Fatal(err)
 	}
 	objects := rabbitadmin.Objects{Queue: f.Top.Queue, DeadLetterExchange: f.Top.DeadLetterExchange()}
-	for role, c := range map[rabbitadmin.Role]rabbitops.Credentials{rabbitadmin.RoleMappingConsumer: mapping, rabbitadmin.RoleDeadLetterPublisher: dead} {
+	for role, c := range map[rabbitadmin.Role]rabbitops.Credentials{
+		rabbitadmin.RoleMappingConsumer: mapping, rabbitadmin.RoleDeadLetterPublisher: dead, rabbitadmin.RoleMonitor: monitor,
+	} {
 		g, err := rabbitadmin.PermissionsFor(role, objects)
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +86,7 @@ func NewFixture(t testing.TB) *Fixture {
 		}
 	}
 	t.Cleanup(func() {
-		for _, u := range []string{admin.Username, mapping.Username, dead.Username} {
+		for _, u := range []string{admin.Username, mapping.Username, dead.Username, monitor.Username} {
 			_ = root.DeleteUser(context.Background(), u)
 			_ = root.DeleteUser(context.Background(), rabbitadmin.Alternate(u))
 		}
@@ -99,6 +102,7 @@ func NewFixture(t testing.TB) *Fixture {
 			AdminSecretArn:      f.Secrets.Create("admin", value(t, admin), true),
 			MappingSecretArn:    f.Secrets.Create("mapping", value(t, mapping), true),
 			DeadLetterSecretArn: f.Secrets.Create("dead-letter", value(t, dead), true),
+			MonitorSecretArn:    f.Secrets.Create("monitor", value(t, monitor), true),
 			Endpoint:            b.TLSEndpoint, ManagementURL: mgmt, VHost: "/", Queue: f.Top.Queue,
 		},
 		Secrets: f.Secrets, CAFile: b.CAFile, Logf: t.Logf,
@@ -252,16 +256,43 @@ func TestAdministratorRotatesAsASingleUser(t *testing.T) {
 	}
 }
 
-// closedURL is an https URL on a loopback port nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// TestMonitorRotatesAsAnAlternatingUser: the monitor's secret alternates between its pair as
+// the mapping's does, each new AWSCURRENT with the monitoring tag and nothing granted, and
+// reading the queue's figures through the management API; testSecret refuses a pending user the
+// API does not let in.
+func TestMonitorRotatesAsAnAlternatingUser(t *testing.T) {
+	f := NewFixture(t)
+	ctx := t.Context()
+	arn := f.R.Env.MonitorSecretArn
+	first := f.Stage(t, arn, "AWSCURRENT")
+	want, _ := rabbitadmin.PermissionsFor(rabbitadmin.RoleMonitor, rabbitadmin.Objects{})
+	for i, wantUser := range []string{rabbitadmin.Alternate(first.Username), first.Username} {
+		if err := f.Rotate(ctx, arn); err != nil {
+			t.Fatal(err)
+		}
+		now := f.Stage(t, arn, "AWSCURRENT")
+		if now.Username != wantUser || now.Password == first.Password {
+			t.Fatalf("rotation %d: AWSCURRENT names %q, want %q with a new password", i+1, now.Username, wantUser)
+		}
+		u, _, err := f.Root.GetUser(ctx, now.Username)
+		p, _, err2 := f.Root.GetPermissions(ctx, "/", now.Username)
+		if err != nil || err2 != nil || !slices.Equal(u.Tags, want.Tags) || p != want.Permissions {
+			t.Errorf("rotation %d: %s has tags %v and %s (%v, %v), want %v and %s", i+1, now.Username, u.Tags, p, err, err2, want.Tags, want.Permissions)
+		}
+		c, err := rabbitadmin.New(f.R.Env.ManagementURL, now.Username, now.Password, f.B.Roots(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q, found, err := c.GetQueue(ctx, "/", f.Top.Queue); err != nil || !found {
+			t.Errorf("rotation %d: the monitor reading the queue as %s: found %v, %v", i+1, now.Username, found, err)
+		} else {
+			t.Logf("rotation %d: %s reads %v", i+1, now.Username, q)
+		}
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "https://" + addr + "/"
+
+	f.failTestSecret(t, arn, "management API refuses the monitor user", func(ctx context.Context, pending string) error {
+		return f.Root.SetTags(ctx, pending, nil)
+	})
 }
 
 // TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent: the broker unreachable at
@@ -273,7 +304,7 @@ func TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent(t *testing.T) {
 	for _, arn := range []string{f.R.Env.MappingSecretArn, f.R.Env.AdminSecretArn} {
 		before := f.Stage(t, arn, "AWSCURRENT")
 		broken := *f.R
-		broken.Env.ManagementURL = closedURL(t)
+		broken.Env.ManagementURL = "https://" + brokertest.ClosedAddress(t) + "/"
 		token, err := f.Secrets.RotateSecret(ctx, arn, "", f.step(&broken))
 		if err == nil || !strings.HasPrefix(err.Error(), "setSecret") {
 			t.Fatalf("rotating %s with the broker unreachable: %v, want a failed setSecret", before.Username, err)
@@ -298,18 +329,26 @@ func TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent(t *testing.T) {
 
 	// The mapping's pending user refuses AWSPENDING at testSecret: someone changed its password
 	// between the steps.
-	arn := f.R.Env.MappingSecretArn
+	f.failTestSecret(t, f.R.Env.MappingSecretArn, "access refused", func(ctx context.Context, pending string) error {
+		return f.Root.SetPassword(ctx, pending, "not-the-pending-one")
+	})
+}
+
+// failTestSecret rotates arn with tamper run on the pending user just before testSecret, and
+// requires the rotation to fail there saying want, with AWSCURRENT unchanged and still logging in.
+func (f *Fixture) failTestSecret(t testing.TB, arn, want string, tamper func(ctx context.Context, pending string) error) {
+	t.Helper()
 	before := f.Stage(t, arn, "AWSCURRENT")
-	_, err := f.Secrets.RotateSecret(ctx, arn, "", func(ctx context.Context, id, token, step string) error {
+	_, err := f.Secrets.RotateSecret(t.Context(), arn, "", func(ctx context.Context, id, token, step string) error {
 		if step == StepTest {
-			if err := f.Root.SetPassword(ctx, rabbitadmin.Alternate(before.Username), "not-the-pending-one"); err != nil {
+			if err := tamper(ctx, rabbitadmin.Alternate(before.Username)); err != nil {
 				return err
 			}
 		}
 		return f.R.Handle(ctx, Event{SecretID: id, ClientRequestToken: token, Step: step})
 	})
-	if err == nil || !strings.HasPrefix(err.Error(), "testSecret") || !strings.Contains(err.Error(), "access refused") {
-		t.Fatalf("rotation with a wrong password at testSecret: %v", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "testSecret") || !strings.Contains(err.Error(), want) {
+		t.Fatalf("rotation tampered with before testSecret: %v, want a failed testSecret that says %q", err, want)
 	}
 	t.Logf("FAILED as expected: %v", err)
 	if got := f.Stage(t, arn, "AWSCURRENT"); got != before {
@@ -321,7 +360,7 @@ func TestAFailedRotationLeavesTheLastWorkingCredentialsCurrent(t *testing.T) {
 }
 
 func TestEventsAndSettingsAreChecked(t *testing.T) {
-	if _, err := LoadEnv(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "MAPPING_SECRET_ARN") ||
+	if _, err := LoadEnv(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "MAPPING_SECRET_ARN") || !strings.Contains(err.Error(), "MONITOR_SECRET_ARN") ||
 		!strings.Contains(err.Error(), "BROKER_MANAGEMENT_URL") {
 		t.Errorf("LoadEnv of nothing: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -94,6 +95,19 @@ func (b Broker) Roots(t testing.TB) *x509.CertPool {
 		t.Fatalf("%s holds no PEM certificate", b.CAFile)
 	}
 	return pool
+}
+
+// ClosedAddress is a loopback host:port nothing listens on: a broker, an API or a service
+// endpoint that refuses connections.
+func ClosedAddress(t testing.TB) string {
+	t.Helper()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
 }
 
 // unset lists the variables among names that are empty.
