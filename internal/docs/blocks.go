@@ -71,6 +71,7 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 		"README.md":            {ConfigBlock: ConfigTable(keys)},
 		"docs/options.md":      diagrams,
 		"docs/architecture.md": {RoomsBlock: rooms},
+		"docs/operations.md":   {AlarmsBlock: AlarmsTable(infra.AlarmDocs())},
 	}, nil
 }
 
