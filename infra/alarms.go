@@ -333,7 +333,7 @@ func AlarmDocs() []AlarmDoc {
 		}
 		over := fmt.Sprintf("%d × %d s", a.periods(c.Alarms.Thresholds), a.periodSeconds)
 		if a.periodsSetting != "" {
-			over = fmt.Sprintf("`%s` (default %s) × %d s", a.periodsSetting, defaults[a.periodsSetting], a.periodSeconds)
+			over = fmt.Sprintf("%#q (default %s) × %d s", a.periodsSetting, defaults[a.periodsSetting], a.periodSeconds)
 		}
 		docs = append(docs, AlarmDoc{Name: "<project>-<stack>-" + a.name, Watches: watches, Fires: fires, Over: over,
 			MissingData: a.missing, Meaning: a.meaning, Action: a.action})

@@ -154,7 +154,7 @@ func validateMetricAlarm(news resource.PropertyMap) []plugin.CheckFailure {
 	if len(queries) > 0 {
 		for _, key := range []string{"metricName", "namespace", "period", "statistic", "dimensions", "extendedStatistic"} {
 			if standin.Has(news, key) {
-				fail(key, fmt.Sprintf(`"%s": conflicts with metric_query`, key))
+				fail(key, fmt.Sprintf("%q: conflicts with metric_query", key))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -61,7 +62,8 @@ func TestMetricAlarmAsTheProviderChecksIt(t *testing.T) {
 		}
 		in["name"] = "d"
 		_, _, err := create(t, p, "cloudwatch/metricAlarm:MetricAlarm", "d", in)
-		if _, refused := err.(*checkError); !refused {
+		var refused *checkError
+		if !errors.As(err, &refused) {
 			t.Errorf("%s: got %v, want a check failure", what, err)
 		}
 	}
