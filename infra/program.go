@@ -208,10 +208,13 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	st.Monitor, err = NewMonitor(ctx, prefix+"-monitor", &MonitorArgs{
 		Broker: broker, Queue: queue, MappingUUID: st.EventSource.MappingID, MappingArn: st.EventSource.MappingArn,
 		MetricsStack: st.MetricsStack, FunctionName: monitorFunction, LogRetentionDays: cfg.LogRetentionDays,
-		Archive:        archives.monitor,
-		DeleteHook:     hooks.function,
-		RoleDeleteHook: hooks.roles,
-		Tags:           tags,
+		Archive:    archives.monitor,
+		DeleteHook: hooks.function,
+		// No role hook: it waits for every Lambda interface in the broker's group, and the
+		// monitor, created last, is deleted first, while the listener's, the provisioner's and
+		// the mapping's interfaces stay until their owners go after it. DeleteHook waits out the
+		// monitor's own interfaces before its role goes.
+		Tags: tags,
 	})
 	if err != nil {
 		return nil, err

@@ -568,9 +568,10 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 	for _, typ := range []string{"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"} {
 		for _, r := range m.ByType(typ) {
 			want := wantRole
-			if r.Name == "rabbitmq-esm-rotation" {
+			if r.Name == "rabbitmq-esm-rotation" || r.Name == "rabbitmq-esm-monitor" {
 				// Its function's own wait covers its interfaces; the role wait would also wait
-				// for the provisioner's and the listener's when rotation alone is turned off.
+				// for the provisioner's and the listener's when rotation alone is turned off,
+				// and, for the monitor (deleted first, being created last), on every destroy.
 				want = nil
 			}
 			if !slices.Equal(r.BeforeDeleteHooks, want) {
