@@ -123,6 +123,7 @@ func (h *harness) lifecycle(t *testing.T, stack string) {
 	}
 	run("preview --expect-no-changes", pulumiSh, "preview", stack, "--expect-no-changes").must(t, "the second preview")
 	h.checkState(t, acct, stack)
+	h.checkMonitoring(t, acct, stack)
 
 	// An in-place change.
 	run("config set batchSize 50", "pulumi", "config", "set", "rabbitmq-esm:batchSize", "50", "--stack", stack).must(t, "config set")
@@ -202,6 +203,10 @@ func (h *harness) rerunAfterFailedWait(t *testing.T) {
 	run := func(name string, args ...string) result { return h.run(t, acct, stack, name, args...) }
 	run("up", pulumiSh, "up", stack, "--yes", "--skip-preview").must(t, "up")
 	mapping := acct.view(t).FindOne(cloud.TypeEventSourceMapping, nil)
+	// The monitor, created after the mapping, is deleted before it, and its function's own wait
+	// would meet the slow interfaces first: it goes beforehand, at the usual pace.
+	run("destroy the monitor", pulumiSh, "destroy", stack, "--yes", "--skip-preview", "--target-dependents",
+		"--target", "urn:pulumi:"+stack+"::rabbitmq-esm::rabbitmq-esm:infra:Monitor::rabbitmq-esm-monitor").must(t, "the monitor's destroy")
 
 	// Lambda takes longer than the wait allows (a minute): the first destroy stops at the hook,
 	// and the interfaces vanish while the second one waits.
@@ -300,7 +305,7 @@ var dayTwoChanges = []struct {
 	{key: "maxBatchingWindowSeconds", value: "5", plans: map[string]string{"EventSourceMapping rabbitmq-esm-events-mapping": "update"}},
 	{key: "logMessageBodies", value: "true", plans: map[string]string{"Function rabbitmq-esm-events-listener": "update"}},
 	{key: "logRetentionDays", value: "30", plans: map[string]string{"LogGroup rabbitmq-esm-events-listener": "update", "LogGroup rabbitmq-esm-provisioner": "update",
-		"LogGroup rabbitmq-esm-rotation": "update"}},
+		"LogGroup rabbitmq-esm-rotation": "update", "LogGroup rabbitmq-esm-monitor": "update"}},
 	{key: "eniWaitTimeoutMinutes", value: "60", plans: map[string]string{}},
 	{key: "instanceType", value: "mq.m5.large", plans: map[string]string{"Broker rabbitmq-esm-broker": "update"}},
 	// RabbitMQ 4 runs on mq.m7g only and the provider changes the engine before the instance
@@ -314,6 +319,7 @@ var dayTwoChanges = []struct {
 		"Function rabbitmq-esm-provisioner":            "update",
 		"Function rabbitmq-esm-rotation":               "update",
 		"Function rabbitmq-esm-events-listener":        "update",
+		"Function rabbitmq-esm-monitor":                "update",
 		"Invocation rabbitmq-esm-provisioner-diagnose": "replace", "Invocation rabbitmq-esm-provisioner-declare": "replace",
 		"Invocation rabbitmq-esm-provisioner-users": "replace"}},
 	// A new name makes a new version of the user's secret (its first password, now AWSCURRENT)
@@ -322,8 +328,25 @@ var dayTwoChanges = []struct {
 	{key: "mappingUsername", value: "orders-consumer", deploy: true, plans: plans(
 		"SecretVersion rabbitmq-esm-broker-mapping-credentials:replace", "Invocation rabbitmq-esm-provisioner-users:replace")},
 	{key: "deadLetterUsername", value: "esmadmin-clone", refused: "rotation pair"},
+	// The monitor's user, as the mapping's. Deployed, and taken back.
+	{key: "monitorUsername", value: "orders-monitor", deploy: true, plans: plans(
+		"SecretVersion rabbitmq-esm-broker-monitor-credentials:replace", "Invocation rabbitmq-esm-provisioner-users:replace")},
+	// Each threshold updates its alarm in place.
+	{key: "alarmStalledMinutes", value: "10", plans: plans("MetricAlarm rabbitmq-esm-alarms-mapping-not-consuming:update")},
+	{key: "alarmBacklogMessages", value: "250", plans: plans("MetricAlarm rabbitmq-esm-alarms-backlog:update")},
+	{key: "alarmBrokerMemoryPercent", value: "70", plans: plans("MetricAlarm rabbitmq-esm-alarms-broker-memory:update")},
+	{key: "alarmBrokerDiskFreeMultiple", value: "3", plans: plans("MetricAlarm rabbitmq-esm-alarms-broker-disk:update")},
+	{key: "alarmBrokerMemoryPercent", value: "100", refused: `rabbitmq-esm:alarmBrokerMemoryPercent = "100": must be a whole number from 1 to 99`},
+	// A topic of the user's: the stack's own goes, every alarm notifies the one given.
+	// Deployed, and taken back.
+	{key: "alarmTopicArn", value: "arn:aws:sns:us-east-1:" + simaccount.AccountID + ":ops-alerts", deploy: true, plans: plans(
+		slices.Concat([]string{"Topic rabbitmq-esm-alarms-topic:delete"}, eachAlarm("update"))...)},
+	{key: "alarmTopicArn", value: "ops-alerts", refused: `rabbitmq-esm:alarmTopicArn = "ops-alerts": must be the ARN of a standard SNS topic`},
+	// The subscription stays pending until the address confirms it. Deployed, and taken back.
+	{key: "alarmEmail", value: "ops@example.com", deploy: true, plans: plans("TopicSubscription rabbitmq-esm-alarms-email:create")},
 	{key: "credentialRotation", value: "rate(7 days)", plans: plans("SecretRotation rabbitmq-esm-rotation-admin:update",
-		"SecretRotation rabbitmq-esm-rotation-mapping:update", "SecretRotation rabbitmq-esm-rotation-dead-letter:update")},
+		"SecretRotation rabbitmq-esm-rotation-mapping:update", "SecretRotation rabbitmq-esm-rotation-dead-letter:update",
+		"SecretRotation rabbitmq-esm-rotation-monitor:update")},
 	{key: "credentialRotation", value: "rate(2 hours)", refused: "at most every 4 hours"},
 	// off: the rotator and every rotation go (CancelRotateSecret); the mapping's guard tags
 	// stop naming the rotator. Deployed, and taken back.
@@ -331,13 +354,17 @@ var dayTwoChanges = []struct {
 		"Function rabbitmq-esm-rotation:delete", "LogGroup rabbitmq-esm-rotation:delete", "Role rabbitmq-esm-rotation:delete",
 		"RolePolicy rabbitmq-esm-rotation:delete", "Permission rabbitmq-esm-rotation-invoke-admin:delete",
 		"Permission rabbitmq-esm-rotation-invoke-mapping:delete", "Permission rabbitmq-esm-rotation-invoke-dead-letter:delete",
+		"Permission rabbitmq-esm-rotation-invoke-monitor:delete", "SecretRotation rabbitmq-esm-rotation-monitor:delete",
 		"SecretRotation rabbitmq-esm-rotation-admin:delete", "SecretRotation rabbitmq-esm-rotation-mapping:delete",
 		"SecretRotation rabbitmq-esm-rotation-dead-letter:delete", "EventSourceMapping rabbitmq-esm-events-mapping:update")},
 	{key: "adminAccessCidrs[0]", value: "10.20.0.0/16", path: true, plans: map[string]string{
 		"SecurityGroupIngressRule rabbitmq-esm-broker-admin-443-from-1": "create", "SecurityGroupIngressRule rabbitmq-esm-broker-admin-5671-from-1": "create"}},
 	{key: "deploymentMode", value: "CLUSTER_MULTI_AZ", plans: brokerReplaced()},
+	// The broker's name is the Broker dimension of its alarms and dashboard widgets.
 	{key: "brokerName", value: "orders-broker", plans: brokerReplaced("Secret rabbitmq-esm-broker-credentials:update",
-		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update")},
+		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update",
+		"Secret rabbitmq-esm-broker-monitor-credentials:update", "MetricAlarm rabbitmq-esm-alarms-broker-memory:update",
+		"MetricAlarm rabbitmq-esm-alarms-broker-disk:update", "Dashboard rabbitmq-esm-dashboard:update")},
 	// The subnets that exist keep their blocks and zones; the third zone's subnet takes its own
 	// slot, and the endpoints reach into it. Deployed, and taken back.
 	{key: "availabilityZones", value: "3", deploy: true, plans: plans(
@@ -381,9 +408,13 @@ var dayTwoChanges = []struct {
 		"Secret rabbitmq-esm-broker-mapping-credentials:update", "Secret rabbitmq-esm-broker-dead-letter-credentials:update",
 		"LogGroup rabbitmq-esm-provisioner:update", "Role rabbitmq-esm-events-listener:update", "Role rabbitmq-esm-provisioner:update",
 		"LogGroup rabbitmq-esm-rotation:update", "Role rabbitmq-esm-rotation:update",
-	})...)},
+		"Secret rabbitmq-esm-broker-monitor-credentials:update", "LogGroup rabbitmq-esm-monitor:update", "Role rabbitmq-esm-monitor:update",
+		"EventRule rabbitmq-esm-monitor-schedule:update", "Topic rabbitmq-esm-alarms-topic:update",
+	}, eachAlarm("update"))...)},
 	// Every taggable resource, in place.
-	{key: "tags.team", value: "payments", path: true, plans: plans(
+	{key: "tags.team", value: "payments", path: true, plans: plans(append(eachAlarm("update"),
+		"Function rabbitmq-esm-monitor:update", "LogGroup rabbitmq-esm-monitor:update", "Role rabbitmq-esm-monitor:update",
+		"Secret rabbitmq-esm-broker-monitor-credentials:update", "EventRule rabbitmq-esm-monitor-schedule:update", "Topic rabbitmq-esm-alarms-topic:update",
 		"Broker rabbitmq-esm-broker:update", "EventSourceMapping rabbitmq-esm-events-mapping:update",
 		"Function rabbitmq-esm-events-listener:update", "Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-rotation:update",
 		"LogGroup rabbitmq-esm-events-listener:update", "LogGroup rabbitmq-esm-provisioner:update", "LogGroup rabbitmq-esm-rotation:update",
@@ -398,7 +429,7 @@ var dayTwoChanges = []struct {
 		"Subnet rabbitmq-esm-network-isolated-1:update", "Subnet rabbitmq-esm-network-isolated-2:update", "Vpc rabbitmq-esm-network:update",
 		"InternetGateway rabbitmq-esm-network:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
-		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
+		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")...)},
 	{stack: "defaultvpc", key: "defaultVpcEndpoints", value: "existing", refused: "is this stack's own, created while it was create"},
 	{key: "engineVersion", value: "3.12", refused: `rabbitmq-esm:engineVersion = "3.12": must be a RabbitMQ major.minor version of 3.13 or later`},
 	{key: "natGateways", value: "OnePerAz", refused: `applies only to networkMode nat, not to isolated`},
@@ -420,6 +451,16 @@ var dayTwoChanges = []struct {
 	{stack: "existingvpc", key: "endpointSubnetIds[0]", value: simaccount.UserSubnetB, path: true, plans: plans(
 		"VpcEndpoint rabbitmq-esm-endpoints-lambda:update", "VpcEndpoint rabbitmq-esm-endpoints-secretsmanager:update",
 		"VpcEndpoint rabbitmq-esm-endpoints-sts:update")},
+}
+
+// eachAlarm is every alarm of the stack with the step kind.
+func eachAlarm(kind string) []string {
+	var out []string
+	for _, a := range []string{"mapping-not-consuming", "backlog", "dead-letters", "listener-errors", "listener-throttles", "broker-memory",
+		"broker-disk", "monitor-silent"} {
+		out = append(out, "MetricAlarm rabbitmq-esm-alarms-"+a+":"+kind)
+	}
+	return out
 }
 
 // endpointsGiveWayToNAT is what moving the mapping's path from the interface endpoints to a
@@ -446,13 +487,17 @@ func plans(entries ...string) map[string]string {
 
 // brokerReplaced is what replacing the broker plans, with more: the broker goes first (its name
 // is unique in the account), and with it the mapping (its event source) and the provisioner's
-// invocations; both functions and the listener's policy follow the new broker in place.
+// invocations; the functions and the listener's and the monitor's policies follow the new
+// broker and mapping in place.
 func brokerReplaced(more ...string) map[string]string {
 	return plans(append([]string{"Broker rabbitmq-esm-broker:replace", "EventSourceMapping rabbitmq-esm-events-mapping:replace",
 		"Invocation rabbitmq-esm-provisioner-diagnose:replace", "Invocation rabbitmq-esm-provisioner-declare:replace",
 		"Invocation rabbitmq-esm-provisioner-users:replace",
 		"Function rabbitmq-esm-provisioner:update", "Function rabbitmq-esm-rotation:update", "Function rabbitmq-esm-events-listener:update",
-		"RolePolicy rabbitmq-esm-events-listener:update"}, more...)...)
+		"RolePolicy rabbitmq-esm-events-listener:update",
+		// The monitor follows the new broker's management URL and the new mapping (its UUID, and
+		// its ARN in the monitor's policy).
+		"Function rabbitmq-esm-monitor:update", "RolePolicy rabbitmq-esm-monitor:update"}, more...)...)
 }
 
 // dayTwo plans each change of dayTwoChanges against a deployed stack of its option, one at a

@@ -86,8 +86,9 @@ func (h *harness) upgradeFromAnotherRevision(t *testing.T) {
 	if m := after.FindOne(cloud.TypeEventSourceMapping, nil); m == nil || m.ID != mapping.ID {
 		t.Fatalf("the upgrade replaced the mapping %s", mapping.ID)
 	}
-	if n := len(after.Find(cloud.TypeSecretRotation, nil)); n != 3 {
-		t.Errorf("after the upgrade %d secrets rotate, want 3", n)
+	// The administrator's, the mapping's, the dead-letter user's and the monitor's.
+	if n := len(after.Find(cloud.TypeSecretRotation, nil)); n != 4 {
+		t.Errorf("after the upgrade %d secrets rotate, want 4", n)
 	}
 	h.run(t, acct, stack, "destroy", pulumiSh, "destroy", stack, "--yes", "--skip-preview").must(t, "destroy after the upgrade")
 }

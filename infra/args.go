@@ -43,7 +43,7 @@ type BrokerConnection struct {
 	DependsOn []pulumi.Resource
 }
 
-// BrokerUsers are a broker's users for the mapping and the listener's dead-lettering
+// BrokerUsers are a broker's users for the mapping, the listener's dead-lettering and the monitor
 // (docs/broker-users.md), each {"username","password"} in a Secrets Manager secret.
 type BrokerUsers struct {
 	// ManagementURL is the broker's management HTTP API, https://b-….mq.<region>.amazonaws.com
@@ -53,6 +53,8 @@ type BrokerUsers struct {
 	MappingSecretArn pulumi.StringInput
 	// DeadLetterSecretArn is the listener's dead-letter user's secret. Required.
 	DeadLetterSecretArn pulumi.StringInput
+	// MonitorSecretArn is the monitor's user's secret. Required.
+	MonitorSecretArn pulumi.StringInput
 	// Versions changes whenever a user's secret gets a new version from the program (a new
 	// name); the Provisioner's users action runs again then. Default: none.
 	Versions pulumi.StringInput
@@ -177,6 +179,7 @@ func (b BrokerConnection) check(c *argCheck, arg string, needEndpoint bool) {
 		c.required(arg+".Users.ManagementURL", given(u.ManagementURL), "the broker's management API, https://b-….mq.<region>.amazonaws.com")
 		c.required(arg+".Users.MappingSecretArn", given(u.MappingSecretArn), `the ARN of the secret holding {"username","password"} of the mapping's user`)
 		c.required(arg+".Users.DeadLetterSecretArn", given(u.DeadLetterSecretArn), `the ARN of the secret holding {"username","password"} of the dead-letter user`)
+		c.required(arg+".Users.MonitorSecretArn", given(u.MonitorSecretArn), `the ARN of the secret holding {"username","password"} of the monitor's user`)
 	}
 	if p := b.Private; p != nil {
 		c.required(arg+".Private.SubnetIDs", givenArray(p.SubnetIDs), "the subnets of the private broker's endpoints")

@@ -41,6 +41,9 @@ type BrokerArgs struct {
 	// creates the users (docs/broker-users.md). Required: 2-94 characters, as AdminUsername,
 	// and no two rotation pairs (<name>, <name>-clone) share a name.
 	MappingUsername, DeadLetterUsername string
+	// MonitorUsername is the broker user the monitor reads the queue's figures as, in a secret
+	// of its own like the two above. Required, with the same rules.
+	MonitorUsername string
 	// PubliclyAccessible makes a public broker: Amazon MQ keeps all its networking, and it
 	// takes no VPC, subnets or security groups. Default: false, a private broker.
 	PubliclyAccessible bool
@@ -82,6 +85,7 @@ func checkBrokerArgs(c *argCheck, a *BrokerArgs) {
 		{key: "AdminUsername", name: a.AdminUsername, role: "administrator"},
 		{key: "MappingUsername", name: a.MappingUsername, role: "mapping's user"},
 		{key: "DeadLetterUsername", name: a.DeadLetterUsername, role: "dead-letter user"},
+		{key: "MonitorUsername", name: a.MonitorUsername, role: "monitor's user"},
 	}, c.bad)
 	if a.ServiceRoute != "" {
 		c.bad("ServiceRoute", string(a.ServiceRoute), serviceRouteProblem(a.ServiceRoute, !a.PubliclyAccessible))
@@ -128,6 +132,8 @@ type Broker struct {
 	MappingSecretArn pulumi.StringOutput `pulumi:"mappingSecretArn"`
 	// DeadLetterSecretArn is the secret of the listener's dead-letter user.
 	DeadLetterSecretArn pulumi.StringOutput `pulumi:"deadLetterSecretArn"`
+	// MonitorSecretArn is the secret of the monitor's user.
+	MonitorSecretArn pulumi.StringOutput `pulumi:"monitorSecretArn"`
 	// SecurityGroupID is the group the broker's endpoints and the ESM's interfaces carry: the
 	// dedicated group in a new VPC, the default group in the default VPC, empty when public.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
@@ -155,7 +161,7 @@ func (b *Broker) Connection() BrokerConnection {
 	return BrokerConnection{Arn: b.Arn, Endpoint: b.Endpoint, SecretArn: b.SecretArn, CredentialsVersion: b.CredentialsVersion,
 		Private: b.placement, DependsOn: b.Members(), Users: &BrokerUsers{
 			ManagementURL: b.ConsoleURL, MappingSecretArn: b.MappingSecretArn, DeadLetterSecretArn: b.DeadLetterSecretArn,
-			Versions: b.usersVersion,
+			MonitorSecretArn: b.MonitorSecretArn, Versions: b.usersVersion,
 		}}
 }
 
@@ -186,6 +192,11 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	}
 	deadLetter, err := newCredentials(ctx, name+"-dead-letter-password", name+"-dead-letter-credentials", args.DeadLetterUsername,
 		pulumi.Sprintf("Credentials of the listener's dead-letter user of the Amazon MQ broker %s: write on the dead-letter exchange only", args.BrokerName), true, args.Tags, parent)
+	if err != nil {
+		return nil, err
+	}
+	monitor, err := newCredentials(ctx, name+"-monitor-password", name+"-monitor-credentials", args.MonitorUsername,
+		pulumi.Sprintf("Credentials of the monitor's user of the Amazon MQ broker %s: the monitoring tag, no permission", args.BrokerName), true, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -257,13 +268,13 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	b.track(broker, secretVersion, mapping.version, deadLetter.version)
+	b.track(broker, secretVersion, mapping.version, deadLetter.version, monitor.version)
 	b.ID = broker.ID().ToStringOutput()
 	b.Arn = broker.Arn
 	b.SecretArn = secret.Arn
 	b.CredentialsVersion = secretVersion.ID().ToStringOutput()
-	b.MappingSecretArn, b.DeadLetterSecretArn = mapping.secret.Arn, deadLetter.secret.Arn
-	b.usersVersion = pulumi.Sprintf("%s,%s", mapping.version.ID(), deadLetter.version.ID())
+	b.MappingSecretArn, b.DeadLetterSecretArn, b.MonitorSecretArn = mapping.secret.Arn, deadLetter.secret.Arn, monitor.secret.Arn
+	b.usersVersion = pulumi.Sprintf("%s,%s,%s", mapping.version.ID(), deadLetter.version.ID(), monitor.version.ID())
 	b.SubnetIDs = broker.SubnetIds
 	b.GeneralLogGroupName = pulumi.Sprintf("/aws/amazonmq/broker/%s/general", b.ID)
 	if !args.PubliclyAccessible {
@@ -282,6 +293,7 @@ func NewBroker(ctx *pulumi.Context, name string, args *BrokerArgs, opts ...pulum
 		"credentialsVersion":   b.CredentialsVersion,
 		"mappingSecretArn":     b.MappingSecretArn,
 		"deadLetterSecretArn":  b.DeadLetterSecretArn,
+		"monitorSecretArn":     b.MonitorSecretArn,
 		"securityGroupId":      b.SecurityGroupID,
 		"subnetIds":            b.SubnetIDs,
 		"generalLogGroupName":  b.GeneralLogGroupName,
@@ -327,8 +339,8 @@ func (b *Broker) newSecurityGroup(ctx *pulumi.Context, name string, args *Broker
 			description: "AMQPS from the ESM's interfaces (they carry this group)"},
 		{name: name + "-amqps-to-self", group: sg.ID(), port: AMQPSPort, peerGroup: sg.ID(),
 			description: "AMQPS from the ESM's interfaces to the broker endpoints"},
-		// The provisioner and the rotator, which carry this group too, manage the broker's
-		// users through its management API, served on 443 of the broker's endpoint.
+		// The provisioner, the rotator and the monitor, which carry this group too, reach the
+		// broker's management API, served on 443 of the broker's endpoint.
 		{name: name + "-https-from-self", group: sg.ID(), ingress: true, port: HTTPSPort, peerGroup: sg.ID(),
 			description: "Management API from the provisioner and the rotator (they carry this group)"},
 		{name: name + "-https-to-self", group: sg.ID(), port: HTTPSPort, peerGroup: sg.ID(),

@@ -14,7 +14,7 @@ type brokerUser struct {
 	key, name, role string
 }
 
-// userPairProblems checks the administrator's and the two job users' names: each a valid name,
+// userPairProblems checks the administrator's and the job users' names: each a valid name,
 // short enough for its rotation pair (<name>-clone), and no two pairs sharing a name. A job
 // user named like the administrator would log in with the administrator's grant, and the
 // rotation of one would change the other's password. problem is called once per bad name.
@@ -62,12 +62,13 @@ func sharedPairName(a, b string) string {
 }
 
 // brokerUserProblems checks the settings that name the stack's broker users.
-func brokerUserProblems(admin, mapping, deadLetter string) []*SettingError {
+func brokerUserProblems(admin, mapping, deadLetter, monitor string) []*SettingError {
 	var p []*SettingError
 	userPairProblems([]brokerUser{
 		{key: "adminUsername", name: admin, role: "administrator"},
 		{key: "mappingUsername", name: mapping, role: "mapping's user"},
 		{key: "deadLetterUsername", name: deadLetter, role: "dead-letter user"},
+		{key: "monitorUsername", name: monitor, role: "monitor's user"},
 	}, func(key, value, allowed string) {
 		p = append(p, &SettingError{Key: key, Value: value, Allowed: allowed})
 	})

@@ -19,15 +19,17 @@ func TestRotationSchedulesSecretsManagerTakes(t *testing.T) {
 
 func TestUserPairsMustNotMeet(t *testing.T) {
 	for _, tc := range []struct {
-		mapping, deadLetter, wantKey string
+		mapping, deadLetter, monitor, wantKey string
 	}{
-		{"esm-mapping", "esm-dead-letter", ""},
-		{"esmadmin", "esm-dead-letter", "mappingUsername"},
-		{"esm-mapping", "esmadmin-clone", "deadLetterUsername"},
-		{"esm-mapping-clone", "esm-mapping", "deadLetterUsername"},
-		{"esm-mapping", "esm-mapping", "deadLetterUsername"},
+		{"esm-mapping", "esm-dead-letter", "esm-monitor", ""},
+		{"esmadmin", "esm-dead-letter", "esm-monitor", "mappingUsername"},
+		{"esm-mapping", "esmadmin-clone", "esm-monitor", "deadLetterUsername"},
+		{"esm-mapping-clone", "esm-mapping", "esm-monitor", "deadLetterUsername"},
+		{"esm-mapping", "esm-mapping", "esm-monitor", "deadLetterUsername"},
+		{"esm-mapping", "esm-dead-letter", "esm-mapping-clone", "monitorUsername"},
+		{"esm-mapping", "esm-dead-letter", "esmadmin", "monitorUsername"},
 	} {
-		p := brokerUserProblems("esmadmin", tc.mapping, tc.deadLetter)
+		p := brokerUserProblems("esmadmin", tc.mapping, tc.deadLetter, tc.monitor)
 		switch {
 		case tc.wantKey == "" && len(p) > 0:
 			t.Errorf("%s/%s refused: %v", tc.mapping, tc.deadLetter, p[0])

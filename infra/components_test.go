@@ -14,7 +14,7 @@ import (
 // Arguments a program could give the components, each valid; the cases below break one thing.
 func validBroker() *BrokerArgs {
 	return &BrokerArgs{BrokerName: "orders", EngineVersion: "3.13", InstanceType: "mq.t3.micro", DeploymentMode: SingleInstance,
-		AdminUsername: "admin", MappingUsername: "mapping", DeadLetterUsername: "dead-letter", VpcID: pulumi.String("vpc-1"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-1"}),
+		AdminUsername: "admin", MappingUsername: "mapping", DeadLetterUsername: "dead-letter", MonitorUsername: "monitor", VpcID: pulumi.String("vpc-1"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-1"}),
 		ServiceRoute: RouteEndpoints}
 }
 
@@ -31,6 +31,23 @@ var (
 
 func validEventSource() *EventSourceArgs {
 	return &EventSourceArgs{Broker: validConnection(), Queue: validQueue, BatchSize: 100, LogRetentionDays: 14, ListenerArchive: validArchive}
+}
+
+func validMonitor() *MonitorArgs {
+	c := validConnection()
+	c.Users = &BrokerUsers{ManagementURL: pulumi.String("https://b-1.mq.us-east-1.amazonaws.com"), MappingSecretArn: pulumi.String("m"),
+		DeadLetterSecretArn: pulumi.String("d"), MonitorSecretArn: pulumi.String("o")}
+	return &MonitorArgs{Broker: c, Queue: validQueue, MappingUUID: pulumi.String("u"), MappingArn: pulumi.String("arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u"),
+		MetricsStack: "rabbitmq-esm-dev", FunctionName: "rabbitmq-esm-dev-monitor", LogRetentionDays: 14, Archive: validArchive}
+}
+
+func validAlarms() *AlarmsArgs {
+	return &AlarmsArgs{Prefix: "rabbitmq-esm-dev", Stack: "dev", MetricsStack: "rabbitmq-esm-dev", ListenerFunctionName: pulumi.String("listener"),
+		BrokerName: "orders", Settings: AlarmSettings{Thresholds: AlarmThresholds{StalledMinutes: 5, BacklogMessages: 1000, BrokerMemoryPercent: 80, BrokerDiskFreeMultiple: 2}}}
+}
+
+func validDashboard() *DashboardArgs {
+	return &DashboardArgs{Name: "rabbitmq-esm-dev", Region: "us-east-1", MetricsStack: "rabbitmq-esm-dev", ListenerFunctionName: pulumi.String("listener"), BrokerName: "orders"}
 }
 
 func validProvisioner() *ProvisionerArgs {
@@ -83,6 +100,22 @@ func TestComponentsRefuseBadArguments(t *testing.T) {
 			[]string{"ProvisionerArgs.NetworkName", "is required"}},
 		{"every problem at once", provisioner(func(a *ProvisionerArgs) { a.Queue, a.LogRetentionDays = Queue{}, 10 }),
 			[]string{"ProvisionerArgs.Queue.Name", "ProvisionerArgs.Queue.VirtualHost", "ProvisionerArgs.Queue.DeliveryLimit", `ProvisionerArgs.LogRetentionDays = "10"`}},
+		{"broker without the monitor's user", broker(func(a *BrokerArgs) { a.MonitorUsername = "" }),
+			[]string{`BrokerArgs.MonitorUsername = ""`}},
+		{"monitor without its secret", monitor(func(a *MonitorArgs) { a.Broker.Users.MonitorSecretArn = pulumi.String("") }),
+			[]string{"MonitorArgs.Broker.Users.MonitorSecretArn", "is required"}},
+		{"monitor without users", monitor(func(a *MonitorArgs) { a.Broker.Users = nil }),
+			[]string{"MonitorArgs.Broker.Users", "the monitor's secret"}},
+		{"monitor named with a dot", monitor(func(a *MonitorArgs) { a.FunctionName = "rabbitmq-esm-dev.1-monitor" }),
+			[]string{`MonitorArgs.FunctionName = "rabbitmq-esm-dev.1-monitor"`, "1-64 letters"}},
+		{"monitor without its mapping", monitor(func(a *MonitorArgs) { a.MappingArn = nil }),
+			[]string{"MonitorArgs.MappingArn", "is required"}},
+		{"alarms to a queue", alarms(func(a *AlarmsArgs) { a.Settings.TopicArn = "arn:aws:sqs:us-east-1:123456789012:q" }),
+			[]string{"AlarmsArgs.Settings (alarmTopicArn)", "SNS topic"}},
+		{"alarms without thresholds", alarms(func(a *AlarmsArgs) { a.Settings.Thresholds = AlarmThresholds{} }),
+			[]string{"AlarmsArgs.Settings (alarmStalledMinutes)", "AlarmsArgs.Settings (alarmBrokerMemoryPercent)"}},
+		{"dashboard named with a space", dashboard(func(a *DashboardArgs) { a.Name = "my dashboard" }),
+			[]string{`DashboardArgs.Name = "my dashboard"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +153,9 @@ var (
 	broker      = changed(validBroker, NewBroker)
 	eventSource = changed(validEventSource, NewEventSource)
 	provisioner = changed(validProvisioner, NewProvisioner)
+	monitor     = changed(validMonitor, NewMonitor)
+	alarms      = changed(validAlarms, NewAlarms)
+	dashboard   = changed(validDashboard, NewDashboard)
 )
 
 // TestValidComponentArgumentsPass: the arguments the cases above start from are accepted.
@@ -128,6 +164,9 @@ func TestValidComponentArgumentsPass(t *testing.T) {
 		"Broker":      checkArgs("Broker", "b", validBroker(), checkBrokerArgs),
 		"EventSource": checkArgs("EventSource", "e", validEventSource(), checkEventSourceArgs),
 		"Provisioner": checkArgs("Provisioner", "p", validProvisioner(), checkProvisionerArgs),
+		"Monitor":     checkArgs("Monitor", "m", validMonitor(), checkMonitorArgs),
+		"Alarms":      checkArgs("Alarms", "a", validAlarms(), checkAlarmsArgs),
+		"Dashboard":   checkArgs("Dashboard", "d", validDashboard(), checkDashboardArgs),
 	} {
 		if problems != nil {
 			t.Errorf("%s: %v", name, problems)

@@ -50,7 +50,12 @@ type Config struct {
 	// listener's dead-lettering log in as, each with its own secret (docs/broker-users.md);
 	// rotation pairs each with <name>-clone.
 	MappingUsername, DeadLetterUsername string
-	// CredentialRotation is the Secrets Manager schedule of the three secrets' rotation, a
+	// MonitorUsername is the broker user the monitor reads the queue's figures as (the
+	// monitoring tag and no permission), with its own secret; rotation pairs it too.
+	MonitorUsername string
+	// Alarms are where the alarms notify and their thresholds.
+	Alarms AlarmSettings
+	// CredentialRotation is the Secrets Manager schedule of the four users' secrets' rotation, a
 	// rate() or cron() expression, or RotationOff.
 	CredentialRotation       string
 	QueueName                string

@@ -71,6 +71,8 @@ type EventSource struct {
 	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
 	// MappingID is the ESM's UUID.
 	MappingID pulumi.StringOutput `pulumi:"mappingId"`
+	// MappingArn is the ESM's ARN, what lambda:GetEventSourceMapping is granted on.
+	MappingArn pulumi.StringOutput `pulumi:"mappingArn"`
 }
 
 // checkEventSourceArgs holds the arguments to the mapping's and the listener's limits.
@@ -174,11 +176,13 @@ func NewEventSource(ctx *pulumi.Context, name string, args *EventSourceArgs, opt
 	es.LogGroupName = fn.logGroup.Name
 	es.RoleArn = fn.role.Arn
 	es.MappingID = mapping.Uuid
+	es.MappingArn = mapping.Arn
 	return es, ctx.RegisterResourceOutputs(es, pulumi.Map{
 		"functionName": es.FunctionName,
 		"functionArn":  es.FunctionArn,
 		"logGroupName": es.LogGroupName,
 		"roleArn":      es.RoleArn,
 		"mappingId":    es.MappingID,
+		"mappingArn":   es.MappingArn,
 	})
 }

@@ -22,8 +22,10 @@ func LambdaSpec(moduleDir, pkg string) lambdabuild.Spec {
 // goFunctionArgs describe one Go Lambda function of this project: its code, the permissions
 // it needs beyond writing its own logs, and where it runs.
 type goFunctionArgs struct {
-	description string
-	archive     lambdabuild.Artifact
+	// functionName fixes the function's name; empty: Pulumi names it.
+	functionName string
+	description  string
+	archive      lambdabuild.Artifact
 	// statements are the role's permissions besides its log stream.
 	statements  []statement
 	environment pulumi.StringMap
@@ -100,7 +102,12 @@ func newGoFunction(ctx *pulumi.Context, name string, args goFunctionArgs, parent
 	if args.deleteHook != nil {
 		functionOpts = append(functionOpts, pulumi.ResourceHooks(&pulumi.ResourceHookBinding{AfterDelete: []*pulumi.ResourceHook{args.deleteHook}}))
 	}
+	var functionName pulumi.StringPtrInput
+	if args.functionName != "" {
+		functionName = pulumi.String(args.functionName)
+	}
 	function, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
+		Name:           functionName,
 		Description:    pulumi.String(args.description),
 		Runtime:        pulumi.String("provided.al2023"),
 		Handler:        pulumi.String("bootstrap"),
@@ -167,7 +174,7 @@ func usersSecrets(u *BrokerUsers) []pulumi.StringInput {
 	if u == nil {
 		return nil
 	}
-	return []pulumi.StringInput{u.MappingSecretArn, u.DeadLetterSecretArn}
+	return []pulumi.StringInput{u.MappingSecretArn, u.DeadLetterSecretArn, u.MonitorSecretArn}
 }
 
 // vpcFunctionActions are what Lambda needs, through a VPC-attached function's role, to manage

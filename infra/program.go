@@ -1,7 +1,7 @@
 // Package infra is the Pulumi program: it reads and validates the stack's configuration,
 // looks up what it needs from the account, and builds the networking option the stack's
-// networkMode names from its components — Network, Broker, Endpoints, Provisioner, Rotation
-// and EventSource.
+// networkMode names from its components — Network, Broker, Endpoints, Provisioner, Rotation,
+// EventSource, Monitor, Alarms and Dashboard.
 package infra
 
 import (
@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/eniwait"
 	"github.com/rabbitmq-esm/rabbitmq-esm/infra/lambdabuild"
 )
@@ -39,6 +41,12 @@ type Stack struct {
 	Provisioner *Provisioner
 	Rotation    *Rotation // nil with credentialRotation off
 	EventSource *EventSource
+	Monitor     *Monitor
+	Alarms      *Alarms
+	Dashboard   *Dashboard
+	// MetricsStack names the stack in AWS: the monitor's metrics' Stack dimension, the
+	// alarms' and the dashboard's names.
+	MetricsStack string
 }
 
 // Run is the program's entry point: configuration from the stack, project files from the
@@ -85,7 +93,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		return nil, err
 	}
 
-	st := &Stack{Config: cfg, Facts: facts}
+	st := &Stack{Config: cfg, Facts: facts, MetricsStack: metricsStack(ctx.Stack())}
 	hooks, err := registerENIHooks(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -112,7 +120,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 	brokerArgs := &BrokerArgs{
 		BrokerName: cfg.BrokerName, EngineVersion: cfg.EngineVersion, InstanceType: cfg.InstanceType,
 		DeploymentMode: cfg.DeploymentMode, AdminUsername: cfg.AdminUsername,
-		MappingUsername: cfg.MappingUsername, DeadLetterUsername: cfg.DeadLetterUsername,
+		MappingUsername: cfg.MappingUsername, DeadLetterUsername: cfg.DeadLetterUsername, MonitorUsername: cfg.MonitorUsername,
 		PubliclyAccessible: opt.PublicBroker, ServiceRoute: opt.ServiceRoute, AdminAccessCIDRs: cfg.AdminAccessCIDRs,
 		GroupDeleteHook: hooks.group, Tags: tags,
 	}
@@ -180,6 +188,7 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		}
 	}
 
+	monitorFunction := monitorFunctionName(st.MetricsStack)
 	st.EventSource, err = NewEventSource(ctx, prefix+"-events", &EventSourceArgs{
 		Broker: broker, Queue: queue, BatchSize: cfg.BatchSize, MaxBatchingWindowSeconds: cfg.MaxBatchingWindowSeconds,
 		LogRetentionDays: cfg.LogRetentionDays, LogMessageBodies: cfg.LogMessageBodies,
@@ -189,13 +198,55 @@ func Deploy(ctx *pulumi.Context, cfg Config, env Env) (*Stack, error) {
 		FunctionDeleteHook: hooks.function,
 		RoleDeleteHook:     hooks.roles,
 		Tags:               tags,
-		MappingTags:        mappingGuardTags(opt, st.Broker, st.Provisioner, st.Rotation),
+		MappingTags:        mappingGuardTags(opt, st.Broker, st.Provisioner, st.Rotation, monitorFunction),
 	})
 	if err != nil {
 		return nil, err
 	}
+
+	// The monitor describes the mapping, so it comes after it.
+	st.Monitor, err = NewMonitor(ctx, prefix+"-monitor", &MonitorArgs{
+		Broker: broker, Queue: queue, MappingUUID: st.EventSource.MappingID, MappingArn: st.EventSource.MappingArn,
+		MetricsStack: st.MetricsStack, FunctionName: monitorFunction, LogRetentionDays: cfg.LogRetentionDays,
+		Archive:    archives.monitor,
+		DeleteHook: hooks.function,
+		// No role hook: it waits for every Lambda interface in the broker's group, and the
+		// monitor, created last, is deleted first, while the listener's, the provisioner's and
+		// the mapping's interfaces stay until their owners go after it. DeleteHook waits out the
+		// monitor's own interfaces before its role goes.
+		Tags: tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.Alarms, err = NewAlarms(ctx, prefix+"-alarms", &AlarmsArgs{
+		Prefix: st.MetricsStack, Stack: ctx.Stack(), MetricsStack: st.MetricsStack,
+		ListenerFunctionName: st.EventSource.FunctionName, BrokerName: cfg.BrokerName, Settings: cfg.Alarms, Tags: tags,
+	}); err != nil {
+		return nil, err
+	}
+	if st.Dashboard, err = NewDashboard(ctx, prefix+"-dashboard", &DashboardArgs{
+		Name: st.MetricsStack, Region: facts.Region, MetricsStack: st.MetricsStack,
+		ListenerFunctionName: st.EventSource.FunctionName, BrokerName: cfg.BrokerName, AlarmArns: st.Alarms.AlarmArns,
+	}); err != nil {
+		return nil, err
+	}
 	exportOutputs(ctx, st)
 	return st, nil
+}
+
+// metricsStack is "<project>-<stack>" with what AWS refuses in a dashboard's or a function's
+// name (a stack name may hold '.') made '-'.
+func metricsStack(stack string) string {
+	return notInAWSNames.ReplaceAllString(ProjectName+"-"+stack, "-")
+}
+
+var notInAWSNames = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// monitorFunctionName is the monitor's fixed name, within Lambda's 64 characters.
+func monitorFunctionName(metricsStack string) string {
+	const suffix = "-monitor"
+	return truncate(metricsStack, 64-len(suffix)) + suffix
 }
 
 // eniHooks wait for the network interfaces Lambda made in the VPC.
@@ -240,12 +291,13 @@ func registerENIHooks(ctx *pulumi.Context, cfg Config) (eniHooks, error) {
 
 // mappingGuardTags let the mapping's delete hook find its interfaces without relying on
 // their description, where the broker's group is the stack's own (eniwait.Guard): there, the
-// only other Lambda interfaces are the provisioner's, the rotator's and the listener's.
-func mappingGuardTags(opt Option, broker *Broker, provisioner *Provisioner, rotation *Rotation) pulumi.StringMap {
+// only other Lambda interfaces are the provisioner's, the rotator's, the monitor's and the
+// listener's. The monitor comes after the mapping: its fixed name stands for it.
+func mappingGuardTags(opt Option, broker *Broker, provisioner *Provisioner, rotation *Rotation, monitorFunction string) pulumi.StringMap {
 	if !opt.ESMHasENIs() || !opt.OwnBrokerGroup() {
 		return nil
 	}
-	functions := pulumi.StringArray{provisioner.FunctionName}
+	functions := pulumi.StringArray{provisioner.FunctionName, pulumi.String(monitorFunction)}
 	if rotation != nil {
 		functions = append(functions, rotation.FunctionName)
 	}
@@ -307,6 +359,14 @@ func stackOutputs(st *Stack) pulumi.Map {
 		"eventSourceMappingId":    st.EventSource.MappingID,
 		"provisionerFunctionName": st.Provisioner.FunctionName,
 		"diagnosis":               st.Provisioner.Diagnosis,
+		"monitorSecretArn":        st.Broker.MonitorSecretArn,
+		"monitorFunctionName":     st.Monitor.FunctionName,
+		"monitorLogGroupName":     st.Monitor.LogGroupName,
+		"metricsNamespace":        pulumi.String(contract.MetricNamespace),
+		"metricsStack":            pulumi.String(st.MetricsStack),
+		"alarmTopicArn":           st.Alarms.TopicArn,
+		"alarmNames":              st.Alarms.AlarmNames,
+		"dashboardName":           st.Dashboard.Name,
 	}
 	if st.Network != nil {
 		out["vpcId"] = st.Network.VpcID
@@ -349,23 +409,24 @@ const (
 	ListenerPackage    = "./listener"
 	ProvisionerPackage = "./provisioner"
 	RotatorPackage     = "./rotator"
+	MonitorPackage     = "./monitor"
 )
 
 // LambdaPackages are every function the program deploys.
-var LambdaPackages = []string{ListenerPackage, ProvisionerPackage, RotatorPackage}
+var LambdaPackages = []string{ListenerPackage, ProvisionerPackage, RotatorPackage, MonitorPackage}
 
 // lambdaArchives are the functions the program deploys, built.
-type lambdaArchives struct{ listener, provisioner, rotator lambdabuild.Artifact }
+type lambdaArchives struct{ listener, provisioner, rotator, monitor lambdabuild.Artifact }
 
 // buildLambdas builds the functions of this module for Lambda's arm64 runtime, together.
 func buildLambdas(env Env) (lambdaArchives, error) {
 	arts, err := lambdabuild.BuildAll(context.Background(), LambdaSpec(env.ProjectDir, ListenerPackage), LambdaSpec(env.ProjectDir, ProvisionerPackage),
-		LambdaSpec(env.ProjectDir, RotatorPackage))
+		LambdaSpec(env.ProjectDir, RotatorPackage), LambdaSpec(env.ProjectDir, MonitorPackage))
 	if err != nil {
 		return lambdaArchives{}, fmt.Errorf("building the Lambda functions (the program builds them itself: "+
 			"the go command must be on the PATH of the machine that runs pulumi): %w", err)
 	}
-	return lambdaArchives{listener: arts[0], provisioner: arts[1], rotator: arts[2]}, nil
+	return lambdaArchives{listener: arts[0], provisioner: arts[1], rotator: arts[2], monitor: arts[3]}, nil
 }
 
 // mergeTags returns a new map with the tags of each map in turn, later ones winning.

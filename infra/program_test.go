@@ -118,6 +118,8 @@ func TestShippedStacks(t *testing.T) {
 			checkMapping(t, m, tc)
 			checkProvisioner(t, m, tc)
 			checkRotation(t, m, tc)
+			checkMonitor(t, m, tc)
+			checkAlarms(t, m, tc, "")
 			checkDeletionGuards(t, m, tc)
 			checkComponents(t, m)
 			checkTags(t, m, map[string]string{"project": ProjectName, "stack": tc.stack, "networkMode": tc.stack})
@@ -500,8 +502,8 @@ func checkMapping(t *testing.T, m *offline.Account, tc optionCase) {
 			t.Fatal(err)
 		}
 		if !groups.IsString() || groups.StringValue() != "sg-rabbitmq-esm-broker-sg" || !functions.IsString() ||
-			functions.StringValue() != provisioner.Outputs["name"].StringValue()+" "+rotator.Outputs["name"].StringValue() {
-			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's and the rotator's names", groups, functions)
+			functions.StringValue() != provisioner.Outputs["name"].StringValue()+" rabbitmq-esm-"+tc.stack+"-monitor "+rotator.Outputs["name"].StringValue() {
+			t.Errorf("mapping guard tags = %v / %v, want the broker's group and the provisioner's, the monitor's and the rotator's names", groups, functions)
 		}
 	} else if _, ok := tags[eniwait.GuardGroupsTag]; ok {
 		t.Errorf("mapping has guard tags (%v) though the broker's group is not the stack's own", groups)
@@ -566,9 +568,10 @@ func checkDeletionGuards(t *testing.T, m *offline.Account, tc optionCase) {
 	for _, typ := range []string{"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"} {
 		for _, r := range m.ByType(typ) {
 			want := wantRole
-			if r.Name == "rabbitmq-esm-rotation" {
+			if r.Name == "rabbitmq-esm-rotation" || r.Name == "rabbitmq-esm-monitor" {
 				// Its function's own wait covers its interfaces; the role wait would also wait
-				// for the provisioner's and the listener's when rotation alone is turned off.
+				// for the provisioner's and the listener's when rotation alone is turned off,
+				// and, for the monitor (deleted first, being created last), on every destroy.
 				want = nil
 			}
 			if !slices.Equal(r.BeforeDeleteHooks, want) {
@@ -644,6 +647,7 @@ var taggable = []string{
 	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
 	"aws:ec2/vpcEndpoint:VpcEndpoint", "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role",
 	"aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping",
+	"aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic",
 }
 
 func checkTags(t *testing.T, m *offline.Account, want map[string]string) {
@@ -669,7 +673,8 @@ func checkOutputs(t *testing.T, outputs map[string]any, tc optionCase) {
 	t.Helper()
 	want := []string{"amqpsEndpoint", "awsRegion", "brokerArn", "brokerId", "brokerLogGroupName", "consoleUrl", "credentialsSecretArn", "mappingSecretArn", "deadLetterSecretArn",
 		"eventSourceMappingId", "listenerFunctionName", "listenerLogGroupName", "networkMode", "queueName", "virtualHost",
-		"provisionerFunctionName", "diagnosis", "version"}
+		"provisionerFunctionName", "diagnosis", "version", "monitorSecretArn", "monitorFunctionName", "monitorLogGroupName", "metricsNamespace",
+		"metricsStack", "alarmTopicArn", "alarmNames", "dashboardName"}
 	if !tc.publicBroker {
 		want = append(want, "securityGroupId", "subnetIds", "vpcId")
 	}
@@ -762,7 +767,7 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	env := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	for k, v := range map[string]string{"QUEUE_NAME": "events", "NETWORK_MODE": tc.stack, "ENGINE_VERSION": "3.13",
 		"BROKER_SECRET_ARN": secrets.admin, "MAPPING_SECRET_ARN": secrets.mapping, "DEAD_LETTER_SECRET_ARN": secrets.deadLetter,
-		"BROKER_MANAGEMENT_URL": "https://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com"} {
+		"MONITOR_SECRET_ARN": secrets.monitor, "BROKER_MANAGEMENT_URL": "https://" + offline.BrokerID + ".mq.us-east-1.amazonaws.com"} {
 		if got := env[resource.PropertyKey(k)]; !got.IsString() || got.StringValue() != v {
 			t.Errorf("provisioner %s = %v, want %s", k, got, v)
 		}
@@ -776,8 +781,8 @@ func checkProvisioner(t *testing.T, m *offline.Account, tc optionCase) {
 	if got := sortedKeys(statements); !slices.Equal(got, wantSids) {
 		t.Errorf("provisioner statements = %v, want %v", got, wantSids)
 	}
-	// The provisioner creates the users as the administrator, from their secrets: all three.
-	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, []string{secrets.admin, secrets.mapping, secrets.deadLetter}) {
+	// The provisioner creates the users as the administrator, from their secrets: all four.
+	if s := statements["ReadBrokerCredentials"]; !slices.Equal(s.Resource, secrets.all()) {
 		t.Errorf("provisioner reads %v", s.Resource)
 	}
 
@@ -838,8 +843,11 @@ func dependsOn(r offline.Resource, typeAndName string) bool {
 	return r.DependsOnResource(typ, name)
 }
 
-// stackSecrets are the ARNs of the broker's three secrets.
-type stackSecrets struct{ admin, mapping, deadLetter string }
+// stackSecrets are the ARNs of the broker's four secrets.
+type stackSecrets struct{ admin, mapping, deadLetter, monitor string }
+
+// all are the four, in the order the program lists them.
+func (s stackSecrets) all() []string { return []string{s.admin, s.mapping, s.deadLetter, s.monitor} }
 
 func secretArns(t *testing.T, m *offline.Account) stackSecrets {
 	t.Helper()
@@ -850,12 +858,13 @@ func secretArns(t *testing.T, m *offline.Account) stackSecrets {
 		}
 		return s.Outputs["arn"].StringValue()
 	}
-	return stackSecrets{admin: arn("broker-credentials"), mapping: arn("mapping-credentials"), deadLetter: arn("dead-letter-credentials")}
+	return stackSecrets{admin: arn("broker-credentials"), mapping: arn("mapping-credentials"), deadLetter: arn("dead-letter-credentials"),
+		monitor: arn("monitor-credentials")}
 }
 
-// checkRotation: each of the three secrets rotates on the default schedule with the rotator,
+// checkRotation: each of the four secrets rotates on the default schedule with the rotator,
 // which Secrets Manager may invoke for that secret only, once the users exist; the rotator
-// runs beside the broker and acts on the three secrets alone.
+// runs beside the broker and acts on the four secrets alone.
 func checkRotation(t *testing.T, m *offline.Account, tc optionCase) {
 	t.Helper()
 	secrets := secretArns(t, m)
@@ -877,26 +886,28 @@ func checkRotation(t *testing.T, m *offline.Account, tc optionCase) {
 			t.Errorf("rotation %s does not wait for the users invocation", r.Name)
 		}
 	}
-	if want := []string{secrets.admin, secrets.mapping, secrets.deadLetter}; len(rotated) != 3 || !rotated[want[0]] || !rotated[want[1]] || !rotated[want[2]] {
+	if want := secrets.all(); !slices.Equal(sortedKeys(rotated), slices.Sorted(slices.Values(want))) {
 		t.Errorf("rotated secrets = %v, want each of %v", sortedKeys(rotated), want)
 	}
 	invokers := map[string]bool{}
 	for _, p := range m.ByType("aws:lambda/permission:Permission") {
 		in := p.Inputs
+		if in["principal"].StringValue() == "events.amazonaws.com" {
+			continue // the monitor's schedule (checkMonitor)
+		}
 		if in["principal"].StringValue() != "secretsmanager.amazonaws.com" || in["action"].StringValue() != "lambda:InvokeFunction" ||
 			in["function"].StringValue() != fn.Outputs["name"].StringValue() {
 			t.Errorf("permission %s = %v, want Secrets Manager invoking the rotator", p.Name, in)
 		}
 		invokers[in["sourceArn"].StringValue()] = true
 	}
-	if len(invokers) != 3 || !invokers[secrets.admin] || !invokers[secrets.mapping] || !invokers[secrets.deadLetter] {
+	if want := secrets.all(); !slices.Equal(sortedKeys(invokers), slices.Sorted(slices.Values(want))) {
 		t.Errorf("Secrets Manager may invoke the rotator for %v, want each secret exactly", sortedKeys(invokers))
 	}
 	statements := rolePolicy(t, m, "rotation")
-	three := []string{secrets.admin, secrets.mapping, secrets.deadLetter}
-	if s := statements["RotateBrokerSecrets"]; !slices.Equal(s.Resource, three) || !slices.Equal(s.Action, []string{"secretsmanager:DescribeSecret",
+	if s := statements["RotateBrokerSecrets"]; !slices.Equal(s.Resource, secrets.all()) || !slices.Equal(s.Action, []string{"secretsmanager:DescribeSecret",
 		"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}) {
-		t.Errorf("rotator statement = %+v, want the four rotation actions on the three secrets", s)
+		t.Errorf("rotator statement = %+v, want the four rotation actions on the four secrets", s)
 	}
 	if s := statements["DrawPasswords"]; !slices.Equal(s.Action, []string{"secretsmanager:GetRandomPassword"}) || !slices.Equal(s.Resource, []string{"*"}) {
 		t.Errorf("rotator password statement = %+v", s)
@@ -911,8 +922,8 @@ func checkRotation(t *testing.T, m *offline.Account, tc optionCase) {
 }
 
 // Each role reads only its own secrets: the listener (and the mapping through its role) the
-// mapping's and the dead-letter user's, the provisioner and the rotator all three, nobody else
-// any.
+// mapping's and the dead-letter user's, the provisioner and the rotator all four, the monitor
+// its own, nobody else any.
 func TestEachRoleReadsOnlyItsOwnSecrets(t *testing.T) {
 	m := &offline.Account{}
 	if _, err := run(t, "isolated", shipped(t, "isolated"), m); err != nil {
@@ -921,8 +932,9 @@ func TestEachRoleReadsOnlyItsOwnSecrets(t *testing.T) {
 	secrets := secretArns(t, m)
 	want := map[string][]string{
 		"rabbitmq-esm-events-listener": {secrets.mapping, secrets.deadLetter},
-		"rabbitmq-esm-provisioner":     {secrets.admin, secrets.mapping, secrets.deadLetter},
-		"rabbitmq-esm-rotation":        {secrets.admin, secrets.mapping, secrets.deadLetter},
+		"rabbitmq-esm-provisioner":     secrets.all(),
+		"rabbitmq-esm-rotation":        secrets.all(),
+		"rabbitmq-esm-monitor":         {secrets.monitor},
 	}
 	for _, p := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
 		var readable []string
@@ -938,7 +950,8 @@ func TestEachRoleReadsOnlyItsOwnSecrets(t *testing.T) {
 	}
 }
 
-// credentialRotation off: no rotator, no permission, no rotation; the users still exist.
+// credentialRotation off: no rotator, no permission of Secrets Manager, no rotation; the users
+// still exist.
 func TestRotationOff(t *testing.T) {
 	raw := shipped(t, "isolated")
 	raw[ProjectName+":credentialRotation"] = RotationOff
@@ -946,9 +959,14 @@ func TestRotationOff(t *testing.T) {
 	if _, err := run(t, "isolated", raw, m); err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range []string{"aws:secretsmanager/secretRotation:SecretRotation", "aws:lambda/permission:Permission", "rabbitmq-esm:infra:Rotation"} {
+	for _, typ := range []string{"aws:secretsmanager/secretRotation:SecretRotation", "rabbitmq-esm:infra:Rotation"} {
 		if n := len(m.ByType(typ)); n != 0 {
 			t.Errorf("credentialRotation off creates %d %s", n, typ)
+		}
+	}
+	for _, p := range m.ByType("aws:lambda/permission:Permission") {
+		if p.Inputs["principal"].StringValue() == "secretsmanager.amazonaws.com" {
+			t.Errorf("credentialRotation off creates the permission %s", p.Name)
 		}
 	}
 	if _, err := m.One("aws:lambda/invocation:Invocation", "provisioner-users"); err != nil {

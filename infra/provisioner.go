@@ -95,13 +95,14 @@ func NewProvisioner(ctx *pulumi.Context, name string, args *ProvisionerArgs, opt
 	}
 
 	vpcConfig, networkStatements := besideTheBroker(args.Broker.Private)
-	// The provisioner creates the users from their secrets as the administrator: it reads all three.
+	// The provisioner creates the users from their secrets as the administrator: it reads them all.
 	statements := slices.Concat([]statement{readSecrets("ReadBrokerCredentials", args.Broker.SecretArn, usersSecrets(args.Broker.Users)...)}, networkStatements)
 	environment := brokerEnvironment(args.Broker, args.Queue)
 	if u := args.Broker.Users; u != nil {
 		environment[contract.EnvBrokerManagementURL] = u.ManagementURL
 		environment[contract.EnvMappingSecretArn] = u.MappingSecretArn
 		environment[contract.EnvDeadLetterSecretArn] = u.DeadLetterSecretArn
+		environment[contract.EnvMonitorSecretArn] = u.MonitorSecretArn
 	}
 	environment[contract.EnvQueueName] = pulumi.String(args.Queue.Name)
 	environment[contract.EnvNetworkMode] = pulumi.String(args.NetworkName)

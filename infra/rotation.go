@@ -41,7 +41,7 @@ type RotationArgs struct {
 	Tags pulumi.StringMap
 }
 
-// Rotation is the rotation function of the broker's three secrets, placed where the
+// Rotation is the rotation function of the broker's four secrets, placed where the
 // provisioner is, and one Secrets Manager rotation per secret (docs/broker-users.md,
 // "Rotation").
 type Rotation struct {
@@ -49,8 +49,8 @@ type Rotation struct {
 
 	// FunctionName of the rotator.
 	FunctionName pulumi.StringOutput `pulumi:"functionName"`
-	// SecretArns are the rotated secrets: the administrator's, the mapping's and the
-	// dead-letter user's.
+	// SecretArns are the rotated secrets: the administrator's, the mapping's, the
+	// dead-letter user's and the monitor's.
 	SecretArns pulumi.StringArrayOutput `pulumi:"secretArns"`
 }
 
@@ -90,7 +90,7 @@ func NewRotation(ctx *pulumi.Context, name string, args *RotationArgs, opts ...p
 	secrets := []struct {
 		role string
 		arn  pulumi.StringInput
-	}{{"admin", args.Broker.SecretArn}, {"mapping", users.MappingSecretArn}, {"dead-letter", users.DeadLetterSecretArn}}
+	}{{"admin", args.Broker.SecretArn}, {"mapping", users.MappingSecretArn}, {"dead-letter", users.DeadLetterSecretArn}, {"monitor", users.MonitorSecretArn}}
 	arns := pulumi.StringArray{}
 	for _, s := range secrets {
 		arns = append(arns, s.arn)
@@ -109,6 +109,7 @@ func NewRotation(ctx *pulumi.Context, name string, args *RotationArgs, opts ...p
 	environment[contract.EnvBrokerManagementURL] = users.ManagementURL
 	environment[contract.EnvMappingSecretArn] = users.MappingSecretArn
 	environment[contract.EnvDeadLetterSecretArn] = users.DeadLetterSecretArn
+	environment[contract.EnvMonitorSecretArn] = users.MonitorSecretArn
 	fn, err := newGoFunction(ctx, name, goFunctionArgs{
 		description:      "Broker secrets' rotation of " + ProjectName + "-" + ctx.Stack(),
 		archive:          args.Archive,

@@ -72,6 +72,10 @@ func settings() []setting {
 			c.DeadLetterUsername = raw
 			return nil
 		}},
+		{key: "monitorUsername", schemaType: "string", schemaDefault: "esm-monitor", parse: func(c *Config, raw string) error {
+			c.MonitorUsername = raw
+			return nil
+		}},
 		{key: "credentialRotation", schemaType: "string", schemaDefault: "rate(30 days)", parse: func(c *Config, raw string) error {
 			c.CredentialRotation = raw
 			return nil
@@ -126,6 +130,26 @@ func settings() []setting {
 		}},
 		{key: "eniWaitTimeoutMinutes", schemaType: "integer", schemaDefault: "45", parse: func(c *Config, raw string) error {
 			return parseInt(raw, &c.ENIWaitTimeoutMinutes)
+		}},
+		{key: "alarmTopicArn", schemaType: "string", schemaDefault: automaticString, parse: func(c *Config, raw string) error {
+			c.Alarms.TopicArn = raw
+			return nil
+		}},
+		{key: "alarmEmail", schemaType: "string", schemaDefault: "", parse: func(c *Config, raw string) error {
+			c.Alarms.Email = raw
+			return nil
+		}},
+		{key: "alarmStalledMinutes", schemaType: "integer", schemaDefault: "5", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.Alarms.Thresholds.StalledMinutes)
+		}},
+		{key: "alarmBacklogMessages", schemaType: "integer", schemaDefault: "1000", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.Alarms.Thresholds.BacklogMessages)
+		}},
+		{key: "alarmBrokerMemoryPercent", schemaType: "integer", schemaDefault: "80", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.Alarms.Thresholds.BrokerMemoryPercent)
+		}},
+		{key: "alarmBrokerDiskFreeMultiple", schemaType: "integer", schemaDefault: "2", parse: func(c *Config, raw string) error {
+			return parseInt(raw, &c.Alarms.Thresholds.BrokerDiskFreeMultiple)
 		}},
 		{key: "vpcId", schemaType: "string", schemaDefault: automaticString, appliesTo: existingOnly, appliesText: "existingvpc", parse: func(c *Config, raw string) error {
 			c.VPCID = raw

@@ -73,7 +73,7 @@ func Generated(projectDir string) (map[string]map[string]string, error) {
 	}
 	return map[string]map[string]string{
 		"README.md":            {ConfigBlock: ConfigTable(keys)},
-		"docs/operations.md":   {MetricsBlock: metrics, MappingStatesBlock: MappingStatesTable()},
+		"docs/operations.md":   {MetricsBlock: metrics, AlarmsBlock: AlarmsTable(infra.AlarmDocs()), MappingStatesBlock: MappingStatesTable()},
 		"docs/options.md":      diagrams,
 		"docs/architecture.md": {RoomsBlock: rooms},
 	}, nil

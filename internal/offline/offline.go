@@ -89,7 +89,8 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 
 	switch args.TypeToken {
 	case "rabbitmq-esm:infra:Network", "rabbitmq-esm:infra:Broker", "rabbitmq-esm:infra:Endpoints", "rabbitmq-esm:infra:EventSource",
-		"rabbitmq-esm:infra:Provisioner", "rabbitmq-esm:infra:Rotation":
+		"rabbitmq-esm:infra:Provisioner", "rabbitmq-esm:infra:Rotation", "rabbitmq-esm:infra:Monitor", "rabbitmq-esm:infra:Alarms",
+		"rabbitmq-esm:infra:Dashboard":
 		id = ""
 	case "awsx:ec2:Vpc":
 		id = ""
@@ -137,11 +138,32 @@ func (m *Account) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		set("name", args.Name)
 	case "aws:iam/rolePolicy:RolePolicy":
 	case "aws:lambda/function:Function":
-		set("name", args.Name+"-fn")
-		set("arn", arn("lambda", "function:"+args.Name+"-fn"))
+		name := args.Name + "-fn"
+		if given, ok := args.Inputs["name"]; ok && given.IsString() {
+			name = given.StringValue()
+		}
+		set("name", name)
+		set("arn", arn("lambda", "function:"+name))
 	case "aws:lambda/eventSourceMapping:EventSourceMapping":
 		id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 		set("uuid", id)
+		set("arn", arn("lambda", "event-source-mapping:"+id))
+	case "aws:cloudwatch/eventRule:EventRule":
+		set("name", args.Name)
+		set("arn", arn("events", "rule/"+args.Name))
+	case "aws:cloudwatch/eventTarget:EventTarget":
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		id = args.Inputs["name"].StringValue()
+		set("arn", arn("cloudwatch", "alarm:"+id))
+	case "aws:cloudwatch/dashboard:Dashboard":
+		id = args.Inputs["dashboardName"].StringValue()
+		set("dashboardArn", "arn:aws:cloudwatch::"+simaccount.AccountID+":dashboard/"+id)
+	case "aws:sns/topic:Topic":
+		set("name", args.Name)
+		set("arn", arn("sns", args.Name))
+	case "aws:sns/topicSubscription:TopicSubscription":
+		set("arn", args.Inputs["topic"].StringValue()+":0a1b2c3d")
+		set("pendingConfirmation", true)
 	case "aws:lambda/invocation:Invocation":
 		set("result", `{"ok":true}`)
 	case "aws:lambda/permission:Permission":

@@ -108,8 +108,14 @@ func kinds() map[string]*standin.Kind {
 		cloud.TypeEventSourceMapping: mappingKind(),
 		cloud.TypeInvocation: {Args: lambda.InvocationArgs{}, ForceNew: []string{"functionName", "qualifier", "input", "triggers"},
 			Required: []string{"functionName", "input"}, Outputs: []string{"result"}, Create: createInvocation},
-		cloud.TypePermission:     permissionKind(),
-		cloud.TypeSecretRotation: secretRotationKind(),
+		cloud.TypePermission:        permissionKind(),
+		cloud.TypeSecretRotation:    secretRotationKind(),
+		cloud.TypeEventRule:         eventRuleKind(),
+		cloud.TypeEventTarget:       eventTargetKind(),
+		cloud.TypeMetricAlarm:       metricAlarmKind(),
+		cloud.TypeDashboard:         dashboardKind(),
+		cloud.TypeTopic:             topicKind(),
+		cloud.TypeTopicSubscription: topicSubscriptionKind(),
 	}
 }
 

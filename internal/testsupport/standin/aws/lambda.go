@@ -280,7 +280,13 @@ func ensureUsers(st *cloud.State, env map[string]string) (contract.UsersResponse
 		return contract.UsersResponse{}, fmt.Errorf("users: logging in as the administrator: %s", detail)
 	}
 	resp := contract.UsersResponse{VHost: env[contract.EnvBrokerVHost]}
-	for _, u := range []struct{ role, arn string }{{"mapping-consumer", env[contract.EnvMappingSecretArn]}, {"dead-letter-publisher", env[contract.EnvDeadLetterSecretArn]}} {
+	users := []struct{ role, arn string }{{"mapping-consumer", env[contract.EnvMappingSecretArn]}, {"dead-letter-publisher", env[contract.EnvDeadLetterSecretArn]}}
+	// The monitor's user, where the program names its secret (0.5.0 on; the provisioner an
+	// earlier program deployed knows no such user).
+	if monitor := env[contract.EnvMonitorSecretArn]; monitor != "" {
+		users = append(users, struct{ role, arn string }{"monitor", monitor})
+	}
+	for _, u := range users {
 		creds, err := secretCredentials(st, u.arn)
 		if err != nil {
 			return contract.UsersResponse{}, fmt.Errorf("the %s user: %w", u.role, err)

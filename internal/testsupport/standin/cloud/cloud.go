@@ -347,6 +347,12 @@ const (
 	TypeInvocation            = "aws:lambda/invocation:Invocation"
 	TypePermission            = "aws:lambda/permission:Permission"
 	TypeSecretRotation        = "aws:secretsmanager/secretRotation:SecretRotation"
+	TypeEventRule             = "aws:cloudwatch/eventRule:EventRule"
+	TypeEventTarget           = "aws:cloudwatch/eventTarget:EventTarget"
+	TypeMetricAlarm           = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	TypeDashboard             = "aws:cloudwatch/dashboard:Dashboard"
+	TypeTopic                 = "aws:sns/topic:Topic"
+	TypeTopicSubscription     = "aws:sns/topicSubscription:TopicSubscription"
 )
 
 // NewID returns a fresh id with an AWS-like prefix ("sg-", "subnet-").
