@@ -23,7 +23,9 @@ const (
 	stackDim = "rabbitmq-esm-isolated"
 )
 
-var alarmNames = []string{"rabbitmq-esm-isolated-mapping-unhealthy", "rabbitmq-esm-isolated-dead-letters", "rabbitmq-esm-isolated-monitor-silent"}
+// alarmNames are a stack's eight alarms (infra's table), the first three the ones tests fire.
+var alarmNames = []string{stackDim + "-mapping-not-consuming", stackDim + "-dead-letters", stackDim + "-monitor-silent",
+	stackDim + "-backlog", stackDim + "-listener-errors", stackDim + "-listener-throttles", stackDim + "-broker-memory", stackDim + "-broker-disk"}
 
 // healthy is a stack with nothing wrong: the mapping enabled and polling, the monitor's
 // figures a minute old, no alarm firing, no error in the listener's log.
@@ -41,16 +43,20 @@ func healthy() *awsapi.AWS {
 			contract.MetricQueuePublishRate: points(0.5), contract.MetricQueueDeliverRate: points(0.5), contract.MetricDeadLetterReady: {{Time: now.Add(-time.Minute), Value: 0}},
 			contract.MetricMappingHealthy: {{Time: now.Add(-time.Minute), Value: 1}}, contract.MetricMonitorErrors: {{Time: now.Add(-time.Minute), Value: 0}},
 		},
-		Alarms: []awsapi.Alarm{
-			{Name: alarmNames[0], State: "OK", Reason: "Threshold Crossed: 1 datapoint [1.0] was not less than the threshold (1.0).", Updated: now.Add(-time.Hour)},
-			{Name: alarmNames[1], State: "OK", Updated: now.Add(-time.Hour)},
-			{Name: alarmNames[2], State: "OK", Updated: now.Add(-time.Hour)},
-			{Name: "someone-elses-alarm", State: "ALARM", Updated: now},
-		},
+		Alarms: stackAlarms(now),
 		Logs: map[string][]awsapi.LogEvent{logGroup: {
 			{Time: now.Add(-2 * time.Minute), Stream: "s", Message: `{"time":"…","level":"INFO","msg":"batch","outcome":"processed","messages":3}`},
 		}},
 	}
+}
+
+// stackAlarms are the stack's alarms, all OK, and another stack's, firing: never shown.
+func stackAlarms(now time.Time) []awsapi.Alarm {
+	var alarms []awsapi.Alarm
+	for _, name := range alarmNames {
+		alarms = append(alarms, awsapi.Alarm{Name: name, State: "OK", Updated: now.Add(-time.Hour)})
+	}
+	return append(alarms, awsapi.Alarm{Name: "someone-elses-alarm", State: "ALARM", Updated: now})
 }
 
 // run starts the stand-ins, writes the outputs file and runs the command as make status does.
@@ -122,7 +128,7 @@ func TestHealthyStack(t *testing.T) {
 		"ready 3  unacked 0  consumers 1  published 0.5/s  delivered 0.5/s",
 		"dead letters (events.dlq) 0",
 		", 1m", " old\n",
-		"Alarms: none of 3 in ALARM",
+		"Alarms: none of 8 in ALARM",
 		"Listener errors ("+logGroup+", last 15m0s): none",
 		"All good.")
 }
@@ -158,7 +164,7 @@ func TestUnknownReasonShownVerbatim(t *testing.T) {
 func TestAlarmsFiring(t *testing.T) {
 	a := healthy()
 	a.Alarms[1].State, a.Alarms[1].Reason = "ALARM", "Threshold Crossed: 1 datapoint [4.0 (06/12/26 12:00:00)] was greater than the threshold (0.0)."
-	screen := check(t, a, ExitAttention, "Alarms: 1 of 3 in ALARM", alarmNames[1]+" since ", "was greater than the threshold (0.0).", "alarm "+alarmNames[1]+" is in ALARM")
+	screen := check(t, a, ExitAttention, "Alarms: 1 of 8 in ALARM", alarmNames[1]+" since ", "was greater than the threshold (0.0).", "alarm "+alarmNames[1]+" is in ALARM")
 	if strings.Contains(screen, "someone-elses-alarm") {
 		t.Errorf("an alarm not the stack's is listed:\n%s", screen)
 	}
@@ -216,7 +222,7 @@ func TestJSONCarriesTheSameFacts(t *testing.T) {
 	if r.Mapping == nil || r.Mapping.Verdict.Healthy || r.Mapping.Verdict.Value != "EVENT_SOURCE_AUTHN_ERROR" || !strings.Contains(r.Mapping.Verdict.Fix, "mappingSecretArn") {
 		t.Errorf("mapping %+v", r.Mapping)
 	}
-	if r.Queue == nil || *r.Queue.Figures[contract.MetricQueueReady] != 3 || r.Alarms == nil || r.Alarms.Watched != 3 || r.Listener != nil {
+	if r.Queue == nil || *r.Queue.Figures[contract.MetricQueueReady] != 3 || r.Alarms == nil || r.Alarms.Watched != len(alarmNames) || r.Listener != nil {
 		t.Errorf("figures %+v alarms %+v listener %+v", r.Queue, r.Alarms, r.Listener)
 	}
 	if len(r.Unknown) != 1 || !strings.HasPrefix(r.Unknown[0], "logs FilterLogEvents") || len(r.Attention) != 1 {
@@ -228,11 +234,23 @@ func TestJSONCarriesTheSameFacts(t *testing.T) {
 // PROBLEM.
 func TestScreens(t *testing.T) {
 	healthyScreen, _ := run(t, healthy())
-	authnScreen, _ := run(t, withMapping("Disabled", "EVENT_SOURCE_AUTHN_ERROR", ""))
-	network := withMapping("", "", "PROBLEM: Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets Manager if authentication is required.")
-	network.Metrics[contract.MetricQueueConsumers] = []awsapi.Point{{Time: time.Now().Add(-time.Minute), Value: 0}}
-	networkScreen, _ := run(t, network)
-	wantLines(t, networkScreen, "secretsmanager  FAILED  dial tcp", "make plan STACK=isolated", "the queue has no consumer")
+	// As a failure shows a few minutes on: the monitor's figures agree with the Lambda API, and
+	// the mapping-not-consuming alarm has fired.
+	unhealthy := func(a *awsapi.AWS) *awsapi.AWS {
+		now := time.Now()
+		a.Metrics[contract.MetricMappingHealthy] = []awsapi.Point{{Time: now.Add(-time.Minute), Value: 0}}
+		a.Metrics[contract.MetricQueueConsumers] = []awsapi.Point{{Time: now.Add(-time.Minute), Value: 0}}
+		a.Metrics[contract.MetricQueueDeliverRate] = []awsapi.Point{{Time: now.Add(-time.Minute), Value: 0}}
+		a.Alarms[0].State, a.Alarms[0].Updated = "ALARM", now.Add(-2*time.Minute)
+		a.Alarms[0].Reason = "Threshold Crossed: 5 out of the last 5 datapoints [1.0 (06/12/26 13:38:00), …] were greater than or equal to the threshold (1.0)."
+		return a
+	}
+	authnScreen, authnExit := run(t, unhealthy(withMapping("Disabled", "EVENT_SOURCE_AUTHN_ERROR", "")))
+	networkScreen, networkExit := run(t, unhealthy(withMapping("", "", "PROBLEM: Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets Manager if authentication is required.")))
+	wantLines(t, networkScreen, "secretsmanager  FAILED  dial tcp", "make plan STACK=isolated", "the queue has no consumer", "Alarms: 1 of 8 in ALARM")
+	if authnExit != ExitAttention || networkExit != ExitAttention {
+		t.Errorf("exit statuses %d and %d, want %d for both failures", authnExit, networkExit, ExitAttention)
+	}
 	t.Logf("healthy:\n%s\nEVENT_SOURCE_AUTHN_ERROR:\n%s\nnetwork PROBLEM:\n%s", healthyScreen, authnScreen, networkScreen)
 }
 
@@ -256,7 +274,7 @@ func TestTheBuiltCommand(t *testing.T) {
 	cmd := exec.CommandContext(t.Context(), bin, "--outputs-file", file) //nolint:gosec // G204: the binary just built
 	out, err := cmd.Output()
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != ExitAttention || !strings.Contains(string(out), "Alarms: 1 of 3 in ALARM") {
+	if !errors.As(err, &exit) || exit.ExitCode() != ExitAttention || !strings.Contains(string(out), "Alarms: 1 of 8 in ALARM") {
 		t.Errorf("the built command: %v\n%s", err, out)
 	}
 }
