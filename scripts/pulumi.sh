@@ -211,7 +211,9 @@ case "$command" in
   up|preview) pulumi stack select --create "${create_flags[@]}" "$stack" >/dev/null ;;
   *)
     if [ "$status" -eq 1 ]; then
-      echo "error: there is no stack \"$stack\" on $backend: nothing to $command (deploy it with make up STACK=$stack, or choose its backend with make backend BACKEND=<URL>)." >&2
+      hint="if it lives on another backend, choose that one with make backend BACKEND=<URL>"
+      case "$command" in smoke|redrive|status) hint="deploy it with make up STACK=$stack, or, $hint" ;; esac
+      echo "error: there is no stack \"$stack\" on $backend: nothing to $command ($hint)." >&2
       exit 1
     fi
     pulumi stack select "$stack" >/dev/null
