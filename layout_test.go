@@ -21,7 +21,7 @@ import (
 //	listener/handler/internal/codec | the listener's JSON, read and written fast: behind its API |
 //	listener/handler | the API a user's listener extends | public
 //	listener, provisioner, rotator, monitor | the four Lambdas (thin mains) |
-//	internal/{lambdainit,rabbitops,rabbitadmin,mappinghealth} | what the Lambdas share at run time: the start-up failure report, the AMQP operations, the management-API client, the judgement of a mapping's state |
+//	internal/{lambdainit,rabbitops,rabbitadmin,mappinghealth,sdksecrets} | what the Lambdas share at run time: the start-up failure report, the AMQP operations, the management-API client, the judgement of a mapping's state, the SDK's secret reader |
 //	internal/{deadletter,provisioner,rotation,monitor} | the Lambdas' own code |
 //	internal/{plan,docs,smoke,deployed,redrive,offline,stackconfig,localesm,status} | the code behind the commands in cmd/ |
 //	internal/testsupport | what tests run against instead of AWS, Lambda, RabbitMQ and the CLI |
@@ -30,7 +30,7 @@ import (
 //
 // Tests may also import testsupport, and a double's tests the Lambda code it serves.
 const (
-	lambdaShared  = `internal/(lambdainit|rabbitops|rabbitadmin|mappinghealth)`
+	lambdaShared  = `internal/(lambdainit|rabbitops|rabbitadmin|mappinghealth|sdksecrets)`
 	lambdaOwn     = `internal/(deadletter|provisioner(/.*)?|rotation|monitor)`
 	behindCommand = `internal/(plan|docs|smoke|deployed|redrive|offline|stackconfig|localesm|status)(/.*)?`
 	doubles       = `internal/testsupport(/.*)?`

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/lambdainit"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/monitor"
-	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/sdksecrets"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func main() {
 		lambdainit.Fail("Runtime.ConfigError", err)
 	}
 	m := &monitor.Monitor{
-		Env: env, Secrets: provisioner.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)},
+		Env: env, Secrets: sdksecrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)},
 		Mappings: lambdaapi.NewFromConfig(awsCfg),
 	}
 	lambda.Start(m.Handle)

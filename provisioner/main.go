@@ -13,6 +13,7 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/lambdainit"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/sdksecrets"
 )
 
 func main() {
@@ -24,6 +25,6 @@ func main() {
 	if err != nil {
 		lambdainit.Fail("Runtime.ConfigError", err)
 	}
-	p := &provisioner.Provisioner{Env: env, Secrets: provisioner.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}}
+	p := &provisioner.Provisioner{Env: env, Secrets: sdksecrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}}
 	lambda.Start(p.Handle)
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
@@ -75,26 +74,6 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		return Env{}, errors.New("provisioner configuration: " + strings.Join(problems, "; "))
 	}
 	return e, nil
-}
-
-// SecretsManager reads secrets with the AWS SDK's client, for the provisioner and the command
-// line tools; the listener, which must stay small, has its own reader.
-type SecretsManager struct {
-	Client interface {
-		GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	}
-}
-
-// SecretString returns the secret's string value.
-func (s SecretsManager) SecretString(ctx context.Context, secretArn string) (string, error) {
-	out, err := s.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretArn})
-	if err != nil {
-		return "", err
-	}
-	if out.SecretString == nil {
-		return "", errors.New("the secret has no string value")
-	}
-	return *out.SecretString, nil
 }
 
 // Provisioner handles the function's requests.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deployed"
-	"github.com/rabbitmq-esm/rabbitmq-esm/internal/provisioner"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/sdksecrets"
 )
 
 type options struct {
@@ -184,7 +184,7 @@ func (o options) fromStack(ctx context.Context, progress io.Writer) (contract.Re
 		return contract.RedriveResult{}, err
 	}
 	if o.direct {
-		creds, err := rabbitops.ReadCredentials(ctx, provisioner.SecretsManager{Client: secretsmanager.NewFromConfig(awsCfg)}, outs.CredentialsSecretArn)
+		creds, err := rabbitops.ReadCredentials(ctx, sdksecrets.Reader{Client: secretsmanager.NewFromConfig(awsCfg)}, outs.CredentialsSecretArn)
 		if err != nil {
 			return contract.RedriveResult{}, err
 		}
