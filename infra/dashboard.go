@@ -56,16 +56,19 @@ func NewDashboard(ctx *pulumi.Context, name string, args *DashboardArgs, opts ..
 	if err := ctx.RegisterComponentResource(typeToken("Dashboard"), name, d, opts...); err != nil {
 		return nil, err
 	}
-	monitor := func(metric string) pulumi.Array {
-		return pulumi.Array{pulumi.String(contract.MetricNamespace), pulumi.String(metric), pulumi.String(contract.MetricDimensionStack), pulumi.String(args.MetricsStack)}
+	// Each source's namespace and dimension are the alarms' (metricSource).
+	row := func(source metricSource, value pulumi.StringInput, metric string, options ...pulumi.Map) pulumi.Array {
+		r := pulumi.Array{pulumi.String(source.namespace()), pulumi.String(metric), pulumi.String(source.dimension()), value}
+		for _, o := range options {
+			r = append(r, o)
+		}
+		return r
 	}
+	monitor := func(metric string) pulumi.Array { return row(fromMonitor, pulumi.String(args.MetricsStack), metric) }
 	listener := func(metric, stat string) pulumi.Array {
-		return pulumi.Array{pulumi.String("AWS/Lambda"), pulumi.String(metric), pulumi.String("FunctionName"), args.ListenerFunctionName,
-			pulumi.Map{"stat": pulumi.String(stat)}}
+		return row(fromListener, args.ListenerFunctionName, metric, pulumi.Map{"stat": pulumi.String(stat)})
 	}
-	broker := func(metric string) pulumi.Array {
-		return pulumi.Array{pulumi.String("AWS/AmazonMQ"), pulumi.String(metric), pulumi.String("Broker"), pulumi.String(args.BrokerName)}
-	}
+	broker := func(metric string) pulumi.Array { return row(fromBroker, pulumi.String(args.BrokerName), metric) }
 	// CloudWatch's dashboard body structure: a grid 24 units wide; a metric widget lists
 	// [namespace, metric, dimension, value, {options}] rows (CloudWatch API reference,
 	// "Dashboard Body Structure and Syntax").

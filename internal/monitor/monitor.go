@@ -106,7 +106,8 @@ const (
 type reading struct {
 	queue, deadLetter *rabbitadmin.Queue
 	mapping           *mappinghealth.Mapping
-	failures          []string // one per failed source
+	verdict           mappinghealth.Verdict // of mapping, when read
+	failures          []string              // one per failed source
 }
 
 // Handle reads both sources at once and writes the line. Its only error is the line not
@@ -143,7 +144,8 @@ func (m *Monitor) Handle(ctx context.Context, _ json.RawMessage) error {
 		}
 	}
 	if r.mapping != nil {
-		if v := mappinghealth.Judge(*r.mapping); !v.Healthy {
+		r.verdict = mappinghealth.Judge(*r.mapping)
+		if v := r.verdict; !v.Healthy {
 			m.logf("monitor: event source mapping %s is not healthy: %s %q: %s; fix: %s", m.Env.MappingUUID, v.Field, v.Value, v.Cause, v.Fix)
 		}
 	}
@@ -299,7 +301,7 @@ func (m *Monitor) line(r reading, now time.Time) ([]byte, error) {
 	}
 	if mp := r.mapping; mp != nil {
 		healthy := 0
-		if mappinghealth.Judge(*mp).Healthy {
+		if r.verdict.Healthy {
 			healthy = 1
 		}
 		put(contract.MetricMappingHealthy, unitCount, healthy)

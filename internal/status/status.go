@@ -25,6 +25,7 @@ import (
 	"github.com/rabbitmq-esm/rabbitmq-esm/contract"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/deployed"
 	"github.com/rabbitmq-esm/rabbitmq-esm/internal/mappinghealth"
+	"github.com/rabbitmq-esm/rabbitmq-esm/internal/rabbitops"
 )
 
 // The exit statuses.
@@ -248,7 +249,7 @@ func find(ctx context.Context, stack string, outs outputs, c clients, now time.T
 	if q, err := queueFigures(ctx, c.cw, namespace, dimension, now); err != nil {
 		failed("cloudwatch GetMetricData", err)
 	} else {
-		q.Queue, q.VirtualHost, q.DeadLetterQueue = outs.QueueName, outs.VirtualHost, outs.QueueName+".dlq"
+		q.Queue, q.VirtualHost, q.DeadLetterQueue = outs.QueueName, outs.VirtualHost, rabbitops.Topology{Queue: outs.QueueName}.DeadLetterQueue()
 		q.DashboardName, q.MetricsStack, q.MetricsNamespace = outs.DashboardName, dimension, namespace
 		r.Queue = q
 		r.Attention = append(r.Attention, q.attention()...)
